@@ -1,0 +1,369 @@
+//! Config conversion: raw TOML structs in, a validated [`Config`] out.
+//!
+//! Where it sits: inside `config.rs`'s [`Config::parse`]. The raw structs mirror the file
+//! (`deny_unknown_fields`, values kept with their spans); conversion checks every value and
+//! turns spans into the line and dotted key that [`ConfigError`] reports.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+use super::{
+    CacheConfig, ChoiceError, Config, ConfigError, Defaults, PeerConfig, Role, RovPolicy,
+    RpkiConfig, ServerConfig,
+};
+use crate::rpki::vrp::Asn;
+
+/// Parses config text: TOML syntax, then the raw structs, then conversion.
+pub(super) fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let at = Source { text, path };
+    let (doc, errors) = DeTable::parse_recoverable(text);
+    if let Some(e) = errors.first() {
+        return Err(at.toml_error(e, &doc));
+    }
+    let raw = RawConfig::deserialize(toml::Deserializer::from(doc.clone()))
+        .map_err(|e| at.toml_error(&e, &doc))?;
+    at.convert(raw)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    server: RawServer,
+    #[serde(default)]
+    rpki: RawRpki,
+    #[serde(default)]
+    defaults: RawDefaults,
+    #[serde(default)]
+    peer: Vec<RawPeer>,
+}
+
+type Text = Spanned<String>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    asn: Spanned<u32>,
+    router_id: Text,
+    listen: Spanned<Vec<Text>>,
+    http: Option<Text>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRpki {
+    #[serde(default)]
+    vrp_files: Vec<Text>,
+    #[serde(default)]
+    slurm: Vec<Text>,
+    #[serde(default)]
+    cache: Vec<RawCache>,
+    reload_seconds: Option<Spanned<u64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCache {
+    address: Text,
+    preference: Option<u32>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDefaults {
+    rov: Option<Text>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPeer {
+    name: Text,
+    address: Text,
+    asn: Spanned<u32>,
+    role: Text,
+    rov: Option<Text>,
+    max_prefixes: Option<Spanned<u64>>,
+}
+
+const DEFAULT_RELOAD_SECONDS: u64 = 5;
+
+/// The text being parsed and its file name: turns spans into lines.
+struct Source<'a> {
+    text: &'a str,
+    path: &'a Path,
+}
+
+impl Source<'_> {
+    fn error(
+        &self,
+        span: Option<Range<usize>>,
+        key: Option<String>,
+        message: String,
+    ) -> ConfigError {
+        let line = span.map(|s| {
+            let end = s.start.min(self.text.len());
+            1 + self.text.as_bytes()[..end]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+        });
+        ConfigError {
+            file: self.path.to_path_buf(),
+            line,
+            key,
+            message,
+        }
+    }
+
+    fn at<T>(
+        &self,
+        value: &Spanned<T>,
+        key: impl Into<String>,
+        message: impl fmt::Display,
+    ) -> ConfigError {
+        self.error(Some(value.span()), Some(key.into()), message.to_string())
+    }
+
+    /// A TOML syntax or shape error; the key is found from the error's place in `doc`. An
+    /// error about the whole document (a missing table) has neither line nor key.
+    fn toml_error(&self, e: &toml::de::Error, doc: &Spanned<DeTable>) -> ConfigError {
+        let span = e.span().filter(|s| *s != doc.span());
+        let key = span.as_ref().and_then(|s| key_at(doc.get_ref(), s));
+        self.error(span, key, e.message().trim_end().to_string())
+    }
+
+    fn convert(&self, raw: RawConfig) -> Result<Config, ConfigError> {
+        let defaults = Defaults {
+            rov: match &raw.defaults.rov {
+                Some(rov) => self.parse(rov, "defaults.rov")?,
+                None => RovPolicy::Shadow,
+            },
+        };
+        let peers = raw
+            .peer
+            .iter()
+            .enumerate()
+            .map(|(i, p)| self.peer(i, p, &defaults))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.check_unique(&raw.peer, &peers)?;
+        Ok(Config {
+            server: self.server(&raw.server)?,
+            rpki: self.rpki(&raw.rpki)?,
+            defaults,
+            peers,
+        })
+    }
+
+    fn server(&self, raw: &RawServer) -> Result<ServerConfig, ConfigError> {
+        let router_id: Ipv4Addr = self.parse(&raw.router_id, "server.router_id")?;
+        if router_id.is_unspecified() {
+            return Err(self.at(
+                &raw.router_id,
+                "server.router_id",
+                "expected a nonzero IPv4 address",
+            ));
+        }
+        if raw.listen.get_ref().is_empty() {
+            return Err(self.at(
+                &raw.listen,
+                "server.listen",
+                "expected at least one address:port",
+            ));
+        }
+        let listen = raw.listen.get_ref().iter().enumerate();
+        Ok(ServerConfig {
+            asn: self.asn(&raw.asn, "server.asn")?,
+            router_id,
+            listen: listen
+                .map(|(i, a)| self.parse(a, format!("server.listen[{i}]")))
+                .collect::<Result<_, _>>()?,
+            http: raw
+                .http
+                .as_ref()
+                .map(|h| self.parse(h, "server.http"))
+                .transpose()?,
+        })
+    }
+
+    fn rpki(&self, raw: &RawRpki) -> Result<RpkiConfig, ConfigError> {
+        let reload = raw.reload_seconds.as_ref();
+        if let Some(r) = reload.filter(|r| *r.get_ref() == 0) {
+            return Err(self.at(r, "rpki.reload_seconds", "expected at least 1 second"));
+        }
+        let caches = raw.cache.iter().enumerate().map(|(i, c)| {
+            let key = format!("rpki.cache[{i}].address");
+            check_host_port(c.address.get_ref()).map_err(|m| self.at(&c.address, key, m))?;
+            Ok(CacheConfig {
+                address: c.address.get_ref().clone(),
+                preference: c.preference.unwrap_or(i as u32),
+            })
+        });
+        Ok(RpkiConfig {
+            vrp_files: self.paths(&raw.vrp_files, "rpki.vrp_files")?,
+            slurm: self.paths(&raw.slurm, "rpki.slurm")?,
+            caches: caches.collect::<Result<_, _>>()?,
+            reload: Duration::from_secs(reload.map_or(DEFAULT_RELOAD_SECONDS, |r| *r.get_ref())),
+        })
+    }
+
+    /// Resolves relative paths against the config file's directory.
+    fn paths(&self, raw: &[Text], key: &str) -> Result<Vec<PathBuf>, ConfigError> {
+        let base = self.path.parent().unwrap_or(Path::new(""));
+        let path = |(i, p): (usize, &Text)| match p.get_ref().as_str() {
+            "" => Err(self.at(p, format!("{key}[{i}]"), "expected a file path, got \"\"")),
+            s => Ok(base.join(s)),
+        };
+        raw.iter().enumerate().map(path).collect()
+    }
+
+    fn peer(
+        &self,
+        i: usize,
+        raw: &RawPeer,
+        defaults: &Defaults,
+    ) -> Result<PeerConfig, ConfigError> {
+        let key = |k: &str| format!("peer[{i}].{k}");
+        if raw.name.get_ref().trim().is_empty() {
+            return Err(self.at(&raw.name, key("name"), "expected a nonempty name"));
+        }
+        if let Some(m) = raw.max_prefixes.as_ref().filter(|m| *m.get_ref() == 0) {
+            return Err(self.at(
+                m,
+                key("max_prefixes"),
+                "expected at least 1 (omit for no limit)",
+            ));
+        }
+        Ok(PeerConfig {
+            name: raw.name.get_ref().clone(),
+            address: self.parse(&raw.address, key("address"))?,
+            asn: self.asn(&raw.asn, &key("asn"))?,
+            role: self.parse(&raw.role, key("role"))?,
+            rov: match &raw.rov {
+                Some(rov) => self.parse(rov, key("rov"))?,
+                None => defaults.rov,
+            },
+            max_prefixes: raw.max_prefixes.as_ref().map(|m| *m.get_ref()),
+        })
+    }
+
+    /// Peer names and addresses must be unique; the later duplicate is the error.
+    fn check_unique(&self, raw: &[RawPeer], peers: &[PeerConfig]) -> Result<(), ConfigError> {
+        let mut names = HashMap::new();
+        let mut addresses = HashMap::new();
+        for (i, (r, p)) in raw.iter().zip(peers).enumerate() {
+            if let Some(first) = names.insert(p.name.as_str(), i) {
+                let message = format!("duplicate name {:?}, already used by peer[{first}]", p.name);
+                return Err(self.at(&r.name, format!("peer[{i}].name"), message));
+            }
+            if let Some(first) = addresses.insert(p.address, i) {
+                let message = format!(
+                    "duplicate address {}, already used by peer[{first}]",
+                    p.address
+                );
+                return Err(self.at(&r.address, format!("peer[{i}].address"), message));
+            }
+        }
+        Ok(())
+    }
+
+    fn asn(&self, raw: &Spanned<u32>, key: &str) -> Result<Asn, ConfigError> {
+        match *raw.get_ref() {
+            0 => Err(self.at(raw, key, "expected a nonzero AS number")),
+            n => Ok(Asn(n)),
+        }
+    }
+
+    /// Parses a string value with `FromStr`; the message says what was expected.
+    fn parse<T: Expected>(&self, raw: &Text, key: impl Into<String>) -> Result<T, ConfigError> {
+        T::from_str(raw.get_ref()).map_err(|e| self.at(raw, key, T::expected(raw.get_ref(), e)))
+    }
+}
+
+/// A config value parsed from a string, and how to say what a bad one should have been.
+trait Expected: FromStr {
+    fn expected(got: &str, e: Self::Err) -> String;
+}
+
+macro_rules! expected {
+    ($($t:ty => $what:literal),* $(,)?) => {$(
+        impl Expected for $t {
+            fn expected(got: &str, _: Self::Err) -> String {
+                format!(concat!("expected ", $what, ", got {:?}"), got)
+            }
+        }
+    )*};
+}
+
+expected! {
+    Ipv4Addr => "an IPv4 address",
+    IpAddr => "an IP address",
+    SocketAddr => "address:port (IPv6 as [address]:port)",
+}
+
+impl Expected for RovPolicy {
+    fn expected(_: &str, e: ChoiceError) -> String {
+        e.to_string()
+    }
+}
+
+impl Expected for Role {
+    fn expected(_: &str, e: ChoiceError) -> String {
+        e.to_string()
+    }
+}
+
+/// Checks `host:port` (IPv6 as `[addr]:port`); the host may be a name.
+fn check_host_port(s: &str) -> Result<(), String> {
+    if s.parse::<SocketAddr>().is_ok() {
+        return Ok(());
+    }
+    let bad = || format!("expected host:port (IPv6 as [address]:port), got {s:?}");
+    let (host, port) = s.rsplit_once(':').ok_or_else(bad)?;
+    let name_ok = |label: &str| {
+        !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    let host_ok = !host.is_empty() && host.split('.').all(name_ok);
+    match port.parse::<u16>() {
+        Ok(p) if p != 0 && host_ok => Ok(()),
+        _ => Err(bad()),
+    }
+}
+
+/// The dotted key (`peer[1].rov`) of the deepest key or value in `table` holding `span`.
+fn key_at(table: &DeTable, span: &Range<usize>) -> Option<String> {
+    table.iter().find_map(|(k, v)| {
+        let here = holds(&k.span(), span) || holds(&v.span(), span);
+        match value_key(v.get_ref(), span) {
+            Some(rest) => Some(format!("{}{rest}", k.get_ref())),
+            None => here.then(|| k.get_ref().to_string()),
+        }
+    })
+}
+
+/// The key suffix (`.rov`, `[1].rov`, `[0]`) inside `value` holding `span`.
+fn value_key(value: &DeValue, span: &Range<usize>) -> Option<String> {
+    match value {
+        DeValue::Table(t) => key_at(t, span).map(|k| format!(".{k}")),
+        DeValue::Array(a) => {
+            a.iter()
+                .enumerate()
+                .find_map(|(i, v)| match value_key(v.get_ref(), span) {
+                    Some(rest) => Some(format!("[{i}]{rest}")),
+                    None => holds(&v.span(), span).then(|| format!("[{i}]")),
+                })
+        }
+        _ => None,
+    }
+}
+
+fn holds(outer: &Range<usize>, inner: &Range<usize>) -> bool {
+    outer.start <= inner.start && inner.end <= outer.end.max(outer.start + 1)
+}

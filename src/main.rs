@@ -1,0 +1,197 @@
+//! The `rovgate` command: run the daemon, check a config, validate a route.
+//!
+//! Exit codes: 0 success, 1 runtime error, 2 bad config or bad arguments.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use ipnet::IpNet;
+
+use rovgate::config::{CacheConfig, Config, RpkiConfig};
+use rovgate::rpki::{self, Asn, Verdict, Vrp, VrpTable};
+
+#[derive(Parser)]
+#[command(version, about = "BGP route server with RPKI route origin validation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the route server (no --config: the embedded configs/default.toml).
+    Run {
+        /// TOML config file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Check a config file: prints `ok`, or the errors with file, line and key (exit 2).
+    CheckConfig {
+        /// TOML config file.
+        file: PathBuf,
+    },
+    /// Validate one route's origin (RFC 6811) and print why.
+    Validate {
+        /// VRPs from a file: rpki-client JSON (.gz too), Routinator jsonext, or CSV.
+        #[arg(long, conflicts_with = "rtr", required_unless_present = "rtr")]
+        vrps: Option<PathBuf>,
+        /// VRPs from an RTR cache, HOST:PORT.
+        #[arg(long)]
+        rtr: Option<String>,
+        /// The route's prefix, e.g. 192.0.2.0/24.
+        prefix: IpNet,
+        /// The origin AS, e.g. 64496 or AS64496.
+        asn: Asn,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command.unwrap_or(Command::Run { config: None }) {
+        Command::Run { config } => run(config),
+        Command::CheckConfig { file } => return check_config(&file),
+        Command::Validate {
+            vrps,
+            rtr,
+            prefix,
+            asn,
+            format,
+        } => validate(vrps, rtr, prefix, asn, format),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rovgate: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(path: Option<PathBuf>) -> Result<()> {
+    let config = match path {
+        Some(path) => match Config::load(&path) {
+            Ok(config) => config,
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(2);
+            }
+        },
+        None => Config::embedded(),
+    };
+    runtime()?.block_on(rovgate::daemon::run(config))
+}
+
+fn check_config(path: &std::path::Path) -> ExitCode {
+    match Config::load(path) {
+        Ok(_) => {
+            println!("ok");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")
+}
+
+fn validate(
+    vrps: Option<PathBuf>,
+    rtr: Option<String>,
+    prefix: IpNet,
+    asn: Asn,
+    format: Format,
+) -> Result<()> {
+    let table = match (vrps, rtr) {
+        (Some(path), _) => {
+            let vrps = rpki::file::load(&path)?;
+            table_of(vrps)
+        }
+        (None, Some(address)) => runtime()?.block_on(fetch_rtr(address))?,
+        (None, None) => bail!("give --vrps FILE or --rtr HOST:PORT"),
+    };
+    let verdict = table.validate(&prefix.trunc(), Some(asn));
+    match format {
+        Format::Json => println!("{}", serde_json::to_string(&verdict)?),
+        Format::Text => print!("{}", explain(&prefix, asn, &verdict)),
+    }
+    Ok(())
+}
+
+fn table_of(vrps: Vec<Vrp>) -> VrpTable {
+    let mut table = VrpTable::new();
+    for vrp in vrps {
+        table.insert(vrp);
+    }
+    table
+}
+
+/// Fetches every VRP from one RTR cache (a reset query) and returns them.
+async fn fetch_rtr(address: String) -> Result<VrpTable> {
+    let config = RpkiConfig {
+        vrp_files: Vec::new(),
+        slurm: Vec::new(),
+        caches: vec![CacheConfig {
+            address: address.clone(),
+            preference: 1,
+        }],
+        reload: Duration::from_secs(5),
+    };
+    let (_stop, shutdown) = tokio::sync::watch::channel(false);
+    let store = rpki::spawn(&config, shutdown);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = store.status();
+        if let Some(cache) = status.sources.first() {
+            if cache.resets > 0 {
+                // The rpki task publishes the snapshot before the status that reports it.
+                return Ok(store.load().table.clone());
+            }
+            if tokio::time::Instant::now() > deadline {
+                let why = cache.error.as_deref().unwrap_or("no data within 30 s");
+                bail!("RTR cache {address}: {why}");
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn explain(prefix: &IpNet, asn: Asn, v: &Verdict) -> String {
+    let mut out = format!("{prefix} {asn}: {}\n", v.state);
+    let lists = [
+        ("matched", &v.matched),
+        ("covering VRP with another AS", &v.bad_asn),
+        ("covering VRP with too short max length", &v.bad_length),
+    ];
+    for (what, vrps) in lists {
+        for vrp in vrps {
+            out.push_str(&format!("  {what}: {vrp}\n"));
+        }
+    }
+    out
+}

@@ -1,0 +1,121 @@
+//! The RPKI side: VRP sources, the effective VRP table, and validation.
+//!
+//! Where it sits: one task per RTR cache (`rtr.rs`) and per file (`file.rs`, `slurm.rs`)
+//! sends [`SourceEvent`]s to the rpki task below. The rpki task alone owns
+//! [`VrpSources`]; for every event it computes the delta, builds the next [`VrpSnapshot`]
+//! and publishes it through [`VrpStore`] (`store.rs`). An empty delta publishes nothing.
+//! Read `vrp.rs` first (validation), then `sources.rs` (merging), then this file.
+
+pub mod file;
+pub mod rtr;
+pub mod slurm;
+pub mod sources;
+pub mod status;
+pub mod store;
+pub mod vrp;
+
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+use tracing::{info, warn};
+
+use crate::config::RpkiConfig;
+pub use sources::{SourceEvent, VrpSources};
+pub use status::RpkiStatus;
+pub use store::{VrpDelta, VrpSnapshot, VrpStore};
+pub use vrp::{Asn, RovState, Verdict, Vrp, VrpTable};
+
+/// How many source events may queue before sources wait for the rpki task.
+const EVENT_QUEUE: usize = 64;
+
+/// Starts the rpki task and one task per configured source; returns the store they fill.
+pub fn spawn(config: &RpkiConfig, shutdown: watch::Receiver<bool>) -> VrpStore {
+    let store = VrpStore::new();
+    let (events, rx) = mpsc::channel(EVENT_QUEUE);
+    let caches = config
+        .caches
+        .iter()
+        .map(|c| (c.address.clone(), c.preference))
+        .collect();
+    let names = |paths: &[std::path::PathBuf]| paths.iter().map(|p| p.display().to_string()).collect();
+    let sources = VrpSources::new(caches, names(&config.vrp_files), names(&config.slurm));
+    for (i, cache) in config.caches.iter().enumerate() {
+        tokio::spawn(rtr::run(i, cache.clone(), events.clone(), shutdown.clone()));
+    }
+    for (i, path) in config.vrp_files.iter().enumerate() {
+        let watch = file::watch(i, path.clone(), config.reload, events.clone(), shutdown.clone());
+        tokio::spawn(watch);
+    }
+    for (i, path) in config.slurm.iter().enumerate() {
+        let watch = slurm::watch(i, path.clone(), config.reload, events.clone(), shutdown.clone());
+        tokio::spawn(watch);
+    }
+    store.publish_status(status(&sources));
+    tokio::spawn(run(sources, rx, store.clone(), shutdown));
+    store
+}
+
+/// The rpki task: applies source events and cache expiry, publishes snapshots.
+async fn run(
+    mut sources: VrpSources,
+    mut events: mpsc::Receiver<SourceEvent>,
+    store: VrpStore,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let expiry = sources.next_expiry();
+        let delta = tokio::select! {
+            event = events.recv() => match event {
+                Some(event) => sources.handle(event, Instant::now(), &store.load().table),
+                None => return,
+            },
+            _ = sleep_until(expiry) => sources.tick(Instant::now(), &store.load().table),
+            _ = shutdown.changed() => return,
+        };
+        publish(&sources, delta, &store);
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn status(sources: &VrpSources) -> RpkiStatus {
+    RpkiStatus {
+        sources: sources.statuses(),
+        stale: sources.stale(),
+    }
+}
+
+/// Publishes a new snapshot when the VRPs, ASPAs or SLURM exceptions changed, then the
+/// sources' status (in that order: a status reporting an update implies its snapshot).
+fn publish(sources: &VrpSources, delta: VrpDelta, store: &VrpStore) {
+    publish_snapshot(sources, delta, store);
+    let status = status(sources);
+    let was_stale = store.status().stale;
+    if status.stale && !was_stale {
+        warn!("every RTR cache is past expire: RTR VRPs withdrawn, routes fail open to not-found");
+    } else if was_stale && !status.stale {
+        info!("RTR data is current again");
+    }
+    store.publish_status(status);
+}
+
+fn publish_snapshot(sources: &VrpSources, delta: VrpDelta, store: &VrpStore) {
+    let current = store.load();
+    let (aspas, exceptions) = (sources.aspas(), sources.exceptions());
+    if delta.is_empty() && aspas == current.aspas && exceptions == current.exceptions {
+        return;
+    }
+    let next = current.next(&delta, aspas, exceptions);
+    info!(
+        serial = next.serial,
+        added = delta.added.len(),
+        removed = delta.removed.len(),
+        vrps = next.table.len(),
+        "VRP snapshot published"
+    );
+    store.publish(next);
+}

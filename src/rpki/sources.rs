@@ -1,0 +1,419 @@
+//! The VRP sources and how they merge into one effective set.
+//!
+//! Where it sits: RTR cache tasks (`rtr.rs`) and file readers (`file.rs`, `slurm.rs`) send
+//! [`SourceEvent`]s to the rpki task, which hands them to [`VrpSources`]. `VrpSources` is pure
+//! (no I/O, time passed in) and answers each event with the [`VrpDelta`] to apply to the
+//! current table. The effective set is
+//! `(files ∪ the RTR cache in use) − SLURM filters ∪ SLURM assertions`.
+//! The cache in use is the most preferred one that is up and synced; failing that, the most
+//! preferred whose data is within its expire time; failing that, none (data withdrawn).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
+
+use ipnet::IpNet;
+use serde::Serialize;
+
+use super::status::{SourceState, SourceStatus};
+use super::store::VrpDelta;
+use super::vrp::{Asn, Vrp, VrpTable};
+
+/// An ASPA object: the providers a customer AS authorises (RTR v2, type 11).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Aspa {
+    /// The customer AS.
+    pub customer: Asn,
+    /// Its authorised provider ASes.
+    pub providers: Vec<Asn>,
+}
+
+/// A SLURM prefix filter (RFC 8416 §3.3.1): drops VRPs within `prefix` and/or of `asn`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PrefixFilter {
+    /// VRPs whose prefix lies within this one.
+    pub prefix: Option<IpNet>,
+    /// VRPs with this AS.
+    pub asn: Option<Asn>,
+    /// The operator's comment.
+    pub comment: Option<String>,
+}
+
+impl PrefixFilter {
+    /// Whether this filter removes `vrp`; a filter with neither prefix nor AS removes nothing.
+    pub fn drops(&self, vrp: &Vrp) -> bool {
+        let constrained = self.prefix.is_some() || self.asn.is_some();
+        constrained
+            && self.prefix.is_none_or(|p| p.contains(&vrp.prefix))
+            && self.asn.is_none_or(|a| a == vrp.asn)
+    }
+}
+
+/// SLURM filters and assertions (RFC 8416): the local exceptions to the RPKI data.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LocalExceptions {
+    /// Prefix filters: VRPs they match are removed.
+    pub filters: Vec<PrefixFilter>,
+    /// Prefix assertions: VRPs added whatever the sources say.
+    pub assertions: Vec<Vrp>,
+}
+
+/// What a cache sent in one completed reset or serial query (up to End of Data).
+#[derive(Clone, Debug, Default)]
+pub struct CacheUpdate {
+    /// A reset: the data replaces everything the cache sent before.
+    pub reset: bool,
+    /// Route origins announced.
+    pub announced: Vec<Vrp>,
+    /// Route origins withdrawn.
+    pub withdrawn: Vec<Vrp>,
+    /// ASPAs announced (replacing the customer's previous one).
+    pub aspa_announced: Vec<Aspa>,
+    /// Customer ASes whose ASPA was withdrawn.
+    pub aspa_withdrawn: Vec<Asn>,
+    /// The cache's serial after this update, when known.
+    pub serial: Option<u32>,
+    /// The negotiated RTR version.
+    pub version: Option<u8>,
+    /// Refresh, retry and expire from End of Data, in seconds.
+    pub timing: (u32, u32, u32),
+}
+
+/// Something that happened to a source.
+#[derive(Clone, Debug)]
+pub enum SourceEvent {
+    /// The cache's TCP connection is open; no data yet on this connection.
+    CacheConnected { cache: usize },
+    /// The cache completed a query.
+    CacheSynced { cache: usize, update: Box<CacheUpdate> },
+    /// The cache's connection failed or closed; its data is kept until it expires.
+    CacheDown { cache: usize, error: String },
+    /// A VRP file was (re)read.
+    FileLoaded { file: usize, vrps: Vec<Vrp> },
+    /// A VRP file could not be read; its previous data stays.
+    FileFailed { file: usize, error: String },
+    /// A SLURM file was (re)read.
+    SlurmLoaded { file: usize, exceptions: LocalExceptions },
+    /// A SLURM file could not be read; its previous exceptions stay.
+    SlurmFailed { file: usize, error: String },
+}
+
+#[derive(Debug)]
+struct Cache {
+    status: SourceStatus,
+    vrps: HashSet<Vrp>,
+    aspas: BTreeMap<Asn, Vec<Asn>>,
+    expires_at: Option<Instant>,
+}
+
+#[derive(Debug)]
+struct FileSource {
+    status: SourceStatus,
+    vrps: HashSet<Vrp>,
+}
+
+#[derive(Debug)]
+struct SlurmSource {
+    status: SourceStatus,
+    exceptions: LocalExceptions,
+}
+
+/// All sources and the reference counts of their union (before SLURM).
+#[derive(Debug, Default)]
+pub struct VrpSources {
+    caches: Vec<Cache>,
+    files: Vec<FileSource>,
+    slurms: Vec<SlurmSource>,
+    counts: HashMap<Vrp, u32>,
+    in_use: Option<usize>,
+}
+
+impl VrpSources {
+    /// Sources as configured: caches as (address, preference), VRP files, SLURM files.
+    pub fn new(caches: Vec<(String, u32)>, files: Vec<String>, slurms: Vec<String>) -> Self {
+        VrpSources {
+            caches: caches
+                .into_iter()
+                .map(|(name, pref)| Cache {
+                    status: SourceStatus::new("rtr", name, Some(pref)),
+                    vrps: HashSet::new(),
+                    aspas: BTreeMap::new(),
+                    expires_at: None,
+                })
+                .collect(),
+            files: files
+                .into_iter()
+                .map(|name| FileSource {
+                    status: SourceStatus::new("file", name, None),
+                    vrps: HashSet::new(),
+                })
+                .collect(),
+            slurms: slurms
+                .into_iter()
+                .map(|name| SlurmSource {
+                    status: SourceStatus::new("slurm", name, None),
+                    exceptions: LocalExceptions::default(),
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    /// Applies one event; returns how the effective set differs from `table`.
+    pub fn handle(&mut self, event: SourceEvent, now: Instant, table: &VrpTable) -> VrpDelta {
+        let mut touched = Vec::new();
+        match event {
+            SourceEvent::CacheConnected { cache } => self.caches[cache].status.error = None,
+            SourceEvent::CacheSynced { cache, update } => {
+                self.cache_synced(cache, *update, now, &mut touched)
+            }
+            SourceEvent::CacheDown { cache, error } => {
+                let c = &mut self.caches[cache];
+                if c.status.state != SourceState::Expired {
+                    c.status.state = SourceState::Down;
+                }
+                c.status.error = Some(error);
+            }
+            SourceEvent::FileLoaded { file, vrps } => self.file_loaded(file, vrps, &mut touched),
+            SourceEvent::FileFailed { file, error } => fail(&mut self.files[file].status, error),
+            SourceEvent::SlurmLoaded { file, exceptions } => {
+                let s = &mut self.slurms[file];
+                s.exceptions = exceptions;
+                s.status.state = SourceState::Up;
+                s.status.vrps = s.exceptions.assertions.len();
+                s.status.last_update = Some(SystemTime::now());
+                s.status.error = None;
+                return self.delta(self.every_vrp(table), table);
+            }
+            SourceEvent::SlurmFailed { file, error } => fail(&mut self.slurms[file].status, error),
+        }
+        self.expire(now, &mut touched);
+        self.reselect(&mut touched);
+        self.delta(touched, table)
+    }
+
+    /// Withdraws cache data past its expire time; returns the resulting delta.
+    pub fn tick(&mut self, now: Instant, table: &VrpTable) -> VrpDelta {
+        let mut touched = Vec::new();
+        self.expire(now, &mut touched);
+        self.reselect(&mut touched);
+        self.delta(touched, table)
+    }
+
+    /// The earliest time at which some cache's data expires.
+    pub fn next_expiry(&self) -> Option<Instant> {
+        self.caches.iter().filter_map(|c| c.expires_at).min()
+    }
+
+    /// Statuses of every source, caches first, then files, then SLURM files.
+    pub fn statuses(&self) -> Vec<SourceStatus> {
+        let caches = self.caches.iter().enumerate().map(|(i, c)| SourceStatus {
+            in_use: self.in_use == Some(i),
+            ..c.status.clone()
+        });
+        let files = self.files.iter().map(|f| f.status.clone());
+        caches
+            .chain(files)
+            .chain(self.slurms.iter().map(|s| s.status.clone()))
+            .collect()
+    }
+
+    /// The ASPAs of the cache in use.
+    pub fn aspas(&self) -> Vec<Aspa> {
+        let Some(c) = self.in_use.map(|i| &self.caches[i]) else {
+            return Vec::new();
+        };
+        c.aspas
+            .iter()
+            .map(|(customer, providers)| Aspa {
+                customer: *customer,
+                providers: providers.clone(),
+            })
+            .collect()
+    }
+
+    /// All SLURM files' exceptions together.
+    pub fn exceptions(&self) -> LocalExceptions {
+        let mut all = LocalExceptions::default();
+        for s in &self.slurms {
+            all.filters.extend(s.exceptions.filters.iter().cloned());
+            all.assertions.extend(s.exceptions.assertions.iter().copied());
+        }
+        all
+    }
+
+    /// True when caches are configured and none has data within its expire time.
+    pub fn stale(&self) -> bool {
+        !self.caches.is_empty() && self.in_use.is_none() && self.ever_synced()
+    }
+
+    fn ever_synced(&self) -> bool {
+        self.caches.iter().any(|c| c.status.last_update.is_some())
+    }
+
+    fn cache_synced(&mut self, i: usize, u: CacheUpdate, now: Instant, touched: &mut Vec<Vrp>) {
+        let in_use = self.in_use == Some(i);
+        let c = &mut self.caches[i];
+        if u.reset {
+            for vrp in c.vrps.drain() {
+                if in_use {
+                    uncount(&mut self.counts, vrp, touched);
+                }
+            }
+            c.aspas.clear();
+        }
+        for vrp in u.withdrawn {
+            if c.vrps.remove(&vrp) && in_use {
+                uncount(&mut self.counts, vrp, touched);
+            }
+        }
+        for vrp in u.announced {
+            if c.vrps.insert(vrp) && in_use {
+                count(&mut self.counts, vrp, touched);
+            }
+        }
+        for customer in u.aspa_withdrawn {
+            c.aspas.remove(&customer);
+        }
+        for aspa in u.aspa_announced {
+            c.aspas.insert(aspa.customer, aspa.providers);
+        }
+        let s = &mut c.status;
+        if u.reset {
+            s.resets += 1;
+        } else {
+            s.serial_updates += 1;
+        }
+        s.state = SourceState::Up;
+        s.vrps = c.vrps.len();
+        s.serial = u.serial.or(s.serial);
+        s.version = u.version.or(s.version);
+        s.last_update = Some(SystemTime::now());
+        s.error = None;
+        c.expires_at = Some(now + Duration::from_secs(u.timing.2.into()));
+    }
+
+    fn file_loaded(&mut self, i: usize, vrps: Vec<Vrp>, touched: &mut Vec<Vrp>) {
+        let new: HashSet<Vrp> = vrps.into_iter().collect();
+        let f = &mut self.files[i];
+        for vrp in f.vrps.difference(&new) {
+            uncount(&mut self.counts, *vrp, touched);
+        }
+        for vrp in new.difference(&f.vrps) {
+            count(&mut self.counts, *vrp, touched);
+        }
+        f.vrps = new;
+        f.status.state = SourceState::Up;
+        f.status.vrps = f.vrps.len();
+        f.status.last_update = Some(SystemTime::now());
+        f.status.error = None;
+    }
+
+    /// Drops the data of every cache past its expire time (RFC 8210 §6).
+    fn expire(&mut self, now: Instant, touched: &mut Vec<Vrp>) {
+        for i in 0..self.caches.len() {
+            if self.caches[i].expires_at.is_some_and(|t| t <= now) {
+                if self.in_use == Some(i) {
+                    self.switch(None, touched);
+                }
+                let c = &mut self.caches[i];
+                c.vrps.clear();
+                c.aspas.clear();
+                c.expires_at = None;
+                c.status.state = SourceState::Expired;
+                c.status.vrps = 0;
+            }
+        }
+    }
+
+    /// Picks the cache to use: the most preferred that is up, else the most preferred with
+    /// data that has not expired.
+    fn reselect(&mut self, touched: &mut Vec<Vrp>) {
+        let by_pref = |state: SourceState| {
+            self.caches
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.status.state == state && c.expires_at.is_some())
+                .min_by_key(|(i, c)| (c.status.preference, *i))
+                .map(|(i, _)| i)
+        };
+        let best = by_pref(SourceState::Up).or_else(|| by_pref(SourceState::Down));
+        if best != self.in_use {
+            self.switch(best, touched);
+        }
+    }
+
+    /// Makes `next` the cache in use: counts its VRPs in, then the old one's out, so a VRP both
+    /// hold never leaves the effective set.
+    fn switch(&mut self, next: Option<usize>, touched: &mut Vec<Vrp>) {
+        if let Some(n) = next {
+            for vrp in &self.caches[n].vrps {
+                count(&mut self.counts, *vrp, touched);
+            }
+        }
+        if let Some(old) = self.in_use {
+            for vrp in &self.caches[old].vrps {
+                uncount(&mut self.counts, *vrp, touched);
+            }
+        }
+        self.in_use = next;
+    }
+
+    /// Whether `vrp` belongs to the effective set.
+    fn effective(&self, vrp: &Vrp) -> bool {
+        let asserted = || self.slurms.iter().any(|s| s.exceptions.assertions.contains(vrp));
+        let filtered = || {
+            self.slurms
+                .iter()
+                .any(|s| s.exceptions.filters.iter().any(|f| f.drops(vrp)))
+        };
+        asserted() || (self.counts.get(vrp).is_some_and(|&n| n > 0) && !filtered())
+    }
+
+    fn every_vrp(&self, table: &VrpTable) -> Vec<Vrp> {
+        let asserted = self.slurms.iter().flat_map(|s| &s.exceptions.assertions);
+        let mut all: Vec<Vrp> = self.counts.keys().chain(asserted).copied().collect();
+        all.extend(table.iter());
+        all
+    }
+
+    /// Compares each touched VRP's effective membership with `table`.
+    fn delta(&self, mut touched: Vec<Vrp>, table: &VrpTable) -> VrpDelta {
+        touched.sort_unstable();
+        touched.dedup();
+        let mut delta = VrpDelta::default();
+        for vrp in touched {
+            match (self.effective(&vrp), table.contains(&vrp)) {
+                (true, false) => delta.added.push(vrp),
+                (false, true) => delta.removed.push(vrp),
+                _ => {}
+            }
+        }
+        delta
+    }
+}
+
+fn fail(status: &mut SourceStatus, error: String) {
+    status.state = SourceState::Error;
+    status.error = Some(error);
+}
+
+fn count(counts: &mut HashMap<Vrp, u32>, vrp: Vrp, touched: &mut Vec<Vrp>) {
+    *counts.entry(vrp).or_default() += 1;
+    touched.push(vrp);
+}
+
+fn uncount(counts: &mut HashMap<Vrp, u32>, vrp: Vrp, touched: &mut Vec<Vrp>) {
+    if let Some(n) = counts.get_mut(&vrp) {
+        *n -= 1;
+        if *n == 0 {
+            counts.remove(&vrp);
+        }
+    }
+    touched.push(vrp);
+}
+
+#[cfg(test)]
+#[path = "sources_tests.rs"]
+mod tests;
