@@ -206,23 +206,7 @@ impl CacheTask {
             retry,
             expire,
         });
-        let changes = update.announced.len()
-            + update.withdrawn.len()
-            + update.aspa_announced.len()
-            + update.aspa_withdrawn.len();
-        if update.reset || changes > 0 {
-            info!(
-                serial = ?update.serial,
-                reset = update.reset,
-                announced = update.announced.len(),
-                withdrawn = update.withdrawn.len(),
-                aspas = update.aspa_announced.len(),
-                refresh, retry, expire,
-                "RTR update applied"
-            );
-        } else {
-            debug!(serial = ?update.serial, "RTR serial query: no changes");
-        }
+        log_update(&update);
         let synced = SourceEvent::CacheSynced {
             cache: self.cache,
             update: Box::new(update),
@@ -231,6 +215,37 @@ impl CacheTask {
             .send(synced)
             .await
             .map_err(|_| SessionError::TaskGone)
+    }
+}
+
+/// Logs a completed query: info when it changed something, debug when it did not.
+fn log_update(u: &CacheUpdate) {
+    let changes =
+        u.announced.len() + u.withdrawn.len() + u.aspa_announced.len() + u.aspa_withdrawn.len();
+    if !u.reset && changes == 0 {
+        debug!(serial = ?u.serial, "RTR serial query: no changes");
+        return;
+    }
+    let (refresh, retry, expire) = u.timing;
+    info!(
+        serial = ?u.serial,
+        reset = u.reset,
+        announced = u.announced.len(),
+        withdrawn = u.withdrawn.len(),
+        aspas_announced = u.aspa_announced.len(),
+        aspas_withdrawn = u.aspa_withdrawn.len(),
+        refresh, retry, expire,
+        "RTR update applied"
+    );
+    if u.reset && !(u.withdrawn.is_empty() && u.aspa_withdrawn.is_empty()) {
+        // Withdrawals mean nothing in a reset. stayrtr 0.5.1 sends ASPA PDUs of 8210bis-10,
+        // whose flags sit where the `rpki` crate's later draft has none: they decode as
+        // withdrawals of a wrong customer AS, and are ignored here.
+        warn!(
+            withdrawn = u.withdrawn.len(),
+            aspas_withdrawn = u.aspa_withdrawn.len(),
+            "cache sent withdrawals in a reset response (ASPA PDU of another 8210bis draft?)"
+        );
     }
 }
 
