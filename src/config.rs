@@ -42,6 +42,12 @@ pub struct ServerConfig {
     pub listen: Vec<SocketAddr>,
     /// Where the HTTP API and metrics listen; none: no HTTP.
     pub http: Option<SocketAddr>,
+    /// The hold time rovgate proposes, seconds (0, or 3 and more; default 90).
+    pub hold_time: u16,
+    /// How long, seconds, a peer's routes are kept as stale when its session drops and
+    /// it announced graceful restart, at most (default 120; the peer's own restart time
+    /// is used when shorter).
+    pub graceful_restart_time: u16,
 }
 
 /// The `[rpki]` table: where VRPs come from.
@@ -185,6 +191,14 @@ pub struct PeerConfig {
     pub rov: RovPolicy,
     /// Most prefixes accepted from the peer; none: no limit.
     pub max_prefixes: Option<u64>,
+    /// How long the session stays idle after the peer exceeded `max_prefixes` (default 60 s).
+    pub max_prefixes_idle: Duration,
+    /// Only accept the peer's connections; never connect to it (default false).
+    pub passive: bool,
+    /// The TCP port rovgate connects to (default 179).
+    pub port: u16,
+    /// RFC 7947: drop routes whose AS_PATH does not start with the peer's AS (default true).
+    pub enforce_first_as: bool,
 }
 
 /// A config that cannot be used: where (file, line, dotted key) and what was expected.

@@ -11,8 +11,12 @@
 //! merge), `rpki/mod.rs` (the rpki task), `daemon.rs` (how tasks are wired).
 #![forbid(unsafe_code)]
 
+pub mod bgp;
 pub mod config;
 pub mod daemon;
 pub mod http;
 pub mod mrt;
+pub mod replay;
+pub mod rib;
+pub mod route;
 pub mod rpki;

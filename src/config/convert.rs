@@ -55,6 +55,8 @@ struct RawServer {
     router_id: Text,
     listen: Spanned<Vec<Text>>,
     http: Option<Text>,
+    hold_time: Option<Spanned<u16>>,
+    graceful_restart_time: Option<u16>,
 }
 
 #[derive(Default, Deserialize)]
@@ -91,6 +93,10 @@ struct RawPeer {
     role: Text,
     rov: Option<Text>,
     max_prefixes: Option<Spanned<u64>>,
+    max_prefixes_idle_seconds: Option<u64>,
+    passive: Option<bool>,
+    port: Option<u16>,
+    enforce_first_as: Option<bool>,
 }
 
 const DEFAULT_RELOAD_SECONDS: u64 = 5;
@@ -178,8 +184,14 @@ impl Source<'_> {
                 "expected at least one address:port",
             ));
         }
+        let hold_time = raw.hold_time.as_ref();
+        if let Some(h) = hold_time.filter(|h| matches!(*h.get_ref(), 1 | 2)) {
+            return Err(self.at(h, "server.hold_time", "expected 0 or at least 3 seconds"));
+        }
         let listen = raw.listen.get_ref().iter().enumerate();
         Ok(ServerConfig {
+            hold_time: hold_time.map_or(90, |h| *h.get_ref()),
+            graceful_restart_time: raw.graceful_restart_time.unwrap_or(120),
             asn: self.asn(&raw.asn, "server.asn")?,
             router_id,
             listen: listen
@@ -251,6 +263,10 @@ impl Source<'_> {
                 None => defaults.rov,
             },
             max_prefixes: raw.max_prefixes.as_ref().map(|m| *m.get_ref()),
+            max_prefixes_idle: Duration::from_secs(raw.max_prefixes_idle_seconds.unwrap_or(60)),
+            passive: raw.passive.unwrap_or(false),
+            port: raw.port.unwrap_or(179),
+            enforce_first_as: raw.enforce_first_as.unwrap_or(true),
         })
     }
 

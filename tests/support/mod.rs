@@ -4,6 +4,10 @@
 //! Each test binary includes this with `mod support;` and uses what it needs.
 #![allow(dead_code)]
 
+pub mod bgpd;
+pub mod bird;
+pub mod daemon;
+
 use std::fmt::Write as _;
 use std::fs;
 use std::net::TcpListener;

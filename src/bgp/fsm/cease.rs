@@ -1,0 +1,64 @@
+//! Cease NOTIFICATIONs the session needs around the FSM: connection collision resolution
+//! (RFC 4271 §6.8, RFC 6286 §2.3) and administrative shutdown communications (RFC 9003).
+//!
+//! Where it sits: part of `fsm.rs` (re-exported there); the session task calls these when it
+//! holds two connections to one peer, or when an operator stops a session.
+
+use std::cmp::min;
+use std::net::Ipv4Addr;
+
+use bytes::Bytes;
+
+use super::super::Notification;
+use crate::rpki::Asn;
+
+/// Which connection of a collision to keep (RFC 4271 §6.8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// The connection rovgate initiated (outgoing).
+    Local,
+    /// The connection the peer initiated (incoming).
+    Remote,
+}
+
+/// Resolves a connection collision: the side with the higher BGP Identifier keeps the
+/// connection it initiated (RFC 4271 §6.8); with equal identifiers (allowed for eBGP by
+/// RFC 6286 §2.3), the side with the larger AS does.
+///
+/// How the session uses it: an FSM owns one connection. If the peer connects while the FSM
+/// is in Connect, drop the attempt and hand the FSM the incoming connection. If it connects
+/// while the FSM is in OpenSent or OpenConfirm, run a second FSM for it (`Start { passive:
+/// true }`, `TcpAccepted`); as soon as either knows the peer's BGP Identifier (has reached
+/// OpenConfirm), resolve, send the loser `Stop { notification: Some(collision_cease()) }` and
+/// drop it. If the FSM is Established, refuse the new connection with [`collision_cease`].
+pub fn resolve_collision(
+    local_id: Ipv4Addr,
+    local_asn: Asn,
+    remote_id: Ipv4Addr,
+    remote_asn: Asn,
+) -> Keep {
+    let (local, remote) = (u32::from(local_id), u32::from(remote_id));
+    if local > remote || (local == remote && local_asn > remote_asn) {
+        Keep::Local
+    } else {
+        Keep::Remote
+    }
+}
+
+/// Cease 6/7, Connection Collision Resolution: what the losing connection gets.
+pub fn collision_cease() -> Notification {
+    Notification::new(6, 7, Bytes::new())
+}
+
+/// A Cease with an RFC 9003 shutdown communication: subcode 2 (Administrative Shutdown) or 4
+/// (Administrative Reset); the message is cut to 255 octets at a character boundary.
+pub fn administrative_cease(subcode: u8, message: &str) -> Notification {
+    let mut end = min(message.len(), 255);
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut data = Vec::with_capacity(end + 1);
+    data.push(end as u8);
+    data.extend_from_slice(&message.as_bytes()[..end]);
+    Notification::new(6, subcode, data)
+}

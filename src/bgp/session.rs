@@ -1,0 +1,371 @@
+//! A session task: one per configured peer, for the daemon's whole life.
+//!
+//! Where it sits: between the peer and the RIB. It turns the peer's messages into FSM events
+//! and RIB events (decoded UPDATEs, refresh requests), carries out the FSM's actions on its
+//! [`Link`], and tells the RIB when the session is up (handing it the writer's export
+//! channel) or down. Connections come from the listener (incoming) or from the link's own
+//! connect (outgoing); a second link exists only while a connection collision (RFC 4271
+//! §6.8) is resolved.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, info, warn};
+
+use super::fsm::{self, Action, DownReason, Event, Fsm, FsmConfig, Keep, State};
+use super::link::{Input, Link};
+use super::open::{decode_open, encode_open, LocalSpeaker, Negotiated};
+use super::wire::{self, Caps, FrameError, MessageType};
+use super::writer::{Control, WriterEvent};
+use super::Notification;
+use crate::rib::RibEvent;
+use crate::route::PeerId;
+use crate::rpki::Asn;
+
+/// Exports queued between the RIB and a session's writer (batches of `Export`s).
+const EXPORT_QUEUE: usize = 64;
+
+/// What a session needs to know about its peer and itself.
+#[derive(Clone, Debug)]
+pub struct SessionConfig {
+    /// The peer's index.
+    pub peer: PeerId,
+    /// The peer's name, for logs.
+    pub name: String,
+    /// Where to connect (the peer's address and port).
+    pub remote: SocketAddr,
+    /// The local address to connect from (the listen address of the same family).
+    pub local: Option<SocketAddr>,
+    /// The peer's AS.
+    pub peer_asn: Asn,
+    /// Only accept connections.
+    pub passive: bool,
+    /// rovgate's side of the OPEN.
+    pub speaker: LocalSpeaker,
+    /// Longest graceful-restart time honoured for this peer.
+    pub restart_time_max: u16,
+    /// Idle time after the peer exceeded its maximum prefixes.
+    pub max_prefixes_idle: Duration,
+}
+
+/// Runs the session until shutdown; returns after sending Cease / Administrative Shutdown
+/// (RFC 9003 message) on an open session.
+pub async fn run(
+    config: SessionConfig,
+    rib: mpsc::Sender<RibEvent>,
+    mut accepted: mpsc::Receiver<TcpStream>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut s = Session::new(config, rib);
+    let start = Event::Start { passive: s.config.passive };
+    s.feed(Which::Main, start).await;
+    loop {
+        tokio::select! {
+            input = s.main.next() => {
+                let events = s.input(Which::Main, input).await;
+                for e in events {
+                    s.feed(Which::Main, e).await;
+                }
+            }
+            input = next_extra(&mut s.extra) => {
+                let events = s.input(Which::Extra, input).await;
+                for e in events {
+                    s.feed(Which::Extra, e).await;
+                }
+            }
+            Some(stream) = accepted.recv() => s.incoming(stream).await,
+            _ = shutdown.changed() => break,
+        }
+        s.resolve_collision().await;
+    }
+    let bye = fsm::administrative_cease(2, "rovgate is shutting down");
+    s.feed(Which::Main, Event::Stop { notification: Some(bye) }).await;
+    s.main.finish().await;
+}
+
+async fn next_extra(extra: &mut Option<Link>) -> Input {
+    match extra {
+        Some(link) => link.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Which {
+    Main,
+    Extra,
+}
+
+struct Session {
+    config: SessionConfig,
+    rib: mpsc::Sender<RibEvent>,
+    main: Link,
+    extra: Option<Link>,
+    /// The Established session's terms (codec caps, graceful restart).
+    negotiated: Option<Negotiated>,
+    /// The next idle hold is the max-prefix idle time.
+    limit_idle: bool,
+}
+
+impl Session {
+    fn new(config: SessionConfig, rib: mpsc::Sender<RibEvent>) -> Self {
+        let main = Link::new(Fsm::new(fsm_config(&config)));
+        Session {
+            config,
+            rib,
+            main,
+            extra: None,
+            negotiated: None,
+            limit_idle: false,
+        }
+    }
+
+    fn link(&mut self, which: Which) -> Option<&mut Link> {
+        match which {
+            Which::Main => Some(&mut self.main),
+            Which::Extra => self.extra.as_mut(),
+        }
+    }
+
+    /// Feeds an event to a link's FSM and carries out its actions.
+    async fn feed(&mut self, which: Which, event: Event) {
+        let Some(link) = self.link(which) else { return };
+        let actions = link.fsm.handle(event);
+        for action in actions {
+            self.act(which, action).await;
+        }
+    }
+
+    async fn act(&mut self, which: Which, action: Action) {
+        let name = self.config.name.clone();
+        let (remote, local) = (self.config.remote, self.config.local);
+        let open = encode_open(&self.config.speaker);
+        let Some(link) = self.link(which) else { return };
+        match action {
+            Action::Connect => link.connect(remote, local),
+            Action::SendOpen => {
+                link.send(open);
+            }
+            Action::SendKeepalive => {
+                link.send(wire::keepalive());
+            }
+            Action::SendNotification(n) => {
+                warn!(peer = %name, code = n.code, subcode = n.subcode, "sending NOTIFICATION: {n}");
+                link.send(wire::notification(&n));
+            }
+            Action::StartTimer(t, d) => {
+                let d = if t == fsm::Timer::IdleHold && std::mem::take(&mut self.limit_idle) {
+                    d.max(self.config.max_prefixes_idle)
+                } else {
+                    d
+                };
+                // Re-borrow: `limit_idle` above needed `self`.
+                if let Some(link) = self.link(which) {
+                    link.set_timer(t, Some(d));
+                }
+            }
+            Action::StopTimer(t) => link.set_timer(t, None),
+            Action::CloseConnection => link.close(),
+            Action::Established(n) => self.established(which, n).await,
+            Action::Down { reason } => self.down(reason).await,
+        }
+    }
+
+    async fn established(&mut self, which: Which, n: Negotiated) {
+        let caps = Caps {
+            as4: n.as4,
+            max_len: if n.extended_message { wire::MAX_LEN_EXTENDED } else { wire::MAX_LEN },
+        };
+        let (out, exports) = mpsc::channel(EXPORT_QUEUE);
+        let control = Control::Established {
+            caps,
+            enhanced_route_refresh: n.enhanced_route_refresh,
+            exports,
+        };
+        info!(peer = %self.config.name, hold = n.hold_time, families = ?n.families, as4 = n.as4, "session established");
+        if let Some(link) = self.link(which) {
+            link.established(control, caps.max_len);
+        }
+        let families = n.families.clone();
+        self.negotiated = Some(n);
+        let up = RibEvent::PeerUp { peer: self.config.peer, families, out };
+        // The RIB ends only at shutdown; the session ends with it.
+        let _ = self.rib.send(up).await;
+    }
+
+    async fn down(&mut self, reason: DownReason) {
+        let gr = self.negotiated.take().and_then(|n| n.graceful_restart);
+        // RFC 4724: the routes of a peer that announced graceful restart are kept when the
+        // session ends without a NOTIFICATION.
+        let restart = match (&reason, gr) {
+            (DownReason::ConnectionLost, Some(gr)) => {
+                let secs = gr.restart_time.min(self.config.restart_time_max);
+                Some(Duration::from_secs(secs.into()))
+            }
+            _ => None,
+        };
+        info!(peer = %self.config.name, ?reason, "session down");
+        let _ = self.rib.send(RibEvent::PeerDown { peer: self.config.peer, restart }).await;
+    }
+
+    /// Turns a link's input into FSM events, forwarding routes to the RIB on the way.
+    async fn input(&mut self, which: Which, input: Input) -> Vec<Event> {
+        match input {
+            Input::Frame(None) | Input::Frame(Some(Err(FrameError::Io(_)))) => vec![Event::TcpFailed],
+            Input::Frame(Some(Err(FrameError::Notification(n)))) => vec![Event::MessageError(n)],
+            Input::Frame(Some(Ok(frame))) => self.message(which, frame.kind, &frame.bytes).await,
+            Input::Writer(WriterEvent::Failed(e)) => {
+                debug!(peer = %self.config.name, error = %e, "write failed");
+                vec![Event::TcpFailed]
+            }
+            Input::Writer(WriterEvent::LimitReached(limit)) => {
+                self.limit_idle = true;
+                vec![Event::MessageError(max_prefix_cease(limit))]
+            }
+            Input::Timer(t) => vec![Event::TimerExpired(t)],
+            Input::Connected(Ok(stream)) => {
+                if let Some(link) = self.link(which) {
+                    link.attach(stream, true);
+                }
+                vec![Event::TcpConnected]
+            }
+            Input::Connected(Err(e)) => {
+                debug!(peer = %self.config.name, error = %e, "connect failed");
+                vec![Event::TcpFailed]
+            }
+        }
+    }
+
+    async fn message(&mut self, which: Which, kind: MessageType, bytes: &[u8]) -> Vec<Event> {
+        let established = self.link(which).is_some_and(|l| l.fsm.state() == State::Established);
+        match kind {
+            MessageType::Open => match decode_open(bytes) {
+                Ok(open) => vec![Event::OpenReceived(open)],
+                Err(n) => vec![Event::MessageError(n)],
+            },
+            MessageType::Keepalive => vec![Event::KeepaliveReceived],
+            MessageType::Notification => {
+                let n = wire::decode_notification(bytes);
+                info!(peer = %self.config.name, code = n.code, subcode = n.subcode, "NOTIFICATION received: {n}");
+                vec![Event::NotificationReceived(n)]
+            }
+            MessageType::Update if established => self.update(bytes).await,
+            MessageType::Update => vec![Event::UpdateReceived],
+            MessageType::RouteRefresh => self.route_refresh(established, bytes).await,
+        }
+    }
+
+    async fn update(&mut self, bytes: &[u8]) -> Vec<Event> {
+        let caps = self.negotiated.as_ref().map_or(Caps { as4: true, max_len: wire::MAX_LEN }, |n| Caps {
+            as4: n.as4,
+            max_len: if n.extended_message { wire::MAX_LEN_EXTENDED } else { wire::MAX_LEN },
+        });
+        match wire::decode_update(bytes, &caps) {
+            Ok(update) => {
+                let event = RibEvent::Update { peer: self.config.peer, update };
+                let _ = self.rib.send(event).await;
+                vec![Event::UpdateReceived]
+            }
+            Err(n) => vec![Event::MessageError(n)],
+        }
+    }
+
+    async fn route_refresh(&mut self, established: bool, bytes: &[u8]) -> Vec<Event> {
+        let peer = self.config.peer;
+        match wire::decode_route_refresh(bytes) {
+            Ok(Some((family, subtype))) if established => {
+                let event = match subtype {
+                    1 => RibEvent::BeginResend { peer, family },
+                    2 => RibEvent::EndOfResend { peer, family },
+                    _ => RibEvent::Refresh { peer, family },
+                };
+                let _ = self.rib.send(event).await;
+                vec![Event::RouteRefreshReceived]
+            }
+            Ok(_) => vec![Event::RouteRefreshReceived],
+            Err(n) => vec![Event::MessageError(n)],
+        }
+    }
+
+    /// A connection from the peer, handed over by the listener.
+    async fn incoming(&mut self, stream: TcpStream) {
+        let state = self.main.fsm.state();
+        match state {
+            State::Idle | State::Connect | State::Active => {
+                self.main.close();
+                self.main.attach(stream, false);
+                self.feed(Which::Main, Event::TcpAccepted).await;
+            }
+            State::Established => refuse(stream, fsm::collision_cease()),
+            State::OpenSent | State::OpenConfirm if self.main.outgoing && self.extra.is_none() => {
+                let mut link = Link::new(Fsm::new(fsm_config(&self.config)));
+                link.attach(stream, false);
+                self.extra = Some(link);
+                self.feed(Which::Extra, Event::Start { passive: true }).await;
+                self.feed(Which::Extra, Event::TcpAccepted).await;
+            }
+            State::OpenSent | State::OpenConfirm => refuse(stream, fsm::collision_cease()),
+        }
+    }
+
+    /// Once either link knows the peer's BGP Identifier, keeps one (RFC 4271 §6.8).
+    async fn resolve_collision(&mut self) {
+        let Some(extra) = &self.extra else { return };
+        if extra.fsm.state() == State::Idle {
+            self.extra = None;
+            return;
+        }
+        let known = [self.main.fsm.negotiated(), extra.fsm.negotiated()];
+        let Some(remote_id) = known.iter().flatten().map(|n| n.peer_router_id).next() else {
+            return;
+        };
+        let local = &self.config.speaker;
+        let keep = fsm::resolve_collision(local.router_id, local.asn, remote_id, self.config.peer_asn);
+        let stop = Event::Stop { notification: Some(fsm::collision_cease()) };
+        info!(peer = %self.config.name, ?keep, "connection collision resolved");
+        match keep {
+            Keep::Local => self.feed(Which::Extra, stop).await,
+            Keep::Remote => {
+                self.feed(Which::Main, stop).await;
+                if let Some(extra) = self.extra.take() {
+                    self.main = extra;
+                }
+            }
+        }
+        self.extra = None;
+    }
+}
+
+fn fsm_config(config: &SessionConfig) -> FsmConfig {
+    FsmConfig::new(config.speaker.clone(), config.peer_asn)
+}
+
+/// Cease / Maximum Number of Prefixes Reached with the RFC 4486 data (AFI, SAFI, limit); the
+/// limit covers both families, so AFI/SAFI say IPv4 unicast.
+fn max_prefix_cease(limit: u64) -> Notification {
+    let mut data = vec![0, 1, 1];
+    data.extend_from_slice(&u32::try_from(limit).unwrap_or(u32::MAX).to_be_bytes());
+    Notification::new(6, 1, data)
+}
+
+/// Sends a NOTIFICATION on a connection that is not taken, and closes it.
+fn refuse(stream: TcpStream, n: Notification) {
+    tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        let mut stream = stream;
+        // The peer may be gone already; nothing more to do either way.
+        let _ = stream.write_all(&wire::notification(&n)).await;
+        let _ = stream.shutdown().await;
+    });
+}
+
+/// The local address to connect from: the first listen address of the remote's family,
+/// unless it is unspecified (then the kernel picks).
+pub fn local_for(listen: &[SocketAddr], remote: IpAddr) -> Option<SocketAddr> {
+    listen
+        .iter()
+        .find(|l| l.is_ipv4() == remote.is_ipv4() && !l.ip().is_unspecified())
+        .copied()
+}

@@ -1,0 +1,123 @@
+//! UPDATE decode (RFC 4271 §4.3, §6.3; RFC 7606; RFC 4760; RFC 6793) into `route::Update`.
+//!
+//! Where it sits: the session task calls [`decode_update`] on each UPDATE frame and sends
+//! the result to the RIB; a NOTIFICATION error ends the session.
+
+use std::net::Ipv4Addr;
+
+use bytes::Bytes;
+use ipnet::IpNet;
+use tracing::debug;
+
+use super::cursor::Cursor;
+use super::nlri::read_prefixes;
+use super::update_attrs::{MpReach, Parsed};
+use super::{Caps, HEADER_LEN};
+use crate::bgp::Notification;
+use crate::route::{AttrSet, Family, NextHop, Update};
+
+/// Decodes an UPDATE frame (header included, as [`super::Framer`] yields it).
+///
+/// Outcomes (RFC 7606 names):
+/// - session reset, `Err`: withdrawn or attribute length past the message → 3/1; a bad
+///   prefix in the withdrawn routes or NLRI field → 3/10; MP_REACH/MP_UNREACH twice → 3/1;
+///   MP_REACH/MP_UNREACH malformed (too short, next hop length not 4/16/32, bad prefix)
+///   → 3/9 with the attribute (RFC 4760 §7); an unrecognized well-known attribute → 3/2;
+///   an attribute running past the attribute list with no NLRI to withdraw → 3/1.
+/// - treat-as-withdraw, every announced prefix (body and MP_REACH) goes to `withdrawn`:
+///   malformed ORIGIN, AS_PATH (incl. AS 0), NEXT_HOP (length; 0.0.0.0, multicast or class
+///   E for body NLRI), MED, COMMUNITIES, EXTENDED/IPv6 EXTENDED/LARGE COMMUNITIES, wrong
+///   O/T flags on these or on MP_REACH, an unspecified or multicast IPv6 next hop, a
+///   missing ORIGIN or AS_PATH (or NEXT_HOP with body NLRI), and an attribute running past
+///   the attribute list (RFC 7606 §4) when NLRI is present.
+/// - attribute discard: malformed ATOMIC_AGGREGATE, AGGREGATOR, AS4_PATH, AS4_AGGREGATOR;
+///   LOCAL_PREF, ORIGINATOR_ID and CLUSTER_LIST (rovgate's peers are external); AS4_PATH
+///   and AS4_AGGREGATOR from a 4-octet peer; repeats of an attribute (the first is kept).
+///
+/// Unknown optional transitive attributes pass on in `AttrSet::other` with the Partial
+/// bit set; unknown optional non-transitive ones are dropped. A 2-octet peer's AS4_PATH
+/// is merged into the path (RFC 6793 §4.2.3) and its AGGREGATOR is kept in 4-octet form.
+/// MP attributes of other AFI/SAFIs than IPv4/IPv6 unicast are ignored.
+pub fn decode_update(frame: &[u8], caps: &Caps) -> Result<Update, Notification> {
+    let malformed_list = || Notification::new(3, 1, Bytes::new());
+    let bad_network = |_| Notification::new(3, 10, Bytes::new());
+    let mut c = Cursor::new(frame.get(HEADER_LEN..).ok_or_else(malformed_list)?);
+    let wlen = c.u16().ok_or_else(malformed_list)?;
+    let withdrawn = c.take(usize::from(wlen)).ok_or_else(malformed_list)?;
+    let alen = c.u16().ok_or_else(malformed_list)?;
+    let attrs = c.take(usize::from(alen)).ok_or_else(malformed_list)?;
+
+    let mut update = Update::default();
+    read_prefixes(withdrawn, Family::Ipv4Unicast, &mut update.withdrawn).map_err(bad_network)?;
+    let mut nlri = Vec::new();
+    read_prefixes(c.rest(), Family::Ipv4Unicast, &mut nlri).map_err(bad_network)?;
+    if wlen == 0 && alen == 0 && nlri.is_empty() {
+        update.end_of_rib = Some(Family::Ipv4Unicast);
+        return Ok(update);
+    }
+
+    let mut p = Parsed::parse(attrs, caps)?;
+    if p.overrun {
+        if nlri.is_empty() && p.mp_reach.is_none() {
+            return Err(malformed_list());
+        }
+        debug!("attribute list overrun: treat-as-withdraw");
+        p.withdraw = true;
+    }
+    if let Some((family, prefixes)) = p.mp_unreach.take() {
+        if prefixes.is_empty() && p.count == 1 && wlen == 0 && nlri.is_empty() {
+            update.end_of_rib = family;
+        }
+        update.withdrawn.extend(prefixes);
+    }
+    announce(&mut update, &mut p, nlri);
+    Ok(update)
+}
+
+/// Puts the announced prefixes into `update`: as announcements, or as withdrawals when an
+/// error or a missing mandatory attribute asks for treat-as-withdraw.
+fn announce(update: &mut Update, p: &mut Parsed, nlri: Vec<IpNet>) {
+    let mp = p.mp_reach.take().filter(|m| !m.prefixes.is_empty());
+    if nlri.is_empty() && mp.is_none() {
+        return;
+    }
+    if p.origin.is_none() || p.as_path.is_none() {
+        debug!("missing ORIGIN or AS_PATH: treat-as-withdraw");
+        p.withdraw = true;
+    }
+    let body_nh = match (nlri.is_empty(), p.next_hop) {
+        (true, _) => None,
+        (false, Some(nh)) if usable(nh) => Some(nh),
+        (false, nh) => {
+            debug!(?nh, "missing or unusable NEXT_HOP: treat-as-withdraw");
+            p.withdraw = true;
+            None
+        }
+    };
+    if matches!(&mp, Some(MpReach { next_hop: NextHop::V4(nh), .. }) if !usable(*nh)) {
+        debug!("unusable MP_REACH IPv4 next hop: treat-as-withdraw");
+        p.withdraw = true;
+    }
+    let (Some(origin), Some(as_path), false) = (p.origin, p.take_as_path(), p.withdraw) else {
+        update.withdrawn.extend(nlri);
+        update.withdrawn.extend(mp.into_iter().flat_map(|m| m.prefixes));
+        return;
+    };
+    let other = p.take_other();
+    let make = |nh| AttrSet::new(origin, as_path.clone(), nh, p.med, other.clone());
+    if let Some(nh) = body_nh {
+        update.announced.push((make(NextHop::V4(nh)), nlri));
+    }
+    if let Some(m) = mp {
+        match update.announced.first_mut() {
+            Some((a, v)) if a.next_hop == m.next_hop => v.extend(m.prefixes),
+            _ => update.announced.push((make(m.next_hop), m.prefixes)),
+        }
+    }
+}
+
+/// Whether an IPv4 next hop can be a host address (RFC 4271 §6.3 semantic check): not
+/// 0.0.0.0, not multicast, not class E or broadcast.
+fn usable(nh: Ipv4Addr) -> bool {
+    !nh.is_unspecified() && !nh.is_multicast() && nh.octets()[0] < 240
+}

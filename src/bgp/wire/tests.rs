@@ -1,0 +1,178 @@
+//! Tests of the wire codec: framing and the small messages here; RFC 7606 cases, round
+//! trips against netgauze, real captures and a real MRT update stream in the submodules.
+
+mod mrt;
+mod pcap;
+mod rfc7606;
+mod roundtrip;
+
+use bytes::{Bytes, BytesMut};
+use ipnet::IpNet;
+use tokio_util::codec::Decoder;
+
+use super::*;
+use crate::route::Family;
+
+/// A 4-octet-AS peer without extended messages.
+pub(super) const AS4: Caps = Caps {
+    as4: true,
+    max_len: MAX_LEN,
+};
+/// A 2-octet-AS peer.
+pub(super) const AS2: Caps = Caps {
+    as4: false,
+    max_len: MAX_LEN,
+};
+
+pub(super) fn net(s: &str) -> IpNet {
+    s.parse().expect("test prefix")
+}
+
+/// One attribute in wire form.
+pub(super) fn attr(flags: u8, code: u8, value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    attr::write(&mut out, flags, code, value);
+    out
+}
+
+/// An UPDATE message from its three fields.
+pub(super) fn update(withdrawn: &[u8], attrs: &[u8], nlri: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(&(withdrawn.len() as u16).to_be_bytes());
+    body.extend_from_slice(withdrawn);
+    body.extend_from_slice(&(attrs.len() as u16).to_be_bytes());
+    body.extend_from_slice(attrs);
+    body.extend_from_slice(nlri);
+    encode_message(MessageType::Update, &body).to_vec()
+}
+
+/// A message header with this length and type (no body).
+fn header(len: u16, kind: u8) -> Vec<u8> {
+    let mut h = vec![0xff; 16];
+    h.extend_from_slice(&len.to_be_bytes());
+    h.push(kind);
+    h
+}
+
+/// Runs the framer over `input`: the frames it yields, then its error if any.
+fn frames(framer: &mut Framer, input: &[u8]) -> (Vec<Frame>, Option<Notification>) {
+    let mut buf = BytesMut::from(input);
+    let mut out = Vec::new();
+    loop {
+        match framer.decode(&mut buf) {
+            Ok(Some(f)) => out.push(f),
+            Ok(None) => return (out, None),
+            Err(FrameError::Notification(n)) => return (out, Some(n)),
+            Err(FrameError::Io(e)) => panic!("io error from bytes: {e}"),
+        }
+    }
+}
+
+#[test]
+fn framer_rejects_bad_headers_with_rfc4271_codes() {
+    let mut bad_marker = header(19, 4);
+    bad_marker[3] = 0;
+    let cases: Vec<(&str, Vec<u8>, (u8, u8, Vec<u8>))> = vec![
+        ("marker not all ones", bad_marker, (1, 1, vec![])),
+        ("length below 19", header(18, 4), (1, 2, vec![0, 18])),
+        ("length above 4096", header(4097, 2), (1, 2, vec![0x10, 0x01])),
+        ("unknown type", header(19, 6), (1, 3, vec![6])),
+        ("type 0", header(19, 0), (1, 3, vec![0])),
+        ("KEEPALIVE not 19", header(20, 4), (1, 2, vec![0, 20])),
+        ("OPEN below 29", header(28, 1), (1, 2, vec![0, 28])),
+        ("UPDATE below 23", header(22, 2), (1, 2, vec![0, 22])),
+        ("NOTIFICATION below 21", header(20, 3), (1, 2, vec![0, 20])),
+    ];
+    for (name, input, (code, subcode, data)) in cases {
+        let (got, err) = frames(&mut Framer::new(), &input);
+        assert!(got.is_empty(), "{name}: no frame before the error");
+        assert_eq!(err, Some(Notification::new(code, subcode, data)), "{name}");
+    }
+}
+
+#[test]
+fn framer_cuts_a_stream_into_whole_messages() {
+    let upd = update(&[], &[], &[]);
+    let mut stream = keepalive().to_vec();
+    stream.extend_from_slice(&upd);
+    stream.extend_from_slice(&route_refresh(Family::Ipv6Unicast, 0));
+    let mut framer = Framer::new();
+    let mut buf = BytesMut::new();
+    let mut got = Vec::new();
+    // Byte by byte: a frame appears only once complete.
+    for b in &stream {
+        buf.extend_from_slice(&[*b]);
+        if let Some(f) = framer.decode(&mut buf).expect("valid stream") {
+            got.push(f);
+        }
+    }
+    let kinds: Vec<MessageType> = got.iter().map(|f| f.kind).collect();
+    assert_eq!(kinds, [MessageType::Keepalive, MessageType::Update, MessageType::RouteRefresh]);
+    assert_eq!(got[1].bytes, Bytes::from(upd));
+    assert!(buf.is_empty());
+}
+
+#[test]
+fn framer_max_len_follows_extended_message_negotiation() {
+    let mut big = update(&[], &[], &[]);
+    let body_len = 5000 - big.len();
+    big.extend(std::iter::repeat_n(0u8, body_len));
+    big[16..18].copy_from_slice(&5000u16.to_be_bytes());
+    let mut framer = Framer::new();
+    assert_eq!(frames(&mut framer, &big).1.map(|n| (n.code, n.subcode)), Some((1, 2)));
+    framer.set_max_len(MAX_LEN_EXTENDED);
+    assert_eq!(framer.max_len(), 65535);
+    let (got, err) = frames(&mut framer, &big);
+    assert_eq!((got.len(), err), (1, None));
+    assert_eq!(got[0].bytes.len(), 5000);
+}
+
+#[test]
+fn keepalive_and_notification_round_trip() {
+    let (got, err) = frames(&mut Framer::new(), &keepalive());
+    assert_eq!((got[0].kind, err), (MessageType::Keepalive, None));
+
+    let n = Notification::new(6, 2, &b"shutdown: maintenance"[..]);
+    let wire = notification(&n);
+    let (got, _) = frames(&mut Framer::new(), &wire);
+    assert_eq!(got[0].kind, MessageType::Notification);
+    assert_eq!(decode_notification(&got[0].bytes), n);
+
+    let huge = Notification::new(3, 2, vec![7u8; 10_000]);
+    assert_eq!(notification(&huge).len(), MAX_LEN, "data cut to fit 4096 bytes");
+}
+
+#[test]
+fn route_refresh_round_trip_and_errors() {
+    for family in Family::ALL {
+        for subtype in [REFRESH_NORMAL, REFRESH_BORR, REFRESH_EORR] {
+            let wire = route_refresh(family, subtype);
+            assert_eq!(wire.len(), 23);
+            assert_eq!(decode_route_refresh(&wire), Ok(Some((family, subtype))));
+        }
+    }
+    // IPv4 multicast (AFI 1, SAFI 2) and an unknown subtype are ignored.
+    let mcast = encode_message(MessageType::RouteRefresh, &[0, 1, 0, 2]);
+    assert_eq!(decode_route_refresh(&mcast), Ok(None));
+    let subtype9 = encode_message(MessageType::RouteRefresh, &[0, 1, 9, 1]);
+    assert_eq!(decode_route_refresh(&subtype9), Ok(None));
+    let long = encode_message(MessageType::RouteRefresh, &[0, 1, 0, 1, 0]);
+    assert_eq!(decode_route_refresh(&long), Err(Notification::new(7, 1, long.clone())));
+}
+
+#[test]
+fn end_of_rib_markers_decode_and_encode() {
+    for family in Family::ALL {
+        let mut out = Vec::new();
+        encode_updates(&crate::route::Export::EndOfRib(family), &AS4, &mut out);
+        assert_eq!(out.len(), 1);
+        let u = decode_update(&out[0], &AS4).expect("EoR decodes");
+        assert_eq!(u.end_of_rib, Some(family));
+        assert!(u.withdrawn.is_empty() && u.announced.is_empty());
+    }
+    // An empty MP_UNREACH next to another attribute is a withdrawal of nothing, not EoR.
+    let mut attrs = attr(0x80, attr::MP_UNREACH, &[0, 2, 1]);
+    attrs.extend(attr(0x40, attr::ORIGIN, &[0]));
+    let u = decode_update(&update(&[], &attrs, &[]), &AS4).expect("decodes");
+    assert_eq!(u.end_of_rib, None);
+}

@@ -1,0 +1,153 @@
+//! The route table: every peer's path for every prefix (Adj-RIB-In), kept sorted by the
+//! decision process so the first eligible path is the best (Loc-RIB).
+//!
+//! Where it sits: owned by the RIB task (`rib/mod.rs`); each change reports the prefix's
+//! [`Top2`] before and after, which `export.rs` turns into per-peer announcements.
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use prefix_trie::{Prefix, PrefixMap};
+use smallvec::SmallVec;
+
+use super::best::{better, Path, PeerOrder};
+use crate::route::{Family, PeerId};
+
+/// A prefix's paths, best first; at most one per peer.
+pub type Paths = SmallVec<[Path; 1]>;
+
+/// The two best eligible paths of a prefix: what every peer is exported (the best), and
+/// what the best path's own peer is exported (the second best).
+#[derive(Clone, Debug, Default)]
+pub struct Top2 {
+    /// The best eligible path.
+    pub best: Option<Path>,
+    /// The best eligible path from another peer than `best`'s.
+    pub second: Option<Path>,
+}
+
+impl Top2 {
+    /// The top two eligible paths of a sorted path list.
+    pub fn of(paths: &[Path]) -> Top2 {
+        let mut eligible = paths.iter().filter(|p| p.eligible).cloned();
+        Top2 {
+            best: eligible.next(),
+            second: eligible.next(),
+        }
+    }
+
+    /// The path `peer` should have: the best unless it is the peer's own.
+    pub fn for_peer(&self, peer: PeerId) -> Option<&Path> {
+        match &self.best {
+            Some(best) if best.peer == peer => self.second.as_ref(),
+            best => best.as_ref(),
+        }
+    }
+}
+
+/// Every stored path, in one prefix trie per family.
+#[derive(Default)]
+pub struct Table {
+    v4: PrefixMap<Ipv4Net, Paths>,
+    v6: PrefixMap<Ipv6Net, Paths>,
+}
+
+/// The result of a change to one prefix.
+pub struct Change {
+    /// The top two paths before the change.
+    pub before: Top2,
+    /// The top two paths after it.
+    pub after: Top2,
+    /// Whether the peer had no path for this prefix before (a new route for max-prefix).
+    pub added: bool,
+}
+
+impl Table {
+    /// Inserts or replaces `path.peer`'s path for `prefix`.
+    pub fn upsert(&mut self, prefix: IpNet, path: Path, order: &impl PeerOrder) -> Change {
+        self.modify(prefix, |paths| {
+            let old = paths.iter().position(|p| p.peer == path.peer);
+            if let Some(i) = old {
+                paths.remove(i);
+            }
+            let at = paths
+                .iter()
+                .position(|p| better(&path, p, order).is_lt())
+                .unwrap_or(paths.len());
+            paths.insert(at, path);
+            old.is_none()
+        })
+    }
+
+    /// Removes `peer`'s path for `prefix`; `None` if it had none.
+    pub fn remove(&mut self, prefix: IpNet, peer: PeerId) -> Option<Change> {
+        let change = self.modify(prefix, |paths| {
+            let i = paths.iter().position(|p| p.peer == peer);
+            i.map(|i| paths.remove(i)).is_some()
+        });
+        change.added.then_some(Change {
+            added: false,
+            ..change
+        })
+    }
+
+    /// Runs `f` on the prefix's paths (created empty if absent; removed when left empty);
+    /// `f`'s bool becomes `Change::added`.
+    fn modify(&mut self, prefix: IpNet, f: impl FnOnce(&mut Paths) -> bool) -> Change {
+        match prefix {
+            IpNet::V4(p) => modify_in(&mut self.v4, p, f),
+            IpNet::V6(p) => modify_in(&mut self.v6, p, f),
+        }
+    }
+
+    /// The paths of one prefix, best first.
+    #[cfg(test)]
+    pub fn paths(&self, prefix: &IpNet) -> &[Path] {
+        let paths = match prefix {
+            IpNet::V4(p) => self.v4.get(p),
+            IpNet::V6(p) => self.v6.get(p),
+        };
+        paths.map_or(&[], |p| p.as_slice())
+    }
+
+    /// Every prefix of `family` with its paths.
+    pub fn iter(&self, family: Family) -> Box<dyn Iterator<Item = (IpNet, &Paths)> + '_> {
+        match family {
+            Family::Ipv4Unicast => Box::new(self.v4.iter().map(|(p, v)| (IpNet::V4(p), v))),
+            Family::Ipv6Unicast => Box::new(self.v6.iter().map(|(p, v)| (IpNet::V6(p), v))),
+        }
+    }
+
+    /// The prefixes of `family` that hold a path from `peer` matching `pred`.
+    pub fn prefixes_of(&self, family: Family, peer: PeerId, pred: impl Fn(&Path) -> bool) -> Vec<IpNet> {
+        self.iter(family)
+            .filter(|(_, paths)| paths.iter().any(|p| p.peer == peer && pred(p)))
+            .map(|(prefix, _)| prefix)
+            .collect()
+    }
+
+    /// Applies `f` to `peer`'s path for `prefix` in place (e.g. marking it stale); the
+    /// order is unchanged, so `f` must not touch what the decision process compares.
+    pub fn mark(&mut self, prefix: &IpNet, peer: PeerId, f: impl FnOnce(&mut Path)) {
+        let paths = match prefix {
+            IpNet::V4(p) => self.v4.get_mut(p),
+            IpNet::V6(p) => self.v6.get_mut(p),
+        };
+        if let Some(path) = paths.and_then(|v| v.iter_mut().find(|p| p.peer == peer)) {
+            f(path);
+        }
+    }
+}
+
+fn modify_in<P: Prefix + Copy>(
+    map: &mut PrefixMap<P, Paths>,
+    p: P,
+    f: impl FnOnce(&mut Paths) -> bool,
+) -> Change {
+    let paths = map.entry(p).or_default();
+    let before = Top2::of(paths);
+    let added = f(paths);
+    let after = Top2::of(paths);
+    if paths.is_empty() {
+        map.remove(&p);
+    }
+    Change { before, after, added }
+}

@@ -1,0 +1,241 @@
+//! The types everyone shares: peers, prefixes, interned path attributes, routes, and the
+//! decoded form of an UPDATE.
+//!
+//! Where it sits: the BGP session task decodes wire bytes into [`Update`]s of these types and
+//! sends them to the RIB task; the RIB stores [`Route`]s and hands [`Export`]s back to
+//! sessions, which encode them. The RIB never sees wire messages, only these types.
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
+use ipnet::IpNet;
+
+use crate::rpki::Asn;
+
+/// A configured peer: its index in the config's peer list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PeerId(pub u32);
+
+impl fmt::Display for PeerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "peer#{}", self.0)
+    }
+}
+
+/// An address family rovgate routes (AFI/SAFI unicast only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Family {
+    /// AFI 1, SAFI 1.
+    Ipv4Unicast,
+    /// AFI 2, SAFI 1.
+    Ipv6Unicast,
+}
+
+impl Family {
+    /// Both families, IPv4 first.
+    pub const ALL: [Family; 2] = [Family::Ipv4Unicast, Family::Ipv6Unicast];
+
+    /// The family of a prefix.
+    pub fn of(prefix: &IpNet) -> Family {
+        match prefix {
+            IpNet::V4(_) => Family::Ipv4Unicast,
+            IpNet::V6(_) => Family::Ipv6Unicast,
+        }
+    }
+}
+
+/// One AS_PATH segment, always with 4-octet ASNs (AS4_PATH merged in on decode).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Segment {
+    /// AS_SET (type 1).
+    Set(Vec<u32>),
+    /// AS_SEQUENCE (type 2).
+    Sequence(Vec<u32>),
+    /// AS_CONFED_SEQUENCE (type 3).
+    ConfedSequence(Vec<u32>),
+    /// AS_CONFED_SET (type 4).
+    ConfedSet(Vec<u32>),
+}
+
+/// An AS_PATH in 4-octet form.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct AsPath(pub Vec<Segment>);
+
+impl AsPath {
+    /// The origin AS (RFC 6811): the last AS of a path ending in an AS_SEQUENCE; `None` when
+    /// the path is empty or ends in a set.
+    pub fn origin(&self) -> Option<Asn> {
+        match self.0.last()? {
+            Segment::Sequence(v) => v.last().map(|&a| Asn(a)),
+            _ => None,
+        }
+    }
+
+    /// The first AS: the neighbour that sent the route (RFC 7947 checks it).
+    pub fn first(&self) -> Option<Asn> {
+        match self.0.first()? {
+            Segment::Sequence(v) => v.first().map(|&a| Asn(a)),
+            _ => None,
+        }
+    }
+
+    /// The path length used by best-path selection (RFC 4271 §9.1.2.2: a set counts 1,
+    /// confederation segments 0).
+    pub fn len(&self) -> usize {
+        self.0
+            .iter()
+            .map(|s| match s {
+                Segment::Sequence(v) => v.len(),
+                Segment::Set(_) => 1,
+                Segment::ConfedSequence(_) | Segment::ConfedSet(_) => 0,
+            })
+            .sum()
+    }
+
+    /// Whether the path has no AS at all (a route originated by the peer's iBGP side).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every AS in the path, in order.
+    pub fn asns(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().flat_map(|s| match s {
+            Segment::Set(v)
+            | Segment::Sequence(v)
+            | Segment::ConfedSequence(v)
+            | Segment::ConfedSet(v) => v.iter().copied(),
+        })
+    }
+}
+
+impl fmt::Display for AsPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for s in &self.0 {
+            let (open, close, v) = match s {
+                Segment::Sequence(v) => ("", "", v),
+                Segment::Set(v) => ("{", "}", v),
+                Segment::ConfedSequence(v) => ("(", ")", v),
+                Segment::ConfedSet(v) => ("[", "]", v),
+            };
+            let asns: Vec<String> = v.iter().map(u32::to_string).collect();
+            let sep = if first { "" } else { " " };
+            write!(f, "{sep}{open}{}{close}", asns.join(" "))?;
+            first = false;
+        }
+        Ok(())
+    }
+}
+
+/// Where a route's traffic goes: NEXT_HOP for IPv4 routes, the MP_REACH next hop for IPv6.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NextHop {
+    /// An IPv4 next hop.
+    V4(Ipv4Addr),
+    /// An IPv6 global next hop, with the link-local one when the peer sent it.
+    V6(Ipv6Addr, Option<Ipv6Addr>),
+}
+
+impl NextHop {
+    /// The (global) next-hop address.
+    pub fn addr(&self) -> IpAddr {
+        match *self {
+            NextHop::V4(a) => IpAddr::V4(a),
+            NextHop::V6(a, _) => IpAddr::V6(a),
+        }
+    }
+}
+
+/// Path attributes as received, with the few fields decisions need parsed out.
+///
+/// `other` holds every attribute except AS_PATH, AS4_PATH, NEXT_HOP, MP_REACH_NLRI and
+/// MP_UNREACH_NLRI exactly as received (flags, type, length, value), in received order; a
+/// route server passes them through unchanged (RFC 7947). Interned by the RIB: one
+/// `Arc<AttrSet>` per distinct set, shared by every prefix that carries it.
+#[derive(Debug)]
+pub struct AttrSet {
+    /// ORIGIN: 0 IGP, 1 EGP, 2 INCOMPLETE.
+    pub origin: u8,
+    /// AS_PATH, 4-octet form.
+    pub as_path: AsPath,
+    /// The next hop.
+    pub next_hop: NextHop,
+    /// MULTI_EXIT_DISC, if present.
+    pub med: Option<u32>,
+    /// The other attributes, wire-encoded as received.
+    pub other: Bytes,
+    /// The encoded attributes for 4-octet-AS peers and for 2-octet-AS peers, made once on
+    /// first export and shared by all peers (filled by the BGP encoder).
+    pub encoded: [OnceLock<Bytes>; 2],
+}
+
+impl AttrSet {
+    /// A new attribute set with nothing encoded yet.
+    pub fn new(origin: u8, as_path: AsPath, next_hop: NextHop, med: Option<u32>, other: Bytes) -> Self {
+        AttrSet {
+            origin,
+            as_path,
+            next_hop,
+            med,
+            other,
+            encoded: Default::default(),
+        }
+    }
+}
+
+impl PartialEq for AttrSet {
+    fn eq(&self, o: &Self) -> bool {
+        self.origin == o.origin
+            && self.next_hop == o.next_hop
+            && self.med == o.med
+            && self.other == o.other
+            && self.as_path == o.as_path
+    }
+}
+
+impl Eq for AttrSet {}
+
+impl Hash for AttrSet {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.origin.hash(h);
+        self.as_path.hash(h);
+        self.next_hop.hash(h);
+        self.med.hash(h);
+        self.other.hash(h);
+    }
+}
+
+/// An interned attribute set.
+pub type Attrs = Arc<AttrSet>;
+
+/// What a session decoded from one UPDATE, in rovgate's types.
+#[derive(Debug, Default)]
+pub struct Update {
+    /// Prefixes withdrawn (body and MP_UNREACH), including those a malformed attribute
+    /// turned into withdrawals (RFC 7606 treat-as-withdraw).
+    pub withdrawn: Vec<IpNet>,
+    /// Announced prefixes with their attributes: at most one group per family.
+    pub announced: Vec<(AttrSet, Vec<IpNet>)>,
+    /// An End-of-RIB marker for this family (RFC 4724).
+    pub end_of_rib: Option<Family>,
+}
+
+/// What the RIB sends a session to put on the wire.
+#[derive(Debug, Clone)]
+pub enum Export {
+    /// Announce these prefixes with these attributes.
+    Announce(Attrs, Vec<IpNet>),
+    /// Withdraw these prefixes.
+    Withdraw(Vec<IpNet>),
+    /// The initial export of this family is complete (End-of-RIB, RFC 4724).
+    EndOfRib(Family),
+    /// A re-export the peer asked for with ROUTE-REFRESH is complete (EoRR, RFC 7313, when
+    /// enhanced route refresh was negotiated).
+    EndOfRefresh(Family),
+    /// The peer sent more prefixes than its configured maximum (the limit): close the
+    /// session with Cease / Maximum Number of Prefixes Reached (RFC 4486).
+    LimitReached(u64),
+}

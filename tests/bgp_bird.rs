@@ -1,0 +1,95 @@
+//! rovgate as a route server between real BIRD 2 instances on loopback.
+
+mod support;
+
+use std::time::Duration;
+
+use support::bird::{preamble, Bird};
+use support::daemon::Rovgate;
+
+/// A BIRD member router at 127.0.0.N (AS `asn`) peering with rovgate; `static_routes` are
+/// announced with a community and a large community.
+fn member(n: u8, asn: u32, port: u16, rovgate_port: u16, static_routes: &[&str]) -> Bird {
+    let ip = format!("127.0.0.{n}");
+    let routes: String = static_routes
+        .iter()
+        .map(|r| format!("  route {r} blackhole;\n"))
+        .collect();
+    let config = format!(
+        "{pre}\
+         protocol static s4 {{ ipv4;\n{v4}}}\n\
+         protocol static s6 {{ ipv6;\n{v6}}}\n\
+         filter add_tags {{ bgp_community.add(({asn},100)); bgp_large_community.add(({asn},1,2)); accept; }}\n\
+         protocol bgp rsrv {{ local {ip} port {port} as {asn}; neighbor 127.0.0.1 port {rovgate_port} as 64500; multihop; \
+         ipv4 {{ import all; export filter add_tags; next hop self; }}; ipv6 {{ import all; export filter add_tags; next hop address 2001:db8::{n}; }}; }}\n",
+        pre = preamble(&ip),
+        v4 = routes.lines().filter(|l| !l.contains(':')).map(|l| format!("{l}\n")).collect::<String>(),
+        v6 = routes.lines().filter(|l| l.contains(':')).map(|l| format!("{l}\n")).collect::<String>(),
+    );
+    Bird::start(&format!("m{n}"), &config)
+}
+
+/// Peers as rovgate sees them: (last octet, AS, BIRD's port, whether rovgate only listens).
+fn peers_config(peers: &[(u8, u32, u16, bool)]) -> String {
+    let peer = |&(n, asn, port, passive): &(u8, u32, u16, bool)| {
+        format!(
+            "[[peer]]\nname = \"m{n}\"\naddress = \"127.0.0.{n}\"\nasn = {asn}\nrole = \"rs-client\"\n\
+             port = {port}\npassive = {passive}\n\n"
+        )
+    };
+    peers.iter().map(peer).collect()
+}
+
+async fn wait(what: &str, secs: u64, done: impl FnMut() -> bool) {
+    support::wait_for(what, Duration::from_secs(secs), done).await;
+}
+
+/// Expected: routes announced by one BIRD arrive at the other with AS_PATH, NEXT_HOP,
+/// communities and large communities unchanged (rovgate's AS not prepended); a withdraw
+/// propagates; stopping the announcing BIRD withdraws its routes at the other.
+#[tokio::test]
+async fn routes_cross_between_two_birds_unchanged() {
+    if !support::require_tool("bird") {
+        return;
+    }
+    let (pa, pb) = (support::free_port(), support::free_port());
+    // rovgate waits for A to connect, and connects to B itself.
+    let rovgate = Rovgate::start("birds", &peers_config(&[(12, 64496, pa, true), (13, 64497, pb, false)]));
+    let a = member(12, 64496, pa, rovgate.bgp_port, &["192.0.2.0/24", "198.51.100.0/24", "2001:db8:12::/48"]);
+    let b = member(13, 64497, pb, rovgate.bgp_port, &[]);
+    wait("both sessions up", 60, || a.established("rsrv") && b.established("rsrv")).await;
+    wait("routes at B", 30, || b.birdc("show route protocol rsrv").contains("198.51.100.0/24")).await;
+    let all = b.birdc("show route all 192.0.2.0/24");
+    assert!(all.contains("BGP.as_path: 64496\n") || all.contains("BGP.as_path: 64496 \n") || all.lines().any(|l| l.trim() == "BGP.as_path: 64496"), "{all}");
+    assert!(all.contains("BGP.next_hop: 127.0.0.12"), "{all}");
+    assert!(all.contains("(64496,100)"), "{all}");
+    assert!(all.contains("(64496, 1, 2)"), "{all}");
+    let v6 = b.birdc("show route all 2001:db8:12::/48");
+    assert!(v6.contains("BGP.as_path: 64496"), "{v6}");
+    a.stop();
+    wait("routes withdrawn at B", 30, || !b.birdc("show route protocol rsrv").contains("192.0.2.0/24")).await;
+    let log = rovgate.log();
+    assert!(log.contains("session down"), "{log}");
+}
+
+/// Expected: when a member that announced graceful restart (BIRD does by default) vanishes
+/// without a NOTIFICATION, its routes stay at the other member (stale, RFC 4724 helper);
+/// when it comes back and re-sends only some of them, End-of-RIB withdraws the rest.
+#[tokio::test]
+async fn graceful_restart_keeps_routes_of_a_vanished_member() {
+    if !support::require_tool("bird") {
+        return;
+    }
+    let (pa, pb) = (support::free_port(), support::free_port());
+    let rovgate = Rovgate::start("gr", &peers_config(&[(22, 64496, pa, true), (23, 64497, pb, true)]));
+    let a = member(22, 64496, pa, rovgate.bgp_port, &["192.0.2.0/24", "198.51.100.0/24"]);
+    let b = member(23, 64497, pb, rovgate.bgp_port, &[]);
+    wait("routes at B", 60, || b.birdc("show route protocol rsrv").contains("198.51.100.0/24")).await;
+    drop(a); // SIGKILL: no NOTIFICATION
+    wait("rovgate saw the session drop", 30, || rovgate.log().contains("keeping its routes as stale")).await;
+    assert!(b.birdc("show route protocol rsrv").contains("198.51.100.0/24"), "stale routes kept");
+    let a = member(22, 64496, pa, rovgate.bgp_port, &["192.0.2.0/24"]);
+    wait("A back", 60, || a.established("rsrv")).await;
+    wait("the route A did not re-send is gone", 30, || !b.birdc("show route protocol rsrv").contains("198.51.100.0/24")).await;
+    assert!(b.birdc("show route protocol rsrv").contains("192.0.2.0/24"));
+}
