@@ -7,6 +7,7 @@
 pub mod bgpd;
 pub mod bird;
 pub mod daemon;
+pub mod exabgp;
 
 use std::fmt::Write as _;
 use std::fs;

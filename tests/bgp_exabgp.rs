@@ -1,0 +1,66 @@
+//! rovgate between ExaBGP peers: a 4-octet-AS peer and a 2-octet-only peer (RFC 6793).
+
+mod support;
+
+use std::time::Duration;
+
+use support::daemon::Rovgate;
+use support::exabgp::Exabgp;
+
+fn peer(n: u8, asn: u32, port: u16) -> String {
+    format!(
+        "[[peer]]\nname = \"e{n}\"\naddress = \"127.0.0.{n}\"\nasn = {asn}\nrole = \"rs-client\"\n\
+         port = {port}\npassive = true\n\n"
+    )
+}
+
+fn neighbor(n: u8, asn: u32, rovgate_port: u16, extra: &str) -> String {
+    format!(
+        "  router-id 127.0.0.{n};\n  local-address 127.0.0.{n};\n  local-as {asn};\n  peer-as 64500;\n\
+           connect {rovgate_port};\n  hold-time 30;\n{extra}"
+    )
+}
+
+/// Expected: a route from a 4-octet-AS peer reaches a 2-octet-only peer with AS_TRANS in
+/// AS_PATH and the real path in AS4_PATH; a route from the 2-octet peer reaches the 4-octet
+/// peer with its 2-octet path intact. Large communities pass through.
+#[tokio::test]
+async fn four_octet_and_two_octet_peers_exchange_routes() {
+    if !support::require_tool("exabgp") {
+        return;
+    }
+    let rovgate = Rovgate::start("exa", &(peer(51, 4_200_000_001, support::free_port()) + &peer(52, 64510, support::free_port())));
+    let four = Exabgp::start(
+        "four",
+        &neighbor(51, 4_200_000_001, rovgate.bgp_port,
+            "  static {\n    route 203.0.113.0/24 next-hop 127.0.0.51 as-path [ 4200000001 65010 ] large-community [ 4200000001:1:1 ];\n  }\n"),
+    );
+    let two = Exabgp::start(
+        "two",
+        &neighbor(52, 64510, rovgate.bgp_port,
+            "  capability { asn4 disable; }\n  static {\n    route 198.51.100.0/24 next-hop 127.0.0.52 as-path [ 64510 65020 ];\n  }\n"),
+    );
+    let what = "both routes delivered";
+    support::wait_for(what, Duration::from_secs(90), || {
+        two.received().contains("203.0.113.0/24") && four.received().contains("198.51.100.0/24")
+    })
+    .await;
+    let at_two = two.received();
+    let line = at_two.lines().find(|l| l.contains("203.0.113.0/24")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    let attrs = &v["neighbor"]["message"]["update"]["attribute"];
+    // ExaBGP merges AS_PATH and AS4_PATH (RFC 6793 §4.2.3) before printing: on a session
+    // without 4-octet ASNs, 4200000001 can only have arrived in AS4_PATH, with AS_TRANS
+    // standing in for it in AS_PATH.
+    assert_eq!(attrs["as-path"], serde_json::json!([4_200_000_001u32, 65010]), "{line}");
+    let wire = at_two.to_uppercase();
+    // On the wire: AS_PATH = SEQUENCE(23456, 65010), AS4_PATH = SEQUENCE(4200000001, 65010).
+    assert!(wire.contains("40020602025BA0FDF2"), "AS_PATH with AS_TRANS: {at_two}");
+    assert!(wire.contains("C0110A0202FA56EA010000FDF2"), "AS4_PATH: {at_two}");
+    assert_eq!(attrs["large-community"], serde_json::json!([[4_200_000_001u32, 1, 1]]), "{line}");
+    let at_four = four.received();
+    let line = at_four.lines().find(|l| l.contains("198.51.100.0/24")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(v["neighbor"]["message"]["update"]["attribute"]["as-path"], serde_json::json!([64510, 65020]), "{line}");
+    drop(rovgate);
+}
