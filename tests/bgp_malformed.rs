@@ -1,0 +1,136 @@
+//! RFC 7606 through the whole daemon: a peer sends malformed UPDATEs; BIRD on the other
+//! side shows what got through. The sender is `MalformedUpdatePeer`, a raw-socket fake that
+//! stands in for what no real BGP speaker will send: deliberately broken UPDATEs.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use support::bird::{preamble, Bird};
+use support::daemon::Rovgate;
+
+/// A minimal BGP speaker over a raw socket that can send arbitrary UPDATE bodies.
+struct MalformedUpdatePeer {
+    stream: TcpStream,
+}
+
+fn message(kind: u8, body: &[u8]) -> Vec<u8> {
+    let mut m = vec![0xff; 16];
+    m.extend_from_slice(&((19 + body.len()) as u16).to_be_bytes());
+    m.push(kind);
+    m.extend_from_slice(body);
+    m
+}
+
+/// An UPDATE body: no withdrawals, these attributes, these IPv4 NLRI bytes.
+fn update(attrs: &[u8], nlri: &[u8]) -> Vec<u8> {
+    let mut b = vec![0, 0];
+    b.extend_from_slice(&(attrs.len() as u16).to_be_bytes());
+    b.extend_from_slice(attrs);
+    b.extend_from_slice(nlri);
+    b
+}
+
+/// ORIGIN, AS_PATH (AS 64496 then 65001, 4-octet), NEXT_HOP 127.0.0.61.
+fn good_attrs(origin: u8) -> Vec<u8> {
+    let mut a = vec![0x40, 1, 1, origin];
+    a.extend_from_slice(&[0x40, 2, 10, 2, 2, 0, 0, 0xfb, 0xf0, 0, 0, 0xfd, 0xe9]);
+    a.extend_from_slice(&[0x40, 3, 4, 127, 0, 0, 61]);
+    a
+}
+
+impl MalformedUpdatePeer {
+    fn connect(to: SocketAddr) -> Self {
+        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        let from: SocketAddr = "127.0.0.61:0".parse().unwrap();
+        socket.bind(&from.into()).unwrap();
+        socket.connect(&to.into()).unwrap();
+        let mut stream: TcpStream = socket.into();
+        stream.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        // OPEN: AS 64496, hold 90, id 127.0.0.61, capabilities
+        // multiprotocol IPv4 unicast and 4-octet AS 64496.
+        let caps = [2, 12, 1, 4, 0, 1, 0, 1, 65, 4, 0, 0, 0xfb, 0xf0];
+        let mut open = vec![4, 0xfb, 0xf0, 0, 90, 127, 0, 0, 61, caps.len() as u8];
+        open.extend_from_slice(&caps);
+        stream.write_all(&message(1, &open)).unwrap();
+        stream.write_all(&message(4, &[])).unwrap();
+        MalformedUpdatePeer { stream }
+    }
+
+    fn send_update(&mut self, body: &[u8]) {
+        self.stream.write_all(&message(2, body)).unwrap();
+    }
+
+    /// Reads messages until a NOTIFICATION arrives or the connection closes; returns its
+    /// (code, subcode), if any.
+    fn notification(&mut self) -> Option<(u8, u8)> {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            while buf.len() >= 19 {
+                let len = u16::from_be_bytes([buf[16], buf[17]]) as usize;
+                if buf.len() < len {
+                    break;
+                }
+                if buf[18] == 3 {
+                    return Some((buf[19], buf[20]));
+                }
+                buf.drain(..len);
+            }
+            match self.stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return None,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+}
+
+/// Expected: an UPDATE with a malformed ORIGIN is treated as withdraw (RFC 7606 §7.1) and
+/// the session stays up, so a later good UPDATE still gets through; an UPDATE whose
+/// attribute list overruns the message resets the session with 3/1 (Malformed Attribute
+/// List).
+#[tokio::test]
+async fn malformed_attribute_is_treat_as_withdraw_and_broken_list_resets() {
+    if !support::require_tool("bird") {
+        return;
+    }
+    let port = support::free_port();
+    let peers = format!(
+        "[[peer]]\nname = \"fake\"\naddress = \"127.0.0.61\"\nasn = 64496\nrole = \"rs-client\"\npassive = true\n\n\
+         [[peer]]\nname = \"bird\"\naddress = \"127.0.0.62\"\nasn = 64497\nrole = \"rs-client\"\npassive = true\nport = {port}\n"
+    );
+    let rovgate = Rovgate::start("malformed", &peers);
+    let bird = Bird::start(
+        "mal",
+        &format!(
+            "{}protocol bgp rsrv {{ local 127.0.0.62 port {port} as 64497; neighbor 127.0.0.1 port {} as 64500; \
+             multihop; ipv4 {{ import all; export none; }}; }}\n",
+            preamble("127.0.0.62"),
+            rovgate.bgp_port
+        ),
+    );
+    support::wait_for("BIRD up", Duration::from_secs(60), || bird.established("rsrv")).await;
+    let target: SocketAddr = format!("127.0.0.1:{}", rovgate.bgp_port).parse().unwrap();
+    let mut fake = MalformedUpdatePeer::connect(target);
+    fake.send_update(&update(&good_attrs(0), &[24, 192, 0, 2]));
+    fake.send_update(&update(&good_attrs(5), &[24, 198, 51, 100])); // ORIGIN 5: malformed
+    fake.send_update(&update(&good_attrs(0), &[24, 203, 0, 113]));
+    let routes = || bird.birdc("show route protocol rsrv");
+    support::wait_for("good routes at BIRD", Duration::from_secs(30), || {
+        let r = routes();
+        r.contains("192.0.2.0/24") && r.contains("203.0.113.0/24")
+    })
+    .await;
+    assert!(!routes().contains("198.51.100.0/24"), "the malformed route is withdrawn");
+    // Total attribute length says 200 bytes; the message has 20.
+    let mut broken = vec![0, 0, 0, 200];
+    broken.extend_from_slice(&good_attrs(0));
+    fake.send_update(&broken);
+    assert_eq!(fake.notification(), Some((3, 1)));
+    support::wait_for("the fake's routes withdrawn at BIRD", Duration::from_secs(30), || {
+        !routes().contains("192.0.2.0/24")
+    })
+    .await;
+}
