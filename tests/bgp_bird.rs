@@ -93,3 +93,38 @@ async fn graceful_restart_keeps_routes_of_a_vanished_member() {
     wait("the route A did not re-send is gone", 30, || !b.birdc("show route protocol rsrv").contains("198.51.100.0/24")).await;
     assert!(b.birdc("show route protocol rsrv").contains("192.0.2.0/24"));
 }
+
+/// Expected: a member that announces more prefixes than its `max_prefixes` gets Cease /
+/// Maximum Number of Prefixes Reached, and its routes are withdrawn at the other member.
+#[tokio::test]
+async fn max_prefixes_exceeded_closes_the_session_and_withdraws() {
+    if !support::require_tool("bird") {
+        return;
+    }
+    let (pa, pb) = (support::free_port(), support::free_port());
+    let mut peers = peers_config(&[(72, 64496, pa, true), (73, 64497, pb, true)]);
+    peers = peers.replacen("passive = true\n", "passive = true\nmax_prefixes = 2\n", 1);
+    let rovgate = Rovgate::start("maxpfx", &peers);
+    let b = member(73, 64497, pb, rovgate.bgp_port, &[]);
+    wait("B up", 60, || b.established("rsrv")).await;
+    let a = member(72, 64496, pa, rovgate.bgp_port, &["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"]);
+    wait("A told why", 60, || a.log().contains("Maximum number of prefixes reached")).await;
+    wait("nothing of A's left at B", 30, || !b.birdc("show route protocol rsrv").contains("/24")).await;
+    assert!(rovgate.log().contains("maximum prefixes exceeded"));
+}
+
+/// Expected: on SIGTERM rovgate sends every peer Cease / Administrative Shutdown with an
+/// RFC 9003 message, which BIRD logs, and exits 0.
+#[tokio::test]
+async fn sigterm_sends_administrative_shutdown() {
+    if !support::require_tool("bird") {
+        return;
+    }
+    let pa = support::free_port();
+    let mut rovgate = Rovgate::start("sigterm", &peers_config(&[(82, 64496, pa, true)]));
+    let a = member(82, 64496, pa, rovgate.bgp_port, &[]);
+    wait("A up", 60, || a.established("rsrv")).await;
+    assert!(rovgate.terminate().success());
+    wait("BIRD logged the shutdown message", 30, || a.log().contains("rovgate is shutting down")).await;
+    assert!(a.log().contains("Administrative shutdown"), "{}", a.log());
+}
