@@ -49,6 +49,9 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Replay an MRT table through a BGP speaker: feeders announce it, a sink receives it,
+    /// and the convergence time of each run is printed.
+    Replay(rovgate::replay::ReplayArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let result = match cli.command.unwrap_or(Command::Run { config: None }) {
         Command::Run { config } => run(config),
@@ -76,6 +80,7 @@ fn main() -> ExitCode {
             asn,
             format,
         } => validate(vrps, rtr, prefix, asn, format),
+        Command::Replay(args) => replay(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -111,6 +116,11 @@ fn check_config(path: &std::path::Path) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `rovgate replay`: errors (cannot connect, NOTIFICATION, timeout) exit with 1.
+fn replay(args: rovgate::replay::ReplayArgs) -> Result<()> {
+    Ok(runtime()?.block_on(rovgate::replay::run_cli(args))?)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

@@ -54,20 +54,44 @@ async fn routes_cross_between_two_birds_unchanged() {
     }
     let (pa, pb) = (support::free_port(), support::free_port());
     // rovgate waits for A to connect, and connects to B itself.
-    let rovgate = Rovgate::start("birds", &peers_config(&[(12, 64496, pa, true), (13, 64497, pb, false)]));
-    let a = member(12, 64496, pa, rovgate.bgp_port, &["192.0.2.0/24", "198.51.100.0/24", "2001:db8:12::/48"]);
+    let rovgate = Rovgate::start(
+        "birds",
+        &peers_config(&[(12, 64496, pa, true), (13, 64497, pb, false)]),
+    );
+    let a = member(
+        12,
+        64496,
+        pa,
+        rovgate.bgp_port,
+        &["192.0.2.0/24", "198.51.100.0/24", "2001:db8:12::/48"],
+    );
     let b = member(13, 64497, pb, rovgate.bgp_port, &[]);
-    wait("both sessions up", 60, || a.established("rsrv") && b.established("rsrv")).await;
-    wait("routes at B", 30, || b.birdc("show route protocol rsrv").contains("198.51.100.0/24")).await;
+    wait("both sessions up", 60, || {
+        a.established("rsrv") && b.established("rsrv")
+    })
+    .await;
+    wait("routes at B", 30, || {
+        b.birdc("show route protocol rsrv")
+            .contains("198.51.100.0/24")
+    })
+    .await;
     let all = b.birdc("show route all 192.0.2.0/24");
-    assert!(all.contains("BGP.as_path: 64496\n") || all.contains("BGP.as_path: 64496 \n") || all.lines().any(|l| l.trim() == "BGP.as_path: 64496"), "{all}");
+    assert!(
+        all.contains("BGP.as_path: 64496\n")
+            || all.contains("BGP.as_path: 64496 \n")
+            || all.lines().any(|l| l.trim() == "BGP.as_path: 64496"),
+        "{all}"
+    );
     assert!(all.contains("BGP.next_hop: 127.0.0.12"), "{all}");
     assert!(all.contains("(64496,100)"), "{all}");
     assert!(all.contains("(64496, 1, 2)"), "{all}");
     let v6 = b.birdc("show route all 2001:db8:12::/48");
     assert!(v6.contains("BGP.as_path: 64496"), "{v6}");
     a.stop();
-    wait("routes withdrawn at B", 30, || !b.birdc("show route protocol rsrv").contains("192.0.2.0/24")).await;
+    wait("routes withdrawn at B", 30, || {
+        !b.birdc("show route protocol rsrv").contains("192.0.2.0/24")
+    })
+    .await;
     let log = rovgate.log();
     assert!(log.contains("session down"), "{log}");
 }
@@ -81,16 +105,40 @@ async fn graceful_restart_keeps_routes_of_a_vanished_member() {
         return;
     }
     let (pa, pb) = (support::free_port(), support::free_port());
-    let rovgate = Rovgate::start("gr", &peers_config(&[(22, 64496, pa, true), (23, 64497, pb, true)]));
-    let a = member(22, 64496, pa, rovgate.bgp_port, &["192.0.2.0/24", "198.51.100.0/24"]);
+    let rovgate = Rovgate::start(
+        "gr",
+        &peers_config(&[(22, 64496, pa, true), (23, 64497, pb, true)]),
+    );
+    let a = member(
+        22,
+        64496,
+        pa,
+        rovgate.bgp_port,
+        &["192.0.2.0/24", "198.51.100.0/24"],
+    );
     let b = member(23, 64497, pb, rovgate.bgp_port, &[]);
-    wait("routes at B", 60, || b.birdc("show route protocol rsrv").contains("198.51.100.0/24")).await;
+    wait("routes at B", 60, || {
+        b.birdc("show route protocol rsrv")
+            .contains("198.51.100.0/24")
+    })
+    .await;
     drop(a); // SIGKILL: no NOTIFICATION
-    wait("rovgate saw the session drop", 30, || rovgate.log().contains("keeping its routes as stale")).await;
-    assert!(b.birdc("show route protocol rsrv").contains("198.51.100.0/24"), "stale routes kept");
+    wait("rovgate saw the session drop", 30, || {
+        rovgate.log().contains("keeping its routes as stale")
+    })
+    .await;
+    assert!(
+        b.birdc("show route protocol rsrv")
+            .contains("198.51.100.0/24"),
+        "stale routes kept"
+    );
     let a = member(22, 64496, pa, rovgate.bgp_port, &["192.0.2.0/24"]);
     wait("A back", 60, || a.established("rsrv")).await;
-    wait("the route A did not re-send is gone", 30, || !b.birdc("show route protocol rsrv").contains("198.51.100.0/24")).await;
+    wait("the route A did not re-send is gone", 30, || {
+        !b.birdc("show route protocol rsrv")
+            .contains("198.51.100.0/24")
+    })
+    .await;
     assert!(b.birdc("show route protocol rsrv").contains("192.0.2.0/24"));
 }
 
@@ -107,9 +155,21 @@ async fn max_prefixes_exceeded_closes_the_session_and_withdraws() {
     let rovgate = Rovgate::start("maxpfx", &peers);
     let b = member(73, 64497, pb, rovgate.bgp_port, &[]);
     wait("B up", 60, || b.established("rsrv")).await;
-    let a = member(72, 64496, pa, rovgate.bgp_port, &["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"]);
-    wait("A told why", 60, || a.log().contains("Maximum number of prefixes reached")).await;
-    wait("nothing of A's left at B", 30, || !b.birdc("show route protocol rsrv").contains("/24")).await;
+    let a = member(
+        72,
+        64496,
+        pa,
+        rovgate.bgp_port,
+        &["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"],
+    );
+    wait("A told why", 60, || {
+        a.log().contains("Maximum number of prefixes reached")
+    })
+    .await;
+    wait("nothing of A's left at B", 30, || {
+        !b.birdc("show route protocol rsrv").contains("/24")
+    })
+    .await;
     assert!(rovgate.log().contains("maximum prefixes exceeded"));
 }
 
@@ -125,6 +185,9 @@ async fn sigterm_sends_administrative_shutdown() {
     let a = member(82, 64496, pa, rovgate.bgp_port, &[]);
     wait("A up", 60, || a.established("rsrv")).await;
     assert!(rovgate.terminate().success());
-    wait("BIRD logged the shutdown message", 30, || a.log().contains("rovgate is shutting down")).await;
+    wait("BIRD logged the shutdown message", 30, || {
+        a.log().contains("rovgate is shutting down")
+    })
+    .await;
     assert!(a.log().contains("Administrative shutdown"), "{}", a.log());
 }

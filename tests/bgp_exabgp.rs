@@ -29,7 +29,10 @@ async fn four_octet_and_two_octet_peers_exchange_routes() {
     if !support::require_tool("exabgp") {
         return;
     }
-    let rovgate = Rovgate::start("exa", &(peer(51, 4_200_000_001, support::free_port()) + &peer(52, 64510, support::free_port())));
+    let rovgate = Rovgate::start(
+        "exa",
+        &(peer(51, 4_200_000_001, support::free_port()) + &peer(52, 64510, support::free_port())),
+    );
     let four = Exabgp::start(
         "four",
         &neighbor(51, 4_200_000_001, rovgate.bgp_port,
@@ -46,21 +49,45 @@ async fn four_octet_and_two_octet_peers_exchange_routes() {
     })
     .await;
     let at_two = two.received();
-    let line = at_two.lines().find(|l| l.contains("203.0.113.0/24")).unwrap();
+    let line = at_two
+        .lines()
+        .find(|l| l.contains("203.0.113.0/24"))
+        .unwrap();
     let v: serde_json::Value = serde_json::from_str(line).unwrap();
     let attrs = &v["neighbor"]["message"]["update"]["attribute"];
     // ExaBGP merges AS_PATH and AS4_PATH (RFC 6793 §4.2.3) before printing: on a session
     // without 4-octet ASNs, 4200000001 can only have arrived in AS4_PATH, with AS_TRANS
     // standing in for it in AS_PATH.
-    assert_eq!(attrs["as-path"], serde_json::json!([4_200_000_001u32, 65010]), "{line}");
+    assert_eq!(
+        attrs["as-path"],
+        serde_json::json!([4_200_000_001u32, 65010]),
+        "{line}"
+    );
     let wire = at_two.to_uppercase();
     // On the wire: AS_PATH = SEQUENCE(23456, 65010), AS4_PATH = SEQUENCE(4200000001, 65010).
-    assert!(wire.contains("40020602025BA0FDF2"), "AS_PATH with AS_TRANS: {at_two}");
-    assert!(wire.contains("C0110A0202FA56EA010000FDF2"), "AS4_PATH: {at_two}");
-    assert_eq!(attrs["large-community"], serde_json::json!([[4_200_000_001u32, 1, 1]]), "{line}");
+    assert!(
+        wire.contains("40020602025BA0FDF2"),
+        "AS_PATH with AS_TRANS: {at_two}"
+    );
+    assert!(
+        wire.contains("C0110A0202FA56EA010000FDF2"),
+        "AS4_PATH: {at_two}"
+    );
+    assert_eq!(
+        attrs["large-community"],
+        serde_json::json!([[4_200_000_001u32, 1, 1]]),
+        "{line}"
+    );
     let at_four = four.received();
-    let line = at_four.lines().find(|l| l.contains("198.51.100.0/24")).unwrap();
+    let line = at_four
+        .lines()
+        .find(|l| l.contains("198.51.100.0/24"))
+        .unwrap();
     let v: serde_json::Value = serde_json::from_str(line).unwrap();
-    assert_eq!(v["neighbor"]["message"]["update"]["attribute"]["as-path"], serde_json::json!([64510, 65020]), "{line}");
+    assert_eq!(
+        v["neighbor"]["message"]["update"]["attribute"]["as-path"],
+        serde_json::json!([64510, 65020]),
+        "{line}"
+    );
     drop(rovgate);
 }

@@ -43,12 +43,15 @@ fn good_attrs(origin: u8) -> Vec<u8> {
 
 impl MalformedUpdatePeer {
     fn connect(to: SocketAddr) -> Self {
-        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        let socket =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
         let from: SocketAddr = "127.0.0.61:0".parse().unwrap();
         socket.bind(&from.into()).unwrap();
         socket.connect(&to.into()).unwrap();
         let mut stream: TcpStream = socket.into();
-        stream.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(15)))
+            .unwrap();
         // OPEN: AS 64496, hold 90, id 127.0.0.61, capabilities
         // multiprotocol IPv4 unicast and 4-octet AS 64496.
         let caps = [2, 12, 1, 4, 0, 1, 0, 1, 65, 4, 0, 0, 0xfb, 0xf0];
@@ -111,7 +114,10 @@ async fn malformed_attribute_is_treat_as_withdraw_and_broken_list_resets() {
             rovgate.bgp_port
         ),
     );
-    support::wait_for("BIRD up", Duration::from_secs(60), || bird.established("rsrv")).await;
+    support::wait_for("BIRD up", Duration::from_secs(60), || {
+        bird.established("rsrv")
+    })
+    .await;
     let target: SocketAddr = format!("127.0.0.1:{}", rovgate.bgp_port).parse().unwrap();
     let mut fake = MalformedUpdatePeer::connect(target);
     fake.send_update(&update(&good_attrs(0), &[24, 192, 0, 2]));
@@ -123,14 +129,19 @@ async fn malformed_attribute_is_treat_as_withdraw_and_broken_list_resets() {
         r.contains("192.0.2.0/24") && r.contains("203.0.113.0/24")
     })
     .await;
-    assert!(!routes().contains("198.51.100.0/24"), "the malformed route is withdrawn");
+    assert!(
+        !routes().contains("198.51.100.0/24"),
+        "the malformed route is withdrawn"
+    );
     // Total attribute length says 200 bytes; the message has 20.
     let mut broken = vec![0, 0, 0, 200];
     broken.extend_from_slice(&good_attrs(0));
     fake.send_update(&broken);
     assert_eq!(fake.notification(), Some((3, 1)));
-    support::wait_for("the fake's routes withdrawn at BIRD", Duration::from_secs(30), || {
-        !routes().contains("192.0.2.0/24")
-    })
+    support::wait_for(
+        "the fake's routes withdrawn at BIRD",
+        Duration::from_secs(30),
+        || !routes().contains("192.0.2.0/24"),
+    )
     .await;
 }

@@ -13,7 +13,10 @@ use support::daemon::Rovgate;
 
 fn bird_member(n: u8, asn: u32, port: u16, rovgate_port: u16, routes: &[&str]) -> Bird {
     let ip = format!("127.0.0.{n}");
-    let statics: String = routes.iter().map(|r| format!("  route {r} blackhole;\n")).collect();
+    let statics: String = routes
+        .iter()
+        .map(|r| format!("  route {r} blackhole;\n"))
+        .collect();
     let config = format!(
         "{pre}protocol static s4 {{ ipv4;\n{statics}}}\n\
          filter add_tags {{ bgp_community.add(({asn},100)); bgp_large_community.add(({asn},1,2)); accept; }}\n\
@@ -55,22 +58,39 @@ async fn bird_routes_reach_openbgpd_unchanged() {
     }
     let (pa, pb) = (support::free_port(), support::free_port());
     let rovgate = Rovgate::start("obgpd", &(peer(32, 64496, pa) + &peer(33, 64498, pb)));
-    let bird = bird_member(32, 64496, pa, rovgate.bgp_port, &["192.0.2.0/24", "198.51.100.0/25"]);
+    let bird = bird_member(
+        32,
+        64496,
+        pa,
+        rovgate.bgp_port,
+        &["192.0.2.0/24", "198.51.100.0/25"],
+    );
     let bgpd = bgpd_member(33, 64498, pb, rovgate.bgp_port);
-    wait("OpenBGPD has the routes", 90, || bgpd.bgpctl("show rib").contains("198.51.100.0/25")).await;
+    wait("OpenBGPD has the routes", 90, || {
+        bgpd.bgpctl("show rib").contains("198.51.100.0/25")
+    })
+    .await;
     let detail = bgpd.bgpctl("show rib detail 192.0.2.0/24");
     assert!(detail.contains("64496"), "{detail}");
-    assert!(!detail.contains("64500 64496"), "rovgate's AS must not be prepended: {detail}");
+    assert!(
+        !detail.contains("64500 64496"),
+        "rovgate's AS must not be prepended: {detail}"
+    );
     assert!(detail.contains("Nexthop 127.0.0.32"), "{detail}");
     assert!(detail.contains("64496:100"), "{detail}");
     assert!(detail.contains("64496:1:2"), "{detail}");
     bird.stop();
-    wait("withdrawn at OpenBGPD", 30, || !bgpd.bgpctl("show rib").contains("192.0.2.0/24")).await;
+    wait("withdrawn at OpenBGPD", 30, || {
+        !bgpd.bgpctl("show rib").contains("192.0.2.0/24")
+    })
+    .await;
 }
 
 /// Reads whatever the server sends until it closes (bounded).
 fn read_all(stream: &mut TcpStream) -> Vec<u8> {
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let mut out = Vec::new();
     let _ = stream.read_to_end(&mut out);
     out
@@ -99,7 +119,9 @@ async fn unknown_address_and_wrong_asn_are_refused() {
     let stranger = bind_connect("127.0.0.41", target);
     assert_eq!(notification(&read_all(&mut { stranger })), Some((6, 5)));
     let mut wrong_as = bind_connect("127.0.0.42", target);
-    wrong_as.write_all(&misconfigured_router_open(64499)).unwrap();
+    wrong_as
+        .write_all(&misconfigured_router_open(64499))
+        .unwrap();
     assert_eq!(notification(&read_all(&mut wrong_as)), Some((2, 2)));
 }
 

@@ -11,11 +11,19 @@ const BIN: &str = env!("CARGO_BIN_EXE_rovgate");
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 fn rovgate(args: &[&str]) -> std::process::Output {
-    Command::new(BIN).args(args).current_dir(ROOT).output().unwrap()
+    Command::new(BIN)
+        .args(args)
+        .current_dir(ROOT)
+        .output()
+        .unwrap()
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Kills the daemon when the test ends, however it ends.
@@ -37,7 +45,11 @@ fn get(url: &str) -> Option<serde_json::Value> {
 fn check_config_accepts_shipped_configs() {
     for file in ["configs/example.toml", "configs/default.toml"] {
         let out = rovgate(&["check-config", file]);
-        assert!(out.status.success(), "{file}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok");
     }
 }
@@ -61,15 +73,33 @@ fn check_config_names_file_line_and_key() {
 /// too long) and not-found routes against the shipped sample VRPs.
 #[test]
 fn validate_prints_state_and_reasons_as_json() {
-    let vrps: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(Path::new(ROOT).join("configs/sample-vrps.json")).unwrap()).unwrap();
+    let vrps: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(ROOT).join("configs/sample-vrps.json")).unwrap(),
+    )
+    .unwrap();
     let roa = &vrps["roas"][0];
     let prefix = roa["prefix"].as_str().unwrap();
-    let asn = roa["asn"].to_string().trim_matches('"').trim_start_matches("AS").to_string();
+    let asn = roa["asn"]
+        .to_string()
+        .trim_matches('"')
+        .trim_start_matches("AS")
+        .to_string();
     let max = roa["maxLength"].as_u64().unwrap();
     let json = |prefix: &str, asn: &str| {
-        let out = rovgate(&["validate", "--vrps", "configs/sample-vrps.json", prefix, asn, "--format", "json"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = rovgate(&[
+            "validate",
+            "--vrps",
+            "configs/sample-vrps.json",
+            prefix,
+            asn,
+            "--format",
+            "json",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
     };
     let valid = json(prefix, &asn);
@@ -119,17 +149,30 @@ fn run_serves_status_and_stops_on_sigterm() {
                 break s;
             }
         }
-        assert!(Instant::now() < deadline, "status never showed {expected} VRPs");
+        assert!(
+            Instant::now() < deadline,
+            "status never showed {expected} VRPs"
+        );
         std::thread::sleep(Duration::from_millis(100));
     };
     assert_eq!(status["vrps"]["stale"], false);
     assert_eq!(status["sources"][0]["kind"], "file");
     assert_eq!(status["sources"][0]["state"], "up");
     let pid = daemon.0.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
     let code = daemon.0.wait().unwrap();
     let mut log = String::new();
-    daemon.0.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    daemon
+        .0
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
     assert!(code.success(), "exit {code:?}: {log}");
     assert!(log.contains("shutting down"), "{log}");
 }

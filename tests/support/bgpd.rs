@@ -32,7 +32,11 @@ impl Bgpd {
         let bgpd = Bgpd { child, sock, dir };
         let deadline = Instant::now() + Duration::from_secs(10);
         while !bgpd.bgpctl("show").contains("Neighbor") {
-            assert!(Instant::now() < deadline, "bgpd did not start: {}", bgpd.log());
+            assert!(
+                Instant::now() < deadline,
+                "bgpd did not start: {}",
+                bgpd.log()
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         bgpd

@@ -26,9 +26,22 @@ impl Bird {
     pub fn start(name: &str, config: &str) -> Bird {
         let dir = super::scratch_dir(&format!("bird-{name}"));
         let file = dir.join("bird.conf");
-        fs::write(&file, config.replace("\"bird.log\"", &format!("{:?}", dir.join("bird.log")))).unwrap();
-        let check = Command::new("bird").arg("-p").arg("-c").arg(&file).output().expect("run bird -p");
-        assert!(check.status.success(), "bad BIRD config: {}", String::from_utf8_lossy(&check.stderr));
+        fs::write(
+            &file,
+            config.replace("\"bird.log\"", &format!("{:?}", dir.join("bird.log"))),
+        )
+        .unwrap();
+        let check = Command::new("bird")
+            .arg("-p")
+            .arg("-c")
+            .arg(&file)
+            .output()
+            .expect("run bird -p");
+        assert!(
+            check.status.success(),
+            "bad BIRD config: {}",
+            String::from_utf8_lossy(&check.stderr)
+        );
         let sock = dir.join("bird.ctl");
         let child = Command::new("bird")
             .arg("-f")
@@ -44,7 +57,11 @@ impl Bird {
         let bird = Bird { child, sock, dir };
         let deadline = Instant::now() + Duration::from_secs(10);
         while !bird.birdc("show status").contains("Daemon is up") {
-            assert!(Instant::now() < deadline, "bird did not start: {}", bird.log());
+            assert!(
+                Instant::now() < deadline,
+                "bird did not start: {}",
+                bird.log()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         bird
@@ -63,7 +80,8 @@ impl Bird {
 
     /// Whether protocol `name` is Established.
     pub fn established(&self, name: &str) -> bool {
-        self.birdc(&format!("show protocols {name}")).contains("Established")
+        self.birdc(&format!("show protocols {name}"))
+            .contains("Established")
     }
 
     /// Shuts BIRD down cleanly (`birdc down`: a Cease to every peer) and waits for it.

@@ -15,17 +15,30 @@ impl Exabgp {
     /// Starts ExaBGP with a `neighbor` block body (`neighbor_body`) for a neighbor at
     /// 127.0.0.1 (rovgate); received UPDATEs are recorded.
     pub fn start(name: &str, neighbor_body: &str) -> Exabgp {
+        Exabgp::start_in(None, "127.0.0.1", name, neighbor_body)
+    }
+
+    /// Like `start`, for a neighbor (rovgate) at `rovgate_ip`, inside namespace `netns`.
+    pub fn start_in(netns: Option<&str>, rovgate_ip: &str, name: &str, neighbor_body: &str) -> Exabgp {
         let dir = super::scratch_dir(&format!("exabgp-{name}"));
         let received = dir.join("received.json");
         let config = format!(
             "process record {{\n  run /bin/sh -c \"cat >> {received}\";\n  encoder json;\n}}\n\
-             neighbor 127.0.0.1 {{\n{neighbor_body}\n  api {{ processes [ record ]; receive {{ parsed; packets; update; }} }}\n}}\n",
+             neighbor {rovgate_ip} {{\n{neighbor_body}\n  api {{ processes [ record ]; receive {{ parsed; packets; update; }} }}\n}}\n",
             received = received.display()
         );
         let file = dir.join("exabgp.conf");
         fs::write(&file, config).unwrap();
         let log = fs::File::create(dir.join("exabgp.log")).unwrap();
-        let child = Command::new("exabgp")
+        let mut command = match netns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns, "exabgp"]);
+                c
+            }
+            None => Command::new("exabgp"),
+        };
+        let child = command
             .arg(&file)
             .env("exabgp.daemon.user", "root")
             .env("exabgp.api.cli", "false")

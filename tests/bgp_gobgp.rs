@@ -1,0 +1,101 @@
+//! rovgate between GoBGP and ExaBGP. GoBGP treats loopback next hops as invalid, so this
+//! runs in a network namespace the test makes, with addresses from 198.18.0.0/24.
+
+mod support;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use support::daemon::Rovgate;
+use support::exabgp::Exabgp;
+use support::netns::Netns;
+
+/// gobgpd in the namespace; killed on drop.
+struct Gobgpd {
+    child: Child,
+    api: String,
+    netns: String,
+}
+
+impl Gobgpd {
+    fn start(ns: &Netns, rovgate_port: u16) -> Gobgpd {
+        let dir = support::scratch_dir("gobgpd");
+        let config = format!(
+            "[global.config]\n  as = 64497\n  router-id = \"198.18.0.2\"\n  port = -1\n\
+             [[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"198.18.0.1\"\n    peer-as = 64500\n\
+               [neighbors.transport.config]\n    remote-port = {rovgate_port}\n    local-address = \"198.18.0.2\"\n\
+               [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = \"ipv4-unicast\"\n"
+        );
+        let file = dir.join("gobgpd.toml");
+        std::fs::write(&file, config).unwrap();
+        let api = format!("127.0.0.1:{}", support::free_port());
+        let log = std::fs::File::create(dir.join("gobgpd.log")).unwrap();
+        let child = ns
+            .command("gobgpd")
+            .arg("-f")
+            .arg(&file)
+            .args(["--api-hosts", &api])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start gobgpd");
+        Gobgpd { child, api, netns: ns.name.clone() }
+    }
+
+    fn gobgp(&self, args: &[&str]) -> String {
+        let out = Command::new("ip")
+            .args(["netns", "exec", &self.netns, "gobgp", "-u"])
+            .arg(self.api.split(':').next().unwrap())
+            .args(["-p", self.api.split(':').nth(1).unwrap()])
+            .args(args)
+            .output()
+            .expect("run gobgp");
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    }
+}
+
+impl Drop for Gobgpd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Expected: a route ExaBGP announces reaches GoBGP with ExaBGP's AS path and next hop, and
+/// a route GoBGP announces reaches ExaBGP; rovgate's AS is in neither path.
+#[tokio::test]
+async fn gobgp_and_exabgp_exchange_routes_through_rovgate() {
+    if !support::require_tool("gobgpd") || !support::require_tool("exabgp") {
+        return;
+    }
+    let ns = Netns::new("gobgp", &["198.18.0.1", "198.18.0.2", "198.18.0.3"]);
+    let peers = "[[peer]]\nname = \"gobgp\"\naddress = \"198.18.0.2\"\nasn = 64497\nrole = \"rs-client\"\npassive = true\n\n\
+                 [[peer]]\nname = \"exabgp\"\naddress = \"198.18.0.3\"\nasn = 64496\nrole = \"rs-client\"\npassive = true\n";
+    let rovgate = Rovgate::start_in(Some(&ns.name), "198.18.0.1", "gobgp", peers);
+    let exa = Exabgp::start_in(
+        Some(&ns.name),
+        "198.18.0.1",
+        "gobgp",
+        &format!(
+            "  router-id 198.18.0.3;\n  local-address 198.18.0.3;\n  local-as 64496;\n  peer-as 64500;\n\
+               connect {};\n  static {{\n    route 203.0.113.0/24 next-hop 198.18.0.3 as-path [ 64496 65010 ];\n  }}\n",
+            rovgate.bgp_port
+        ),
+    );
+    let gobgp = Gobgpd::start(&ns, rovgate.bgp_port);
+    support::wait_for("GoBGP has ExaBGP's route", Duration::from_secs(90), || {
+        gobgp.gobgp(&["global", "rib"]).contains("203.0.113.0/24")
+    })
+    .await;
+    let rib = gobgp.gobgp(&["global", "rib", "203.0.113.0/24"]);
+    assert!(rib.contains("198.18.0.3"), "next hop kept: {rib}");
+    assert!(rib.contains("64496 65010") && !rib.contains("64500"), "AS path kept: {rib}");
+    gobgp.gobgp(&["global", "rib", "add", "198.51.100.0/24", "-a", "ipv4", "nexthop", "198.18.0.2"]);
+    support::wait_for("ExaBGP has GoBGP's route", Duration::from_secs(60), || {
+        exa.received().contains("198.51.100.0/24")
+    })
+    .await;
+    let line = exa.received().lines().find(|l| l.contains("198.51.100.0/24")).unwrap().to_string();
+    assert!(line.contains("\"as-path\": [ 64497 ]"), "{line}");
+}
