@@ -16,7 +16,8 @@ fn ip(args: &[&str]) {
 
 impl Netns {
     /// Creates namespace `rvg-NAME-PID` with `lo` up and veth `v0`/`v1`; `v0` gets the first
-    /// address of `addrs` (the device under test), `v1` the rest (its peers), all /24.
+    /// address of `addrs` (the device under test), `v1` the rest (its peers); IPv4 as /24,
+    /// IPv6 as /64.
     pub fn new(name: &str, addrs: &[&str]) -> Netns {
         let name = format!("rvg-{name}-{}", std::process::id());
         let _ = Command::new("ip").args(["netns", "del", &name]).output();
@@ -28,7 +29,12 @@ impl Netns {
         ns.ip(&["link", "set", "v1", "up"]);
         for (i, a) in addrs.iter().enumerate() {
             let dev = if i == 0 { "v0" } else { "v1" };
-            ns.ip(&["addr", "add", &format!("{a}/24"), "dev", dev]);
+            if a.contains(':') {
+                // No duplicate address detection: the address is usable at once.
+                ns.ip(&["addr", "add", &format!("{a}/64"), "dev", dev, "nodad"]);
+            } else {
+                ns.ip(&["addr", "add", &format!("{a}/24"), "dev", dev]);
+            }
         }
         ns
     }
