@@ -5,7 +5,7 @@
 //! attribute set grouped together) sent to the peer's session, which packs them into
 //! UPDATEs. Only the final state of a prefix within a batch is sent.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::Arc;
 
 use ipnet::IpNet;
@@ -60,7 +60,7 @@ impl Outbox {
     /// attribute set (in no particular order), then the markers.
     pub fn take(&mut self) -> Vec<Export> {
         let mut withdrawn = Vec::new();
-        let mut groups: HashMap<*const crate::route::AttrSet, (Attrs, Vec<IpNet>)> = HashMap::new();
+        let mut groups: HashMap<*const crate::route::AttrSet, (Attrs, Vec<IpNet>)> = HashMap::default();
         for (prefix, attrs) in self.routes.drain() {
             match attrs {
                 None => withdrawn.push(prefix),

@@ -11,7 +11,7 @@ mod export;
 mod peers;
 mod table;
 
-use std::collections::HashSet;
+use foldhash::HashSet;
 use std::time::Duration;
 
 use ipnet::IpNet;
@@ -107,14 +107,18 @@ impl Rib {
         Rib {
             peers: Peers::new(peers),
             table: Table::default(),
-            interned: HashSet::new(),
+            interned: HashSet::default(),
             vrps,
         }
     }
 
     fn handle(&mut self, event: RibEvent) {
         match event {
-            RibEvent::PeerUp { peer, families, out } => self.peer_up(peer, families, out),
+            RibEvent::PeerUp {
+                peer,
+                families,
+                out,
+            } => self.peer_up(peer, families, out),
             RibEvent::PeerDown { peer, restart } => self.peer_down(peer, restart),
             RibEvent::Update { peer, update } => self.update(peer, update),
             RibEvent::Refresh { peer, family } => {
@@ -150,7 +154,8 @@ impl Rib {
             Some(time) => {
                 info!(peer = %self.peers.name(peer), ?time, "peer down: keeping its routes as stale (graceful restart)");
                 self.mark_stale(peer, None);
-                self.peers.set_stale_deadline(peer, Some(Instant::now() + time));
+                self.peers
+                    .set_stale_deadline(peer, Some(Instant::now() + time));
             }
             None => {
                 info!(peer = %self.peers.name(peer), "peer down: withdrawing its routes");
@@ -184,7 +189,11 @@ impl Rib {
         if self.peers.over_limit(peer) {
             return;
         }
-        let rov = self.vrps.load().table.state(&prefix, attrs.as_path.origin());
+        let rov = self
+            .vrps
+            .load()
+            .table
+            .state(&prefix, attrs.as_path.origin());
         let path = Path {
             peer,
             attrs,
@@ -220,7 +229,8 @@ impl Rib {
             return a.clone();
         }
         if self.interned.len() >= 1024 && self.interned.len() == self.interned.capacity() {
-            self.interned.retain(|a| std::sync::Arc::strong_count(a) > 1);
+            self.interned
+                .retain(|a| std::sync::Arc::strong_count(a) > 1);
         }
         let a = Attrs::new(attrs);
         self.interned.insert(a.clone());
@@ -249,7 +259,12 @@ impl Rib {
         }
     }
 
-    fn withdraw_where(&mut self, peer: PeerId, family: Option<Family>, pred: impl Fn(&Path) -> bool) -> usize {
+    fn withdraw_where(
+        &mut self,
+        peer: PeerId,
+        family: Option<Family>,
+        pred: impl Fn(&Path) -> bool,
+    ) -> usize {
         let mut n = 0;
         for f in Self::families(family) {
             for prefix in self.table.prefixes_of(f, peer, &pred) {

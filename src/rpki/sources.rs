@@ -8,11 +8,12 @@
 //! The cache in use is the most preferred one that is up and synced; failing that, the most
 //! preferred whose data is within its expire time; failing that, none (data withdrawn).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
+use foldhash::{HashMap, HashSet};
 use ipnet::IpNet;
 use serde::Serialize;
 
@@ -86,7 +87,10 @@ pub enum SourceEvent {
     /// The cache's TCP connection is open; no data yet on this connection.
     CacheConnected { cache: usize },
     /// The cache completed a query.
-    CacheSynced { cache: usize, update: Box<CacheUpdate> },
+    CacheSynced {
+        cache: usize,
+        update: Box<CacheUpdate>,
+    },
     /// The cache's connection failed or closed; its data is kept until it expires.
     CacheDown { cache: usize, error: String },
     /// A VRP file was (re)read.
@@ -94,7 +98,10 @@ pub enum SourceEvent {
     /// A VRP file could not be read; its previous data stays.
     FileFailed { file: usize, error: String },
     /// A SLURM file was (re)read.
-    SlurmLoaded { file: usize, exceptions: LocalExceptions },
+    SlurmLoaded {
+        file: usize,
+        exceptions: LocalExceptions,
+    },
     /// A SLURM file could not be read; its previous exceptions stay.
     SlurmFailed { file: usize, error: String },
 }
@@ -137,7 +144,7 @@ impl VrpSources {
                 .into_iter()
                 .map(|(name, pref)| Cache {
                     status: SourceStatus::new("rtr", name, Some(pref)),
-                    vrps: HashSet::new(),
+                    vrps: HashSet::default(),
                     aspas: BTreeMap::new(),
                     expires_at: None,
                 })
@@ -146,7 +153,7 @@ impl VrpSources {
                 .into_iter()
                 .map(|name| FileSource {
                     status: SourceStatus::new("file", name, None),
-                    vrps: HashSet::new(),
+                    vrps: HashSet::default(),
                 })
                 .collect(),
             slurms: slurms
@@ -238,7 +245,8 @@ impl VrpSources {
         let mut all = LocalExceptions::default();
         for s in &self.slurms {
             all.filters.extend(s.exceptions.filters.iter().cloned());
-            all.assertions.extend(s.exceptions.assertions.iter().copied());
+            all.assertions
+                .extend(s.exceptions.assertions.iter().copied());
         }
         all
     }
@@ -362,7 +370,11 @@ impl VrpSources {
 
     /// Whether `vrp` belongs to the effective set.
     fn effective(&self, vrp: &Vrp) -> bool {
-        let asserted = || self.slurms.iter().any(|s| s.exceptions.assertions.contains(vrp));
+        let asserted = || {
+            self.slurms
+                .iter()
+                .any(|s| s.exceptions.assertions.contains(vrp))
+        };
         let filtered = || {
             self.slurms
                 .iter()

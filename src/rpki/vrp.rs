@@ -194,17 +194,30 @@ impl VrpTable {
     }
 
     /// The RFC 6811 state of `prefix` announced by `origin` (`None`: the path ends in an
-    /// AS_SET). The hot path: walks the covering trie nodes once and allocates nothing.
+    /// AS_SET). The hot path, allocation-free for most routes: one longest-match lookup
+    /// settles not-found routes, and valid routes whose most specific covering VRP matches;
+    /// only the rest walk every covering VRP.
     pub fn state(&self, prefix: &IpNet, origin: Option<Asn>) -> RovState {
-        let mut covered = false;
-        let found = self.each_covering(prefix, |_, max_len, asn| {
-            covered = true;
-            matches(prefix.prefix_len(), origin, max_len, asn)
-        });
-        match (found, covered) {
-            (true, _) => RovState::Valid,
-            (false, true) => RovState::Invalid,
-            (false, false) => RovState::NotFound,
+        let len = prefix.prefix_len();
+        let Some(lpm) = self.longest_covering(prefix) else {
+            return RovState::NotFound;
+        };
+        if lpm.iter().any(|&(max_len, asn)| matches(len, origin, max_len, asn)) {
+            return RovState::Valid;
+        }
+        let found = self.each_covering(prefix, |_, max_len, asn| matches(len, origin, max_len, asn));
+        if found {
+            RovState::Valid
+        } else {
+            RovState::Invalid
+        }
+    }
+
+    /// The VRPs of the most specific VRP prefix covering `prefix`.
+    fn longest_covering(&self, prefix: &IpNet) -> Option<&Entries> {
+        match prefix {
+            IpNet::V4(p) => self.v4.get_lpm(p).map(|(_, e)| e),
+            IpNet::V6(p) => self.v6.get_lpm(p).map(|(_, e)| e),
         }
     }
 
@@ -216,6 +229,9 @@ impl VrpTable {
             bad_asn: Vec::new(),
             bad_length: Vec::new(),
         };
+        if self.longest_covering(prefix).is_none() {
+            return verdict;
+        }
         let len = prefix.prefix_len();
         self.each_covering(prefix, |covering, max_len, asn| {
             let v = vrp(covering, max_len, asn);
@@ -281,10 +297,7 @@ fn remove_entry<P: Prefix>(map: &mut PrefixMap<P, Entries>, p: &P, vrp: &Vrp) ->
     let Some(entries) = map.get_mut(p) else {
         return false;
     };
-    let Some(pos) = entries
-        .iter()
-        .position(|&e| e == (vrp.max_length, vrp.asn))
-    else {
+    let Some(pos) = entries.iter().position(|&e| e == (vrp.max_length, vrp.asn)) else {
         return false;
     };
     entries.swap_remove(pos);
