@@ -51,15 +51,27 @@ fn validate(c: &mut Criterion) {
     vrps.iter().for_each(|v| {
         table.insert(*v);
     });
-    let routes: Vec<MrtRoute> = mrt::routes(Path::new(TABLE)).expect("the shared full table").collect();
+    let routes: Vec<MrtRoute> = mrt::routes(Path::new(TABLE))
+        .expect("the shared full table")
+        .collect();
     let mut g = c.benchmark_group("validate");
     g.throughput(Throughput::Elements(routes.len() as u64));
     g.sample_size(10);
     g.bench_function("full_table", |b| {
-        b.iter(|| routes.iter().filter(|r| table.state(&r.prefix, r.origin) == rovgate::rpki::RovState::Invalid).count())
+        b.iter(|| {
+            routes
+                .iter()
+                .filter(|r| table.state(&r.prefix, r.origin) == rovgate::rpki::RovState::Invalid)
+                .count()
+        })
     });
     g.bench_function("full_table_with_reasons", |b| {
-        b.iter(|| routes.iter().map(|r| table.validate(&r.prefix, r.origin).bad_asn.len()).sum::<usize>())
+        b.iter(|| {
+            routes
+                .iter()
+                .map(|r| table.validate(&r.prefix, r.origin).bad_asn.len())
+                .sum::<usize>()
+        })
     });
     g.finish();
 }
@@ -68,9 +80,16 @@ fn snapshot(c: &mut Criterion) {
     let vrps = vrps();
     let mut g = c.benchmark_group("snapshot");
     g.sample_size(10).measurement_time(Duration::from_secs(20));
-    g.bench_function("reset_full_424k", |b| b.iter(|| snapshot_from_cache(&vrps).1.table.len()));
+    g.bench_function("reset_full_424k", |b| {
+        b.iter(|| snapshot_from_cache(&vrps).1.table.len())
+    });
     let (mut sources, mut snap) = snapshot_from_cache(&vrps);
-    let changed: Vec<Vrp> = vrps.iter().step_by(vrps.len() / 1000).take(1000).copied().collect();
+    let changed: Vec<Vrp> = vrps
+        .iter()
+        .step_by(vrps.len() / 1000)
+        .take(1000)
+        .copied()
+        .collect();
     let mut withdraw = true;
     g.bench_function("delta_1000", |b| {
         b.iter(|| {

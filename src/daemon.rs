@@ -20,9 +20,9 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::info;
 
+use crate::bgp::listener;
 use crate::bgp::open::LocalSpeaker;
 use crate::bgp::session::{self, SessionConfig};
-use crate::bgp::listener;
 use crate::config::{Config, PeerConfig};
 use crate::rib::{self, PeerInfo, RIB_QUEUE};
 use crate::route::PeerId;
@@ -36,7 +36,11 @@ pub async fn run(config: Config) -> Result<()> {
             .await
             .with_context(|| format!("binding the HTTP listener {addr}"))?;
         info!(%addr, "HTTP API listening");
-        tokio::spawn(crate::http::serve(listener, store.clone(), shutdown.clone()));
+        tokio::spawn(crate::http::serve(
+            listener,
+            store.clone(),
+            shutdown.clone(),
+        ));
     }
     let (rib_tx, rib_rx) = mpsc::channel(RIB_QUEUE);
     let infos = config.peers.iter().map(peer_info).collect();
@@ -47,7 +51,12 @@ pub async fn run(config: Config) -> Result<()> {
         let (tx, accepted) = mpsc::channel(4);
         sessions.insert(peer.address, tx);
         let cfg = session_config(&config, i, peer);
-        tasks.push(tokio::spawn(session::run(cfg, rib_tx.clone(), accepted, shutdown.clone())));
+        tasks.push(tokio::spawn(session::run(
+            cfg,
+            rib_tx.clone(),
+            accepted,
+            shutdown.clone(),
+        )));
     }
     for addr in &config.server.listen {
         let listener = TcpListener::bind(addr)
@@ -56,7 +65,11 @@ pub async fn run(config: Config) -> Result<()> {
         info!(%addr, "BGP listening");
         tokio::spawn(listener::run(listener, sessions.clone(), shutdown.clone()));
     }
-    info!(asn = config.server.asn.0, peers = config.peers.len(), "rovgate running");
+    info!(
+        asn = config.server.asn.0,
+        peers = config.peers.len(),
+        "rovgate running"
+    );
     wait_for_signal().await?;
     info!("shutting down");
     // Every task holds a receiver; a send error only means they are all gone already.

@@ -53,7 +53,10 @@ pub async fn serve(listener: TcpListener, store: VrpStore, mut shutdown: watch::
         // Either a shutdown or a dropped sender ends the server.
         let _ = shutdown.changed().await;
     };
-    if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
+    if let Err(e) = axum::serve(listener, app)
+        .with_graceful_shutdown(stop)
+        .await
+    {
         error!(error = %e, "HTTP server failed");
     }
 }

@@ -174,7 +174,13 @@ pub struct AttrSet {
 
 impl AttrSet {
     /// A new attribute set with nothing encoded yet.
-    pub fn new(origin: u8, as_path: AsPath, next_hop: NextHop, med: Option<u32>, other: Bytes) -> Self {
+    pub fn new(
+        origin: u8,
+        as_path: AsPath,
+        next_hop: NextHop,
+        med: Option<u32>,
+        other: Bytes,
+    ) -> Self {
         AttrSet {
             origin,
             as_path,

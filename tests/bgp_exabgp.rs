@@ -103,7 +103,12 @@ async fn ipv4_and_ipv6_routes_over_ipv6_sessions() {
     let peer = |n: u8, asn: u32| {
         format!("[[peer]]\nname = \"x{n}\"\naddress = \"2001:db8::{n}\"\nasn = {asn}\nrole = \"rs-client\"\npassive = true\n\n")
     };
-    let rovgate = Rovgate::start_in(Some(&ns.name), "[2001:db8::1]", "v6", &(peer(2, 64496) + &peer(3, 64497)));
+    let rovgate = Rovgate::start_in(
+        Some(&ns.name),
+        "[2001:db8::1]",
+        "v6",
+        &(peer(2, 64496) + &peer(3, 64497)),
+    );
     let body = |n: u8, asn: u32, routes: &str| {
         format!(
             "  router-id 198.18.0.{n};\n  local-address 2001:db8::{n};\n  local-as {asn};\n  peer-as 64500;\n\
@@ -111,13 +116,23 @@ async fn ipv4_and_ipv6_routes_over_ipv6_sessions() {
             rovgate.bgp_port
         )
     };
-    let routes = "  static {\n    route 203.0.113.0/24 next-hop 198.18.0.2 as-path [ 64496 ];\n    \
+    let routes =
+        "  static {\n    route 203.0.113.0/24 next-hop 198.18.0.2 as-path [ 64496 ];\n    \
                   route 2001:db8:2::/48 next-hop 2001:db8::2 as-path [ 64496 ];\n  }\n";
-    let _sender = Exabgp::start_in(Some(&ns.name), "2001:db8::1", "v6a", &body(2, 64496, routes));
+    let _sender = Exabgp::start_in(
+        Some(&ns.name),
+        "2001:db8::1",
+        "v6a",
+        &body(2, 64496, routes),
+    );
     let receiver = Exabgp::start_in(Some(&ns.name), "2001:db8::1", "v6b", &body(3, 64497, ""));
-    support::wait_for("both routes over IPv6 sessions", Duration::from_secs(90), || {
-        let r = receiver.received();
-        r.contains("203.0.113.0/24") && r.contains("2001:db8:2::/48")
-    })
+    support::wait_for(
+        "both routes over IPv6 sessions",
+        Duration::from_secs(90),
+        || {
+            let r = receiver.received();
+            r.contains("203.0.113.0/24") && r.contains("2001:db8:2::/48")
+        },
+    )
     .await;
 }

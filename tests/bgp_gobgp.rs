@@ -40,7 +40,11 @@ impl Gobgpd {
             .stdin(Stdio::null())
             .spawn()
             .expect("start gobgpd");
-        Gobgpd { child, api, netns: ns.name.clone() }
+        Gobgpd {
+            child,
+            api,
+            netns: ns.name.clone(),
+        }
     }
 
     fn gobgp(&self, args: &[&str]) -> String {
@@ -90,12 +94,29 @@ async fn gobgp_and_exabgp_exchange_routes_through_rovgate() {
     .await;
     let rib = gobgp.gobgp(&["global", "rib", "203.0.113.0/24"]);
     assert!(rib.contains("198.18.0.3"), "next hop kept: {rib}");
-    assert!(rib.contains("64496 65010") && !rib.contains("64500"), "AS path kept: {rib}");
-    gobgp.gobgp(&["global", "rib", "add", "198.51.100.0/24", "-a", "ipv4", "nexthop", "198.18.0.2"]);
+    assert!(
+        rib.contains("64496 65010") && !rib.contains("64500"),
+        "AS path kept: {rib}"
+    );
+    gobgp.gobgp(&[
+        "global",
+        "rib",
+        "add",
+        "198.51.100.0/24",
+        "-a",
+        "ipv4",
+        "nexthop",
+        "198.18.0.2",
+    ]);
     support::wait_for("ExaBGP has GoBGP's route", Duration::from_secs(60), || {
         exa.received().contains("198.51.100.0/24")
     })
     .await;
-    let line = exa.received().lines().find(|l| l.contains("198.51.100.0/24")).unwrap().to_string();
+    let line = exa
+        .received()
+        .lines()
+        .find(|l| l.contains("198.51.100.0/24"))
+        .unwrap()
+        .to_string();
     assert!(line.contains("\"as-path\": [ 64497 ]"), "{line}");
 }

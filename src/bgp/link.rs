@@ -199,7 +199,9 @@ impl Link {
     }
 }
 
-async fn next_frame(r: &mut Option<FramedRead<OwnedReadHalf, Framer>>) -> Option<Result<Frame, FrameError>> {
+async fn next_frame(
+    r: &mut Option<FramedRead<OwnedReadHalf, Framer>>,
+) -> Option<Result<Frame, FrameError>> {
     match r {
         Some(r) => r.next().await,
         None => std::future::pending().await,

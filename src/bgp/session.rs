@@ -59,7 +59,9 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut s = Session::new(config, rib);
-    let start = Event::Start { passive: s.config.passive };
+    let start = Event::Start {
+        passive: s.config.passive,
+    };
     s.feed(Which::Main, start).await;
     loop {
         tokio::select! {
@@ -81,7 +83,13 @@ pub async fn run(
         s.resolve_collision().await;
     }
     let bye = fsm::administrative_cease(2, "rovgate is shutting down");
-    s.feed(Which::Main, Event::Stop { notification: Some(bye) }).await;
+    s.feed(
+        Which::Main,
+        Event::Stop {
+            notification: Some(bye),
+        },
+    )
+    .await;
     s.main.finish().await;
 }
 
@@ -176,7 +184,11 @@ impl Session {
     async fn established(&mut self, which: Which, n: Negotiated) {
         let caps = Caps {
             as4: n.as4,
-            max_len: if n.extended_message { wire::MAX_LEN_EXTENDED } else { wire::MAX_LEN },
+            max_len: if n.extended_message {
+                wire::MAX_LEN_EXTENDED
+            } else {
+                wire::MAX_LEN
+            },
         };
         let (out, exports) = mpsc::channel(EXPORT_QUEUE);
         let control = Control::Established {
@@ -190,7 +202,11 @@ impl Session {
         }
         let families = n.families.clone();
         self.negotiated = Some(n);
-        let up = RibEvent::PeerUp { peer: self.config.peer, families, out };
+        let up = RibEvent::PeerUp {
+            peer: self.config.peer,
+            families,
+            out,
+        };
         // The RIB ends only at shutdown; the session ends with it.
         let _ = self.rib.send(up).await;
     }
@@ -207,13 +223,21 @@ impl Session {
             _ => None,
         };
         info!(peer = %self.config.name, ?reason, "session down");
-        let _ = self.rib.send(RibEvent::PeerDown { peer: self.config.peer, restart }).await;
+        let _ = self
+            .rib
+            .send(RibEvent::PeerDown {
+                peer: self.config.peer,
+                restart,
+            })
+            .await;
     }
 
     /// Turns a link's input into FSM events, forwarding routes to the RIB on the way.
     async fn input(&mut self, which: Which, input: Input) -> Vec<Event> {
         match input {
-            Input::Frame(None) | Input::Frame(Some(Err(FrameError::Io(_)))) => vec![Event::TcpFailed],
+            Input::Frame(None) | Input::Frame(Some(Err(FrameError::Io(_)))) => {
+                vec![Event::TcpFailed]
+            }
             Input::Frame(Some(Err(FrameError::Notification(n)))) => vec![Event::MessageError(n)],
             Input::Frame(Some(Ok(frame))) => self.message(which, frame.kind, &frame.bytes).await,
             Input::Writer(WriterEvent::Failed(e)) => {
@@ -239,7 +263,9 @@ impl Session {
     }
 
     async fn message(&mut self, which: Which, kind: MessageType, bytes: &[u8]) -> Vec<Event> {
-        let established = self.link(which).is_some_and(|l| l.fsm.state() == State::Established);
+        let established = self
+            .link(which)
+            .is_some_and(|l| l.fsm.state() == State::Established);
         match kind {
             MessageType::Open => match decode_open(bytes) {
                 Ok(open) => vec![Event::OpenReceived(open)],
@@ -258,13 +284,26 @@ impl Session {
     }
 
     async fn update(&mut self, bytes: &[u8]) -> Vec<Event> {
-        let caps = self.negotiated.as_ref().map_or(Caps { as4: true, max_len: wire::MAX_LEN }, |n| Caps {
-            as4: n.as4,
-            max_len: if n.extended_message { wire::MAX_LEN_EXTENDED } else { wire::MAX_LEN },
-        });
+        let caps = self.negotiated.as_ref().map_or(
+            Caps {
+                as4: true,
+                max_len: wire::MAX_LEN,
+            },
+            |n| Caps {
+                as4: n.as4,
+                max_len: if n.extended_message {
+                    wire::MAX_LEN_EXTENDED
+                } else {
+                    wire::MAX_LEN
+                },
+            },
+        );
         match wire::decode_update(bytes, &caps) {
             Ok(update) => {
-                let event = RibEvent::Update { peer: self.config.peer, update };
+                let event = RibEvent::Update {
+                    peer: self.config.peer,
+                    update,
+                };
                 let _ = self.rib.send(event).await;
                 vec![Event::UpdateReceived]
             }
@@ -303,7 +342,8 @@ impl Session {
                 let mut link = Link::new(Fsm::new(fsm_config(&self.config)));
                 link.attach(stream, false);
                 self.extra = Some(link);
-                self.feed(Which::Extra, Event::Start { passive: true }).await;
+                self.feed(Which::Extra, Event::Start { passive: true })
+                    .await;
                 self.feed(Which::Extra, Event::TcpAccepted).await;
             }
             State::OpenSent | State::OpenConfirm => refuse(stream, fsm::collision_cease()),
@@ -322,8 +362,11 @@ impl Session {
             return;
         };
         let local = &self.config.speaker;
-        let keep = fsm::resolve_collision(local.router_id, local.asn, remote_id, self.config.peer_asn);
-        let stop = Event::Stop { notification: Some(fsm::collision_cease()) };
+        let keep =
+            fsm::resolve_collision(local.router_id, local.asn, remote_id, self.config.peer_asn);
+        let stop = Event::Stop {
+            notification: Some(fsm::collision_cease()),
+        };
         info!(peer = %self.config.name, ?keep, "connection collision resolved");
         match keep {
             Keep::Local => self.feed(Which::Extra, stop).await,

@@ -15,8 +15,8 @@
 //!
 //! Read [`decode_update`]'s doc for the RFC 7606 outcome of each malformed attribute.
 
-pub mod attr;
 mod aspath;
+pub mod attr;
 mod bgp4mp;
 mod cursor;
 mod decode;

@@ -38,10 +38,17 @@ pub enum WriterEvent {
 }
 
 /// Runs until `Close`, a dropped control channel, or a write error.
-pub async fn run(sock: OwnedWriteHalf, mut control: mpsc::Receiver<Control>, events: mpsc::Sender<WriterEvent>) {
+pub async fn run(
+    sock: OwnedWriteHalf,
+    mut control: mpsc::Receiver<Control>,
+    events: mpsc::Sender<WriterEvent>,
+) {
     let mut w = Writer {
         sock: BufWriter::with_capacity(64 * 1024, sock),
-        caps: Caps { as4: true, max_len: wire::MAX_LEN },
+        caps: Caps {
+            as4: true,
+            max_len: wire::MAX_LEN,
+        },
         enhanced_route_refresh: false,
         exports: None,
         deferred: None,
@@ -102,7 +109,11 @@ impl Writer {
                 Ok(false)
             }
             Some(Control::Send(msg)) => self.write(&msg).await.map(|()| true),
-            Some(Control::Established { caps, enhanced_route_refresh, exports }) => {
+            Some(Control::Established {
+                caps,
+                enhanced_route_refresh,
+                exports,
+            }) => {
                 self.caps = caps;
                 self.enhanced_route_refresh = enhanced_route_refresh;
                 self.exports = Some(exports);
@@ -118,7 +129,11 @@ impl Writer {
 
     /// Encodes and writes one batch; control messages queued meanwhile (a KEEPALIVE) go out
     /// between exports.
-    async fn batch(&mut self, batch: Vec<Export>, control: &mut mpsc::Receiver<Control>) -> std::io::Result<()> {
+    async fn batch(
+        &mut self,
+        batch: Vec<Export>,
+        control: &mut mpsc::Receiver<Control>,
+    ) -> std::io::Result<()> {
         let mut msgs = Vec::new();
         for export in &batch {
             match export {

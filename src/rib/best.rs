@@ -85,7 +85,10 @@ mod tests {
         let set_path = Path {
             attrs: Arc::new(AttrSet::new(
                 0,
-                AsPath(vec![Segment::Sequence(vec![1]), Segment::Set(vec![2, 3, 4])]),
+                AsPath(vec![
+                    Segment::Sequence(vec![1]),
+                    Segment::Set(vec![2, 3, 4]),
+                ]),
                 NextHop::V4([192, 0, 2, 1].into()),
                 None,
                 Default::default(),
@@ -93,18 +96,62 @@ mod tests {
             ..path(1, &[1], 0, None)
         };
         let cases = [
-            ("shorter AS_PATH wins", path(9, &[1], 2, Some(9)), path(1, &[1, 2], 0, None), Less),
-            ("eligible beats shorter", path(9, &[1, 2, 3], 0, None), ineligible, Less),
-            ("lower ORIGIN wins", path(9, &[1, 2], 0, None), path(1, &[3, 4], 1, None), Less),
-            ("MED compared within one neighbour AS", path(9, &[1, 2], 0, Some(5)), path(1, &[1, 3], 0, Some(10)), Less),
-            ("missing MED counts as 0", path(9, &[1, 2], 0, None), path(1, &[1, 3], 0, Some(1)), Less),
-            ("MED ignored across neighbour ASes", path(2, &[1, 2], 0, Some(50)), path(1, &[7, 3], 0, Some(1)), Greater),
-            ("lowest peer address breaks ties", path(1, &[1, 2], 0, None), path(2, &[3, 4], 0, None), Less),
-            ("an AS_SET counts as one", set_path, path(2, &[5, 6, 7], 0, None), Less),
+            (
+                "shorter AS_PATH wins",
+                path(9, &[1], 2, Some(9)),
+                path(1, &[1, 2], 0, None),
+                Less,
+            ),
+            (
+                "eligible beats shorter",
+                path(9, &[1, 2, 3], 0, None),
+                ineligible,
+                Less,
+            ),
+            (
+                "lower ORIGIN wins",
+                path(9, &[1, 2], 0, None),
+                path(1, &[3, 4], 1, None),
+                Less,
+            ),
+            (
+                "MED compared within one neighbour AS",
+                path(9, &[1, 2], 0, Some(5)),
+                path(1, &[1, 3], 0, Some(10)),
+                Less,
+            ),
+            (
+                "missing MED counts as 0",
+                path(9, &[1, 2], 0, None),
+                path(1, &[1, 3], 0, Some(1)),
+                Less,
+            ),
+            (
+                "MED ignored across neighbour ASes",
+                path(2, &[1, 2], 0, Some(50)),
+                path(1, &[7, 3], 0, Some(1)),
+                Greater,
+            ),
+            (
+                "lowest peer address breaks ties",
+                path(1, &[1, 2], 0, None),
+                path(2, &[3, 4], 0, None),
+                Less,
+            ),
+            (
+                "an AS_SET counts as one",
+                set_path,
+                path(2, &[5, 6, 7], 0, None),
+                Less,
+            ),
         ];
         for (name, a, b, expected) in cases {
             assert_eq!(better(&a, &b, &Addrs), expected, "{name}");
-            assert_eq!(better(&b, &a, &Addrs), expected.reverse(), "{name} (reversed)");
+            assert_eq!(
+                better(&b, &a, &Addrs),
+                expected.reverse(),
+                "{name} (reversed)"
+            );
         }
     }
 }

@@ -94,8 +94,9 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-/// The routing state and what is waiting to be exported.
-struct Rib {
+/// The routing state and what is waiting to be exported. The RIB task drives it; it is
+/// public so benchmarks and the fuzz target can drive it the same way.
+pub struct Rib {
     peers: Peers,
     table: Table,
     interned: HashSet<Attrs>,
@@ -103,7 +104,8 @@ struct Rib {
 }
 
 impl Rib {
-    fn new(peers: Vec<PeerInfo>, vrps: VrpStore) -> Self {
+    /// An empty RIB for these peers, validating against `vrps`.
+    pub fn new(peers: Vec<PeerInfo>, vrps: VrpStore) -> Self {
         Rib {
             peers: Peers::new(peers),
             table: Table::default(),
@@ -112,7 +114,8 @@ impl Rib {
         }
     }
 
-    fn handle(&mut self, event: RibEvent) {
+    /// Applies one event; exports wait in the peers' outboxes until [`Rib::flush`].
+    pub fn handle(&mut self, event: RibEvent) {
         match event {
             RibEvent::PeerUp {
                 peer,
@@ -281,7 +284,8 @@ impl Rib {
         }
     }
 
-    async fn flush(&mut self) {
+    /// Sends every peer's waiting exports to its session.
+    pub async fn flush(&mut self) {
         for (peer, out, exports) in self.peers.take_outboxes() {
             if out.send(exports).await.is_err() {
                 debug!(peer = %self.peers.name(peer), "session gone before its exports were sent");

@@ -118,7 +118,11 @@ impl Peers {
     /// Records a prefix change in the outbox of every established peer carrying its family.
     pub fn record(&mut self, prefix: IpNet, change: &Change) {
         for (i, slot) in self.0.iter_mut().enumerate() {
-            if let Some(s) = slot.session.as_mut().filter(|s| carries(&s.families, &prefix)) {
+            if let Some(s) = slot
+                .session
+                .as_mut()
+                .filter(|s| carries(&s.families, &prefix))
+            {
                 s.outbox.record(PeerId(i as u32), prefix, change);
             }
         }

@@ -117,7 +117,12 @@ impl Table {
     }
 
     /// The prefixes of `family` that hold a path from `peer` matching `pred`.
-    pub fn prefixes_of(&self, family: Family, peer: PeerId, pred: impl Fn(&Path) -> bool) -> Vec<IpNet> {
+    pub fn prefixes_of(
+        &self,
+        family: Family,
+        peer: PeerId,
+        pred: impl Fn(&Path) -> bool,
+    ) -> Vec<IpNet> {
         self.iter(family)
             .filter(|(_, paths)| paths.iter().any(|p| p.peer == peer && pred(p)))
             .map(|(prefix, _)| prefix)
@@ -149,5 +154,9 @@ fn modify_in<P: Prefix + Copy>(
     if paths.is_empty() {
         map.remove(&p);
     }
-    Change { before, after, added }
+    Change {
+        before,
+        after,
+        added,
+    }
 }

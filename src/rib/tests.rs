@@ -24,7 +24,13 @@ fn info(i: u8, asn: u32, max: Option<u64>) -> PeerInfo {
 
 fn attrs(path: &[u32], community: u8) -> AttrSet {
     let other = Bytes::from(vec![0xc0, 8, 4, 0, 0, 0, community]);
-    AttrSet::new(0, AsPath(vec![Segment::Sequence(path.to_vec())]), NextHop::V4([192, 0, 2, 1].into()), None, other)
+    AttrSet::new(
+        0,
+        AsPath(vec![Segment::Sequence(path.to_vec())]),
+        NextHop::V4([192, 0, 2, 1].into()),
+        None,
+        other,
+    )
 }
 
 fn announce(path: &[u32], prefixes: &[&str]) -> Update {
@@ -43,19 +49,36 @@ fn withdraw(prefixes: &[&str]) -> Update {
 
 /// Three peers (AS 64496, 64497, 64498), all up with IPv4 and IPv6; returns their receivers.
 async fn rib3(max: Option<u64>) -> (Rib, Vec<mpsc::Receiver<Vec<Export>>>) {
-    let infos = vec![info(1, 64496, max), info(2, 64497, None), info(3, 64498, None)];
+    let infos = vec![
+        info(1, 64496, max),
+        info(2, 64497, None),
+        info(3, 64498, None),
+    ];
     let mut rib = Rib::new(infos, VrpStore::new());
     let mut rxs = Vec::new();
     for i in 0..3 {
         let (tx, rx) = mpsc::channel(16);
-        rib.handle(RibEvent::PeerUp { peer: PeerId(i), families: Family::ALL.to_vec(), out: tx });
+        rib.handle(RibEvent::PeerUp {
+            peer: PeerId(i),
+            families: Family::ALL.to_vec(),
+            out: tx,
+        });
         rxs.push(rx);
     }
     rib.flush().await;
     for rx in &mut rxs {
         // An empty table: just End-of-RIB for both families.
         let got = rx.try_recv().unwrap();
-        assert!(matches!(got[..], [Export::EndOfRib(Family::Ipv4Unicast), Export::EndOfRib(Family::Ipv6Unicast)]), "{got:?}");
+        assert!(
+            matches!(
+                got[..],
+                [
+                    Export::EndOfRib(Family::Ipv4Unicast),
+                    Export::EndOfRib(Family::Ipv6Unicast)
+                ]
+            ),
+            "{got:?}"
+        );
     }
     (rib, rxs)
 }
@@ -66,7 +89,9 @@ fn received(rx: &mut mpsc::Receiver<Vec<Export>>) -> (Vec<(IpNet, String)>, Vec<
     while let Ok(batch) = rx.try_recv() {
         for e in batch {
             match e {
-                Export::Announce(a, ps) => ann.extend(ps.into_iter().map(|p| (p, a.as_path.to_string()))),
+                Export::Announce(a, ps) => {
+                    ann.extend(ps.into_iter().map(|p| (p, a.as_path.to_string())))
+                }
                 Export::Withdraw(ps) => wd.extend(ps),
                 _ => {}
             }
@@ -78,15 +103,26 @@ fn received(rx: &mut mpsc::Receiver<Vec<Export>>) -> (Vec<(IpNet, String)>, Vec<
 }
 
 async fn send(rib: &mut Rib, peer: u32, update: Update) {
-    rib.handle(RibEvent::Update { peer: PeerId(peer), update });
+    rib.handle(RibEvent::Update {
+        peer: PeerId(peer),
+        update,
+    });
     rib.flush().await;
 }
 
 #[tokio::test]
 async fn a_route_goes_to_every_other_peer_and_never_back() {
     let (mut rib, mut rx) = rib3(None).await;
-    send(&mut rib, 0, announce(&[64496, 65001], &["192.0.2.0/24", "2001:db8::/32"])).await;
-    let expected = vec![(net("192.0.2.0/24"), "64496 65001".to_string()), (net("2001:db8::/32"), "64496 65001".to_string())];
+    send(
+        &mut rib,
+        0,
+        announce(&[64496, 65001], &["192.0.2.0/24", "2001:db8::/32"]),
+    )
+    .await;
+    let expected = vec![
+        (net("192.0.2.0/24"), "64496 65001".to_string()),
+        (net("2001:db8::/32"), "64496 65001".to_string()),
+    ];
     assert_eq!(received(&mut rx[1]).0, expected);
     assert_eq!(received(&mut rx[2]).0, expected);
     assert_eq!(received(&mut rx[0]), (vec![], vec![]));
@@ -95,30 +131,61 @@ async fn a_route_goes_to_every_other_peer_and_never_back() {
 #[tokio::test]
 async fn withdraw_and_peer_down_propagate() {
     let (mut rib, mut rx) = rib3(None).await;
-    send(&mut rib, 0, announce(&[64496], &["192.0.2.0/24", "198.51.100.0/24"])).await;
+    send(
+        &mut rib,
+        0,
+        announce(&[64496], &["192.0.2.0/24", "198.51.100.0/24"]),
+    )
+    .await;
     received(&mut rx[1]);
     send(&mut rib, 0, withdraw(&["192.0.2.0/24"])).await;
     assert_eq!(received(&mut rx[1]).1, vec![net("192.0.2.0/24")]);
-    rib.handle(RibEvent::PeerDown { peer: PeerId(0), restart: None });
+    rib.handle(RibEvent::PeerDown {
+        peer: PeerId(0),
+        restart: None,
+    });
     rib.flush().await;
-    assert_eq!(received(&mut rx[2]).1, vec![net("192.0.2.0/24"), net("198.51.100.0/24")]);
+    assert_eq!(
+        received(&mut rx[2]).1,
+        vec![net("192.0.2.0/24"), net("198.51.100.0/24")]
+    );
     assert_eq!(received(&mut rx[1]).1, vec![net("198.51.100.0/24")]);
 }
 
 #[tokio::test]
 async fn best_path_moves_and_its_owner_gets_the_second_best() {
     let (mut rib, mut rx) = rib3(None).await;
-    send(&mut rib, 0, announce(&[64496, 65001, 65002], &["192.0.2.0/24"])).await;
+    send(
+        &mut rib,
+        0,
+        announce(&[64496, 65001, 65002], &["192.0.2.0/24"]),
+    )
+    .await;
     send(&mut rib, 1, announce(&[64497, 65002], &["192.0.2.0/24"])).await;
     // Peer 2 sees the shorter path replace the longer one.
-    assert_eq!(received(&mut rx[2]).0, vec![(net("192.0.2.0/24"), "64496 65001 65002".into()), (net("192.0.2.0/24"), "64497 65002".into())]);
+    assert_eq!(
+        received(&mut rx[2]).0,
+        vec![
+            (net("192.0.2.0/24"), "64496 65001 65002".into()),
+            (net("192.0.2.0/24"), "64497 65002".into())
+        ]
+    );
     // Peer 1 owns the best path: it is given peer 0's path instead.
-    assert_eq!(received(&mut rx[1]).0, vec![(net("192.0.2.0/24"), "64496 65001 65002".into())]);
+    assert_eq!(
+        received(&mut rx[1]).0,
+        vec![(net("192.0.2.0/24"), "64496 65001 65002".into())]
+    );
     // Peer 0 gets peer 1's better path.
-    assert_eq!(received(&mut rx[0]).0, vec![(net("192.0.2.0/24"), "64497 65002".into())]);
+    assert_eq!(
+        received(&mut rx[0]).0,
+        vec![(net("192.0.2.0/24"), "64497 65002".into())]
+    );
     // The best path's peer withdraws: peer 2 falls back to peer 0's path; peer 0 loses its.
     send(&mut rib, 1, withdraw(&["192.0.2.0/24"])).await;
-    assert_eq!(received(&mut rx[2]).0, vec![(net("192.0.2.0/24"), "64496 65001 65002".into())]);
+    assert_eq!(
+        received(&mut rx[2]).0,
+        vec![(net("192.0.2.0/24"), "64496 65001 65002".into())]
+    );
     assert_eq!(received(&mut rx[0]).1, vec![net("192.0.2.0/24")]);
 }
 
@@ -142,26 +209,58 @@ async fn identical_attributes_are_stored_once() {
 #[tokio::test]
 async fn a_new_peer_gets_the_table_then_end_of_rib() {
     let (mut rib, _rx) = rib3(None).await;
-    send(&mut rib, 0, announce(&[64496], &["192.0.2.0/24", "2001:db8::/32"])).await;
-    rib.handle(RibEvent::PeerDown { peer: PeerId(2), restart: None });
+    send(
+        &mut rib,
+        0,
+        announce(&[64496], &["192.0.2.0/24", "2001:db8::/32"]),
+    )
+    .await;
+    rib.handle(RibEvent::PeerDown {
+        peer: PeerId(2),
+        restart: None,
+    });
     let (tx, mut rx) = mpsc::channel(16);
-    rib.handle(RibEvent::PeerUp { peer: PeerId(2), families: vec![Family::Ipv4Unicast], out: tx });
+    rib.handle(RibEvent::PeerUp {
+        peer: PeerId(2),
+        families: vec![Family::Ipv4Unicast],
+        out: tx,
+    });
     rib.flush().await;
     let batch = rx.try_recv().unwrap();
-    assert!(matches!(&batch[..], [Export::Announce(_, p), Export::EndOfRib(Family::Ipv4Unicast)] if p == &vec![net("192.0.2.0/24")]), "{batch:?}");
+    assert!(
+        matches!(&batch[..], [Export::Announce(_, p), Export::EndOfRib(Family::Ipv4Unicast)] if p == &vec![net("192.0.2.0/24")]),
+        "{batch:?}"
+    );
 }
 
 #[tokio::test]
 async fn max_prefixes_exceeded_asks_the_session_to_close() {
     let (mut rib, mut rx) = rib3(Some(2)).await;
-    send(&mut rib, 0, announce(&[64496], &["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"])).await;
+    send(
+        &mut rib,
+        0,
+        announce(
+            &[64496],
+            &["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"],
+        ),
+    )
+    .await;
     let mut limit = None;
     while let Ok(batch) = rx[0].try_recv() {
-        limit = batch.into_iter().find_map(|e| match e { Export::LimitReached(l) => Some(l), _ => None }).or(limit);
+        limit = batch
+            .into_iter()
+            .find_map(|e| match e {
+                Export::LimitReached(l) => Some(l),
+                _ => None,
+            })
+            .or(limit);
     }
     assert_eq!(limit, Some(2));
     // The session closes; its routes are withdrawn everywhere.
-    rib.handle(RibEvent::PeerDown { peer: PeerId(0), restart: None });
+    rib.handle(RibEvent::PeerDown {
+        peer: PeerId(0),
+        restart: None,
+    });
     rib.flush().await;
     let (ann, wd) = received(&mut rx[1]);
     assert_eq!(ann.len(), 2, "routes beyond the limit are not taken");
@@ -171,17 +270,40 @@ async fn max_prefixes_exceeded_asks_the_session_to_close() {
 #[tokio::test]
 async fn graceful_restart_keeps_stale_routes_until_end_of_rib() {
     let (mut rib, mut rx) = rib3(None).await;
-    send(&mut rib, 0, announce(&[64496], &["192.0.2.0/24", "198.51.100.0/24"])).await;
+    send(
+        &mut rib,
+        0,
+        announce(&[64496], &["192.0.2.0/24", "198.51.100.0/24"]),
+    )
+    .await;
     received(&mut rx[1]);
-    rib.handle(RibEvent::PeerDown { peer: PeerId(0), restart: Some(Duration::from_secs(120)) });
+    rib.handle(RibEvent::PeerDown {
+        peer: PeerId(0),
+        restart: Some(Duration::from_secs(120)),
+    });
     rib.flush().await;
-    assert_eq!(received(&mut rx[1]), (vec![], vec![]), "nothing withdrawn while restarting");
+    assert_eq!(
+        received(&mut rx[1]),
+        (vec![], vec![]),
+        "nothing withdrawn while restarting"
+    );
     let (tx, _rx0) = mpsc::channel(16);
-    rib.handle(RibEvent::PeerUp { peer: PeerId(0), families: Family::ALL.to_vec(), out: tx });
+    rib.handle(RibEvent::PeerUp {
+        peer: PeerId(0),
+        families: Family::ALL.to_vec(),
+        out: tx,
+    });
     send(&mut rib, 0, announce(&[64496], &["192.0.2.0/24"])).await;
-    let eor = Update { end_of_rib: Some(Family::Ipv4Unicast), ..Default::default() };
+    let eor = Update {
+        end_of_rib: Some(Family::Ipv4Unicast),
+        ..Default::default()
+    };
     send(&mut rib, 0, eor).await;
-    assert_eq!(received(&mut rx[1]).1, vec![net("198.51.100.0/24")], "only the route not re-sent is withdrawn");
+    assert_eq!(
+        received(&mut rx[1]).1,
+        vec![net("198.51.100.0/24")],
+        "only the route not re-sent is withdrawn"
+    );
 }
 
 #[tokio::test]
@@ -189,7 +311,10 @@ async fn stale_routes_go_when_the_restart_time_ends() {
     let (mut rib, mut rx) = rib3(None).await;
     send(&mut rib, 0, announce(&[64496], &["192.0.2.0/24"])).await;
     received(&mut rx[1]);
-    rib.handle(RibEvent::PeerDown { peer: PeerId(0), restart: Some(Duration::from_secs(5)) });
+    rib.handle(RibEvent::PeerDown {
+        peer: PeerId(0),
+        restart: Some(Duration::from_secs(5)),
+    });
     let deadline = rib.peers.next_stale_deadline().unwrap();
     rib.expire_stale(deadline);
     rib.flush().await;

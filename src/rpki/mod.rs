@@ -36,17 +36,30 @@ pub fn spawn(config: &RpkiConfig, shutdown: watch::Receiver<bool>) -> VrpStore {
         .iter()
         .map(|c| (c.address.clone(), c.preference))
         .collect();
-    let names = |paths: &[std::path::PathBuf]| paths.iter().map(|p| p.display().to_string()).collect();
+    let names =
+        |paths: &[std::path::PathBuf]| paths.iter().map(|p| p.display().to_string()).collect();
     let sources = VrpSources::new(caches, names(&config.vrp_files), names(&config.slurm));
     for (i, cache) in config.caches.iter().enumerate() {
         tokio::spawn(rtr::run(i, cache.clone(), events.clone(), shutdown.clone()));
     }
     for (i, path) in config.vrp_files.iter().enumerate() {
-        let watch = file::watch(i, path.clone(), config.reload, events.clone(), shutdown.clone());
+        let watch = file::watch(
+            i,
+            path.clone(),
+            config.reload,
+            events.clone(),
+            shutdown.clone(),
+        );
         tokio::spawn(watch);
     }
     for (i, path) in config.slurm.iter().enumerate() {
-        let watch = slurm::watch(i, path.clone(), config.reload, events.clone(), shutdown.clone());
+        let watch = slurm::watch(
+            i,
+            path.clone(),
+            config.reload,
+            events.clone(),
+            shutdown.clone(),
+        );
         tokio::spawn(watch);
     }
     store.publish_status(status(&sources));

@@ -19,7 +19,12 @@ impl Exabgp {
     }
 
     /// Like `start`, for a neighbor (rovgate) at `rovgate_ip`, inside namespace `netns`.
-    pub fn start_in(netns: Option<&str>, rovgate_ip: &str, name: &str, neighbor_body: &str) -> Exabgp {
+    pub fn start_in(
+        netns: Option<&str>,
+        rovgate_ip: &str,
+        name: &str,
+        neighbor_body: &str,
+    ) -> Exabgp {
         let dir = super::scratch_dir(&format!("exabgp-{name}"));
         let received = dir.join("received.json");
         let config = format!(

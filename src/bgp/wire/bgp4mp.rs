@@ -67,7 +67,10 @@ impl<R: Read> Bgp4mpMessages<R> {
 }
 
 fn bad(what: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, format!("malformed MRT BGP4MP record: {what}"))
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("malformed MRT BGP4MP record: {what}"),
+    )
 }
 
 /// The message inside a BGP4MP MESSAGE* record body (after the ET microseconds).

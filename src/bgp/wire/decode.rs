@@ -100,20 +100,44 @@ fn announce(update: &mut Update, p: &mut Parsed, nlri: Vec<IpNet>) {
     }
     let (Some(origin), Some(as_path), false) = (p.origin, p.take_as_path(), p.withdraw) else {
         update.withdrawn.extend(nlri);
-        update.withdrawn.extend(mp.into_iter().flat_map(|m| m.prefixes));
+        update
+            .withdrawn
+            .extend(mp.into_iter().flat_map(|m| m.prefixes));
         return;
     };
-    let other = p.take_other();
-    let make = |nh| AttrSet::new(origin, as_path.clone(), nh, p.med, other.clone());
-    if let Some(nh) = body_nh {
-        update.announced.push((make(NextHop::V4(nh)), nlri));
+    let (mut path, mut other) = (Some(as_path), Some(p.take_other()));
+    let groups = groups(body_nh.map(|nh| (NextHop::V4(nh), nlri)), mp);
+    let last = groups.len().saturating_sub(1);
+    for (i, (nh, prefixes)) in groups.into_iter().enumerate() {
+        // The last group takes path and attributes, earlier ones copy them.
+        let (as_path, other) = if i == last {
+            (path.take(), other.take())
+        } else {
+            (path.clone(), other.clone())
+        };
+        let attrs = AttrSet::new(
+            origin,
+            as_path.unwrap_or_default(),
+            nh,
+            p.med,
+            other.unwrap_or_default(),
+        );
+        update.announced.push((attrs, prefixes));
     }
+}
+
+/// Announced prefixes by next hop: the body NLRI, then MP_REACH_NLRI's (joined with the
+/// body's when both are IPv4 with the same next hop).
+fn groups(body: Option<(NextHop, Vec<IpNet>)>, mp: Option<MpReach>) -> Vec<(NextHop, Vec<IpNet>)> {
+    let mut groups = Vec::with_capacity(2);
+    groups.extend(body);
     if let Some(m) = mp {
-        match update.announced.first_mut() {
-            Some((a, v)) if a.next_hop == m.next_hop => v.extend(m.prefixes),
-            _ => update.announced.push((make(m.next_hop), m.prefixes)),
+        match groups.first_mut() {
+            Some((nh, v)) if *nh == m.next_hop => v.extend(m.prefixes),
+            _ => groups.push((m.next_hop, m.prefixes)),
         }
     }
+    groups
 }
 
 /// Whether an IPv4 next hop can be a host address (RFC 4271 §6.3 semantic check): not

@@ -136,7 +136,9 @@ fn pack(
 fn announce_v4(cached: &[u8], nh_attr: &[u8], chunk: &[IpNet], nlri_len: usize) -> Bytes {
     let alen = cached.len() + nh_attr.len();
     let mut m = start(UPDATE_MIN + alen + nlri_len, alen);
-    let (head, tail) = cached.split_at_checked(after_as_path(cached)).unwrap_or((&[], cached));
+    let (head, tail) = cached
+        .split_at_checked(after_as_path(cached))
+        .unwrap_or((&[], cached));
     m.extend_from_slice(head);
     m.extend_from_slice(nh_attr);
     m.extend_from_slice(tail);
@@ -242,14 +244,21 @@ fn encode_attrs(a: &AttrSet, as4: bool) -> Bytes {
 fn write_other_as2(out: &mut Vec<u8>, other: &[u8]) {
     for a in RawAttrs::new(other) {
         let Ok(a) = a else { break };
-        let agg = (a.code == AGGREGATOR).then(|| <[u8; 8]>::try_from(a.value).ok()).flatten();
+        let agg = (a.code == AGGREGATOR)
+            .then(|| <[u8; 8]>::try_from(a.value).ok())
+            .flatten();
         let Some([a0, a1, a2, a3, ip @ ..]) = agg else {
             out.extend_from_slice(a.bytes);
             continue;
         };
         let asn = u32::from_be_bytes([a0, a1, a2, a3]);
         let short = u16::try_from(asn).unwrap_or(AS_TRANS as u16).to_be_bytes();
-        attr::write(out, a.flags, AGGREGATOR, &[short[0], short[1], ip[0], ip[1], ip[2], ip[3]]);
+        attr::write(
+            out,
+            a.flags,
+            AGGREGATOR,
+            &[short[0], short[1], ip[0], ip[1], ip[2], ip[3]],
+        );
         if asn > 0xffff {
             attr::write(out, OPTIONAL | TRANSITIVE, AS4_AGGREGATOR, a.value);
         }

@@ -122,8 +122,8 @@ impl Framer {
         if !(HEADER_LEN..=self.max_len).contains(&len) {
             return Err(bad_len());
         }
-        let kind =
-            MessageType::from_code(code).ok_or_else(|| Notification::new(1, 3, Bytes::copy_from_slice(&[code])))?;
+        let kind = MessageType::from_code(code)
+            .ok_or_else(|| Notification::new(1, 3, Bytes::copy_from_slice(&[code])))?;
         if !kind.length_ok(len) {
             return Err(bad_len());
         }
@@ -136,7 +136,9 @@ impl Decoder for Framer {
     type Error = FrameError;
 
     fn decode(&mut self, buf: &mut BytesMut) -> Result<Option<Frame>, FrameError> {
-        let Some(header) = buf.get(..HEADER_LEN).and_then(|h| <&[u8; HEADER_LEN]>::try_from(h).ok())
+        let Some(header) = buf
+            .get(..HEADER_LEN)
+            .and_then(|h| <&[u8; HEADER_LEN]>::try_from(h).ok())
         else {
             return Ok(None);
         };

@@ -35,7 +35,10 @@ fn prefix(family: Family, len: u8, bytes: &[u8]) -> Option<IpNet> {
         Family::Ipv4Unicast => {
             let mut a = [0u8; 4];
             a.get_mut(..bytes.len())?.copy_from_slice(bytes);
-            let addr = u32::from_be_bytes(a) & u32::MAX.checked_shl(32 - u32::from(len.min(32))).unwrap_or(0);
+            let addr = u32::from_be_bytes(a)
+                & u32::MAX
+                    .checked_shl(32 - u32::from(len.min(32)))
+                    .unwrap_or(0);
             Ipv4Net::new(Ipv4Addr::from(addr), len).ok().map(IpNet::V4)
         }
         Family::Ipv6Unicast => {

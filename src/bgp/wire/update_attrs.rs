@@ -75,7 +75,8 @@ impl Parsed {
                 field.copy_from_slice(&real.to_be_bytes());
             }
         }
-        Bytes::from(std::mem::take(&mut self.other))
+        // An exact-size buffer makes a `Bytes` without a shared header (one allocation).
+        Bytes::from(std::mem::take(&mut self.other).into_boxed_slice())
     }
 
     /// The path: AS_PATH, with AS4_PATH merged in for a 2-octet peer unless an AGGREGATOR
@@ -115,7 +116,10 @@ impl Parsed {
             // Every rovgate peer is external (RFC 7947 clients, customers, peers,
             // upstreams): RFC 7606 §7.5, §7.9, §7.10 discard these from external peers.
             LOCAL_PREF | ORIGINATOR_ID | CLUSTER_LIST => {
-                debug!(code = a.code, "iBGP-only attribute from an external peer discarded");
+                debug!(
+                    code = a.code,
+                    "iBGP-only attribute from an external peer discarded"
+                );
             }
             MP_REACH => self.mp_reach(a)?,
             MP_UNREACH => self.mp_unreach(a)?,
@@ -168,7 +172,7 @@ impl Parsed {
         };
         if a.flags & (OPTIONAL | TRANSITIVE) != OPTIONAL | TRANSITIVE {
             self.malformed(&a, "attribute flags");
-        } else if a.value.is_empty() || a.value.len() % unit != 0 {
+        } else if a.value.is_empty() || !a.value.len().is_multiple_of(unit) {
             self.malformed(&a, "community attribute length");
         } else {
             self.other.extend_from_slice(a.bytes);
@@ -179,21 +183,31 @@ impl Parsed {
     /// (RFC 6793 §6): errors discard the attribute. AS4_* from a 4-octet peer are discarded
     /// too (RFC 6793 §4.2.1); from a 2-octet peer they are merged, never kept.
     fn discardable(&mut self, a: RawAttr, caps: &Caps) {
-        let want = if a.code == ATOMIC_AGGREGATE { TRANSITIVE } else { OPTIONAL | TRANSITIVE };
+        let want = if a.code == ATOMIC_AGGREGATE {
+            TRANSITIVE
+        } else {
+            OPTIONAL | TRANSITIVE
+        };
         let flags_ok = a.flags & (OPTIONAL | TRANSITIVE) == want;
         let kept = flags_ok
             && match a.code {
-                ATOMIC_AGGREGATE => a.value.is_empty() && {
-                    self.other.extend_from_slice(a.bytes);
-                    true
-                },
+                ATOMIC_AGGREGATE => {
+                    a.value.is_empty() && {
+                        self.other.extend_from_slice(a.bytes);
+                        true
+                    }
+                }
                 AGGREGATOR => self.aggregator(a, caps.as4),
                 AS4_PATH if !caps.as4 => {
                     self.as4_path = aspath::decode_as4_path(a.value);
                     self.as4_path.is_some()
                 }
                 AS4_AGGREGATOR if !caps.as4 => {
-                    let asn = a.value.get(..4).and_then(|b| b.try_into().ok()).map(u32::from_be_bytes);
+                    let asn = a
+                        .value
+                        .get(..4)
+                        .and_then(|b| b.try_into().ok())
+                        .map(u32::from_be_bytes);
                     self.as4_aggregator = asn.filter(|&x| x != 0 && a.value.len() == 8);
                     self.as4_aggregator.is_some()
                 }
@@ -216,7 +230,12 @@ impl Parsed {
         }
         let at = self.other.len() + 3;
         let [a0, a1, a2, a3] = asn.to_be_bytes();
-        write(&mut self.other, a.flags, AGGREGATOR, &[a0, a1, a2, a3, ip[0], ip[1], ip[2], ip[3]]);
+        write(
+            &mut self.other,
+            a.flags,
+            AGGREGATOR,
+            &[a0, a1, a2, a3, ip[0], ip[1], ip[2], ip[3]],
+        );
         self.aggregator = Some((at, asn));
         true
     }

@@ -47,12 +47,22 @@ fn with(extra: &[u8]) -> Vec<u8> {
     [origin(0), path4(), next_hop(), extra.to_vec()].concat()
 }
 
+/// One line per case: name, peer, message, outcome.
+#[rustfmt::skip]
 fn cases() -> Vec<(&'static str, Caps, Vec<u8>, Want)> {
     use Want::*;
     let body = |attrs: Vec<u8>| update(&[], &attrs, &NLRI);
     let mp_only = |attrs: Vec<u8>| update(&[], &attrs, &[]);
     let mut bad_seg_type = path4();
     bad_seg_type[3] = 5;
+    let mut wlen_overrun = update(&[], &with(&[]), &NLRI);
+    wlen_overrun[20] = 200;
+    let mut alen_overrun = update(&[], &with(&[]), &NLRI);
+    alen_overrun[22] = 200;
+    let nh_len_20 = attr(ON, MP_REACH, &[[0, 2, 1, 20].as_slice(), &[0; 21]].concat());
+    let mp_len_129 = attr(ON, MP_REACH, &[[0, 2, 1, 16].as_slice(), &[0x20; 16], &[0, 129], &[0; 17]].concat());
+    let mp_mcast_nh = attr(ON, MP_REACH, &[[0, 2, 1, 16, 0xff, 2].as_slice(), &[0; 14], &[0, 32, 0x20, 1, 0xd, 0xb8]].concat());
+    let agg = |v: &[u8]| attr(OT, AGGREGATOR, v);
     vec![
         ("ORIGIN value 3", AS4, body([origin(3), path4(), next_hop()].concat()), Withdrawn),
         ("ORIGIN length 2", AS4, body([attr(WK, ORIGIN, &[0, 0]), path4(), next_hop()].concat()), Withdrawn),
@@ -61,7 +71,7 @@ fn cases() -> Vec<(&'static str, Caps, Vec<u8>, Want)> {
         ("AS_PATH empty segment", AS4, body([origin(0), attr(WK, AS_PATH, &[2, 0]), next_hop()].concat()), Withdrawn),
         ("AS_PATH segment overrun", AS4, body([origin(0), attr(WK, AS_PATH, &[2, 2, 0, 0, 0, 1]), next_hop()].concat()), Withdrawn),
         ("AS_PATH with AS 0", AS4, body([origin(0), attr(WK, AS_PATH, &[2, 1, 0, 0, 0, 0]), next_hop()].concat()), Withdrawn),
-        ("AS_PATH 2-octet width from 2-octet peer ok", AS2, body([origin(0), attr(WK, AS_PATH, &[2, 1, 0xfb, 0xf0]), next_hop()].concat()), Discarded(AS_PATH)),
+        ("AS_PATH 2-octet from 2-octet peer", AS2, body([origin(0), attr(WK, AS_PATH, &[2, 1, 0xfb, 0xf0]), next_hop()].concat()), Discarded(AS_PATH)),
         ("NEXT_HOP length 5", AS4, body([origin(0), path4(), attr(WK, NEXT_HOP, &[1, 2, 3, 4, 5])].concat()), Withdrawn),
         ("NEXT_HOP 0.0.0.0", AS4, body([origin(0), path4(), attr(WK, NEXT_HOP, &[0; 4])].concat()), Withdrawn),
         ("NEXT_HOP multicast", AS4, body([origin(0), path4(), attr(WK, NEXT_HOP, &[224, 0, 0, 1])].concat()), Withdrawn),
@@ -71,9 +81,9 @@ fn cases() -> Vec<(&'static str, Caps, Vec<u8>, Want)> {
         ("LOCAL_PREF length 3", AS4, body(with(&attr(WK, LOCAL_PREF, &[0, 0, 100]))), Discarded(LOCAL_PREF)),
         ("ATOMIC_AGGREGATE ok", AS4, body(with(&attr(WK, ATOMIC_AGGREGATE, &[]))), Kept(ATOMIC_AGGREGATE)),
         ("ATOMIC_AGGREGATE length 1", AS4, body(with(&attr(WK, ATOMIC_AGGREGATE, &[0]))), Discarded(ATOMIC_AGGREGATE)),
-        ("AGGREGATOR ok", AS4, body(with(&attr(OT, AGGREGATOR, &[0, 0, 0xfb, 0xf0, 192, 0, 2, 9]))), Kept(AGGREGATOR)),
-        ("AGGREGATOR length 6 from 4-octet peer", AS4, body(with(&attr(OT, AGGREGATOR, &[0xfb, 0xf0, 192, 0, 2, 9]))), Discarded(AGGREGATOR)),
-        ("AGGREGATOR AS 0", AS4, body(with(&attr(OT, AGGREGATOR, &[0, 0, 0, 0, 192, 0, 2, 9]))), Discarded(AGGREGATOR)),
+        ("AGGREGATOR ok", AS4, body(with(&agg(&[0, 0, 0xfb, 0xf0, 192, 0, 2, 9]))), Kept(AGGREGATOR)),
+        ("AGGREGATOR length 6 from 4-octet peer", AS4, body(with(&agg(&[0xfb, 0xf0, 192, 0, 2, 9]))), Discarded(AGGREGATOR)),
+        ("AGGREGATOR AS 0", AS4, body(with(&agg(&[0, 0, 0, 0, 192, 0, 2, 9]))), Discarded(AGGREGATOR)),
         ("AGGREGATOR well-known flags", AS4, body(with(&attr(WK, AGGREGATOR, &[0, 0, 0xfb, 0xf0, 192, 0, 2, 9]))), Discarded(AGGREGATOR)),
         ("COMMUNITIES ok", AS4, body(with(&attr(OT, COMMUNITIES, &[0xfb, 0xf0, 0, 1]))), Kept(COMMUNITIES)),
         ("COMMUNITIES length 5", AS4, body(with(&attr(OT, COMMUNITIES, &[0, 0, 0, 1, 2]))), Withdrawn),
@@ -92,18 +102,18 @@ fn cases() -> Vec<(&'static str, Caps, Vec<u8>, Want)> {
         ("repeated ORIGIN: first kept", AS4, body(with(&origin(7))), Discarded(ORIGIN)),
         ("repeated MP_REACH", AS4, mp_only([mp_reach(ON), mp_reach(ON), origin(0), path4()].concat()), Reset(3, 1)),
         ("repeated MP_UNREACH", AS4, mp_only([attr(ON, MP_UNREACH, &[0, 2, 1]), attr(ON, MP_UNREACH, &[0, 2, 1])].concat()), Reset(3, 1)),
-        ("MP_REACH next hop length 20", AS4, mp_only([attr(ON, MP_REACH, &[[0, 2, 1, 20].as_slice(), &[0; 21]].concat()), origin(0), path4()].concat()), Reset(3, 9)),
-        ("MP_REACH prefix length 129", AS4, mp_only([attr(ON, MP_REACH, &[[0, 2, 1, 16].as_slice(), &[0x20; 16], &[0, 129], &[0; 17]].concat()), origin(0), path4()].concat()), Reset(3, 9)),
+        ("MP_REACH next hop length 20", AS4, mp_only([nh_len_20, origin(0), path4()].concat()), Reset(3, 9)),
+        ("MP_REACH prefix length 129", AS4, mp_only([mp_len_129, origin(0), path4()].concat()), Reset(3, 9)),
         ("MP_REACH truncated", AS4, mp_only([attr(ON, MP_REACH, &[0, 2]), origin(0), path4()].concat()), Reset(3, 9)),
         ("MP_REACH transitive flag", AS4, mp_only([mp_reach(OT), origin(0), path4()].concat()), Withdrawn),
-        ("MP_REACH multicast next hop", AS4, mp_only([attr(ON, MP_REACH, &[[0, 2, 1, 16, 0xff, 2].as_slice(), &[0; 14], &[0, 32, 0x20, 1, 0xd, 0xb8]].concat()), origin(0), path4()].concat()), Withdrawn),
+        ("MP_REACH multicast next hop", AS4, mp_only([mp_mcast_nh, origin(0), path4()].concat()), Withdrawn),
         ("MP_UNREACH prefix overrun", AS4, mp_only(attr(ON, MP_UNREACH, &[0, 2, 1, 64, 0x20])), Reset(3, 9)),
         ("unknown well-known attribute", AS4, body(with(&attr(WK, 99, &[1]))), Reset(3, 2)),
         ("unknown optional transitive", AS4, body(with(&attr(OT, 99, &[1, 2]))), Kept(99)),
         ("unknown optional non-transitive", AS4, body(with(&attr(ON, 99, &[1, 2]))), Discarded(99)),
         ("AS4_PATH from 4-octet peer", AS4, body(with(&attr(OT, AS4_PATH, &[2, 1, 0, 1, 0, 0]))), Discarded(AS4_PATH)),
-        ("withdrawn length past message", AS4, { let mut m = update(&[], &with(&[]), &NLRI); m[20] = 200; m }, Reset(3, 1)),
-        ("attribute length past message", AS4, { let mut m = update(&[], &with(&[]), &NLRI); m[22] = 200; m }, Reset(3, 1)),
+        ("withdrawn length past message", AS4, wlen_overrun, Reset(3, 1)),
+        ("attribute length past message", AS4, alen_overrun, Reset(3, 1)),
         ("NLRI prefix length 33", AS4, update(&[], &with(&[]), &[33, 1, 2, 3, 4, 5]), Reset(3, 10)),
         ("NLRI trailing byte", AS4, update(&[], &with(&[]), &[24, 198, 51, 100, 24, 1]), Reset(3, 10)),
         ("withdrawn prefix length 33", AS4, update(&[33, 1, 2, 3, 4, 5], &[], &[]), Reset(3, 10)),
@@ -122,16 +132,35 @@ fn check(name: &str, got: Result<Update, Notification>, want: &Want, msg: &[u8])
     match (want, got) {
         (Want::Reset(c, s), Err(n)) => assert_eq!((n.code, n.subcode), (*c, *s), "{name}"),
         (Want::Withdrawn, Ok(u)) => {
-            assert!(u.announced.is_empty(), "{name}: nothing announced, got {u:?}");
-            let expect = if msg.ends_with(&NLRI) { net("198.51.100.0/24") } else { net("2001:db8:1::/48") };
-            let alt = if msg.ends_with(&NLRI) { None } else { Some(net("2001:db8::/32")) };
-            assert!(u.withdrawn.contains(&expect) || alt.is_some_and(|a| u.withdrawn.contains(&a)), "{name}: {u:?}");
+            assert!(
+                u.announced.is_empty(),
+                "{name}: nothing announced, got {u:?}"
+            );
+            let expect = if msg.ends_with(&NLRI) {
+                net("198.51.100.0/24")
+            } else {
+                net("2001:db8:1::/48")
+            };
+            let alt = if msg.ends_with(&NLRI) {
+                None
+            } else {
+                Some(net("2001:db8::/32"))
+            };
+            assert!(
+                u.withdrawn.contains(&expect) || alt.is_some_and(|a| u.withdrawn.contains(&a)),
+                "{name}: {u:?}"
+            );
         }
         (Want::Discarded(code) | Want::Kept(code), Ok(u)) => {
             assert_eq!(announced(&u), 1, "{name}: announced, got {u:?}");
             assert!(u.withdrawn.is_empty(), "{name}");
             let (a, _) = &u.announced[0];
-            assert_eq!(has_attr(&a.other, *code), matches!(want, Want::Kept(_)), "{name}: {:?}", a.other);
+            assert_eq!(
+                has_attr(&a.other, *code),
+                matches!(want, Want::Kept(_)),
+                "{name}: {:?}",
+                a.other
+            );
         }
         (want, got) => panic!("{name}: want {want:?}, got {got:?}"),
     }
@@ -155,51 +184,107 @@ fn repeated_attribute_keeps_the_first() {
 fn unknown_optional_transitive_gets_the_partial_bit() {
     let msg = update(&[], &with(&attr(OT, 99, &[1, 2])), &NLRI);
     let u = decode_update(&msg, &AS4).expect("decodes");
-    let kept: Vec<_> = RawAttrs::new(&u.announced[0].0.other).map(|a| a.expect("well-formed")).collect();
-    assert_eq!((kept[0].flags, kept[0].code, kept[0].value), (OT | PARTIAL, 99, &[1u8, 2][..]));
+    let kept: Vec<_> = RawAttrs::new(&u.announced[0].0.other)
+        .map(|a| a.expect("well-formed"))
+        .collect();
+    assert_eq!(
+        (kept[0].flags, kept[0].code, kept[0].value),
+        (OT | PARTIAL, 99, &[1u8, 2][..])
+    );
 }
 
 /// AS_PATH 200 1 23456 23456 23456 with AS4_PATH 1 222222 333333 4294967290 (the
 /// tcpdump bgp-4byte-asn capture), and the RFC 6793 §4.2.3 exceptions.
 #[test]
 fn as4_path_merges_into_a_two_octet_peers_path() {
-    let as_path = attr(WK, AS_PATH, &[2, 5, 0, 200, 0, 1, 0x5b, 0xa0, 0x5b, 0xa0, 0x5b, 0xa0]);
-    let as4: Vec<u8> = [&[2u8, 4][..], &1u32.to_be_bytes(), &222222u32.to_be_bytes(), &333333u32.to_be_bytes(), &4294967290u32.to_be_bytes()].concat();
+    let as_path = attr(
+        WK,
+        AS_PATH,
+        &[2, 5, 0, 200, 0, 1, 0x5b, 0xa0, 0x5b, 0xa0, 0x5b, 0xa0],
+    );
+    let as4: Vec<u8> = [
+        &[2u8, 4][..],
+        &1u32.to_be_bytes(),
+        &222222u32.to_be_bytes(),
+        &333333u32.to_be_bytes(),
+        &4294967290u32.to_be_bytes(),
+    ]
+    .concat();
     let as4_path = attr(OT, AS4_PATH, &as4);
-    let merged = AsPath(vec![Segment::Sequence(vec![200, 1, 222222, 333333, 4294967290])]);
+    let merged = AsPath(vec![Segment::Sequence(vec![
+        200, 1, 222222, 333333, 4294967290,
+    ])]);
     let plain = AsPath(vec![Segment::Sequence(vec![200, 1, 23456, 23456, 23456])]);
     let agg = |asn: u16| attr(OT, AGGREGATOR, &[(asn >> 8) as u8, asn as u8, 10, 0, 0, 1]);
     let as4_agg = attr(OT, AS4_AGGREGATOR, &[0, 3, 0x64, 0x0d, 10, 0, 0, 1]);
     let cases = [
         ("merge", vec![as4_path.clone()], &merged),
-        ("AGGREGATOR AS_TRANS keeps merge", vec![agg(23456), as4_path.clone(), as4_agg.clone()], &merged),
-        ("AGGREGATOR real AS: AS4_PATH ignored", vec![agg(64500), as4_path.clone()], &plain),
-        ("AS4_PATH longer than AS_PATH ignored", vec![attr(OT, AS4_PATH, &[as4.clone(), vec![2, 2, 0, 0, 0, 9, 0, 0, 0, 8]].concat())], &plain),
-        ("malformed AS4_PATH discarded", vec![attr(OT, AS4_PATH, &[2, 3, 0, 0, 0, 1])], &plain),
+        (
+            "AGGREGATOR AS_TRANS keeps merge",
+            vec![agg(23456), as4_path.clone(), as4_agg.clone()],
+            &merged,
+        ),
+        (
+            "AGGREGATOR real AS: AS4_PATH ignored",
+            vec![agg(64500), as4_path.clone()],
+            &plain,
+        ),
+        (
+            "AS4_PATH longer than AS_PATH ignored",
+            vec![attr(
+                OT,
+                AS4_PATH,
+                &[as4.clone(), vec![2, 2, 0, 0, 0, 9, 0, 0, 0, 8]].concat(),
+            )],
+            &plain,
+        ),
+        (
+            "malformed AS4_PATH discarded",
+            vec![attr(OT, AS4_PATH, &[2, 3, 0, 0, 0, 1])],
+            &plain,
+        ),
     ];
     for (name, extra, want) in cases {
         let attrs = [origin(2), as_path.clone(), next_hop(), extra.concat()].concat();
         let u = decode_update(&update(&[], &attrs, &NLRI), &AS2).expect(name);
         let a = &u.announced[0].0;
         assert_eq!(&a.as_path, want, "{name}");
-        assert_eq!(a.as_path.origin().map(|x| x.0), want.origin().map(|x| x.0), "{name}");
-        assert!(!has_attr(&a.other, AS4_PATH) && !has_attr(&a.other, AS4_AGGREGATOR), "{name}");
+        assert_eq!(
+            a.as_path.origin().map(|x| x.0),
+            want.origin().map(|x| x.0),
+            "{name}"
+        );
+        assert!(
+            !has_attr(&a.other, AS4_PATH) && !has_attr(&a.other, AS4_AGGREGATOR),
+            "{name}"
+        );
     }
     // The AGGREGATOR AS_TRANS is replaced by AS4_AGGREGATOR's AS, stored 4-octet.
     let attrs = [origin(2), as_path, next_hop(), agg(23456), as4_agg].concat();
     let u = decode_update(&update(&[], &attrs, &NLRI), &AS2).expect("decodes");
-    let a = RawAttrs::new(&u.announced[0].0.other).find_map(|a| a.ok().filter(|a| a.code == AGGREGATOR));
-    assert_eq!(a.map(|a| a.value.to_vec()), Some(vec![0, 3, 0x64, 0x0d, 10, 0, 0, 1]));
+    let a = RawAttrs::new(&u.announced[0].0.other)
+        .find_map(|a| a.ok().filter(|a| a.code == AGGREGATOR));
+    assert_eq!(
+        a.map(|a| a.value.to_vec()),
+        Some(vec![0, 3, 0x64, 0x0d, 10, 0, 0, 1])
+    );
 }
 
 #[test]
 fn mp_reach_of_other_families_is_ignored() {
     // AFI 1 SAFI 128 (VPN): skipped; the body NLRI is still announced.
-    let vpn = attr(ON, MP_REACH, &[[0, 1, 128, 12].as_slice(), &[0; 12], &[0, 88], &[0; 11]].concat());
+    let vpn = attr(
+        ON,
+        MP_REACH,
+        &[[0, 1, 128, 12].as_slice(), &[0; 12], &[0, 88], &[0; 11]].concat(),
+    );
     let u = decode_update(&update(&[], &with(&vpn), &NLRI), &AS4).expect("decodes");
     assert_eq!(u.announced.len(), 1);
     assert_eq!(u.announced[0].1, vec![net("198.51.100.0/24")]);
-    assert_eq!(u.announced[0].0.next_hop, NextHop::V4("192.0.2.1".parse().expect("addr")));
+    assert_eq!(
+        u.announced[0].0.next_hop,
+        NextHop::V4("192.0.2.1".parse().expect("addr"))
+    );
 }
 
 #[test]

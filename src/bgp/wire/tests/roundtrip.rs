@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use netgauze_bgp_pkt::codec::BgpCodec;
 use netgauze_bgp_pkt::nlri::{Ipv4UnicastAddress, Ipv6UnicastAddress};
-use netgauze_bgp_pkt::path_attribute::{AsPath as NgAsPath, MpReach, MpUnreach, PathAttributeValue};
+use netgauze_bgp_pkt::path_attribute::{
+    AsPath as NgAsPath, MpReach, MpUnreach, PathAttributeValue,
+};
 use netgauze_bgp_pkt::wire::deserializer::BgpParsingContext;
 use netgauze_bgp_pkt::BgpMessage;
 
@@ -43,7 +45,9 @@ pub(super) fn netgauze_strict(msg: &[u8], as4: bool) -> Option<Seen> {
     let ctx = BgpParsingContext::new(as4, HashMap::new(), HashMap::new(), true, true, true, true);
     let mut codec = BgpCodec::new_from_ctx(as4, ctx);
     let mut buf = BytesMut::from(msg);
-    let Ok(Some((BgpMessage::Update(u), _))) = codec.decode(&mut buf) else { return None };
+    let Ok(Some((BgpMessage::Update(u), _))) = codec.decode(&mut buf) else {
+        return None;
+    };
     let mut seen = Seen {
         announced: v4(u.nlri()).collect(),
         withdrawn: v4(u.withdraw_routes()).collect(),
@@ -55,15 +59,31 @@ pub(super) fn netgauze_strict(msg: &[u8], as4: bool) -> Option<Seen> {
                 seen.as_path = s.iter().map(|s| s.as_numbers().to_vec()).collect()
             }
             PathAttributeValue::AsPath(NgAsPath::As2PathSegments(s)) => {
-                seen.as_path = s.iter().map(|s| s.as_numbers().iter().map(|&a| u32::from(a)).collect()).collect()
+                seen.as_path = s
+                    .iter()
+                    .map(|s| s.as_numbers().iter().map(|&a| u32::from(a)).collect())
+                    .collect()
             }
             PathAttributeValue::As4Path(p) => {
-                seen.as4_path = Some(p.segments().iter().map(|s| s.as_numbers().to_vec()).collect())
+                seen.as4_path = Some(
+                    p.segments()
+                        .iter()
+                        .map(|s| s.as_numbers().to_vec())
+                        .collect(),
+                )
             }
-            PathAttributeValue::MpReach(MpReach::Ipv6Unicast { nlri, .. }) => seen.announced.extend(v6(nlri)),
-            PathAttributeValue::MpUnreach(MpUnreach::Ipv6Unicast { nlri }) => seen.withdrawn.extend(v6(nlri)),
-            PathAttributeValue::MpReach(MpReach::Ipv4Unicast { nlri, .. }) => seen.announced.extend(v4(nlri)),
-            PathAttributeValue::MpUnreach(MpUnreach::Ipv4Unicast { nlri }) => seen.withdrawn.extend(v4(nlri)),
+            PathAttributeValue::MpReach(MpReach::Ipv6Unicast { nlri, .. }) => {
+                seen.announced.extend(v6(nlri))
+            }
+            PathAttributeValue::MpUnreach(MpUnreach::Ipv6Unicast { nlri }) => {
+                seen.withdrawn.extend(v6(nlri))
+            }
+            PathAttributeValue::MpReach(MpReach::Ipv4Unicast { nlri, .. }) => {
+                seen.announced.extend(v4(nlri))
+            }
+            PathAttributeValue::MpUnreach(MpUnreach::Ipv4Unicast { nlri }) => {
+                seen.withdrawn.extend(v4(nlri))
+            }
             _ => {}
         }
     }
@@ -74,9 +94,21 @@ pub(super) fn netgauze_strict(msg: &[u8], as4: bool) -> Option<Seen> {
 /// has 4-octet ASNs.
 fn attrs(next_hop: NextHop) -> AttrSet {
     let other = [
-        attr(OPTIONAL | TRANSITIVE, AGGREGATOR, &[0, 3, 0x0d, 0x40, 192, 0, 2, 7]),
-        attr(OPTIONAL | TRANSITIVE, COMMUNITIES, &[0xfb, 0xf0, 0, 1, 0xff, 0xff, 0xff, 0x01]),
-        attr(OPTIONAL | TRANSITIVE, LARGE_COMMUNITIES, &[[0, 3, 0x0d, 0x40].as_slice(), &[0, 0, 0, 1], &[0, 0, 0, 4]].concat()),
+        attr(
+            OPTIONAL | TRANSITIVE,
+            AGGREGATOR,
+            &[0, 3, 0x0d, 0x40, 192, 0, 2, 7],
+        ),
+        attr(
+            OPTIONAL | TRANSITIVE,
+            COMMUNITIES,
+            &[0xfb, 0xf0, 0, 1, 0xff, 0xff, 0xff, 0x01],
+        ),
+        attr(
+            OPTIONAL | TRANSITIVE,
+            LARGE_COMMUNITIES,
+            &[[0, 3, 0x0d, 0x40].as_slice(), &[0, 0, 0, 1], &[0, 0, 0, 4]].concat(),
+        ),
     ]
     .concat();
     let path = AsPath(vec![
@@ -90,13 +122,27 @@ fn nh4() -> NextHop {
     NextHop::V4("192.0.2.1".parse().expect("addr"))
 }
 fn nh6() -> NextHop {
-    NextHop::V6("2001:db8::1".parse().expect("addr"), Some("fe80::1".parse().expect("addr")))
+    NextHop::V6(
+        "2001:db8::1".parse().expect("addr"),
+        Some("fe80::1".parse().expect("addr")),
+    )
 }
 
 /// `n` distinct IPv4 /24s and IPv6 /48s.
 fn prefixes(n: u32) -> (Vec<IpNet>, Vec<IpNet>) {
-    let v4 = (0..n).map(|i| net(&format!("{}.{}.{}.0/24", 10 + i / 65536, (i / 256) % 256, i % 256))).collect();
-    let v6 = (0..n).map(|i| net(&format!("2001:db8:{:x}::/48", i))).collect();
+    let v4 = (0..n)
+        .map(|i| {
+            net(&format!(
+                "{}.{}.{}.0/24",
+                10 + i / 65536,
+                (i / 256) % 256,
+                i % 256
+            ))
+        })
+        .collect();
+    let v6 = (0..n)
+        .map(|i| net(&format!("2001:db8:{:x}::/48", i)))
+        .collect();
     (v4, v6)
 }
 
@@ -107,12 +153,20 @@ fn round_trip(export: &Export, caps: &Caps) -> (Vec<Bytes>, Vec<Update>) {
     encode_updates(export, caps, &mut out);
     let mut decoded = Vec::new();
     for m in &out {
-        assert!(m.len() <= caps.max_len, "message of {} bytes over {}", m.len(), caps.max_len);
+        assert!(
+            m.len() <= caps.max_len,
+            "message of {} bytes over {}",
+            m.len(),
+            caps.max_len
+        );
         let u = decode_update(m, caps).expect("own message decodes");
         let seen = netgauze(m, caps.as4);
         let ours: Vec<IpNet> = u.announced.iter().flat_map(|(_, v)| v.clone()).collect();
         assert_eq!(seen.announced, ours, "netgauze sees the same NLRI");
-        assert_eq!(seen.withdrawn, u.withdrawn, "netgauze sees the same withdrawals");
+        assert_eq!(
+            seen.withdrawn, u.withdrawn,
+            "netgauze sees the same withdrawals"
+        );
         if let Some((a, _)) = u.announced.first() {
             check_path_seen_by_netgauze(&seen, &a.as_path, caps.as4);
         }
@@ -131,7 +185,10 @@ fn check_path_seen_by_netgauze(seen: &Seen, path: &AsPath, as4: bool) {
     } else {
         assert_eq!(wire, asns.iter().map(trans).collect::<Vec<_>>());
         let needs = asns.iter().any(|&a| a > 0xffff);
-        assert_eq!(seen.as4_path.as_ref().map(|p| p.concat()), needs.then_some(asns));
+        assert_eq!(
+            seen.as4_path.as_ref().map(|p| p.concat()),
+            needs.then_some(asns)
+        );
     }
 }
 
@@ -140,7 +197,11 @@ fn announce_round_trips_for_4_and_2_octet_peers() {
     for caps in [AS4, AS2] {
         for nh in [nh4(), nh6()] {
             let want = attrs(nh);
-            let p = vec![if matches!(nh, NextHop::V4(_)) { net("198.51.100.0/24") } else { net("2001:db8:5::/48") }];
+            let p = vec![if matches!(nh, NextHop::V4(_)) {
+                net("198.51.100.0/24")
+            } else {
+                net("2001:db8:5::/48")
+            }];
             let export = Export::Announce(Arc::new(attrs(nh)), p.clone());
             let (_, got) = round_trip(&export, &caps);
             assert_eq!(got.len(), 1);
@@ -161,24 +222,45 @@ fn encoded_attributes_are_cached_per_as_width() {
     assert_eq!(first, second);
     round_trip(&export, &AS2);
     assert!(a.encoded[0].get().is_some());
-    assert_ne!(a.encoded[0].get(), a.encoded[1].get(), "2-octet form differs (AS_TRANS, AS4_PATH)");
+    assert_ne!(
+        a.encoded[0].get(),
+        a.encoded[1].get(),
+        "2-octet form differs (AS_TRANS, AS4_PATH)"
+    );
 }
 
 #[test]
 fn long_values_use_extended_length() {
-    let long_path = AsPath(vec![Segment::Sequence((1..=300).map(|i| 4_200_000_000 + i).collect())]);
+    let long_path = AsPath(vec![Segment::Sequence(
+        (1..=300).map(|i| 4_200_000_000 + i).collect(),
+    )]);
     let communities = attr(OPTIONAL | TRANSITIVE, COMMUNITIES, &[7u8; 400]);
     assert_eq!(communities[0] & EXTENDED, EXTENDED);
     for caps in [AS4, AS2] {
-        let set = AttrSet::new(0, long_path.clone(), nh4(), None, Bytes::from(communities.clone()));
+        let set = AttrSet::new(
+            0,
+            long_path.clone(),
+            nh4(),
+            None,
+            Bytes::from(communities.clone()),
+        );
         let export = Export::Announce(Arc::new(set), vec![net("198.51.100.0/24")]);
         let (msgs, got) = round_trip(&export, &caps);
         let body = msgs[0].get(23..).expect("attributes");
-        let path_attr = RawAttrs::new(body).nth(1).expect("AS_PATH").expect("well-formed");
-        assert_eq!((path_attr.code, path_attr.flags & EXTENDED), (AS_PATH, EXTENDED));
+        let path_attr = RawAttrs::new(body)
+            .nth(1)
+            .expect("AS_PATH")
+            .expect("well-formed");
+        assert_eq!(
+            (path_attr.code, path_attr.flags & EXTENDED),
+            (AS_PATH, EXTENDED)
+        );
         let a = &got[0].announced[0].0;
         // 300 ASNs travel as two segments (255 + 45): the same path.
-        assert_eq!(a.as_path.asns().collect::<Vec<_>>(), long_path.asns().collect::<Vec<_>>());
+        assert_eq!(
+            a.as_path.asns().collect::<Vec<_>>(),
+            long_path.asns().collect::<Vec<_>>()
+        );
         assert_eq!(a.other, Bytes::from(communities.clone()));
     }
 }
@@ -191,7 +273,10 @@ fn many_prefixes_pack_into_full_messages_each_sent_once() {
         for (nh, p) in [(nh4(), &v4), (nh6(), &v6)] {
             let export = Export::Announce(Arc::new(attrs(nh)), p.clone());
             let (msgs, got) = round_trip(&export, &caps);
-            let mut all: Vec<IpNet> = got.iter().flat_map(|u| u.announced.iter().flat_map(|(_, v)| v.clone())).collect();
+            let mut all: Vec<IpNet> = got
+                .iter()
+                .flat_map(|u| u.announced.iter().flat_map(|(_, v)| v.clone()))
+                .collect();
             assert_eq!(all.len(), p.len(), "every prefix exactly once");
             all.sort();
             let mut want = p.clone();
@@ -199,16 +284,26 @@ fn many_prefixes_pack_into_full_messages_each_sent_once() {
             assert_eq!(all, want);
             // Full: every message but the last has no room for one more prefix.
             for m in &msgs[..msgs.len() - 1] {
-                assert!(m.len() + nlri::prefix_size(&p[0]) > max_len, "{} bytes not full", m.len());
+                assert!(
+                    m.len() + nlri::prefix_size(&p[0]) > max_len,
+                    "{} bytes not full",
+                    m.len()
+                );
             }
             if max_len == MAX_LEN {
-                assert!(msgs.len() > 1, "1000 prefixes need several 4096-byte messages");
+                assert!(
+                    msgs.len() > 1,
+                    "1000 prefixes need several 4096-byte messages"
+                );
             }
         }
         let both: Vec<IpNet> = v4.iter().chain(&v6).copied().collect();
         let (msgs, got) = round_trip(&Export::Withdraw(both.clone()), &caps);
         let withdrawn: Vec<IpNet> = got.iter().flat_map(|u| u.withdrawn.clone()).collect();
-        assert_eq!(withdrawn, both, "withdrawals packed in order, IPv4 then IPv6");
+        assert_eq!(
+            withdrawn, both,
+            "withdrawals packed in order, IPv4 then IPv6"
+        );
         assert!(msgs.len() >= if max_len == MAX_LEN { 3 } else { 2 });
     }
 }
@@ -217,7 +312,13 @@ fn many_prefixes_pack_into_full_messages_each_sent_once() {
 fn routes_that_cannot_be_encoded_are_withdrawn() {
     // 4,064 bytes of communities leave no room for a prefix in a 4096-byte message.
     let big = attr(OPTIONAL | TRANSITIVE, COMMUNITIES, &[1u8; 4064]);
-    let set = AttrSet::new(0, AsPath(vec![Segment::Sequence(vec![64496])]), nh4(), None, Bytes::from(big));
+    let set = AttrSet::new(
+        0,
+        AsPath(vec![Segment::Sequence(vec![64496])]),
+        nh4(),
+        None,
+        Bytes::from(big),
+    );
     let p = vec![net("198.51.100.0/24")];
     let (_, got) = round_trip(&Export::Announce(Arc::new(set), p.clone()), &AS4);
     assert_eq!(got.len(), 1);
@@ -231,7 +332,10 @@ fn routes_that_cannot_be_encoded_are_withdrawn() {
 
 #[test]
 fn ipv6_next_hop_with_and_without_link_local() {
-    for nh in [nh6(), NextHop::V6("2001:db8::2".parse().expect("addr"), None)] {
+    for nh in [
+        nh6(),
+        NextHop::V6("2001:db8::2".parse().expect("addr"), None),
+    ] {
         let export = Export::Announce(Arc::new(attrs(nh)), vec![net("2001:db8:7::/48")]);
         let (msgs, got) = round_trip(&export, &AS4);
         assert_eq!(got[0].announced[0].0.next_hop, nh);
