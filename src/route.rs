@@ -245,3 +245,37 @@ pub enum Export {
     /// session with Cease / Maximum Number of Prefixes Reached (RFC 4486).
     LimitReached(u64),
 }
+
+/// One shared `Arc` per distinct attribute set. `AttrSet::encoded` is a cache left out of
+/// `Hash` and `Eq`, so the keys never change while stored (hence the clippy allowance).
+#[derive(Default)]
+pub struct Interner {
+    #[allow(clippy::mutable_key_type)]
+    sets: foldhash::HashSet<Attrs>,
+}
+
+impl Interner {
+    /// The interned `Arc` equal to `set`, made on first sight. Sets nobody else holds are
+    /// dropped whenever the interner would have to grow.
+    pub fn intern(&mut self, set: AttrSet) -> Attrs {
+        if let Some(kept) = self.sets.get(&set) {
+            return kept.clone();
+        }
+        if self.sets.len() >= 1024 && self.sets.len() == self.sets.capacity() {
+            self.sets.retain(|a| Arc::strong_count(a) > 1);
+        }
+        let set = Arc::new(set);
+        self.sets.insert(set.clone());
+        set
+    }
+
+    /// How many distinct sets are held.
+    pub fn len(&self) -> usize {
+        self.sets.len()
+    }
+
+    /// Whether none is held.
+    pub fn is_empty(&self) -> bool {
+        self.sets.is_empty()
+    }
+}

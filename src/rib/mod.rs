@@ -11,7 +11,6 @@ mod export;
 mod peers;
 mod table;
 
-use foldhash::HashSet;
 use std::time::Duration;
 
 use ipnet::IpNet;
@@ -23,7 +22,7 @@ pub use best::Path;
 pub use peers::PeerInfo;
 pub use table::Top2;
 
-use crate::route::{AttrSet, Attrs, Export, Family, PeerId, Update};
+use crate::route::{Attrs, Export, Family, Interner, PeerId, Update};
 use crate::rpki::VrpStore;
 use peers::Peers;
 use table::Table;
@@ -99,7 +98,7 @@ async fn sleep_until(deadline: Option<Instant>) {
 pub struct Rib {
     peers: Peers,
     table: Table,
-    interned: HashSet<Attrs>,
+    interned: Interner,
     vrps: VrpStore,
 }
 
@@ -109,7 +108,7 @@ impl Rib {
         Rib {
             peers: Peers::new(peers),
             table: Table::default(),
-            interned: HashSet::default(),
+            interned: Interner::default(),
             vrps,
         }
     }
@@ -172,7 +171,7 @@ impl Rib {
             self.remove(peer, prefix);
         }
         for (attrs, prefixes) in update.announced {
-            let attrs = self.intern(attrs);
+            let attrs = self.interned.intern(attrs);
             if !self.peers.first_as_ok(peer, &attrs) {
                 debug!(peer = %self.peers.name(peer), path = %attrs.as_path, "first AS is not the peer's: treated as withdrawn");
                 prefixes.into_iter().for_each(|p| self.remove(peer, p));
@@ -223,21 +222,6 @@ impl Rib {
             self.peers.uncount_route(peer);
             self.peers.record(prefix, &change);
         }
-    }
-
-    /// Interns an attribute set: one `Arc` per distinct set. Sets no route uses any more
-    /// are dropped when the interner has doubled since the last sweep.
-    fn intern(&mut self, attrs: AttrSet) -> Attrs {
-        if let Some(a) = self.interned.get(&attrs) {
-            return a.clone();
-        }
-        if self.interned.len() >= 1024 && self.interned.len() == self.interned.capacity() {
-            self.interned
-                .retain(|a| std::sync::Arc::strong_count(a) > 1);
-        }
-        let a = Attrs::new(attrs);
-        self.interned.insert(a.clone());
-        a
     }
 
     fn families(family: Option<Family>) -> Vec<Family> {

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use bytes::Bytes;
 
 use super::*;
+use crate::route::AttrSet;
 use crate::route::{AsPath, NextHop, Segment};
 use crate::rpki::Asn;
 
