@@ -1,0 +1,210 @@
+//! `rovgate replay`: the command line of a replay, its progress bar and its output.
+//!
+//! Where it sits: `main.rs` parses [`ReplayArgs`] and calls [`run_cli`]; everything else is
+//! `replay::replay`. Output goes to stdout (one line per run and a summary, or one JSON
+//! object); the progress bar goes to stderr and only to a terminal.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+use super::{replay, Progress, ReplayError, ReplayOptions, ReplayResult, SinkMode};
+use crate::route::Family;
+use crate::rpki::Asn;
+
+/// The arguments of `rovgate replay`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct ReplayArgs {
+    /// MRT file: a TABLE_DUMP_V2 RIB or BGP4MP updates (.gz or .bz2 by name).
+    #[arg(long)]
+    pub mrt: PathBuf,
+    /// The device under test, HOST:PORT: feeders connect to it.
+    #[arg(long)]
+    pub target: String,
+    /// Replicate the first MRT peer N times (default: one feeder per MRT peer).
+    #[arg(long, value_name = "N")]
+    pub peers: Option<usize>,
+    /// Listen for the device's session to the sink on this IP:PORT. With --target set to
+    /// the same address, one feeder goes straight into the sink: the tool's own ceiling.
+    #[arg(long, value_name = "ADDR", conflicts_with = "sink")]
+    pub sink_listen: Option<SocketAddr>,
+    /// Connect the sink to this HOST:PORT (default: the target).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub sink: Option<String>,
+    /// Address families to replay.
+    #[arg(long, value_enum, default_value_t = FamilyArg::All)]
+    pub family: FamilyArg,
+    /// The first feeder's AS; feeder i gets AS + i, skipping the sink's (default: each MRT
+    /// peer's own AS; with --peers, the first peer's AS + i).
+    #[arg(long, value_name = "ASN")]
+    pub local_as: Option<Asn>,
+    /// The sink's AS.
+    #[arg(long, value_name = "ASN", default_value = "64497")]
+    pub sink_as: Asn,
+    /// The first feeder's local address; feeder i uses the address + i, skipping the sink's.
+    #[arg(long, value_name = "IP", default_value = "127.0.0.2")]
+    pub feeder_address: Ipv4Addr,
+    /// The sink's local address when it connects.
+    #[arg(long, value_name = "IP", default_value = "127.0.0.3")]
+    pub sink_address: Ipv4Addr,
+    /// How many runs (the summary gives their median).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub runs: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Seconds each run may take to set up its sessions, and again to converge.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub timeout: u64,
+}
+
+/// `--family`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FamilyArg {
+    /// IPv4 unicast only.
+    V4,
+    /// IPv6 unicast only.
+    V6,
+    /// Both.
+    All,
+}
+
+/// `--format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// One line per run and a summary.
+    Text,
+    /// One JSON object.
+    Json,
+}
+
+impl ReplayArgs {
+    /// The replay these arguments ask for.
+    pub fn options(&self) -> ReplayOptions {
+        let mut o = ReplayOptions::new(&self.mrt, &self.target);
+        o.peers = self.peers;
+        o.sink = match (&self.sink_listen, &self.sink) {
+            (Some(addr), _) => SinkMode::Listen(*addr),
+            (None, Some(to)) => SinkMode::Connect(to.clone()),
+            (None, None) => SinkMode::Connect(self.target.clone()),
+        };
+        o.families = match self.family {
+            FamilyArg::V4 => vec![Family::Ipv4Unicast],
+            FamilyArg::V6 => vec![Family::Ipv6Unicast],
+            FamilyArg::All => Family::ALL.to_vec(),
+        };
+        o.local_as = self.local_as.map(|a| a.0);
+        o.sink_as = self.sink_as.0;
+        o.feeder_address = self.feeder_address;
+        o.sink_address = self.sink_address;
+        o.runs = self.runs.max(1);
+        o.timeout = Duration::from_secs(self.timeout);
+        o
+    }
+}
+
+/// Runs `rovgate replay`: the replay with a progress bar, then its results on stdout.
+pub async fn run_cli(args: ReplayArgs) -> Result<(), ReplayError> {
+    let mut opts = args.options();
+    let progress = Arc::new(Progress::default());
+    opts.progress = Some(progress.clone());
+    let bar = ProgressBar::new(1);
+    let template = "{spinner} {elapsed_precise} [{bar:40}] {pos}/{len} {msg}";
+    let style =
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style.progress_chars("=> "));
+    let ticker = tokio::spawn(tick(bar.clone(), progress));
+    let result = replay(&opts).await;
+    ticker.abort();
+    bar.finish_and_clear();
+    let result = result?;
+    match args.format {
+        OutputFormat::Text => print!("{}", text(&result)),
+        OutputFormat::Json => println!("{}", self::json(&args, &result)),
+    }
+    Ok(())
+}
+
+/// Moves the bar to the sink's count every 100 ms (indicatif draws only on a terminal).
+async fn tick(bar: ProgressBar, progress: Arc<Progress>) {
+    loop {
+        match progress.expected.load(Ordering::Relaxed) {
+            0 => bar.set_message("loading the MRT file"),
+            n => {
+                bar.set_length(n);
+                bar.set_position(progress.received.load(Ordering::Relaxed));
+                bar.set_message("prefixes at the sink");
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.3}", d.as_secs_f64())
+}
+
+/// One line per run and a summary.
+pub fn text(r: &ReplayResult) -> String {
+    let mut out = String::new();
+    for (i, run) in r.runs.iter().enumerate() {
+        out.push_str(&format!(
+            "run {}: convergence {} s, {}/{} prefixes (+{} malformed), {} UPDATEs sent in {} s, {} received\n",
+            i + 1,
+            secs(run.convergence),
+            run.received,
+            r.expected,
+            run.malformed.len(),
+            run.updates_sent,
+            secs(run.send_time),
+            run.updates_received,
+        ));
+    }
+    out.push_str(&format!(
+        "median convergence {} s over {} run(s): {} routes sent, {} prefixes expected, {} feeder(s), MRT loaded in {} s\n",
+        secs(r.median()),
+        r.runs.len(),
+        r.sent,
+        r.expected,
+        r.feeders,
+        secs(r.load_time),
+    ));
+    out
+}
+
+/// One JSON object: the runs, the median, prefixes expected and received.
+pub fn json(args: &ReplayArgs, r: &ReplayResult) -> serde_json::Value {
+    let runs: Vec<serde_json::Value> = (r.runs.iter().enumerate())
+        .map(|(i, run)| {
+            json!({
+                "run": i + 1,
+                "convergence_seconds": run.convergence.as_secs_f64(),
+                "send_seconds": run.send_time.as_secs_f64(),
+                "prefixes_received": run.received,
+                "updates_sent": run.updates_sent,
+                "bytes_sent": run.bytes_sent,
+                "updates_received": run.updates_received,
+                "announced": run.announced,
+                "withdrawn": run.withdrawn,
+                "unexpected": run.unexpected,
+                "malformed": run.malformed.len(),
+            })
+        })
+        .collect();
+    json!({
+        "mrt": args.mrt.display().to_string(),
+        "target": args.target,
+        "feeders": r.feeders,
+        "routes_sent": r.sent,
+        "prefixes_expected": r.expected,
+        "prefixes_received": r.runs.iter().map(|run| run.received).min().unwrap_or(0),
+        "load_seconds": r.load_time.as_secs_f64(),
+        "median_seconds": r.median().as_secs_f64(),
+        "runs": runs,
+    })
+}
