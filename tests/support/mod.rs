@@ -9,6 +9,7 @@ pub mod bird;
 pub mod daemon;
 pub mod exabgp;
 pub mod netns;
+pub mod table;
 
 use std::fmt::Write as _;
 use std::fs;
