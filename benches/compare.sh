@@ -49,8 +49,8 @@ CONF
 
 start() { # device -> pid
   case $1 in
-    rovgate) RUST_LOG=warn "$bin" run --config "$work/rovgate.toml" 2>"$work/rovgate.log" & echo $! ;;
-    bird) bird -f -c "$work/bird.conf" -s "$work/bird.ctl" 2>"$work/bird.log" & echo $! ;;
+    rovgate) RUST_LOG=warn "$bin" run --config "$work/rovgate.toml" >/dev/null 2>"$work/rovgate.log" & echo $! ;;
+    bird) bird -f -c "$work/bird.conf" -s "$work/bird.ctl" >/dev/null 2>"$work/bird.log" & echo $! ;;
   esac
 }
 
