@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use rovgate::mrt::{self, MrtRoute};
 use rovgate::rpki::sources::{CacheUpdate, SourceEvent, VrpSources};
-use rovgate::rpki::{file, Vrp, VrpSnapshot, VrpTable};
+use rovgate::rpki::{file, SnapshotWriter, Vrp, VrpStore, VrpTable};
 
 const VRPS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -26,8 +26,9 @@ fn vrps() -> Vec<Vrp> {
     file::load(Path::new(VRPS)).expect("the shared 424k VRP file")
 }
 
-/// A snapshot built the way the rpki task builds it, from one cache's reset.
-fn snapshot_from_cache(vrps: &[Vrp]) -> (VrpSources, VrpSnapshot) {
+/// A store filled the way the rpki task fills it: one cache's reset, published by the
+/// snapshot writer.
+fn snapshot_from_cache(vrps: &[Vrp]) -> (VrpSources, VrpStore, SnapshotWriter) {
     let mut sources = VrpSources::new(vec![("cache".into(), 1)], vec![], vec![]);
     let update = CacheUpdate {
         reset: true,
@@ -39,10 +40,11 @@ fn snapshot_from_cache(vrps: &[Vrp]) -> (VrpSources, VrpSnapshot) {
         cache: 0,
         update: Box::new(update),
     };
-    let empty = VrpSnapshot::default();
-    let delta = sources.handle(event, Instant::now(), &empty.table);
-    let snap = empty.next(&delta, vec![], Default::default());
-    (sources, snap)
+    let store = VrpStore::new();
+    let mut writer = SnapshotWriter::new(store.clone());
+    let delta = sources.handle(event, Instant::now(), &store.load().table);
+    writer.publish(delta, vec![], Default::default());
+    (sources, store, writer)
 }
 
 fn validate(c: &mut Criterion) {
@@ -81,9 +83,9 @@ fn snapshot(c: &mut Criterion) {
     let mut g = c.benchmark_group("snapshot");
     g.sample_size(10).measurement_time(Duration::from_secs(20));
     g.bench_function("reset_full_424k", |b| {
-        b.iter(|| snapshot_from_cache(&vrps).1.table.len())
+        b.iter(|| snapshot_from_cache(&vrps).1.load().table.len())
     });
-    let (mut sources, mut snap) = snapshot_from_cache(&vrps);
+    let (mut sources, store, mut writer) = snapshot_from_cache(&vrps);
     let changed: Vec<Vrp> = vrps
         .iter()
         .step_by(vrps.len() / 1000)
@@ -91,6 +93,8 @@ fn snapshot(c: &mut Criterion) {
         .copied()
         .collect();
     let mut withdraw = true;
+    // One 1,000-VRP RTR delta (alternately withdrawing and re-announcing the same VRPs),
+    // merged and published as the rpki task does it.
     g.bench_function("delta_1000", |b| {
         b.iter(|| {
             let mut update = CacheUpdate {
@@ -107,9 +111,9 @@ fn snapshot(c: &mut Criterion) {
                 cache: 0,
                 update: Box::new(update),
             };
-            let delta = sources.handle(event, Instant::now(), &snap.table);
+            let delta = sources.handle(event, Instant::now(), &store.load().table);
             assert_eq!(delta.added.len() + delta.removed.len(), 1000);
-            snap = snap.next(&delta, vec![], Default::default());
+            writer.publish(delta, vec![], Default::default());
         })
     });
     g.finish();

@@ -21,7 +21,7 @@ use tracing::{info, warn};
 use crate::config::RpkiConfig;
 pub use sources::{SourceEvent, VrpSources};
 pub use status::RpkiStatus;
-pub use store::{VrpDelta, VrpSnapshot, VrpStore};
+pub use store::{SnapshotWriter, VrpDelta, VrpSnapshot, VrpStore};
 pub use vrp::{Asn, RovState, Verdict, Vrp, VrpTable};
 
 /// How many source events may queue before sources wait for the rpki task.
@@ -74,6 +74,7 @@ async fn run(
     store: VrpStore,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let mut writer = SnapshotWriter::new(store.clone());
     loop {
         let expiry = sources.next_expiry();
         let delta = tokio::select! {
@@ -84,7 +85,7 @@ async fn run(
             _ = sleep_until(expiry) => sources.tick(Instant::now(), &store.load().table),
             _ = shutdown.changed() => return,
         };
-        publish(&sources, delta, &store);
+        publish(&sources, delta, &store, &mut writer);
     }
 }
 
@@ -104,8 +105,8 @@ fn status(sources: &VrpSources) -> RpkiStatus {
 
 /// Publishes a new snapshot when the VRPs, ASPAs or SLURM exceptions changed, then the
 /// sources' status (in that order: a status reporting an update implies its snapshot).
-fn publish(sources: &VrpSources, delta: VrpDelta, store: &VrpStore) {
-    publish_snapshot(sources, delta, store);
+fn publish(sources: &VrpSources, delta: VrpDelta, store: &VrpStore, writer: &mut SnapshotWriter) {
+    publish_snapshot(sources, delta, store, writer);
     let status = status(sources);
     let was_stale = store.status().stale;
     if status.stale && !was_stale {
@@ -116,19 +117,19 @@ fn publish(sources: &VrpSources, delta: VrpDelta, store: &VrpStore) {
     store.publish_status(status);
 }
 
-fn publish_snapshot(sources: &VrpSources, delta: VrpDelta, store: &VrpStore) {
+fn publish_snapshot(
+    sources: &VrpSources,
+    delta: VrpDelta,
+    store: &VrpStore,
+    writer: &mut SnapshotWriter,
+) {
     let current = store.load();
     let (aspas, exceptions) = (sources.aspas(), sources.exceptions());
     if delta.is_empty() && aspas == current.aspas && exceptions == current.exceptions {
         return;
     }
-    let next = current.next(&delta, aspas, exceptions);
-    info!(
-        serial = next.serial,
-        added = delta.added.len(),
-        removed = delta.removed.len(),
-        vrps = next.table.len(),
-        "VRP snapshot published"
-    );
-    store.publish(next);
+    drop(current);
+    let (added, removed) = (delta.added.len(), delta.removed.len());
+    let (serial, vrps) = writer.publish(delta, aspas, exceptions);
+    info!(serial, added, removed, vrps, "VRP snapshot published");
 }

@@ -59,24 +59,71 @@ pub struct VrpSnapshot {
     pub exceptions: LocalExceptions,
 }
 
-impl VrpSnapshot {
-    /// The next snapshot: this one's table with `delta` applied, the given ASPAs and SLURM
-    /// exceptions, and the next serial.
-    pub fn next(&self, delta: &VrpDelta, aspas: Vec<Aspa>, exceptions: LocalExceptions) -> Self {
-        let mut table = self.table.clone();
+impl VrpTable {
+    /// Applies a delta in place.
+    pub fn apply(&mut self, delta: &VrpDelta) {
         for vrp in &delta.removed {
-            table.remove(vrp);
+            self.remove(vrp);
         }
         for vrp in &delta.added {
-            table.insert(*vrp);
+            self.insert(*vrp);
         }
-        VrpSnapshot {
+    }
+}
+
+/// The rpki task's side of the store: builds and publishes the next snapshot.
+///
+/// Copying a 424k-VRP table for every small delta costs more than the delta itself, so the
+/// writer keeps the snapshot it replaced last time. When no reader holds that one any more,
+/// it is brought up to date with the deltas it missed and reused; only when a reader still
+/// holds it is the current table cloned.
+pub struct SnapshotWriter {
+    store: VrpStore,
+    /// The snapshot replaced by the last publish, and the deltas it lacks.
+    retired: Option<(Arc<VrpSnapshot>, Vec<VrpDelta>)>,
+}
+
+impl SnapshotWriter {
+    /// The writer for `store`.
+    pub fn new(store: VrpStore) -> Self {
+        SnapshotWriter {
+            store,
+            retired: None,
+        }
+    }
+
+    /// Publishes the current snapshot with `delta` applied, these ASPAs and exceptions, and
+    /// the next serial; returns the new serial and VRP count.
+    pub fn publish(
+        &mut self,
+        delta: VrpDelta,
+        aspas: Vec<Aspa>,
+        exceptions: LocalExceptions,
+    ) -> (u64, usize) {
+        let current = self.store.load();
+        let mut table = match self.retired.take() {
+            Some((old, missed)) => match Arc::try_unwrap(old) {
+                Ok(old) => {
+                    let mut table = old.table;
+                    missed.iter().for_each(|d| table.apply(d));
+                    table
+                }
+                Err(_) => current.table.clone(),
+            },
+            None => current.table.clone(),
+        };
+        table.apply(&delta);
+        let next = VrpSnapshot {
             table,
-            serial: self.serial + 1,
+            serial: current.serial + 1,
             updated: Some(SystemTime::now()),
             aspas,
             exceptions,
-        }
+        };
+        let published = (next.serial, next.table.len());
+        self.store.publish(next);
+        self.retired = Some((current, vec![delta]));
+        published
     }
 }
 
@@ -119,6 +166,42 @@ mod tests {
     use super::*;
     use crate::rpki::vrp::{Asn, RovState};
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+    /// Whether the retired table is reused or the current one cloned (a reader still holds
+    /// the retired snapshot), every published table is exactly the sum of the deltas.
+    #[test]
+    fn writer_reuses_retired_tables_only_when_nobody_reads_them() {
+        let store = VrpStore::new();
+        let mut writer = SnapshotWriter::new(store.clone());
+        let v = |i: u32| Vrp::new(format!("10.{i}.0.0/16").parse().unwrap(), 24, Asn(i)).unwrap();
+        let add = |i| VrpDelta {
+            added: vec![v(i)],
+            removed: vec![],
+        };
+        writer.publish(add(1), vec![], Default::default());
+        let held = store.load(); // a reader keeps snapshot 1 across the next two publishes
+        writer.publish(add(2), vec![], Default::default());
+        writer.publish(add(3), vec![], Default::default()); // snapshot 1 is held: clone
+        writer.publish(add(4), vec![], Default::default()); // snapshot 2 is free: reuse
+        writer.publish(
+            VrpDelta {
+                added: vec![],
+                removed: vec![v(2)],
+            },
+            vec![],
+            Default::default(),
+        );
+        let snap = store.load();
+        assert_eq!(snap.serial, 5);
+        let mut got: Vec<Vrp> = snap.table.iter().collect();
+        got.sort();
+        assert_eq!(got, vec![v(1), v(3), v(4)]);
+        assert_eq!(
+            held.table.iter().collect::<Vec<_>>(),
+            vec![v(1)],
+            "a held snapshot never changes"
+        );
+    }
 
     /// Readers validate continuously while the writer swaps in 100 snapshots; no reader ever
     /// waits for the writer and each sees a consistent table (the route is valid exactly

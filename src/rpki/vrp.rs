@@ -202,10 +202,14 @@ impl VrpTable {
         let Some(lpm) = self.longest_covering(prefix) else {
             return RovState::NotFound;
         };
-        if lpm.iter().any(|&(max_len, asn)| matches(len, origin, max_len, asn)) {
+        if lpm
+            .iter()
+            .any(|&(max_len, asn)| matches(len, origin, max_len, asn))
+        {
             return RovState::Valid;
         }
-        let found = self.each_covering(prefix, |_, max_len, asn| matches(len, origin, max_len, asn));
+        let found =
+            self.each_covering(prefix, |_, max_len, asn| matches(len, origin, max_len, asn));
         if found {
             RovState::Valid
         } else {
