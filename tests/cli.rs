@@ -1,8 +1,9 @@
 //! The `rovgate` binary as a user drives it: `check-config`, `validate`, and `run` with its
 //! status API, on the shipped configs and real VRPs.
 
+mod support;
+
 use std::io::Read;
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -16,14 +17,6 @@ fn rovgate(args: &[&str]) -> std::process::Output {
         .current_dir(ROOT)
         .output()
         .unwrap()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Kills the daemon when the test ends, however it ends.
@@ -124,14 +117,14 @@ fn validate_prints_state_and_reasons_as_json() {
 /// and exits 0 on SIGTERM.
 #[test]
 fn run_serves_status_and_stops_on_sigterm() {
-    let http = free_port();
+    let http = support::free_port();
     let dir = std::env::temp_dir().join(format!("rovgate-run-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("rovgate.toml");
     let vrps = Path::new(ROOT).join("configs/sample-vrps.json");
     let text = format!(
         "[server]\nasn = 64500\nrouter_id = \"192.0.2.254\"\nlisten = [\"127.0.0.1:{}\"]\nhttp = \"127.0.0.1:{http}\"\n\n[rpki]\nvrp_files = [{:?}]\n",
-        free_port(),
+        support::free_port(),
         vrps.display().to_string()
     );
     std::fs::write(&config, text).unwrap();
@@ -175,4 +168,39 @@ fn run_serves_status_and_stops_on_sigterm() {
         .unwrap();
     assert!(code.success(), "exit {code:?}: {log}");
     assert!(log.contains("shutting down"), "{log}");
+}
+
+/// Expected: `validate --rtr` fetches the VRPs from a real RTR cache (stayrtr) and gives
+/// the same verdict as the file.
+#[test]
+fn validate_against_an_rtr_cache() {
+    if !support::require_tool("stayrtr") {
+        return;
+    }
+    let cache = support::Stayrtr::start(&[support::vrp("192.0.2.0/24", 24, 64496)]);
+    let out = rovgate(&[
+        "validate",
+        "--rtr",
+        &cache.address(),
+        "192.0.2.0/25",
+        "AS64496",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["state"], "invalid");
+    assert_eq!(v["bad_length"][0]["max_length"], 24);
+    let text = rovgate(&[
+        "validate",
+        "--rtr",
+        &cache.address(),
+        "192.0.2.0/24",
+        "64496",
+    ]);
+    assert!(String::from_utf8_lossy(&text.stdout).starts_with("192.0.2.0/24 AS64496: valid"));
 }

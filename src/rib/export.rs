@@ -60,7 +60,8 @@ impl Outbox {
     /// attribute set (in no particular order), then the markers.
     pub fn take(&mut self) -> Vec<Export> {
         let mut withdrawn = Vec::new();
-        let mut groups: HashMap<*const crate::route::AttrSet, (Attrs, Vec<IpNet>)> = HashMap::default();
+        let mut groups: HashMap<*const crate::route::AttrSet, (Attrs, Vec<IpNet>)> =
+            HashMap::default();
         for (prefix, attrs) in self.routes.drain() {
             match attrs {
                 None => withdrawn.push(prefix),
