@@ -57,21 +57,6 @@ fn full_table_groups_by_attribute_set() {
     }
 }
 
-/// For comparison with `full_table_groups_by_attribute_set`: bgpkit-parser's own element
-/// iterator over the same file (parses every attribute of every route into its model).
-#[test]
-#[ignore = "timing comparison; run with --ignored --nocapture"]
-fn full_table_bgpkit_elements_for_comparison() {
-    let start = Instant::now();
-    let parser = crate::mrt::open(&data("tables/fulltable-2024.mrt.gz")).expect("open");
-    let n = parser.into_elem_iter().count();
-    eprintln!("bgpkit elements: {n} in {:?}", start.elapsed());
-    let start = Instant::now();
-    let parser = crate::mrt::open(&data("tables/fulltable-2024.mrt.gz")).expect("open");
-    let n = parser.into_raw_record_iter().count();
-    eprintln!("bgpkit raw records: {n} in {:?}", start.elapsed());
-}
-
 /// Communities and large communities stay in `other` as wire attributes that the
 /// attribute iterator reads back whole.
 #[test]
