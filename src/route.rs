@@ -268,14 +268,4 @@ impl Interner {
         self.sets.insert(set.clone());
         set
     }
-
-    /// How many distinct sets are held.
-    pub fn len(&self) -> usize {
-        self.sets.len()
-    }
-
-    /// Whether none is held.
-    pub fn is_empty(&self) -> bool {
-        self.sets.is_empty()
-    }
 }
