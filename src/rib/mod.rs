@@ -23,7 +23,7 @@ pub use peers::PeerInfo;
 pub use table::Top2;
 
 use crate::route::{Attrs, Export, Family, Interner, PeerId, Update};
-use crate::rpki::VrpStore;
+use crate::rpki::{RovState, VrpStore};
 use peers::Peers;
 use table::Table;
 
@@ -177,8 +177,11 @@ impl Rib {
                 prefixes.into_iter().for_each(|p| self.remove(peer, p));
                 continue;
             }
+            // One snapshot for the whole UPDATE, not one load per route.
+            let vrps = self.vrps.load();
             for prefix in prefixes {
-                self.insert(peer, prefix, attrs.clone());
+                let rov = vrps.table.state(&prefix, attrs.as_path.origin());
+                self.insert(peer, prefix, attrs.clone(), rov);
             }
         }
         if let Some(family) = update.end_of_rib {
@@ -187,15 +190,10 @@ impl Rib {
         }
     }
 
-    fn insert(&mut self, peer: PeerId, prefix: IpNet, attrs: Attrs) {
+    fn insert(&mut self, peer: PeerId, prefix: IpNet, attrs: Attrs, rov: RovState) {
         if self.peers.over_limit(peer) {
             return;
         }
-        let rov = self
-            .vrps
-            .load()
-            .table
-            .state(&prefix, attrs.as_path.origin());
         let path = Path {
             peer,
             attrs,
