@@ -85,8 +85,12 @@ async fn routes_cross_between_two_birds_unchanged() {
     assert!(all.contains("BGP.next_hop: 127.0.0.12"), "{all}");
     assert!(all.contains("(64496,100)"), "{all}");
     assert!(all.contains("(64496, 1, 2)"), "{all}");
-    let v6 = b.birdc("show route all 2001:db8:12::/48");
-    assert!(v6.contains("BGP.as_path: 64496"), "{v6}");
+    // The IPv6 route travels in its own UPDATE (MP_REACH): wait for it too.
+    let v6 = || b.birdc("show route all 2001:db8:12::/48");
+    wait("the IPv6 route at B", 30, || {
+        v6().contains("BGP.as_path: 64496")
+    })
+    .await;
     a.stop();
     wait("routes withdrawn at B", 30, || {
         !b.birdc("show route protocol rsrv").contains("192.0.2.0/24")
