@@ -67,7 +67,8 @@ async fn bird_routes_reach_openbgpd_unchanged() {
     );
     let bgpd = bgpd_member(33, 64498, pb, rovgate.bgp_port);
     wait("OpenBGPD has the routes", 90, || {
-        bgpd.bgpctl("show rib").contains("198.51.100.0/25")
+        let rib = bgpd.bgpctl("show rib");
+        rib.contains("198.51.100.0/25") && rib.contains("192.0.2.0/24")
     })
     .await;
     let detail = bgpd.bgpctl("show rib detail 192.0.2.0/24");
