@@ -182,14 +182,7 @@ impl Session {
     }
 
     async fn established(&mut self, which: Which, n: Negotiated) {
-        let caps = Caps {
-            as4: n.as4,
-            max_len: if n.extended_message {
-                wire::MAX_LEN_EXTENDED
-            } else {
-                wire::MAX_LEN
-            },
-        };
+        let caps = caps_of(&n);
         let (out, exports) = mpsc::channel(EXPORT_QUEUE);
         let control = Control::Established {
             caps,
@@ -284,20 +277,11 @@ impl Session {
     }
 
     async fn update(&mut self, bytes: &[u8]) -> Vec<Event> {
-        let caps = self.negotiated.as_ref().map_or(
-            Caps {
-                as4: true,
-                max_len: wire::MAX_LEN,
-            },
-            |n| Caps {
-                as4: n.as4,
-                max_len: if n.extended_message {
-                    wire::MAX_LEN_EXTENDED
-                } else {
-                    wire::MAX_LEN
-                },
-            },
-        );
+        let default = Caps {
+            as4: true,
+            max_len: wire::MAX_LEN,
+        };
+        let caps = self.negotiated.as_ref().map_or(default, caps_of);
         match wire::decode_update(bytes, &caps) {
             Ok(update) => {
                 let event = RibEvent::Update {
@@ -378,6 +362,19 @@ impl Session {
             }
         }
         self.extra = None;
+    }
+}
+
+/// What the codec needs from a negotiated session.
+fn caps_of(n: &Negotiated) -> Caps {
+    let max_len = if n.extended_message {
+        wire::MAX_LEN_EXTENDED
+    } else {
+        wire::MAX_LEN
+    };
+    Caps {
+        as4: n.as4,
+        max_len,
     }
 }
 
