@@ -2,7 +2,8 @@
 //!
 //! Where it sits: `main.rs` loads the config (`run` and `check-config` alike) and hands the
 //! parts out: [`ServerConfig`] to the listeners and HTTP, [`RpkiConfig`] to `rpki::spawn`,
-//! [`PeerConfig`]s to the sessions and the RIB's policy. Raw `deny_unknown_fields` structs
+//! [`PeerConfig`]s to the sessions and the RIB's policy, [`Defaults`] and [`RovConfig`] to
+//! the RIB's policy and the VRP update guard. Raw `deny_unknown_fields` structs
 //! deserialize first; conversion then checks values and meanings, so every [`Config`] is
 //! valid. Every error names the file, the line and the dotted key (`peer[1].rov`).
 
@@ -27,6 +28,8 @@ pub struct Config {
     pub rpki: RpkiConfig,
     /// The `[defaults]` table: what peers inherit.
     pub defaults: Defaults,
+    /// The `[rov]` table: how validation states are tagged, and when a VRP update is held.
+    pub rov: RovConfig,
     /// The `[[peer]]` tables, in file order.
     pub peers: Vec<PeerConfig>,
 }
@@ -172,8 +175,97 @@ impl fmt::Display for Role {
 /// The `[defaults]` table: what a peer gets when it does not say.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Defaults {
-    /// ROV policy for peers without `rov` (default `shadow`).
+    /// ROV policy for peers without `rov` and without a role default (default `shadow`).
     pub rov: RovPolicy,
+    /// Per-role defaults from `[defaults.role.<role>]` tables (`rov = "..."`), ahead of `rov`.
+    /// In file order; each role at most once.
+    pub role_rov: Vec<(Role, RovPolicy)>,
+}
+
+impl Defaults {
+    /// The policy for a peer of `role` that has no `rov` of its own.
+    pub fn rov_for(&self, role: Role) -> RovPolicy {
+        self.role_rov
+            .iter()
+            .find(|(r, _)| *r == role)
+            .map_or(self.rov, |&(_, rov)| rov)
+    }
+}
+
+/// The `[rov]` table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RovConfig {
+    /// The validation-state tags (keys `tag_valid`, `tag_not_found`, `tag_invalid`).
+    pub tag: TagValues,
+    /// Attach `rs_asn:1101:13` (Euro-IX "filtered: RPKI invalid") to routes dropped as
+    /// RPKI-invalid (key `filtered_reason`, default true).
+    pub filtered_reason: bool,
+    /// When a VRP update is applied as shadow only, until an operator accepts it.
+    pub mass: MassInvalidation,
+}
+
+/// The third part `y` of the Euro-IX large community `rs_asn:1000:y` for each validation
+/// state; distinct from each other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TagValues {
+    /// RPKI valid (key `tag_valid`, default 1).
+    pub valid: u32,
+    /// RPKI not found (key `tag_not_found`, default 2).
+    pub not_found: u32,
+    /// RPKI invalid (key `tag_invalid`, default 4).
+    pub invalid: u32,
+}
+
+/// The mass-invalidation guard: a VRP update that would newly drop at least `min_routes`
+/// routes, and either more than `share_ppm` of all stored routes or routes from more than
+/// `peers` peers, is applied as shadow only until an operator accepts it or `hold` passes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MassInvalidation {
+    /// The share of all stored routes, parts per million (key `mass_invalidation_percent`,
+    /// a percentage above 0 and at most 100; default 0.1 %, 1000 ppm).
+    pub share_ppm: u32,
+    /// The number of peers (key `mass_invalidation_peers`, at least 1, default 10).
+    pub peers: usize,
+    /// An update newly dropping fewer routes is never held (key
+    /// `mass_invalidation_min_routes`, default 100).
+    pub min_routes: usize,
+    /// How long an update is held (key `mass_invalidation_hold_seconds`, default 3600);
+    /// none (0 in the file): until an operator accepts it.
+    pub hold: Option<Duration>,
+}
+
+impl Default for RovConfig {
+    /// The Euro-IX tags, the filtered reason attached, and the default guard.
+    fn default() -> Self {
+        RovConfig {
+            tag: TagValues::default(),
+            filtered_reason: true,
+            mass: MassInvalidation::default(),
+        }
+    }
+}
+
+impl Default for TagValues {
+    /// The Euro-IX values: 1 valid, 2 not found, 4 invalid.
+    fn default() -> Self {
+        TagValues {
+            valid: 1,
+            not_found: 2,
+            invalid: 4,
+        }
+    }
+}
+
+impl Default for MassInvalidation {
+    /// 0.1 % of routes or 10 peers, at least 100 routes, held for an hour.
+    fn default() -> Self {
+        MassInvalidation {
+            share_ppm: 1000,
+            peers: 10,
+            min_routes: 100,
+            hold: Some(Duration::from_secs(3600)),
+        }
+    }
 }
 
 /// One `[[peer]]`.
@@ -187,8 +279,11 @@ pub struct PeerConfig {
     pub asn: Asn,
     /// The peer's relationship to rovgate.
     pub role: Role,
-    /// The peer's own `rov`, else `defaults.rov`.
+    /// The peer's own `rov`, else `[defaults.role.<role>] rov`, else `[defaults] rov`.
     pub rov: RovPolicy,
+    /// Send the peer the RFC 8097 extended community (0x43/0x00, non-transitive) on routes
+    /// rovgate tagged (default false).
+    pub rov_ext_community: bool,
     /// Most prefixes accepted from the peer; none: no limit.
     pub max_prefixes: Option<u64>,
     /// How long the session stays idle after the peer exceeded `max_prefixes` (default 60 s).

@@ -90,7 +90,115 @@ fn example_parses_with_every_key() {
     assert_eq!(config.rpki.caches[2].address, "localhost:3323");
     assert!(config.rpki.vrp_files[0].is_file());
     assert_eq!(config.peers.len(), 2);
-    assert_eq!(config.peers[1].rov, config.defaults.rov);
+    assert!(config.peers[0].rov_ext_community);
+    let upstream = &config.peers[1];
+    assert_eq!(upstream.rov, config.defaults.rov_for(Role::Upstream));
+    assert_ne!(
+        upstream.rov, config.defaults.rov,
+        "the role default is shown"
+    );
+    assert_eq!(config.rov, RovConfig::default());
+}
+
+#[test]
+fn rov_table_absent_gives_the_defaults() {
+    let config = parse(TWO_PEERS).expect("valid config");
+    let expected = RovConfig {
+        tag: TagValues {
+            valid: 1,
+            not_found: 2,
+            invalid: 4,
+        },
+        filtered_reason: true,
+        mass: MassInvalidation {
+            share_ppm: 1000,
+            peers: 10,
+            min_routes: 100,
+            hold: Some(Duration::from_secs(3600)),
+        },
+    };
+    assert_eq!(
+        (config.rov, RovConfig::default()),
+        (expected.clone(), expected)
+    );
+    assert!(config.defaults.role_rov.is_empty());
+    assert!(config.peers.iter().all(|p| !p.rov_ext_community));
+}
+
+#[test]
+fn rov_table_sets_every_key() {
+    let text = format!(
+        "{SERVER}[rov]\ntag_valid = 10\ntag_not_found = 20\ntag_invalid = 40\n\
+         filtered_reason = false\nmass_invalidation_percent = 2.5\nmass_invalidation_peers = 1\n\
+         mass_invalidation_min_routes = 0\nmass_invalidation_hold_seconds = 0\n"
+    );
+    let rov = parse(&text).expect("valid config").rov;
+    assert_eq!(
+        (rov.tag.valid, rov.tag.not_found, rov.tag.invalid),
+        (10, 20, 40)
+    );
+    assert!(!rov.filtered_reason);
+    let expected = MassInvalidation {
+        share_ppm: 25_000,
+        peers: 1,
+        min_routes: 0,
+        hold: None,
+    };
+    assert_eq!(rov.mass, expected);
+}
+
+#[test]
+fn mass_invalidation_percent_becomes_parts_per_million() {
+    for (percent, ppm) in [
+        ("0.1", 1000),
+        ("100", 1_000_000),
+        ("0.0001", 1),
+        ("1", 10_000),
+    ] {
+        let text = format!("{SERVER}[rov]\nmass_invalidation_percent = {percent}\n");
+        let config = parse(&text).expect(percent);
+        assert_eq!(config.rov.mass.share_ppm, ppm, "{percent} %");
+    }
+}
+
+#[test]
+fn peer_rov_is_own_then_role_default_then_defaults_rov() {
+    const BOTH: &str = "[defaults]\nrov = \"tag\"\n[defaults.role.upstream]\nrov = \"drop\"\n";
+    #[rustfmt::skip]
+    let cases = [
+        ("nothing set", "", "upstream", None, RovPolicy::Shadow),
+        ("defaults.rov", "[defaults]\nrov = \"tag\"\n", "upstream", None, RovPolicy::Tag),
+        ("role default over defaults.rov", BOTH, "upstream", None, RovPolicy::Drop),
+        ("another role's default", BOTH, "customer", None, RovPolicy::Tag),
+        ("own rov over role default", BOTH, "upstream", Some("accept"), RovPolicy::Accept),
+        ("role default alone", "[defaults.role.rs-client]\nrov = \"tag\"\n", "rs-client", None, RovPolicy::Tag),
+        ("dotted role key", "[defaults]\nrole.peer.rov = \"drop\"\n", "peer", None, RovPolicy::Drop),
+    ];
+    for (what, defaults, role, own, expected) in cases {
+        let own = own.map_or(String::new(), |rov| format!("rov = \"{rov}\"\n"));
+        let text = format!(
+            "{SERVER}{defaults}[[peer]]\nname = \"p\"\naddress = \"127.0.0.2\"\n\
+             asn = 64496\nrole = \"{role}\"\n{own}"
+        );
+        let config = parse(&text).expect(what);
+        assert_eq!(config.peers[0].rov, expected, "{what}");
+    }
+}
+
+#[test]
+fn role_defaults_keep_file_order() {
+    let text = format!(
+        "{SERVER}[defaults.role.upstream]\nrov = \"drop\"\n[defaults.role.customer]\nrov = \"accept\"\n"
+    );
+    let defaults = parse(&text).expect("valid config").defaults;
+    assert_eq!(
+        defaults.role_rov,
+        [
+            (Role::Upstream, RovPolicy::Drop),
+            (Role::Customer, RovPolicy::Accept)
+        ]
+    );
+    assert_eq!(defaults.rov_for(Role::Peer), RovPolicy::Shadow);
 }
 
 #[test]
@@ -177,6 +285,36 @@ fn broken_configs_name_line_and_key() {
         ("unclosed array", SERVER.replace("179\"]", "179\""), Some(4), Some("server.listen[0]"), "unclosed array"),
         ("bad header", format!("{SERVER}[defaults\nrov = \"tag\"\n"), Some(5), None, "unclosed table, expected `]`"),
     ];
+    assert_broken(cases);
+}
+
+#[test]
+fn broken_rov_settings_name_line_and_key() {
+    let rov = |body: &str| format!("{SERVER}\n[rov]\n{body}\n");
+    let percent = "rov.mass_invalidation_percent";
+    #[rustfmt::skip]
+    let cases: Vec<BrokenCase> = vec![
+        ("zero percent", rov("mass_invalidation_percent = 0"), Some(7), Some(percent), "expected a percentage from 0.0001 to 100, got 0"),
+        ("percent over 100", rov("mass_invalidation_percent = 100.5"), Some(7), Some(percent), "expected a percentage from 0.0001 to 100, got 100.5"),
+        ("negative percent", rov("mass_invalidation_percent = -1"), Some(7), Some(percent), "got -1"),
+        ("nan percent", rov("mass_invalidation_percent = nan"), Some(7), Some(percent), "got NaN"),
+        ("percent as string", rov("mass_invalidation_percent = \"0.1\""), Some(7), Some(percent), "invalid type: string \"0.1\", expected f64"),
+        ("unknown key in rov", rov("tag_valid = 1\ntag_unverified = 3"), Some(8), Some("rov.tag_unverified"), "unknown field `tag_unverified`"),
+        ("zero peers", rov("mass_invalidation_peers = 0"), Some(7), Some("rov.mass_invalidation_peers"), "expected at least 1"),
+        ("negative hold", rov("mass_invalidation_hold_seconds = -1"), Some(7), Some("rov.mass_invalidation_hold_seconds"), "invalid value"),
+        ("two tags alike", rov("tag_valid = 1\ntag_invalid = 1"), Some(8), Some("rov.tag_invalid"), "expected distinct tags, got 1 for both tag_valid and tag_invalid"),
+        ("a tag like a default", rov("tag_valid = 2"), Some(7), Some("rov.tag_valid"), "got 2 for both tag_valid and tag_not_found"),
+        ("unknown role", format!("{SERVER}[defaults.role.client]\nrov = \"drop\"\n"), Some(5), Some("defaults.role.client"), "expected one of customer, peer, upstream, rs-client, got \"client\""),
+        ("bad role rov", format!("{SERVER}[defaults.role.upstream]\nrov = \"strict\"\n"), Some(6), Some("defaults.role.upstream.rov"), "expected one of accept, tag, shadow, drop, got \"strict\""),
+        ("unknown key in role", format!("{SERVER}[defaults.role.peer]\nrov = \"drop\"\nmax_prefixes = 1\n"), Some(7), Some("defaults.role.peer.max_prefixes"), "unknown field `max_prefixes`"),
+        ("role without rov", format!("{SERVER}[defaults.role.peer]\n"), Some(5), Some("defaults.role.peer"), "missing field `rov`"),
+        ("ext community not a bool", two_peers_with("max_prefixes = 100", "rov_ext_community = \"yes\""), Some(21), Some("peer[1].rov_ext_community"), "invalid type: string \"yes\", expected a boolean"),
+    ];
+    assert_broken(cases);
+}
+
+/// Each case fails with its line, key and message, in `FILE`.
+fn assert_broken(cases: Vec<BrokenCase>) {
     for (what, text, line, key, message) in cases {
         let e = parse(&text).expect_err(what);
         assert_eq!((e.line, e.key.as_deref()), (line, key), "{what}: {e}");

@@ -22,6 +22,8 @@ use super::{
 };
 use crate::rpki::vrp::Asn;
 
+mod rov;
+
 /// Parses config text: TOML syntax, then the raw structs, then conversion.
 pub(super) fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let at = Source { text, path };
@@ -41,7 +43,9 @@ struct RawConfig {
     #[serde(default)]
     rpki: RawRpki,
     #[serde(default)]
-    defaults: RawDefaults,
+    defaults: rov::RawDefaults,
+    #[serde(default)]
+    rov: rov::RawRov,
     #[serde(default)]
     peer: Vec<RawPeer>,
 }
@@ -78,12 +82,6 @@ struct RawCache {
     preference: Option<u32>,
 }
 
-#[derive(Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDefaults {
-    rov: Option<Text>,
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPeer {
@@ -97,6 +95,7 @@ struct RawPeer {
     passive: Option<bool>,
     port: Option<u16>,
     enforce_first_as: Option<bool>,
+    rov_ext_community: Option<bool>,
 }
 
 const DEFAULT_RELOAD_SECONDS: u64 = 5;
@@ -147,12 +146,7 @@ impl Source<'_> {
     }
 
     fn convert(&self, raw: RawConfig) -> Result<Config, ConfigError> {
-        let defaults = Defaults {
-            rov: match &raw.defaults.rov {
-                Some(rov) => self.parse(rov, "defaults.rov")?,
-                None => RovPolicy::Shadow,
-            },
-        };
+        let defaults = self.defaults(&raw.defaults)?;
         let peers = raw
             .peer
             .iter()
@@ -164,6 +158,7 @@ impl Source<'_> {
             server: self.server(&raw.server)?,
             rpki: self.rpki(&raw.rpki)?,
             defaults,
+            rov: self.rov(&raw.rov)?,
             peers,
         })
     }
@@ -253,20 +248,22 @@ impl Source<'_> {
                 "expected at least 1 (omit for no limit)",
             ));
         }
+        let role = self.parse(&raw.role, key("role"))?;
         Ok(PeerConfig {
             name: raw.name.get_ref().clone(),
             address: self.parse(&raw.address, key("address"))?,
             asn: self.asn(&raw.asn, &key("asn"))?,
-            role: self.parse(&raw.role, key("role"))?,
+            role,
             rov: match &raw.rov {
                 Some(rov) => self.parse(rov, key("rov"))?,
-                None => defaults.rov,
+                None => defaults.rov_for(role),
             },
             max_prefixes: raw.max_prefixes.as_ref().map(|m| *m.get_ref()),
             max_prefixes_idle: Duration::from_secs(raw.max_prefixes_idle_seconds.unwrap_or(60)),
             passive: raw.passive.unwrap_or(false),
             port: raw.port.unwrap_or(179),
             enforce_first_as: raw.enforce_first_as.unwrap_or(true),
+            rov_ext_community: raw.rov_ext_community.unwrap_or(false),
         })
     }
 
