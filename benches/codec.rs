@@ -31,6 +31,7 @@ const ATTR_SETS: u32 = 80_000;
 const CAPS: Caps = Caps {
     as4: true,
     max_len: wire::MAX_LEN,
+    rov_ext_community: false,
 };
 
 /// Every UPDATE of the stream (all MESSAGE_AS4: 4-octet sessions).
@@ -50,6 +51,7 @@ fn decode(c: &mut Criterion) {
     let caps = Caps {
         as4: true,
         max_len: wire::MAX_LEN_EXTENDED,
+        rov_ext_community: false,
     };
     let mut g = c.benchmark_group("codec");
     g.throughput(Throughput::Elements(msgs.len() as u64));

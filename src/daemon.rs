@@ -3,48 +3,59 @@
 //! ```text
 //!  rtr tasks ─┐  SourceEvent (mpsc, bounded)
 //!  file tasks ├──────────────────────────────► rpki task ──publish──► VrpStore (ArcSwap)
-//!  slurm tasks┘                                                        │ load()   │ load()
-//!                                                                      ▼          ▼
+//!  slurm tasks┘                                   │                    │ load()   │ load()
+//!                                                 └─VrpsChanged─┐      ▼          ▼
 //!  listener ──TcpStream──► session task (one per peer) ──RibEvent──► RIB task   http task
-//!                            │ link: reader + FSM + timers             │
-//!                            └─ writer task ◄──────── Vec<Export> ─────┘
+//!                            │ link: reader + FSM + timers             │  │ ▲      │ ▲
+//!                            └─ writer task ◄──────── Vec<Export> ─────┘  │ └──────┘ │
+//!                                   RibView (ArcSwap), RovChange (broadcast) └───────┘
+//!  SIGHUP ──► reload the config: changed `rov` modes and `[rov]` settings ──RibEvent──► RIB
 //!  SIGTERM / SIGINT ──► shutdown (watch<bool>) ──► every task; sessions send Cease first
 //! ```
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use tokio::net::TcpListener;
+use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
-use tracing::info;
+use tracing::{error, info, warn};
 
 use crate::bgp::listener;
 use crate::bgp::open::LocalSpeaker;
 use crate::bgp::session::{self, SessionConfig};
 use crate::config::{Config, PeerConfig};
-use crate::rib::{self, PeerInfo, RIB_QUEUE};
+use crate::http::Api;
+use crate::policy::Marking;
+use crate::rib::{self, PeerInfo, Rib, RibEvent, RIB_QUEUE};
 use crate::route::PeerId;
 
-/// Runs rovgate until SIGTERM or SIGINT.
-pub async fn run(config: Config) -> Result<()> {
+/// Runs rovgate until SIGTERM or SIGINT; SIGHUP reloads `path` (when the config came from
+/// a file).
+pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
     let (stop, shutdown) = watch::channel(false);
-    let store = crate::rpki::spawn(&config.rpki, shutdown.clone());
+    let (store, vrps_changed) = crate::rpki::spawn(&config.rpki, shutdown.clone());
+    let (rib_tx, rib_rx) = mpsc::channel(RIB_QUEUE);
+    let infos = config.peers.iter().map(peer_info).collect();
+    let marking = Marking::new(config.server.asn.0, &config.rov);
+    let rib = Rib::new(infos, store.clone(), marking, config.rov.mass);
+    let view = rib.view();
+    tokio::spawn(rib::run(rib, rib_rx, vrps_changed, shutdown.clone()));
     if let Some(addr) = config.server.http {
         let listener = TcpListener::bind(addr)
             .await
             .with_context(|| format!("binding the HTTP listener {addr}"))?;
         info!(%addr, "HTTP API listening");
-        tokio::spawn(crate::http::serve(
-            listener,
-            store.clone(),
-            shutdown.clone(),
-        ));
+        let api = Api {
+            vrps: store.clone(),
+            rib: view,
+            events: rib_tx.clone(),
+        };
+        tokio::spawn(crate::http::serve(listener, api, shutdown.clone()));
     }
-    let (rib_tx, rib_rx) = mpsc::channel(RIB_QUEUE);
-    let infos = config.peers.iter().map(peer_info).collect();
-    tokio::spawn(rib::run(infos, store.clone(), rib_rx, shutdown.clone()));
     let mut sessions = HashMap::new();
     let mut tasks: Vec<JoinHandle<()>> = Vec::new();
     for (i, peer) in config.peers.iter().enumerate() {
@@ -70,7 +81,7 @@ pub async fn run(config: Config) -> Result<()> {
         peers = config.peers.len(),
         "rovgate running"
     );
-    wait_for_signal().await?;
+    wait_for_signal(config, path.as_deref(), &rib_tx).await?;
     info!("shutting down");
     // Every task holds a receiver; a send error only means they are all gone already.
     let _ = stop.send(true);
@@ -87,6 +98,7 @@ fn peer_info(p: &PeerConfig) -> PeerInfo {
         asn: p.asn,
         enforce_first_as: p.enforce_first_as,
         max_prefixes: p.max_prefixes,
+        rov: p.rov,
     }
 }
 
@@ -105,15 +117,62 @@ fn session_config(config: &Config, i: usize, peer: &PeerConfig) -> SessionConfig
         speaker,
         restart_time_max: server.graceful_restart_time,
         max_prefixes_idle: peer.max_prefixes_idle,
+        rov_ext_community: peer.rov_ext_community,
     }
 }
 
-async fn wait_for_signal() -> Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
+/// Waits for SIGTERM or SIGINT, reloading the config on every SIGHUP meanwhile.
+async fn wait_for_signal(
+    mut config: Config,
+    path: Option<&Path>,
+    rib: &mpsc::Sender<RibEvent>,
+) -> Result<()> {
     let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-    tokio::select! {
-        _ = term.recv() => {}
-        r = tokio::signal::ctrl_c() => r.context("waiting for SIGINT")?,
+    let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
+    loop {
+        tokio::select! {
+            _ = term.recv() => return Ok(()),
+            r = tokio::signal::ctrl_c() => return r.context("waiting for SIGINT"),
+            _ = hup.recv() => match path {
+                Some(path) => reload(&mut config, path, rib).await,
+                None => warn!("SIGHUP: running the embedded config, there is no file to reload"),
+            },
+        }
     }
-    Ok(())
+}
+
+/// Re-reads the config and applies what can change at run time: peers' `rov` modes and
+/// the `[rov]` settings, by re-evaluating stored routes (no session is reset). Anything
+/// else that changed is named in a warning and waits for a restart.
+async fn reload(config: &mut Config, path: &Path, rib: &mpsc::Sender<RibEvent>) {
+    let new = match Config::load(path) {
+        Ok(new) => new,
+        Err(e) => return error!(error = %e, "config reload failed: the running config stays"),
+    };
+    let mut events = Vec::new();
+    for (i, peer) in config.peers.iter_mut().enumerate() {
+        let Some(next) = new.peers.get(i).filter(|n| n.name == peer.name) else {
+            continue;
+        };
+        if next.rov != peer.rov {
+            peer.rov = next.rov;
+            let (peer, rov) = (PeerId(i as u32), next.rov);
+            events.push(RibEvent::SetPolicy { peer, rov });
+        }
+    }
+    if new.rov != config.rov {
+        config.rov = new.rov.clone();
+        let marking = Marking::new(config.server.asn.0, &config.rov);
+        let mass = config.rov.mass;
+        events.push(RibEvent::SetRovConfig { marking, mass });
+    }
+    config.defaults = new.defaults.clone();
+    if new != *config {
+        warn!("config reload: changes other than rov modes and [rov] need a restart and are not applied");
+    }
+    info!(changes = events.len(), "config reloaded");
+    for event in events {
+        // The RIB ends only at shutdown.
+        let _ = rib.send(event).await;
+    }
 }

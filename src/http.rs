@@ -1,19 +1,40 @@
-//! The HTTP API: read-only views of published snapshots; it never waits on a writer.
+//! The HTTP API: views of published snapshots, and the few operator actions.
 //!
-//! Where it sits: beside the daemon's tasks; reads `VrpStore` snapshots only.
-//! `GET /api/v1/status`: VRP count and serial, staleness, every source and its state.
+//! Where it sits: beside the daemon's tasks; reads the `VrpStore` and the RIB's published
+//! `RibView` and never waits on a writer. The only writes are operator actions, sent to the
+//! RIB task as events:
+//! - `GET /api/v1/status`: VRP count and serial, staleness, every source and its state,
+//!   every peer with its routes by ROV state, a held mass invalidation, re-evaluation progress;
+//! - `POST /api/v1/peers/{name}/rov` with `{"rov": "drop"}`: change a peer's ROV policy;
+//! - `POST /api/v1/vrps/accept`: apply a VRP update held as a mass invalidation.
 
-use axum::extract::State;
-use axum::routing::get;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tracing::error;
+use tokio::sync::{mpsc, oneshot, watch};
+use tracing::{error, info};
 
+use crate::config::RovPolicy;
+use crate::rib::ReevaluationView;
+use crate::rib::{HoldView, PeerView, RibEvent, SharedView};
+use crate::route::PeerId;
 use crate::rpki::sources::LocalExceptions;
 use crate::rpki::status::{unix_seconds, SourceStatus};
 use crate::rpki::VrpStore;
+
+/// What the API reads and whom it tells.
+#[derive(Clone)]
+pub struct Api {
+    /// The VRP snapshots and source status.
+    pub vrps: VrpStore,
+    /// The RIB's published view.
+    pub rib: SharedView,
+    /// The RIB task's inbound queue, for operator actions.
+    pub events: mpsc::Sender<RibEvent>,
+}
 
 /// The body of `GET /api/v1/status`.
 #[derive(Serialize)]
@@ -26,6 +47,12 @@ pub struct Status {
     pub sources: Vec<SourceStatus>,
     /// SLURM filters and assertions in force.
     pub exceptions: LocalExceptions,
+    /// Every peer: session, ROV policy, routes by state, would-drop count.
+    pub peers: Vec<PeerView>,
+    /// A VRP update held as a mass invalidation (`null`: none).
+    pub held_update: Option<HoldView>,
+    /// Re-evaluation of stored routes after VRP changes.
+    pub reevaluation: ReevaluationView,
 }
 
 /// The effective VRP set at a glance.
@@ -40,15 +67,25 @@ pub struct VrpSummary {
     pub updated: Option<std::time::SystemTime>,
     /// ASPA objects in force.
     pub aspas: usize,
-    /// True when every RTR cache is past expire and its VRPs are withdrawn.
+    /// True when every RTR cache is past expire and its VRPs are withdrawn: routes they
+    /// covered fail open to not-found.
     pub stale: bool,
 }
 
+/// The body of `POST /api/v1/peers/{name}/rov`, and its answer.
+#[derive(Deserialize, Serialize)]
+pub struct SetRov {
+    /// `accept`, `tag`, `shadow` or `drop`.
+    pub rov: RovPolicy,
+}
+
 /// Serves the API on `listener` until shutdown.
-pub async fn serve(listener: TcpListener, store: VrpStore, mut shutdown: watch::Receiver<bool>) {
+pub async fn serve(listener: TcpListener, api: Api, mut shutdown: watch::Receiver<bool>) {
     let app = Router::new()
         .route("/api/v1/status", get(status))
-        .with_state(store);
+        .route("/api/v1/peers/{name}/rov", post(set_rov))
+        .route("/api/v1/vrps/accept", post(accept_vrps))
+        .with_state(api);
     let stop = async move {
         // Either a shutdown or a dropped sender ends the server.
         let _ = shutdown.changed().await;
@@ -61,9 +98,10 @@ pub async fn serve(listener: TcpListener, store: VrpStore, mut shutdown: watch::
     }
 }
 
-async fn status(State(store): State<VrpStore>) -> Json<Status> {
-    let snapshot = store.load();
-    let status = store.status();
+async fn status(State(api): State<Api>) -> Json<Status> {
+    let snapshot = api.vrps.load();
+    let status = api.vrps.status();
+    let rib = api.rib.load_full();
     Json(Status {
         version: env!("CARGO_PKG_VERSION"),
         vrps: VrpSummary {
@@ -75,5 +113,48 @@ async fn status(State(store): State<VrpStore>) -> Json<Status> {
         },
         sources: status.sources.clone(),
         exceptions: snapshot.exceptions.clone(),
+        peers: rib.peers.clone(),
+        held_update: rib.held_update.clone(),
+        reevaluation: rib.reevaluation.clone(),
     })
+}
+
+type Reply<T> = Result<Json<T>, (StatusCode, String)>;
+
+fn unavailable() -> (StatusCode, String) {
+    let why = "the RIB task is gone (shutting down)".to_string();
+    (StatusCode::SERVICE_UNAVAILABLE, why)
+}
+
+async fn set_rov(
+    State(api): State<Api>,
+    Path(name): Path<String>,
+    Json(body): Json<SetRov>,
+) -> Reply<SetRov> {
+    let view = api.rib.load();
+    let Some(i) = view.peers.iter().position(|p| p.name == name) else {
+        return Err((StatusCode::NOT_FOUND, format!("no peer named {name:?}")));
+    };
+    info!(peer = %name, rov = %body.rov, "ROV policy change requested over HTTP");
+    let event = RibEvent::SetPolicy {
+        peer: PeerId(i as u32),
+        rov: body.rov,
+    };
+    api.events.send(event).await.map_err(|_| unavailable())?;
+    Ok(Json(body))
+}
+
+/// The answer of `POST /api/v1/vrps/accept`.
+#[derive(Serialize)]
+pub struct Accepted {
+    /// Whether a held update was applied (false: nothing was held).
+    pub accepted: bool,
+}
+
+async fn accept_vrps(State(api): State<Api>) -> Reply<Accepted> {
+    let (reply, answer) = oneshot::channel();
+    let event = RibEvent::AcceptVrps { reply };
+    api.events.send(event).await.map_err(|_| unavailable())?;
+    let accepted = answer.await.map_err(|_| unavailable())?;
+    Ok(Json(Accepted { accepted }))
 }

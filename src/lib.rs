@@ -16,6 +16,7 @@ pub mod config;
 pub mod daemon;
 pub mod http;
 pub mod mrt;
+pub mod policy;
 pub mod replay;
 pub mod rib;
 pub mod route;

@@ -52,6 +52,21 @@ enum Command {
     /// Replay an MRT table through a BGP speaker: feeders announce it, a sink receives it,
     /// and the convergence time of each run is printed.
     Replay(rovgate::replay::ReplayArgs),
+    /// Operator actions on a running rovgate's VRPs.
+    Vrps {
+        #[command(subcommand)]
+        action: VrpsAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum VrpsAction {
+    /// Apply a VRP update held as a mass invalidation: its invalid routes are dropped now.
+    Accept {
+        /// The running rovgate's HTTP API, e.g. http://127.0.0.1:8080.
+        #[arg(long)]
+        url: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -81,6 +96,9 @@ fn main() -> ExitCode {
             format,
         } => validate(vrps, rtr, prefix, asn, format),
         Command::Replay(args) => replay(args),
+        Command::Vrps {
+            action: VrpsAction::Accept { url },
+        } => accept_vrps(&url),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -92,8 +110,8 @@ fn main() -> ExitCode {
 }
 
 fn run(path: Option<PathBuf>) -> Result<()> {
-    let config = match path {
-        Some(path) => match Config::load(&path) {
+    let config = match &path {
+        Some(path) => match Config::load(path) {
             Ok(config) => config,
             Err(e) => {
                 eprintln!("{e}");
@@ -102,7 +120,7 @@ fn run(path: Option<PathBuf>) -> Result<()> {
         },
         None => Config::embedded(),
     };
-    runtime()?.block_on(rovgate::daemon::run(config))
+    runtime()?.block_on(rovgate::daemon::run(config, path))
 }
 
 fn check_config(path: &std::path::Path) -> ExitCode {
@@ -121,6 +139,22 @@ fn check_config(path: &std::path::Path) -> ExitCode {
 /// `rovgate replay`: errors (cannot connect, NOTIFICATION, timeout) exit with 1.
 fn replay(args: rovgate::replay::ReplayArgs) -> Result<()> {
     Ok(runtime()?.block_on(rovgate::replay::run_cli(args))?)
+}
+
+/// `rovgate vrps accept`: POST /api/v1/vrps/accept and say what happened.
+fn accept_vrps(url: &str) -> Result<()> {
+    let endpoint = format!("{}/api/v1/vrps/accept", url.trim_end_matches('/'));
+    let answer: serde_json::Value = ureq::post(&endpoint)
+        .call()
+        .with_context(|| format!("POST {endpoint}"))?
+        .into_json()
+        .with_context(|| format!("reading the answer of {endpoint}"))?;
+    if answer["accepted"] == serde_json::Value::Bool(true) {
+        println!("accepted: the held VRP update is applied, its invalid routes are dropped");
+    } else {
+        println!("nothing to accept: no VRP update is held");
+    }
+    Ok(())
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -173,7 +207,7 @@ async fn fetch_rtr(address: String) -> Result<VrpTable> {
         reload: Duration::from_secs(5),
     };
     let (_stop, shutdown) = tokio::sync::watch::channel(false);
-    let store = rpki::spawn(&config, shutdown);
+    let (store, _) = rpki::spawn(&config, shutdown);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let status = store.status();

@@ -13,10 +13,11 @@ use std::sync::{Arc, OnceLock};
 use bytes::Bytes;
 use ipnet::IpNet;
 
-use crate::rpki::Asn;
+use crate::rpki::{Asn, RovState};
 
 /// A configured peer: its index in the config's peer list.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
 pub struct PeerId(pub u32);
 
 impl fmt::Display for PeerId {
@@ -167,9 +168,38 @@ pub struct AttrSet {
     pub med: Option<u32>,
     /// The other attributes, wire-encoded as received.
     pub other: Bytes,
+    /// What rovgate added (ROV tag, filtered reason); `None` for a set as received.
+    pub marks: Option<Box<Marks>>,
     /// The encoded attributes for 4-octet-AS peers and for 2-octet-AS peers, made once on
     /// first export and shared by all peers (filled by the BGP encoder).
     pub encoded: [OnceLock<Bytes>; 2],
+}
+
+/// What rovgate adds to a received attribute set. A route server passes attributes through
+/// (RFC 7947); ROV tagging and filtered-reason communities are the exception, and the BGP
+/// encoder writes them into the outgoing attributes.
+#[derive(Debug)]
+pub struct Marks {
+    /// The attribute set as received.
+    pub received: Attrs,
+    /// Large communities (RFC 8092) to add, e.g. the Euro-IX `rs_asn:1000:4` (invalid).
+    pub large: Vec<[u32; 3]>,
+    /// The state the RFC 8097 extended community carries, for peers configured to get it.
+    pub rov: Option<RovState>,
+}
+
+impl PartialEq for Marks {
+    fn eq(&self, o: &Self) -> bool {
+        Arc::ptr_eq(&self.received, &o.received) && self.large == o.large && self.rov == o.rov
+    }
+}
+
+impl Hash for Marks {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        Arc::as_ptr(&self.received).hash(h);
+        self.large.hash(h);
+        self.rov.hash(h);
+    }
 }
 
 impl AttrSet {
@@ -187,8 +217,37 @@ impl AttrSet {
             next_hop,
             med,
             other,
+            marks: None,
             encoded: Default::default(),
         }
+    }
+
+    /// `received` with rovgate's marks added; without marks, a copy of `received`'s fields
+    /// that interns back to `received` itself.
+    pub fn marked(received: &Attrs, large: Vec<[u32; 3]>, rov: Option<RovState>) -> AttrSet {
+        let received = received.received();
+        let marks = (!large.is_empty() || rov.is_some()).then(|| {
+            Box::new(Marks {
+                received: received.clone(),
+                large,
+                rov,
+            })
+        });
+        AttrSet {
+            marks,
+            ..AttrSet::new(
+                received.origin,
+                received.as_path.clone(),
+                received.next_hop,
+                received.med,
+                received.other.clone(),
+            )
+        }
+    }
+
+    /// The attribute set as the peer sent it (itself, unless rovgate marked it).
+    pub fn received(self: &Arc<Self>) -> &Arc<Self> {
+        self.marks.as_ref().map_or(self, |m| &m.received)
     }
 }
 
@@ -199,6 +258,7 @@ impl PartialEq for AttrSet {
             && self.med == o.med
             && self.other == o.other
             && self.as_path == o.as_path
+            && self.marks == o.marks
     }
 }
 
@@ -211,6 +271,7 @@ impl Hash for AttrSet {
         self.next_hop.hash(h);
         self.med.hash(h);
         self.other.hash(h);
+        self.marks.hash(h);
     }
 }
 

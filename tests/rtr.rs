@@ -54,7 +54,7 @@ fn stayrtr_present() -> bool {
 /// Starts the rpki task with these caches as (address, preference).
 fn spawn(caches: &[(String, u32)]) -> (VrpStore, watch::Sender<bool>) {
     let (tx, rx) = watch::channel(false);
-    (rpki::spawn(&rtr_config(caches), rx), tx)
+    (rpki::spawn(&rtr_config(caches), rx).0, tx)
 }
 
 /// The full 2023 VRP set through a real cache: the store holds all 424,223 VRPs, and

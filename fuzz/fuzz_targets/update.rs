@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
 use rovgate::bgp::wire::{decode_update, encode_updates, Caps};
+use rovgate::config::{RovConfig, RovPolicy};
+use rovgate::policy::Marking;
 use rovgate::rib::{PeerInfo, Rib, RibEvent};
 use rovgate::route::{Export, Family, PeerId};
 use rovgate::rpki::{Asn, VrpStore};
@@ -20,12 +22,18 @@ fn peer(i: u8) -> PeerInfo {
         asn: Asn(64496 + u32::from(i)),
         enforce_first_as: i == 1,
         max_prefixes: Some(1000),
+        // Tagging runs the marking path (marked attribute sets) on every input.
+        rov: RovPolicy::Tag,
     }
 }
 
 fuzz_target!(|data: &[u8]| {
     let Some((&flags, body)) = data.split_first() else { return };
-    let caps = Caps { as4: flags & 1 == 1, max_len: if flags & 2 == 2 { 65535 } else { 4096 } };
+    let caps = Caps {
+        as4: flags & 1 == 1,
+        max_len: if flags & 2 == 2 { 65535 } else { 4096 },
+        rov_ext_community: flags & 4 == 4,
+    };
     let Ok(len) = u16::try_from(19 + body.len()) else { return };
     let mut frame = vec![0xff; 16];
     frame.extend_from_slice(&len.to_be_bytes());
@@ -42,7 +50,9 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    let mut rib = Rib::new(vec![peer(0), peer(1)], VrpStore::new());
+    let rov = RovConfig::default();
+    let marking = Marking::new(64500, &rov);
+    let mut rib = Rib::new(vec![peer(0), peer(1)], VrpStore::new(), marking, rov.mass);
     let (tx, _rx) = tokio::sync::mpsc::channel(1);
     rib.handle(RibEvent::PeerUp { peer: PeerId(0), families: Family::ALL.to_vec(), out: tx });
     rib.handle(RibEvent::Update { peer: PeerId(1), update });

@@ -48,6 +48,8 @@ pub struct SessionConfig {
     pub restart_time_max: u16,
     /// Idle time after the peer exceeded its maximum prefixes.
     pub max_prefixes_idle: Duration,
+    /// Send the RFC 8097 extended community on routes rovgate tagged.
+    pub rov_ext_community: bool,
 }
 
 /// Runs the session until shutdown; returns after sending Cease / Administrative Shutdown
@@ -182,7 +184,10 @@ impl Session {
     }
 
     async fn established(&mut self, which: Which, n: Negotiated) {
-        let caps = caps_of(&n);
+        let caps = Caps {
+            rov_ext_community: self.config.rov_ext_community,
+            ..caps_of(&n)
+        };
         let (out, exports) = mpsc::channel(EXPORT_QUEUE);
         let control = Control::Established {
             caps,
@@ -280,6 +285,7 @@ impl Session {
         let default = Caps {
             as4: true,
             max_len: wire::MAX_LEN,
+            rov_ext_community: false,
         };
         let caps = self.negotiated.as_ref().map_or(default, caps_of);
         match wire::decode_update(bytes, &caps) {
@@ -375,6 +381,7 @@ fn caps_of(n: &Negotiated) -> Caps {
     Caps {
         as4: n.as4,
         max_len,
+        rov_ext_community: false,
     }
 }
 

@@ -22,6 +22,7 @@ mod cursor;
 mod decode;
 mod encode;
 mod frame;
+mod marks;
 mod nlri;
 mod update_attrs;
 
@@ -54,6 +55,8 @@ pub struct Caps {
     pub as4: bool,
     /// The largest message either way: [`MAX_LEN`], or [`MAX_LEN_EXTENDED`] after RFC 8654.
     pub max_len: usize,
+    /// The peer is configured to get the RFC 8097 extended community on tagged routes.
+    pub rov_ext_community: bool,
 }
 
 /// The 19-byte KEEPALIVE message.

@@ -48,6 +48,7 @@ pub async fn run(
         caps: Caps {
             as4: true,
             max_len: wire::MAX_LEN,
+            rov_ext_community: false,
         },
         enhanced_route_refresh: false,
         exports: None,

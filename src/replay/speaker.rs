@@ -155,6 +155,7 @@ async fn handshake(
     let caps = Caps {
         as4: negotiated.as4,
         max_len,
+        rov_ext_community: false,
     };
     Ok(Session {
         who: who.to_string(),

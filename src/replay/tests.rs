@@ -32,7 +32,11 @@ fn feeder_encoding_decodes_back_to_the_feed() {
         .flat_map(|(a, p)| p.iter().map(move |p| (*p, a.as_ref())))
         .collect();
     for max_len in [MAX_LEN, MAX_LEN_EXTENDED] {
-        let caps = Caps { as4: true, max_len };
+        let caps = Caps {
+            as4: true,
+            max_len,
+            rov_ext_community: false,
+        };
         let (chunks, count) = encode(&feed, &caps, &Family::ALL);
         let mut framer = wire::Framer::new();
         framer.set_max_len(max_len);
@@ -82,6 +86,7 @@ fn feeder_encodes_only_negotiated_families() {
     let caps = Caps {
         as4: true,
         max_len: MAX_LEN,
+        rov_ext_community: false,
     };
     let (_, count) = encode(&feed, &caps, &[Family::Ipv6Unicast]);
     assert_eq!(count, 1, "End-of-RIB for IPv6 only");

@@ -22,6 +22,9 @@ pub struct Path {
     /// Kept from a restarting peer (graceful restart) or before a route refresh, until the
     /// peer re-sends it or the stale timer ends.
     pub stale: bool,
+    /// Invalid under `drop`, but kept eligible because the VRP update that invalidated it
+    /// is held as a mass invalidation.
+    pub held: bool,
 }
 
 /// What the decision process needs to know about a peer beyond the path itself.
@@ -72,6 +75,7 @@ mod tests {
             rov: RovState::NotFound,
             eligible: true,
             stale: false,
+            held: false,
         }
     }
 

@@ -4,28 +4,40 @@
 //! requests); the RIB stores every received path (Adj-RIB-In, `table.rs`), keeps each
 //! prefix's paths sorted by the decision process (`best.rs`), and diffs each prefix's top two
 //! paths into per-peer outboxes (`export.rs`) that it sends to the sessions as `Export`s at the
-//! end of every batch of events. It validates each path against the current VRP snapshot.
+//! end of every batch of events. It validates each path against the current VRP snapshot
+//! and lets the peer's ROV policy (`policy.rs`) decide whether it is eligible and how it is
+//! marked; when the VRPs change it re-evaluates the routes they cover (`reevaluate.rs`).
 
 mod best;
 mod export;
 mod peers;
+mod reevaluate;
+mod rov;
 mod table;
+mod view;
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
 use ipnet::IpNet;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 pub use best::Path;
 pub use peers::PeerInfo;
 pub use table::Top2;
+pub use view::{HoldView, PeerView, ReevaluationView, RibView, RovChange, RovCounts, SharedView};
 
+use crate::config::{MassInvalidation, RovPolicy};
+use crate::policy::Marking;
 use crate::route::{Attrs, Export, Family, Interner, PeerId, Update};
-use crate::rpki::{RovState, VrpStore};
+use crate::rpki::{RovState, VrpStore, VrpsChanged};
 use peers::Peers;
-use table::Table;
+use reevaluate::{Hold, Pass};
+use rov::shape;
+use table::{Change, Table};
 
 /// How many events the RIB takes before it flushes exports.
 const BATCH: usize = 256;
@@ -56,18 +68,28 @@ pub enum RibEvent {
     BeginResend { peer: PeerId, family: Family },
     /// The peer finished re-sending a family (EoRR or End-of-RIB): drop paths still stale.
     EndOfResend { peer: PeerId, family: Family },
+    /// An operator changed the peer's ROV policy (HTTP or config reload): its stored routes
+    /// are re-evaluated; the session stays up.
+    SetPolicy { peer: PeerId, rov: RovPolicy },
+    /// The `[rov]` settings changed (config reload): every path is marked anew.
+    SetRovConfig {
+        marking: Marking,
+        mass: MassInvalidation,
+    },
+    /// An operator accepts a VRP update held as a mass invalidation; the reply says
+    /// whether one was held.
+    AcceptVrps { reply: oneshot::Sender<bool> },
 }
 
-/// Runs the RIB task until shutdown or until every sender is gone.
+/// Runs the RIB task until shutdown or until every session sender is gone.
 pub async fn run(
-    peers: Vec<PeerInfo>,
-    vrps: VrpStore,
+    mut rib: Rib,
     mut events: mpsc::Receiver<RibEvent>,
+    mut vrps_changed: mpsc::Receiver<VrpsChanged>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut rib = Rib::new(peers, vrps);
     loop {
-        let deadline = rib.peers.next_stale_deadline();
+        let deadline = rib.next_deadline();
         tokio::select! {
             event = events.recv() => {
                 let Some(event) = event else { return };
@@ -79,7 +101,14 @@ pub async fn run(
                     }
                 }
             }
-            _ = sleep_until(deadline) => rib.expire_stale(Instant::now()),
+            Some(changed) = vrps_changed.recv() => {
+                rib.vrps_changed(changed);
+                while let Ok(changed) = vrps_changed.try_recv() {
+                    rib.vrps_changed(changed);
+                }
+            }
+            () = std::future::ready(()), if rib.reevaluating() => rib.reevaluate_step(),
+            _ = sleep_until(deadline) => rib.tick(Instant::now()),
             _ = shutdown.changed() => return,
         }
         rib.flush().await;
@@ -93,6 +122,9 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
+/// How many RovChange events may wait for a slow subscriber before it misses some.
+const CHANGE_QUEUE: usize = 65536;
+
 /// The routing state and what is waiting to be exported. The RIB task drives it; it is
 /// public so benchmarks and the fuzz target can drive it the same way.
 pub struct Rib {
@@ -100,17 +132,56 @@ pub struct Rib {
     table: Table,
     interned: Interner,
     vrps: VrpStore,
+    marking: Marking,
+    mass: MassInvalidation,
+    /// Per-peer path counts by ROV state, indexed by `PeerId`.
+    counts: Vec<RovCounts>,
+    /// The re-evaluation in progress.
+    pass: Pass,
+    /// A VRP update held as a mass invalidation.
+    hold: Option<Hold>,
+    /// Verdict changes not yet broadcast.
+    changes: Vec<RovChange>,
+    changes_tx: broadcast::Sender<RovChange>,
+    view: SharedView,
 }
 
 impl Rib {
-    /// An empty RIB for these peers, validating against `vrps`.
-    pub fn new(peers: Vec<PeerInfo>, vrps: VrpStore) -> Self {
-        Rib {
+    /// An empty RIB for these peers, validating against `vrps`, marking routes with
+    /// `marking` and holding mass invalidations by `mass`.
+    pub fn new(
+        peers: Vec<PeerInfo>,
+        vrps: VrpStore,
+        marking: Marking,
+        mass: MassInvalidation,
+    ) -> Self {
+        let counts = vec![RovCounts::default(); peers.len()];
+        let rib = Rib {
             peers: Peers::new(peers),
             table: Table::default(),
             interned: Interner::default(),
+            pass: Pass::new(vrps.load().serial),
             vrps,
-        }
+            marking,
+            mass,
+            counts,
+            hold: None,
+            changes: Vec::new(),
+            changes_tx: broadcast::channel(CHANGE_QUEUE).0,
+            view: Arc::new(ArcSwap::from_pointee(RibView::default())),
+        };
+        rib.publish_view();
+        rib
+    }
+
+    /// The view the RIB publishes after each batch (per-peer counts, holds).
+    pub fn view(&self) -> SharedView {
+        self.view.clone()
+    }
+
+    /// A receiver of every verdict change from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<RovChange> {
+        self.changes_tx.subscribe()
     }
 
     /// Applies one event; exports wait in the peers' outboxes until [`Rib::flush`].
@@ -129,6 +200,12 @@ impl Rib {
             }
             RibEvent::BeginResend { peer, family } => self.mark_stale(peer, Some(family)),
             RibEvent::EndOfResend { peer, family } => self.purge_stale(peer, Some(family)),
+            RibEvent::SetPolicy { peer, rov } => self.set_policy(peer, rov),
+            RibEvent::SetRovConfig { marking, mass } => self.set_rov_config(marking, mass),
+            RibEvent::AcceptVrps { reply } => {
+                // The operator may have given up waiting; the accept stands anyway.
+                let _ = reply.send(self.accept_held("accepted by an operator"));
+            }
         }
     }
 
@@ -194,22 +271,38 @@ impl Rib {
         if self.peers.over_limit(peer) {
             return;
         }
-        let path = Path {
+        let mut path = Path {
             peer,
             attrs,
             rov,
             eligible: true,
             stale: false,
+            held: false,
         };
+        shape(
+            &mut path,
+            self.peers.rov(peer),
+            &self.marking,
+            &mut self.interned,
+        );
+        self.counts[peer.0 as usize].count(&path, 1);
         let change = self.table.upsert(prefix, path, &self.peers);
-        if change.added {
-            if let Some(limit) = self.peers.count_route(peer) {
-                warn!(peer = %self.peers.name(peer), limit, "maximum prefixes exceeded: closing the session");
-                self.peers.mark(peer, Export::LimitReached(limit));
-                // The route past the limit is not taken: undo the insert, export nothing.
-                self.table.remove(prefix, peer);
-                self.peers.uncount_route(peer);
-                return;
+        match &change.old {
+            Some(old) => self.counts[peer.0 as usize].count(old, -1),
+            None => {
+                if let Some(limit) = self.peers.count_route(peer) {
+                    warn!(peer = %self.peers.name(peer), limit, "maximum prefixes exceeded: closing the session");
+                    self.peers.mark(peer, Export::LimitReached(limit));
+                    // The route past the limit is not taken: undo the insert, export nothing.
+                    if let Some(Change {
+                        old: Some(path), ..
+                    }) = self.table.remove(prefix, peer)
+                    {
+                        self.counts[peer.0 as usize].count(&path, -1);
+                    }
+                    self.peers.uncount_route(peer);
+                    return;
+                }
             }
         }
         self.peers.record(prefix, &change);
@@ -217,6 +310,9 @@ impl Rib {
 
     fn remove(&mut self, peer: PeerId, prefix: IpNet) {
         if let Some(change) = self.table.remove(prefix, peer) {
+            if let Some(old) = &change.old {
+                self.counts[peer.0 as usize].count(old, -1);
+            }
             self.peers.uncount_route(peer);
             self.peers.record(prefix, &change);
         }
@@ -229,7 +325,11 @@ impl Rib {
     fn mark_stale(&mut self, peer: PeerId, family: Option<Family>) {
         for f in Self::families(family) {
             for prefix in self.table.prefixes_of(f, peer, |_| true) {
-                self.table.mark(&prefix, peer, |p| p.stale = true);
+                // Staleness does not change the order: nothing to sort or export.
+                self.table.reshape(prefix, &self.peers, |p| {
+                    p.stale |= p.peer == peer;
+                    false
+                });
             }
         }
     }
@@ -260,21 +360,55 @@ impl Rib {
         n
     }
 
-    fn expire_stale(&mut self, now: Instant) {
+    /// The next time something is due: a stale deadline or a hold's end.
+    fn next_deadline(&self) -> Option<Instant> {
+        let hold = self.hold.as_ref().and_then(|h| h.deadline);
+        self.peers
+            .next_stale_deadline()
+            .into_iter()
+            .chain(hold)
+            .min()
+    }
+
+    fn tick(&mut self, now: Instant) {
         for peer in self.peers.stale_expired(now) {
             self.purge_stale(peer, None);
         }
+        if self
+            .hold
+            .as_ref()
+            .and_then(|h| h.deadline)
+            .is_some_and(|t| t <= now)
+        {
+            self.accept_held("its hold time passed");
+        }
     }
 
-    /// Sends every peer's waiting exports to its session.
+    /// Sends every peer's waiting exports to its session, broadcasts verdict changes and
+    /// publishes the view.
     pub async fn flush(&mut self) {
+        for change in self.changes.drain(..) {
+            // No subscriber is not an error: nobody is listening yet.
+            let _ = self.changes_tx.send(change);
+        }
+        self.publish_view();
         for (peer, out, exports) in self.peers.take_outboxes() {
             if out.send(exports).await.is_err() {
                 debug!(peer = %self.peers.name(peer), "session gone before its exports were sent");
             }
         }
     }
+
+    fn publish_view(&self) {
+        self.view.store(Arc::new(RibView {
+            peers: self.peers.view(&self.counts),
+            held_update: self.hold.as_ref().map(Hold::view),
+            reevaluation: self.pass.view(),
+        }));
+    }
 }
 
+#[cfg(test)]
+mod rov_tests;
 #[cfg(test)]
 mod tests;

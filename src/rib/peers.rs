@@ -13,6 +13,8 @@ use tracing::warn;
 use super::best::PeerOrder;
 use super::export::{carries, Outbox};
 use super::table::Change;
+use super::view::{PeerView, RovCounts};
+use crate::config::RovPolicy;
 use crate::route::{Attrs, Export, Family, PeerId};
 use crate::rpki::Asn;
 
@@ -29,6 +31,8 @@ pub struct PeerInfo {
     pub enforce_first_as: bool,
     /// Most prefixes accepted; `None`: no limit.
     pub max_prefixes: Option<u64>,
+    /// What ROV does with the peer's routes (changes at run time).
+    pub rov: RovPolicy,
 }
 
 struct Session {
@@ -84,6 +88,32 @@ impl Peers {
     /// The peer's configured name.
     pub fn name(&self, peer: PeerId) -> &str {
         &self.slot(peer).info.name
+    }
+
+    /// The ROV policy for the peer's routes.
+    pub fn rov(&self, peer: PeerId) -> RovPolicy {
+        self.slot(peer).info.rov
+    }
+
+    /// Changes the ROV policy for the peer's routes; returns the previous one.
+    pub fn set_rov(&mut self, peer: PeerId, rov: RovPolicy) -> RovPolicy {
+        std::mem::replace(&mut self.slot_mut(peer).info.rov, rov)
+    }
+
+    /// Every peer as the published view shows it, with its counts.
+    pub fn view(&self, counts: &[RovCounts]) -> Vec<PeerView> {
+        let peers = self.0.iter().zip(counts);
+        peers
+            .map(|(slot, c)| PeerView {
+                name: slot.info.name.clone(),
+                address: slot.info.address,
+                asn: slot.info.asn,
+                rov: slot.info.rov,
+                up: slot.session.is_some(),
+                counts: *c,
+                would_drop: c.invalid - c.dropped,
+            })
+            .collect()
     }
 
     /// The peer's session is established with these families.

@@ -56,8 +56,8 @@ pub struct Change {
     pub before: Top2,
     /// The top two paths after it.
     pub after: Top2,
-    /// Whether the peer had no path for this prefix before (a new route for max-prefix).
-    pub added: bool,
+    /// The peer's path replaced or removed by the change (`None`: a new route).
+    pub old: Option<Path>,
 }
 
 impl Table {
@@ -65,15 +65,13 @@ impl Table {
     pub fn upsert(&mut self, prefix: IpNet, path: Path, order: &impl PeerOrder) -> Change {
         self.modify(prefix, |paths| {
             let old = paths.iter().position(|p| p.peer == path.peer);
-            if let Some(i) = old {
-                paths.remove(i);
-            }
+            let old = old.map(|i| paths.remove(i));
             let at = paths
                 .iter()
                 .position(|p| better(&path, p, order).is_lt())
                 .unwrap_or(paths.len());
             paths.insert(at, path);
-            old.is_none()
+            old
         })
     }
 
@@ -81,17 +79,35 @@ impl Table {
     pub fn remove(&mut self, prefix: IpNet, peer: PeerId) -> Option<Change> {
         let change = self.modify(prefix, |paths| {
             let i = paths.iter().position(|p| p.peer == peer);
-            i.map(|i| paths.remove(i)).is_some()
+            i.map(|i| paths.remove(i))
         });
-        change.added.then_some(Change {
-            added: false,
-            ..change
-        })
+        change.old.is_some().then_some(change)
+    }
+
+    /// Runs `f` on every path of `prefix` (an existing one); when `f` reports a change to
+    /// any, the paths are sorted again and the change returned (its `old` is `None`).
+    pub fn reshape(
+        &mut self,
+        prefix: IpNet,
+        order: &impl PeerOrder,
+        mut f: impl FnMut(&mut Path) -> bool,
+    ) -> Option<Change> {
+        let mut changed = false;
+        let change = self.modify(prefix, |paths| {
+            for path in paths.iter_mut() {
+                changed |= f(path);
+            }
+            if changed {
+                paths.sort_by(|a, b| better(a, b, order));
+            }
+            None
+        });
+        changed.then_some(change)
     }
 
     /// Runs `f` on the prefix's paths (created empty if absent; removed when left empty);
-    /// `f`'s bool becomes `Change::added`.
-    fn modify(&mut self, prefix: IpNet, f: impl FnOnce(&mut Paths) -> bool) -> Change {
+    /// `f`'s result becomes `Change::old`.
+    fn modify(&mut self, prefix: IpNet, f: impl FnOnce(&mut Paths) -> Option<Path>) -> Change {
         match prefix {
             IpNet::V4(p) => modify_in(&mut self.v4, p, f),
             IpNet::V6(p) => modify_in(&mut self.v6, p, f),
@@ -116,6 +132,14 @@ impl Table {
         }
     }
 
+    /// `prefix` and every more-specific prefix in the table, with their paths.
+    pub fn covered(&self, prefix: &IpNet) -> Box<dyn Iterator<Item = (IpNet, &Paths)> + '_> {
+        match prefix {
+            IpNet::V4(p) => Box::new(self.v4.children(p).map(|(p, v)| (IpNet::V4(p), v))),
+            IpNet::V6(p) => Box::new(self.v6.children(p).map(|(p, v)| (IpNet::V6(p), v))),
+        }
+    }
+
     /// The prefixes of `family` that hold a path from `peer` matching `pred`.
     pub fn prefixes_of(
         &self,
@@ -128,35 +152,19 @@ impl Table {
             .map(|(prefix, _)| prefix)
             .collect()
     }
-
-    /// Applies `f` to `peer`'s path for `prefix` in place (e.g. marking it stale); the
-    /// order is unchanged, so `f` must not touch what the decision process compares.
-    pub fn mark(&mut self, prefix: &IpNet, peer: PeerId, f: impl FnOnce(&mut Path)) {
-        let paths = match prefix {
-            IpNet::V4(p) => self.v4.get_mut(p),
-            IpNet::V6(p) => self.v6.get_mut(p),
-        };
-        if let Some(path) = paths.and_then(|v| v.iter_mut().find(|p| p.peer == peer)) {
-            f(path);
-        }
-    }
 }
 
 fn modify_in<P: Prefix + Copy>(
     map: &mut PrefixMap<P, Paths>,
     p: P,
-    f: impl FnOnce(&mut Paths) -> bool,
+    f: impl FnOnce(&mut Paths) -> Option<Path>,
 ) -> Change {
     let paths = map.entry(p).or_default();
     let before = Top2::of(paths);
-    let added = f(paths);
+    let old = f(paths);
     let after = Top2::of(paths);
     if paths.is_empty() {
         map.remove(&p);
     }
-    Change {
-        before,
-        after,
-        added,
-    }
+    Change { before, after, old }
 }

@@ -20,6 +20,7 @@ fn info(i: u8, asn: u32, max: Option<u64>) -> PeerInfo {
         asn: Asn(asn),
         enforce_first_as: true,
         max_prefixes: max,
+        rov: crate::config::RovPolicy::Accept,
     }
 }
 
@@ -55,7 +56,9 @@ async fn rib3(max: Option<u64>) -> (Rib, Vec<mpsc::Receiver<Vec<Export>>>) {
         info(2, 64497, None),
         info(3, 64498, None),
     ];
-    let mut rib = Rib::new(infos, VrpStore::new());
+    let rov = crate::config::RovConfig::default();
+    let marking = Marking::new(64500, &rov);
+    let mut rib = Rib::new(infos, VrpStore::new(), marking, rov.mass);
     let mut rxs = Vec::new();
     for i in 0..3 {
         let (tx, rx) = mpsc::channel(16);
@@ -317,7 +320,7 @@ async fn stale_routes_go_when_the_restart_time_ends() {
         restart: Some(Duration::from_secs(5)),
     });
     let deadline = rib.peers.next_stale_deadline().unwrap();
-    rib.expire_stale(deadline);
+    rib.tick(deadline);
     rib.flush().await;
     assert_eq!(received(&mut rx[1]).1, vec![net("192.0.2.0/24")]);
 }

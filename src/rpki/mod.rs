@@ -21,14 +21,21 @@ use tracing::{info, warn};
 use crate::config::RpkiConfig;
 pub use sources::{SourceEvent, VrpSources};
 pub use status::RpkiStatus;
-pub use store::{SnapshotWriter, VrpDelta, VrpSnapshot, VrpStore};
+pub use store::{SnapshotWriter, VrpDelta, VrpSnapshot, VrpStore, VrpsChanged};
 pub use vrp::{Asn, RovState, Verdict, Vrp, VrpTable};
 
 /// How many source events may queue before sources wait for the rpki task.
 const EVENT_QUEUE: usize = 64;
+/// How many change notices may queue before the rpki task waits for the RIB.
+const CHANGED_QUEUE: usize = 16;
 
-/// Starts the rpki task and one task per configured source; returns the store they fill.
-pub fn spawn(config: &RpkiConfig, shutdown: watch::Receiver<bool>) -> VrpStore {
+/// Starts the rpki task and one task per configured source; returns the store they fill
+/// and the notices of what each published snapshot changed (for the RIB; dropping the
+/// receiver is fine when nobody re-evaluates routes).
+pub fn spawn(
+    config: &RpkiConfig,
+    shutdown: watch::Receiver<bool>,
+) -> (VrpStore, mpsc::Receiver<VrpsChanged>) {
     let store = VrpStore::new();
     let (events, rx) = mpsc::channel(EVENT_QUEUE);
     let caches = config
@@ -63,8 +70,9 @@ pub fn spawn(config: &RpkiConfig, shutdown: watch::Receiver<bool>) -> VrpStore {
         tokio::spawn(watch);
     }
     store.publish_status(status(&sources));
-    tokio::spawn(run(sources, rx, store.clone(), shutdown));
-    store
+    let (changed_tx, changed) = mpsc::channel(CHANGED_QUEUE);
+    tokio::spawn(run(sources, rx, store.clone(), changed_tx, shutdown));
+    (store, changed)
 }
 
 /// The rpki task: applies source events and cache expiry, publishes snapshots.
@@ -72,6 +80,7 @@ async fn run(
     mut sources: VrpSources,
     mut events: mpsc::Receiver<SourceEvent>,
     store: VrpStore,
+    changed: mpsc::Sender<VrpsChanged>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut writer = SnapshotWriter::new(store.clone());
@@ -85,7 +94,10 @@ async fn run(
             _ = sleep_until(expiry) => sources.tick(Instant::now(), &store.load().table),
             _ = shutdown.changed() => return,
         };
-        publish(&sources, delta, &store, &mut writer);
+        if let Some(notice) = publish(&sources, delta, &store, &mut writer) {
+            // Nobody re-evaluates routes (the validate command, tests): nothing to tell.
+            let _ = changed.send(notice).await;
+        }
     }
 }
 
@@ -105,8 +117,14 @@ fn status(sources: &VrpSources) -> RpkiStatus {
 
 /// Publishes a new snapshot when the VRPs, ASPAs or SLURM exceptions changed, then the
 /// sources' status (in that order: a status reporting an update implies its snapshot).
-fn publish(sources: &VrpSources, delta: VrpDelta, store: &VrpStore, writer: &mut SnapshotWriter) {
-    publish_snapshot(sources, delta, store, writer);
+/// Returns what changed when VRPs did.
+fn publish(
+    sources: &VrpSources,
+    delta: VrpDelta,
+    store: &VrpStore,
+    writer: &mut SnapshotWriter,
+) -> Option<VrpsChanged> {
+    let notice = publish_snapshot(sources, delta, store, writer);
     let status = status(sources);
     let was_stale = store.status().stale;
     if status.stale && !was_stale {
@@ -115,6 +133,7 @@ fn publish(sources: &VrpSources, delta: VrpDelta, store: &VrpStore, writer: &mut
         info!("RTR data is current again");
     }
     store.publish_status(status);
+    notice
 }
 
 fn publish_snapshot(
@@ -122,14 +141,16 @@ fn publish_snapshot(
     delta: VrpDelta,
     store: &VrpStore,
     writer: &mut SnapshotWriter,
-) {
+) -> Option<VrpsChanged> {
     let current = store.load();
     let (aspas, exceptions) = (sources.aspas(), sources.exceptions());
     if delta.is_empty() && aspas == current.aspas && exceptions == current.exceptions {
-        return;
+        return None;
     }
     drop(current);
     let (added, removed) = (delta.added.len(), delta.removed.len());
+    let prefixes = delta.changed_prefixes();
     let (serial, vrps) = writer.publish(delta, aspas, exceptions);
     info!(serial, added, removed, vrps, "VRP snapshot published");
+    (!prefixes.is_empty()).then_some(VrpsChanged { serial, prefixes })
 }

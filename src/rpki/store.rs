@@ -44,6 +44,16 @@ impl VrpDelta {
     }
 }
 
+/// What the RIB is told after a snapshot is published: the VRP prefixes whose routes (each
+/// prefix and its more-specifics) need re-validation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VrpsChanged {
+    /// The published snapshot's serial.
+    pub serial: u64,
+    /// [`VrpDelta::changed_prefixes`] of the delta it applied.
+    pub prefixes: Vec<IpNet>,
+}
+
 /// One immutable view of the effective VRP set and where it came from.
 #[derive(Debug, Default)]
 pub struct VrpSnapshot {

@@ -14,9 +14,11 @@ use tracing::warn;
 
 use super::attr::{self, RawAttrs, AGGREGATOR, AS4_AGGREGATOR, MED, MP_REACH, MP_UNREACH};
 use super::attr::{NEXT_HOP, OPTIONAL, ORIGIN, TRANSITIVE};
+use super::marks;
 use super::nlri::{prefix_size, write_prefix};
 use super::{afi_safi, aspath, Caps, AS_TRANS, HEADER_LEN};
 use crate::route::{AttrSet, Export, Family, NextHop};
+use crate::rpki::RovState;
 
 /// The fixed part of an UPDATE: header, withdrawn length, attribute length.
 const UPDATE_MIN: usize = HEADER_LEN + 4;
@@ -41,7 +43,21 @@ pub fn encode_updates(export: &Export, caps: &Caps, out: &mut Vec<Bytes>) {
 }
 
 fn announce(attrs: &AttrSet, prefixes: &[IpNet], caps: &Caps, out: &mut Vec<Bytes>) {
-    let cached = attrs.encoded[usize::from(caps.as4)].get_or_init(|| encode_attrs(attrs, caps.as4));
+    let ext = caps
+        .rov_ext_community
+        .then(|| attrs.marks.as_ref()?.rov)
+        .flatten();
+    // The RFC 8097 variant goes to few peers and is not cached; everything else is.
+    let uncached;
+    let cached = match ext {
+        Some(state) => {
+            uncached = encode_attrs(attrs, caps.as4, Some(state));
+            &uncached
+        }
+        None => {
+            attrs.encoded[usize::from(caps.as4)].get_or_init(|| encode_attrs(attrs, caps.as4, None))
+        }
+    };
     let (v4, v6) = by_family(prefixes);
     let mut unsent = Vec::new();
     match (attrs.next_hop, v4.is_empty()) {
@@ -220,18 +236,25 @@ fn after_as_path(cached: &[u8]) -> usize {
 }
 
 /// The attributes of a set for 4-octet (`as4`) or 2-octet peers, without NEXT_HOP and
-/// MP_REACH_NLRI: ORIGIN, AS_PATH, MED, the received others, and AS4_PATH if needed.
-fn encode_attrs(a: &AttrSet, as4: bool) -> Bytes {
+/// MP_REACH_NLRI: ORIGIN, AS_PATH, MED, the received others with rovgate's marks added
+/// (and the RFC 8097 extended community for `ext`), and AS4_PATH if needed.
+fn encode_attrs(a: &AttrSet, as4: bool, ext: Option<RovState>) -> Bytes {
     let mut out = Vec::with_capacity(64 + a.other.len());
     attr::write(&mut out, TRANSITIVE, ORIGIN, &[a.origin]);
     let needs_as4_path = aspath::write_as_path(&mut out, &a.as_path, as4);
     if let Some(med) = a.med {
         attr::write(&mut out, OPTIONAL, MED, &med.to_be_bytes());
     }
-    if as4 {
-        out.extend_from_slice(&a.other);
+    let large = a.marks.as_ref().map_or(&[][..], |m| &m.large[..]);
+    let other = if large.is_empty() && ext.is_none() {
+        a.other.clone()
     } else {
-        write_other_as2(&mut out, &a.other);
+        marks::add(&a.other, large, ext)
+    };
+    if as4 {
+        out.extend_from_slice(&other);
+    } else {
+        write_other_as2(&mut out, &other);
     }
     if needs_as4_path {
         aspath::write_as4_path(&mut out, &a.as_path);

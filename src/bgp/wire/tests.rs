@@ -18,11 +18,13 @@ use crate::route::Family;
 pub(super) const AS4: Caps = Caps {
     as4: true,
     max_len: MAX_LEN,
+    rov_ext_community: false,
 };
 /// A 2-octet-AS peer.
 pub(super) const AS2: Caps = Caps {
     as4: false,
     max_len: MAX_LEN,
+    rov_ext_community: false,
 };
 
 pub(super) fn net(s: &str) -> IpNet {

@@ -52,6 +52,7 @@ impl Streams {
             let caps = Caps {
                 as4: m.as4,
                 max_len: MAX_LEN_EXTENDED,
+                rov_ext_community: false,
             };
             let Ok(update) = wire::decode_update(&m.bytes, &caps) else {
                 self.refused += 1;

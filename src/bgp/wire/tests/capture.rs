@@ -211,6 +211,7 @@ pub(super) fn capture_updates(path: &Path, as4: bool) -> Vec<(Caps, Bytes)> {
                 Caps {
                     as4,
                     max_len: MAX_LEN_EXTENDED,
+                    rov_ext_community: false,
                 },
                 f.bytes.clone(),
             ));

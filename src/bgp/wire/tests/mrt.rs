@@ -42,6 +42,7 @@ fn ours(path: &Path) -> Tally {
         let caps = Caps {
             as4: m.as4,
             max_len: MAX_LEN_EXTENDED,
+            rov_ext_community: false,
         };
         let Ok(u) = decode_update(&m.bytes, &caps) else {
             t.errors += 1;
@@ -141,6 +142,7 @@ fn nlri_running_past_the_message_is_invalid_network_field() {
     let caps = Caps {
         as4: m.as4,
         max_len: MAX_LEN,
+        rov_ext_community: false,
     };
     assert_eq!(
         decode_update(&m.bytes, &caps)

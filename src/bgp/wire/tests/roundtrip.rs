@@ -269,7 +269,11 @@ fn long_values_use_extended_length() {
 fn many_prefixes_pack_into_full_messages_each_sent_once() {
     let (v4, v6) = prefixes(1000);
     for max_len in [MAX_LEN, MAX_LEN_EXTENDED] {
-        let caps = Caps { as4: true, max_len };
+        let caps = Caps {
+            as4: true,
+            max_len,
+            rov_ext_community: false,
+        };
         for (nh, p) in [(nh4(), &v4), (nh6(), &v6)] {
             let export = Export::Announce(Arc::new(attrs(nh)), p.clone());
             let (msgs, got) = round_trip(&export, &caps);

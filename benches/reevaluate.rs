@@ -1,0 +1,242 @@
+//! ROV in the route path with the full table loaded (`../shared/data/tables/fulltable-2024`,
+//! 1,158,189 routes) and the 424,223 VRPs of `../shared/data/vrps`:
+//!
+//! - `reevaluate/delta_1000`: a new snapshot with 1,000 VRPs removed (or added back), from
+//!   the change notice to the last resulting UPDATE encoded for the receiving peer;
+//! - `reevaluate/reset_full`: the same for a reset from no VRPs to all 424,223;
+//! - `rib/full_table/{accept,drop}`: loading the whole table through the RIB to one
+//!   receiving peer, UPDATEs encoded, with the sender's `rov` at accept or drop (the cost of
+//!   ROV in the route path).
+//!
+//! `cargo bench --bench reevaluate`
+
+use std::net::IpAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use tokio::sync::mpsc;
+
+use rovgate::bgp::wire::{self, encode_updates, Caps};
+use rovgate::config::{RovConfig, RovPolicy};
+use rovgate::policy::Marking;
+use rovgate::replay::mrt::{load, FeedPeer};
+use rovgate::rib::{PeerInfo, Rib, RibEvent};
+use rovgate::route::{AttrSet, Export, Family, PeerId, Update};
+use rovgate::rpki::{file, Asn, SnapshotWriter, Vrp, VrpDelta, VrpStore, VrpsChanged};
+
+const VRPS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/data/vrps/rpki-client-2023-05-04-ripe-prepdev.json.gz"
+);
+const TABLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/data/tables/fulltable-2024.mrt.gz"
+);
+const CAPS: Caps = Caps {
+    as4: true,
+    max_len: wire::MAX_LEN,
+    rov_ext_community: false,
+};
+
+/// A RIB with a sender peer (`mode`) and a receiving peer whose exports are encoded.
+struct Bench {
+    rib: Rib,
+    sink: mpsc::Receiver<Vec<Export>>,
+    writer: SnapshotWriter,
+    /// UPDATEs encoded so far.
+    updates: usize,
+}
+
+impl Bench {
+    fn new(mode: RovPolicy, feed: &FeedPeer, vrps: &[Vrp]) -> Bench {
+        let store = VrpStore::new();
+        let mut writer = SnapshotWriter::new(store.clone());
+        let added = vrps.to_vec();
+        writer.publish(
+            VrpDelta {
+                added,
+                removed: vec![],
+            },
+            vec![],
+            Default::default(),
+        );
+        let peer = |i: u8, asn, rov| PeerInfo {
+            name: format!("p{i}"),
+            address: IpAddr::from([127, 0, 0, i]),
+            asn: Asn(asn),
+            enforce_first_as: false,
+            max_prefixes: None,
+            rov,
+        };
+        let peers = vec![peer(1, feed.asn, mode), peer(2, 64499, RovPolicy::Accept)];
+        let rov = RovConfig::default();
+        let rib = Rib::new(peers, store, Marking::new(64500, &rov), rov.mass);
+        let (out, sink) = mpsc::channel(1 << 20);
+        let mut bench = Bench {
+            rib,
+            sink,
+            writer,
+            updates: 0,
+        };
+        bench.rib.handle(RibEvent::PeerUp {
+            peer: PeerId(1),
+            families: Family::ALL.to_vec(),
+            out,
+        });
+        bench
+    }
+
+    /// Sends the feed as UPDATEs of at most 256 prefixes, flushing every 256 UPDATEs as the
+    /// RIB task does, and encodes what the receiving peer gets.
+    async fn load(&mut self, feed: &FeedPeer) {
+        let mut n = 0;
+        for (attrs, prefixes) in &feed.batches {
+            for chunk in prefixes.chunks(256) {
+                let set = AttrSet::new(
+                    attrs.origin,
+                    attrs.as_path.clone(),
+                    attrs.next_hop,
+                    attrs.med,
+                    attrs.other.clone(),
+                );
+                let update = Update {
+                    announced: vec![(set, chunk.to_vec())],
+                    ..Default::default()
+                };
+                let peer = PeerId(0);
+                self.rib.handle(RibEvent::Update { peer, update });
+                n += 1;
+                if n % 256 == 0 {
+                    self.flush().await;
+                }
+            }
+        }
+        self.flush().await;
+    }
+
+    /// Publishes a VRP delta and re-evaluates until done, as the RIB task does.
+    async fn change(&mut self, delta: VrpDelta) {
+        let prefixes = delta.changed_prefixes();
+        let (serial, _) = self.writer.publish(delta, vec![], Default::default());
+        self.rib.vrps_changed(VrpsChanged { serial, prefixes });
+        while self.rib.reevaluating() {
+            self.rib.reevaluate_step();
+            self.flush().await;
+        }
+    }
+
+    async fn flush(&mut self) {
+        self.rib.flush().await;
+        let mut out = Vec::new();
+        while let Ok(batch) = self.sink.try_recv() {
+            for export in &batch {
+                encode_updates(export, &CAPS, &mut out);
+            }
+        }
+        self.updates += out.len();
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a tokio runtime")
+}
+
+fn data() -> (FeedPeer, Vec<Vrp>) {
+    let feed = load(Path::new(TABLE)).expect("the shared full table");
+    let feed = feed.into_iter().next().expect("one MRT peer");
+    let vrps = file::load(Path::new(VRPS)).expect("the shared 424k VRP file");
+    (feed, vrps)
+}
+
+fn reevaluate(c: &mut Criterion) {
+    let (feed, vrps) = data();
+    let rt = runtime();
+    let mut b = Bench::new(RovPolicy::Drop, &feed, &vrps);
+    rt.block_on(b.load(&feed));
+    // 1,000 VRPs spread over the whole set.
+    let step = vrps.len() / 1000;
+    let some: Vec<Vrp> = vrps.iter().step_by(step).take(1000).copied().collect();
+    let mut g = c.benchmark_group("reevaluate");
+    g.sample_size(20);
+    g.bench_function("delta_1000", |bench| {
+        bench.iter_custom(|iters| {
+            let start = Instant::now();
+            for i in 0..iters {
+                let delta = if i % 2 == 0 {
+                    VrpDelta {
+                        added: vec![],
+                        removed: some.clone(),
+                    }
+                } else {
+                    VrpDelta {
+                        added: some.clone(),
+                        removed: vec![],
+                    }
+                };
+                rt.block_on(b.change(delta));
+            }
+            if iters % 2 == 1 {
+                // Leave the full set in place for the next sample (untimed).
+                let delta = VrpDelta {
+                    added: some.clone(),
+                    removed: vec![],
+                };
+                let elapsed = start.elapsed();
+                rt.block_on(b.change(delta));
+                return elapsed;
+            }
+            start.elapsed()
+        })
+    });
+    g.sample_size(10).measurement_time(Duration::from_secs(30));
+    g.bench_function("reset_full", |bench| {
+        bench.iter_custom(|iters| {
+            let mut timed = Duration::ZERO;
+            for _ in 0..iters {
+                let none = VrpDelta {
+                    added: vec![],
+                    removed: vrps.clone(),
+                };
+                rt.block_on(b.change(none));
+                let start = Instant::now();
+                let all = VrpDelta {
+                    added: vrps.clone(),
+                    removed: vec![],
+                };
+                rt.block_on(b.change(all));
+                timed += start.elapsed();
+            }
+            timed
+        })
+    });
+    g.finish();
+}
+
+fn full_table(c: &mut Criterion) {
+    let (feed, vrps) = data();
+    let rt = runtime();
+    let mut g = c.benchmark_group("rib/full_table");
+    g.sample_size(10).measurement_time(Duration::from_secs(40));
+    for mode in [RovPolicy::Accept, RovPolicy::Drop] {
+        g.bench_function(mode.to_string(), |bench| {
+            bench.iter_custom(|iters| {
+                let mut timed = Duration::ZERO;
+                for _ in 0..iters {
+                    let mut b = Bench::new(mode, &feed, &vrps);
+                    let start = Instant::now();
+                    rt.block_on(b.load(&feed));
+                    timed += start.elapsed();
+                    assert!(b.updates > 0);
+                }
+                timed
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, reevaluate, full_table);
+criterion_main!(benches);

@@ -1,0 +1,114 @@
+//! rovgate's own additions to passed-through attributes: large communities (RFC 8092) for
+//! ROV tags and filtered reasons, and the origin validation state extended community
+//! (RFC 8097).
+//!
+//! Where it sits: the UPDATE encoder (`encode.rs`) calls [`add`] for attribute sets the RIB
+//! marked (`route::Marks`); every other attribute passes through byte for byte.
+
+use bytes::Bytes;
+
+use super::attr::{self, RawAttrs, EXT_COMMUNITIES, LARGE_COMMUNITIES, OPTIONAL, TRANSITIVE};
+use crate::rpki::RovState;
+
+/// `other` (a received attribute list) with `large` appended to its LARGE_COMMUNITIES and,
+/// for `ext`, the RFC 8097 community appended to its EXTENDED COMMUNITIES; either attribute
+/// is added at the end when absent. A value that would outgrow an attribute is not added.
+pub fn add(other: &[u8], large: &[[u32; 3]], ext: Option<RovState>) -> Bytes {
+    let large: Vec<u8> = large
+        .iter()
+        .flat_map(|c| c.iter().flat_map(|v| v.to_be_bytes()))
+        .collect();
+    let ext: Vec<u8> = ext.map_or(Vec::new(), |s| origin_validation_state(s).to_vec());
+    let mut out = Vec::with_capacity(other.len() + large.len() + ext.len() + 8);
+    let (mut large_done, mut ext_done) = (large.is_empty(), ext.is_empty());
+    for a in RawAttrs::new(other) {
+        let Ok(a) = a else { break };
+        let extra = match a.code {
+            LARGE_COMMUNITIES if !large_done => {
+                large_done = true;
+                &large
+            }
+            EXT_COMMUNITIES if !ext_done => {
+                ext_done = true;
+                &ext
+            }
+            _ => &[][..],
+        };
+        if extra.is_empty() || a.value.len() + extra.len() > usize::from(u16::MAX) {
+            out.extend_from_slice(a.bytes);
+        } else {
+            attr::write(&mut out, a.flags, a.code, &[a.value, extra].concat());
+        }
+    }
+    if !ext_done {
+        attr::write(&mut out, OPTIONAL | TRANSITIVE, EXT_COMMUNITIES, &ext);
+    }
+    if !large_done {
+        attr::write(&mut out, OPTIONAL | TRANSITIVE, LARGE_COMMUNITIES, &large);
+    }
+    Bytes::from(out)
+}
+
+/// The RFC 8097 extended community: type 0x43 (non-transitive opaque), subtype 0x00,
+/// five reserved octets, then 0 valid, 1 not found, 2 invalid.
+fn origin_validation_state(state: RovState) -> [u8; 8] {
+    let code = match state {
+        RovState::Valid => 0,
+        RovState::NotFound => 1,
+        RovState::Invalid => 2,
+    };
+    [0x43, 0, 0, 0, 0, 0, 0, code]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COMMUNITY: [u8; 7] = [0xc0, 8, 4, 0, 1, 0, 2];
+
+    /// (name, received attributes, RFC 8097 state, expected attributes)
+    type Case = (&'static str, Vec<u8>, Option<RovState>, Vec<u8>);
+
+    #[test]
+    fn marks_join_existing_attributes_or_are_appended() {
+        let lc = [0xc0, 32, 12, 0, 0, 0, 9, 0, 0, 0, 8, 0, 0, 0, 7];
+        let tag = [[64500, 1000, 4]];
+        let tag_bytes = [0, 0, 0xfb, 0xf4, 0, 0, 3, 0xe8, 0, 0, 0, 4];
+        let ext_bytes = [0x43, 0, 0, 0, 0, 0, 0, 2];
+        let cases: [Case; 3] = [
+            (
+                "no large communities yet: one attribute appended",
+                COMMUNITY.to_vec(),
+                None,
+                [&COMMUNITY[..], &[0xc0, 32, 12], &tag_bytes].concat(),
+            ),
+            (
+                "existing large communities: the tag joins them",
+                [&COMMUNITY[..], &lc].concat(),
+                None,
+                [&COMMUNITY[..], &[0xc0, 32, 24], &lc[3..], &tag_bytes].concat(),
+            ),
+            (
+                "RFC 8097 community added as a new extended communities attribute",
+                COMMUNITY.to_vec(),
+                Some(RovState::Invalid),
+                [
+                    &COMMUNITY[..],
+                    &[0xc0, 16, 8],
+                    &ext_bytes,
+                    &[0xc0, 32, 12],
+                    &tag_bytes,
+                ]
+                .concat(),
+            ),
+        ];
+        for (name, other, ext, expected) in cases {
+            assert_eq!(add(&other, &tag, ext)[..], expected[..], "{name}");
+        }
+    }
+
+    #[test]
+    fn nothing_to_add_leaves_the_attributes_as_received() {
+        assert_eq!(add(&COMMUNITY, &[], None)[..], COMMUNITY[..]);
+    }
+}

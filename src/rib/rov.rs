@@ -1,0 +1,102 @@
+//! Applying ROV policy to stored paths: on arrival, when an operator changes a peer's
+//! mode, and when the `[rov]` settings change.
+//!
+//! Where it sits: inside the RIB task. [`shape`] asks `policy::decide` and sets a path's
+//! eligibility and marks (an interned marked attribute set); the `Rib` methods here re-shape
+//! stored paths and export what changed, without touching sessions.
+
+use ipnet::IpNet;
+use tracing::info;
+
+use super::{Path, Rib};
+use crate::config::{MassInvalidation, RovPolicy};
+use crate::policy::{decide, Marking};
+use crate::route::{AttrSet, Family, Interner, PeerId};
+use crate::rpki::RovState;
+
+impl Rib {
+    /// Re-applies policy to every path of `peer` (or of every peer) whose decision may
+    /// have changed: a new mode or new `[rov]` settings.
+    fn reshape_peer(&mut self, peer: Option<PeerId>) {
+        for family in Family::ALL {
+            let prefixes: Vec<IpNet> = match peer {
+                Some(peer) => self.table.prefixes_of(family, peer, |_| true),
+                None => self.table.iter(family).map(|(p, _)| p).collect(),
+            };
+            for prefix in prefixes {
+                self.reshape(prefix, |path| peer.is_none_or(|p| p == path.peer), false);
+            }
+        }
+    }
+
+    /// Re-decides policy for the paths of `prefix` that `which` selects, keeping their
+    /// states (releasing them from a hold with `release`), and exports what changed.
+    pub(super) fn reshape(&mut self, prefix: IpNet, which: impl Fn(&Path) -> bool, release: bool) {
+        let Rib {
+            table,
+            peers,
+            interned,
+            marking,
+            counts,
+            ..
+        } = self;
+        let change = table.reshape(prefix, &*peers, |path| {
+            if !which(path) {
+                return false;
+            }
+            let counts = &mut counts[path.peer.0 as usize];
+            counts.count(path, -1);
+            path.held &= !release;
+            let changed = shape(path, peers.rov(path.peer), marking, interned);
+            counts.count(path, 1);
+            changed || release
+        });
+        if let Some(change) = change {
+            peers.record(prefix, &change);
+        }
+    }
+
+    pub(super) fn set_policy(&mut self, peer: PeerId, rov: RovPolicy) {
+        let before = self.peers.set_rov(peer, rov);
+        if before != rov {
+            info!(peer = %self.peers.name(peer), %before, after = %rov, "ROV policy changed: re-evaluating the peer's routes");
+            self.reshape_peer(Some(peer));
+        }
+    }
+
+    pub(super) fn set_rov_config(&mut self, marking: Marking, mass: MassInvalidation) {
+        self.mass = mass;
+        if marking != self.marking {
+            info!("ROV communities changed: marking every route anew");
+            self.marking = marking;
+            self.reshape_peer(None);
+        }
+    }
+}
+
+/// Applies `mode`'s decision for the path's state: eligibility and marks. Returns whether
+/// anything the decision process or export sees changed.
+pub(super) fn shape(
+    path: &mut Path,
+    mode: RovPolicy,
+    marking: &Marking,
+    interned: &mut Interner,
+) -> bool {
+    path.held &= mode == RovPolicy::Drop && path.rov == RovState::Invalid;
+    let d = decide(mode, path.rov, path.held, marking);
+    let marks = path.attrs.marks.as_ref();
+    let same_marks = match marks {
+        None => d.large.is_empty() && d.ext.is_none(),
+        Some(m) => m.large == d.large && m.rov == d.ext,
+    };
+    let changed = !same_marks || path.eligible != d.eligible;
+    if !same_marks {
+        path.attrs = if d.large.is_empty() && d.ext.is_none() {
+            path.attrs.received().clone()
+        } else {
+            interned.intern(AttrSet::marked(&path.attrs, d.large, d.ext))
+        };
+    }
+    path.eligible = d.eligible;
+    changed
+}

@@ -1,0 +1,143 @@
+//! What the RIB shows outside: per-peer ROV counts, the mass-invalidation hold, and
+//! [`RovChange`] events.
+//!
+//! Where it sits: the RIB task keeps [`Counts`] up to date with every path it stores,
+//! removes or re-evaluates, and publishes a [`RibView`] through an `ArcSwap` after each batch
+//! it changed; HTTP reads it without waiting on the RIB. Every verdict change is sent as a
+//! [`RovChange`] on a broadcast channel (reports and metrics subscribe).
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use arc_swap::ArcSwap;
+use ipnet::IpNet;
+use serde::Serialize;
+
+use super::best::Path;
+use crate::config::RovPolicy;
+use crate::route::PeerId;
+use crate::rpki::status::unix_seconds;
+use crate::rpki::{Asn, RovState, Vrp};
+
+/// One route's verdict changed on re-evaluation (RFC 9324).
+#[derive(Clone, Debug, Serialize)]
+pub struct RovChange {
+    /// When it changed (Unix seconds in JSON).
+    #[serde(serialize_with = "unix_seconds")]
+    pub time: Option<SystemTime>,
+    /// The peer the route came from.
+    pub peer: PeerId,
+    /// The route's prefix.
+    pub prefix: IpNet,
+    /// Its origin AS (`None`: the path ends in an AS_SET).
+    pub origin: Option<Asn>,
+    /// The state before.
+    pub before: RovState,
+    /// The state now.
+    pub after: RovState,
+    /// The VRPs covering the prefix now (why it is what it is).
+    pub vrps: Vec<Vrp>,
+}
+
+/// Per-peer counts of stored paths by ROV state and outcome.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RovCounts {
+    /// Paths stored (Adj-RIB-In), whatever policy did with them.
+    pub routes: u64,
+    /// RPKI valid.
+    pub valid: u64,
+    /// RPKI invalid.
+    pub invalid: u64,
+    /// RPKI not-found.
+    pub not_found: u64,
+    /// Invalid paths dropped (kept, not eligible).
+    pub dropped: u64,
+    /// Invalid paths a held mass invalidation keeps eligible.
+    pub held: u64,
+}
+
+impl RovCounts {
+    /// Adds (`sign` 1) or removes (`sign` -1) one path.
+    pub fn count(&mut self, path: &Path, sign: i64) {
+        let add = |n: &mut u64| *n = n.saturating_add_signed(sign);
+        add(&mut self.routes);
+        add(match path.rov {
+            RovState::Valid => &mut self.valid,
+            RovState::Invalid => &mut self.invalid,
+            RovState::NotFound => &mut self.not_found,
+        });
+        if !path.eligible && path.rov == RovState::Invalid {
+            add(&mut self.dropped);
+        }
+        if path.held {
+            add(&mut self.held);
+        }
+    }
+}
+
+/// One peer as the view shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct PeerView {
+    /// The configured name.
+    pub name: String,
+    /// The peer's address.
+    pub address: IpAddr,
+    /// The peer's AS.
+    pub asn: Asn,
+    /// The ROV policy in force for its routes.
+    pub rov: RovPolicy,
+    /// Whether its session is established.
+    pub up: bool,
+    /// Its paths by state.
+    #[serde(flatten)]
+    pub counts: RovCounts,
+    /// Invalid paths that pass now and that `drop` would filter (the what-if number).
+    pub would_drop: u64,
+}
+
+/// A VRP update held back as a mass invalidation.
+#[derive(Clone, Debug, Serialize)]
+pub struct HoldView {
+    /// When it was held (Unix seconds).
+    #[serde(serialize_with = "unix_seconds")]
+    pub since: Option<SystemTime>,
+    /// The VRP snapshot serial that caused it.
+    pub serial: u64,
+    /// Routes it would newly drop.
+    pub routes: usize,
+    /// Peers whose routes it would newly drop.
+    pub peers: usize,
+    /// When it is applied without an operator (Unix seconds); `None`: only on accept.
+    #[serde(serialize_with = "unix_seconds")]
+    pub until: Option<SystemTime>,
+}
+
+/// Re-evaluation progress.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ReevaluationView {
+    /// VRP snapshot serial the routes were last fully re-evaluated against.
+    pub serial: u64,
+    /// Changed VRP prefixes still waiting to be walked.
+    pub pending: usize,
+    /// Passes completed.
+    pub passes: u64,
+    /// How long the last pass took, from the snapshot to its last export queued (ms).
+    pub last_ms: Option<f64>,
+    /// Verdict changes so far (RovChange events).
+    pub changes: u64,
+}
+
+/// What the RIB publishes after each batch that changed something.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RibView {
+    /// Every configured peer, in config order.
+    pub peers: Vec<PeerView>,
+    /// A VRP update held as a mass invalidation, waiting for accept or its hold time.
+    pub held_update: Option<HoldView>,
+    /// Re-evaluation on VRP change.
+    pub reevaluation: ReevaluationView,
+}
+
+/// The published [`RibView`]; cheap to clone, readers never block.
+pub type SharedView = Arc<ArcSwap<RibView>>;
