@@ -18,7 +18,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use tokio::sync::mpsc;
 
 use rovgate::bgp::wire::{self, encode_updates, Caps};
-use rovgate::config::{RovConfig, RovPolicy};
+use rovgate::config::{MassInvalidation, RovConfig, RovPolicy};
 use rovgate::policy::Marking;
 use rovgate::replay::mrt::{load, FeedPeer};
 use rovgate::rib::{PeerInfo, Rib, RibEvent};
@@ -44,6 +44,7 @@ struct Bench {
     rib: Rib,
     sink: mpsc::Receiver<Vec<Export>>,
     writer: SnapshotWriter,
+    store: VrpStore,
     /// UPDATEs encoded so far.
     updates: usize,
 }
@@ -71,12 +72,18 @@ impl Bench {
         };
         let peers = vec![peer(1, feed.asn, mode), peer(2, 64499, RovPolicy::Accept)];
         let rov = RovConfig::default();
-        let rib = Rib::new(peers, store, Marking::new(64500, &rov), rov.mass);
+        // Every pass applies in full: what is measured is re-evaluation, never a hold.
+        let mass = MassInvalidation {
+            min_routes: usize::MAX,
+            ..rov.mass
+        };
+        let rib = Rib::new(peers, store.clone(), Marking::new(64500, &rov), mass);
         let (out, sink) = mpsc::channel(1 << 20);
         let mut bench = Bench {
             rib,
             sink,
             writer,
+            store,
             updates: 0,
         };
         bench.rib.handle(RibEvent::PeerUp {
@@ -118,8 +125,13 @@ impl Bench {
     /// Publishes a VRP delta and re-evaluates until done, as the RIB task does.
     async fn change(&mut self, delta: VrpDelta) {
         let prefixes = delta.changed_prefixes();
+        let first = self.store.load().table.is_empty();
         let (serial, _) = self.writer.publish(delta, vec![], Default::default());
-        self.rib.vrps_changed(VrpsChanged { serial, prefixes });
+        self.rib.vrps_changed(VrpsChanged {
+            serial,
+            prefixes,
+            first,
+        });
         while self.rib.reevaluating() {
             self.rib.reevaluate_step();
             self.flush().await;

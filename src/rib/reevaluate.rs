@@ -47,11 +47,16 @@ pub(super) struct Pass {
     applying: bool,
     /// Whether this pass is held as a mass invalidation.
     held: bool,
+    /// This pass brings the first VRPs: never held (routes learnt before the caches synced
+    /// are not a mass invalidation).
+    first: bool,
     /// Routes this pass would newly drop, and their peers.
     newly_dropped: usize,
     peers: HashSet<PeerId>,
-    /// Changes that arrived while applying: the next pass.
+    /// Changes that arrived while applying: the next pass (and whether they bring the
+    /// first VRPs).
     next: Vec<IpNet>,
+    next_first: bool,
     /// When the first change of this pass arrived.
     started: Option<Instant>,
     stats: ReevaluationView,
@@ -66,9 +71,11 @@ impl Pass {
             applied: 0,
             applying: false,
             held: false,
+            first: false,
             newly_dropped: 0,
             peers: HashSet::default(),
             next: Vec::new(),
+            next_first: false,
             started: None,
             stats: ReevaluationView {
                 serial,
@@ -143,7 +150,9 @@ impl Rib {
         pass.started.get_or_insert_with(Instant::now);
         if pass.applying {
             pass.next.extend(changed.prefixes);
+            pass.next_first |= changed.first;
         } else {
+            pass.first |= changed.first;
             merge(&mut pass.queue, changed.prefixes);
         }
     }
@@ -161,6 +170,7 @@ impl Rib {
         } else if self.pass.queue.is_empty() {
             // Only changes that arrived while applying: they start the next pass.
             let next = std::mem::take(&mut self.pass.next);
+            self.pass.first = std::mem::take(&mut self.pass.next_first);
             merge(&mut self.pass.queue, next);
         } else {
             self.scan_chunk(&snapshot);
@@ -202,7 +212,7 @@ impl Rib {
     fn decide_hold(&mut self, serial: u64) {
         let pass = &mut self.pass;
         let total = self.counts.iter().map(|c| c.routes).sum();
-        pass.held = self.mass.holds(pass.newly_dropped, pass.peers.len(), total);
+        pass.held = !pass.first && self.mass.holds(pass.newly_dropped, pass.peers.len(), total);
         if !pass.held {
             return;
         }
@@ -303,7 +313,7 @@ impl Rib {
         pass.stats.passes += 1;
         pass.stats.last_ms = took.map(|d: Duration| d.as_secs_f64() * 1e3);
         pass.found.clear();
-        (pass.applied, pass.applying, pass.held) = (0, false, false);
+        (pass.applied, pass.applying, pass.held, pass.first) = (0, false, false, false);
         pass.newly_dropped = 0;
         pass.peers.clear();
         if !pass.next.is_empty() {

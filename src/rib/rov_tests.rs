@@ -106,8 +106,13 @@ impl Lab {
     async fn change_vrps(&mut self, added: Vec<Vrp>, removed: Vec<Vrp>) {
         let delta = VrpDelta { added, removed };
         let prefixes = delta.changed_prefixes();
+        let first = self.rib.vrps.load().table.is_empty();
         let (serial, _) = self.writer.publish(delta, vec![], Default::default());
-        self.rib.vrps_changed(VrpsChanged { serial, prefixes });
+        self.rib.vrps_changed(VrpsChanged {
+            serial,
+            prefixes,
+            first,
+        });
         self.settle().await;
     }
 
@@ -335,6 +340,25 @@ async fn a_mass_invalidation_is_held_until_accepted() {
 }
 
 #[tokio::test]
+async fn the_first_vrps_are_never_held() {
+    let mass = MassInvalidation {
+        share_ppm: 1,
+        peers: 0,
+        min_routes: 1,
+        hold: None,
+    };
+    let mut lab = Lab::new(RovPolicy::Drop, &[], mass).await;
+    lab.announce(0, &[64496], &["192.0.2.0/24", "198.51.100.0/24"])
+        .await;
+    lab.routes(1);
+    // The cache syncs after the routes arrived: both turn invalid and are dropped at once.
+    let vrps = vec![vrp("192.0.2.0/24", 24, 1), vrp("198.51.100.0/24", 24, 1)];
+    lab.change_vrps(vrps, vec![]).await;
+    assert!(lab.rib.view().load().held_update.is_none());
+    assert_eq!(lab.routes(1).1.len(), 2);
+}
+
+#[tokio::test]
 async fn a_held_update_applies_itself_when_its_hold_time_ends() {
     let mass = MassInvalidation {
         share_ppm: 1,
@@ -346,8 +370,7 @@ async fn a_held_update_applies_itself_when_its_hold_time_ends() {
     let mut lab = Lab::new(RovPolicy::Drop, &[v], mass).await;
     lab.announce(0, &[64496], &["192.0.2.0/24"]).await;
     lab.routes(1);
-    lab.change_vrps(vec![], vec![v]).await; // not found: nothing newly dropped
-    lab.change_vrps(vec![vrp("192.0.2.0/24", 24, 1)], vec![])
+    lab.change_vrps(vec![vrp("192.0.2.0/24", 24, 1)], vec![v])
         .await;
     assert_eq!(lab.routes(1), (vec![], vec![]), "held");
     let deadline = lab.rib.next_deadline().expect("the hold's deadline");

@@ -147,10 +147,15 @@ fn publish_snapshot(
     if delta.is_empty() && aspas == current.aspas && exceptions == current.exceptions {
         return None;
     }
+    let first = current.table.is_empty();
     drop(current);
     let (added, removed) = (delta.added.len(), delta.removed.len());
     let prefixes = delta.changed_prefixes();
     let (serial, vrps) = writer.publish(delta, aspas, exceptions);
     info!(serial, added, removed, vrps, "VRP snapshot published");
-    (!prefixes.is_empty()).then_some(VrpsChanged { serial, prefixes })
+    (!prefixes.is_empty()).then_some(VrpsChanged {
+        serial,
+        prefixes,
+        first,
+    })
 }

@@ -52,6 +52,8 @@ pub struct VrpsChanged {
     pub serial: u64,
     /// [`VrpDelta::changed_prefixes`] of the delta it applied.
     pub prefixes: Vec<IpNet>,
+    /// The snapshot before had no VRPs: this is the first data, not a change to judge.
+    pub first: bool,
 }
 
 /// One immutable view of the effective VRP set and where it came from.
