@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ipnet::IpNet;
 
 use rovgate::config::{CacheConfig, Config, RpkiConfig};
-use rovgate::rpki::{self, Asn, Verdict, Vrp, VrpTable};
+use rovgate::rpki::{self, Asn, Verdict, VrpTable};
 
 #[derive(Parser)]
 #[command(version, about = "BGP route server with RPKI route origin validation")]
@@ -172,10 +172,7 @@ fn validate(
     format: Format,
 ) -> Result<()> {
     let table = match (vrps, rtr) {
-        (Some(path), _) => {
-            let vrps = rpki::file::load(&path)?;
-            table_of(vrps)
-        }
+        (Some(path), _) => rpki::file::load(&path)?.into_iter().collect(),
         (None, Some(address)) => runtime()?.block_on(fetch_rtr(address))?,
         (None, None) => bail!("give --vrps FILE or --rtr HOST:PORT"),
     };
@@ -185,14 +182,6 @@ fn validate(
         Format::Text => print!("{}", explain(&prefix, asn, &verdict)),
     }
     Ok(())
-}
-
-fn table_of(vrps: Vec<Vrp>) -> VrpTable {
-    let mut table = VrpTable::new();
-    for vrp in vrps {
-        table.insert(vrp);
-    }
-    table
 }
 
 /// Fetches every VRP from one RTR cache (a reset query) and returns them.

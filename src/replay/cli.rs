@@ -61,6 +61,10 @@ pub struct ReplayArgs {
     /// Seconds each run may take to set up its sessions, and again to converge.
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     pub timeout: u64,
+    /// The device drops RPKI-invalid routes: routes invalid under this VRP file (JSON or
+    /// CSV) are not expected at the sink.
+    #[arg(long, value_name = "VRPFILE")]
+    pub drop_invalid: Option<PathBuf>,
 }
 
 /// `--family`.
@@ -104,6 +108,7 @@ impl ReplayArgs {
         o.sink_address = self.sink_address;
         o.runs = self.runs.max(1);
         o.timeout = Duration::from_secs(self.timeout);
+        o.drop_invalid = self.drop_invalid.clone();
         o
     }
 }

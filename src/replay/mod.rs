@@ -77,6 +77,9 @@ pub struct ReplayOptions {
     pub keep_routes: bool,
     /// Counters to show progress from (a progress bar); `None`: none.
     pub progress: Option<Arc<Progress>>,
+    /// The device drops RPKI-invalid routes: routes invalid under this VRP file are not
+    /// expected at the sink.
+    pub drop_invalid: Option<PathBuf>,
 }
 
 impl ReplayOptions {
@@ -100,6 +103,7 @@ impl ReplayOptions {
             hold_time: crate::bgp::open::DEFAULT_HOLD_TIME,
             keep_routes: false,
             progress: None,
+            drop_invalid: None,
         }
     }
 }
@@ -168,6 +172,9 @@ pub enum ReplayError {
     /// The MRT file could not be loaded.
     #[error(transparent)]
     Mrt(#[from] mrt::MrtError),
+    /// The `--drop-invalid` VRP file could not be loaded.
+    #[error(transparent)]
+    Vrps(#[from] crate::rpki::file::FileError),
     /// The MRT file has no routes of the chosen families.
     #[error("{path}: no routes of the chosen families")]
     NoRoutes {

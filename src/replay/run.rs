@@ -22,6 +22,7 @@ use super::mrt::{self, FeedPeer};
 use super::sink::{Progress, Sink, SinkConfig, SinkReport};
 use super::speaker::Endpoint;
 use super::{nth_from, ReplayError, ReplayOptions, ReplayResult, RunResult, SinkMode};
+use crate::rpki::{RovState, VrpTable};
 
 /// Replays `opts.mrt` to `opts.target` `opts.runs` times and measures each run.
 pub async fn replay(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
@@ -34,9 +35,19 @@ pub async fn replay(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
         })??;
     let load_time = start.elapsed();
     let feeds = feeds(opts, loaded)?;
+    let vrps: VrpTable = match &opts.drop_invalid {
+        Some(path) => crate::rpki::file::load(path)?.into_iter().collect(),
+        None => VrpTable::new(),
+    };
+    let vrps = &vrps;
     let deliverable = (feeds.iter().flat_map(|f| &f.batches))
         .filter(|(a, _)| mrt::deliverable(a))
-        .flat_map(|(_, p)| p.iter().copied());
+        .flat_map(|(a, p)| {
+            let origin = a.as_path.origin();
+            p.iter()
+                .filter(move |p| vrps.state(p, origin) != RovState::Invalid)
+        })
+        .copied();
     let expected: Arc<HashSet<IpNet>> = Arc::new(deliverable.collect());
     let sent = feeds.iter().map(|f| f.routes()).sum();
     info!(file = %opts.mrt.display(), ?load_time, feeders = feeds.len(), routes = sent,

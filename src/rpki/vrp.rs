@@ -128,6 +128,16 @@ pub struct VrpTable {
     len: usize,
 }
 
+impl FromIterator<Vrp> for VrpTable {
+    fn from_iter<I: IntoIterator<Item = Vrp>>(vrps: I) -> Self {
+        let mut table = VrpTable::new();
+        for vrp in vrps {
+            table.insert(vrp);
+        }
+        table
+    }
+}
+
 impl VrpTable {
     /// An empty table.
     pub fn new() -> Self {
