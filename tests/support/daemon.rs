@@ -82,6 +82,57 @@ impl Rovgate {
         ureq::get(&url).call().ok()?.into_json().ok()
     }
 
+    /// A POST of `body` as JSON on the HTTP API: the answer parsed as JSON on a 2xx status,
+    /// else the status code and the answer's text (0 when the request failed).
+    pub fn post(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+    ) -> Result<serde_json::Value, (u16, String)> {
+        let url = format!("{}{path}", self.url());
+        match ureq::post(&url).send_json(body) {
+            Ok(answer) => answer.into_json().map_err(|e| (0, e.to_string())),
+            Err(ureq::Error::Status(code, answer)) => {
+                Err((code, answer.into_string().unwrap_or_default()))
+            }
+            Err(e) => Err((0, e.to_string())),
+        }
+    }
+
+    /// The HTTP API's base URL, `http://127.0.0.1:PORT` (what `rovgate vrps accept --url`
+    /// takes).
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.http_port)
+    }
+
+    /// The config file rovgate runs with.
+    pub fn config_file(&self) -> PathBuf {
+        self.dir.join("rovgate.toml")
+    }
+
+    /// Rewrites the config file to `edit` of its text and sends SIGHUP, which makes rovgate
+    /// re-read it; returns once rovgate logged "config reloaded" once more.
+    pub fn reload(&self, edit: impl FnOnce(&str) -> String) {
+        let file = self.config_file();
+        let text = fs::read_to_string(&file).expect("read rovgate's config");
+        let reloads = self.log().matches("config reloaded").count();
+        let tmp = self.dir.join("rovgate.toml.tmp");
+        fs::write(&tmp, edit(&text)).expect("write rovgate's config");
+        fs::rename(&tmp, &file).expect("replace rovgate's config");
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-HUP", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -HUP {pid} failed");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.log().matches("config reloaded").count() <= reloads {
+            assert!(
+                Instant::now() < deadline,
+                "rovgate did not reload its config: {}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// rovgate's log so far.
     pub fn log(&self) -> String {
         fs::read_to_string(self.dir.join("rovgate.log")).unwrap_or_default()
