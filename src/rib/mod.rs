@@ -271,13 +271,16 @@ impl Rib {
         if self.peers.over_limit(peer) {
             return;
         }
+        // A route re-announced while a held update keeps it stays held.
+        let held = self.hold.is_some()
+            && (self.table.paths(&prefix).iter()).any(|p| p.peer == peer && p.held);
         let mut path = Path {
             peer,
             attrs,
             rov,
             eligible: true,
             stale: false,
-            held: false,
+            held,
         };
         shape(
             &mut path,

@@ -325,6 +325,10 @@ async fn a_mass_invalidation_is_held_until_accepted() {
     assert_eq!(lab.routes(1), (vec![], vec![]), "nothing dropped yet");
     assert_eq!(lab.peer0().counts.held, 5);
     assert_eq!(lab.peer0().would_drop, 5);
+    // Re-announcing a held route keeps it held.
+    lab.announce(0, &[64496, 64496], &["10.0.0.0/24"]).await;
+    assert_eq!(lab.routes(1).0.len(), 1);
+    assert_eq!(lab.peer0().counts.held, 5);
     let (reply, accepted) = oneshot::channel();
     lab.event(RibEvent::AcceptVrps { reply }).await;
     assert!(accepted.await.unwrap());

@@ -115,7 +115,6 @@ impl Table {
     }
 
     /// The paths of one prefix, best first.
-    #[cfg(test)]
     pub fn paths(&self, prefix: &IpNet) -> &[Path] {
         let paths = match prefix {
             IpNet::V4(p) => self.v4.get(p),

@@ -277,3 +277,43 @@ fn reencode(u: crate::route::Update, caps: &Caps) {
         assert_eq!(seen, want);
     }
 }
+
+/// A route rovgate tagged is encoded with its large community for every peer, and with the
+/// RFC 8097 extended community only for peers configured to get it; both decode back.
+#[test]
+fn tagged_routes_carry_their_marks_on_the_wire() {
+    use crate::route::{AsPath, AttrSet, Export, NextHop, Segment};
+    use crate::rpki::RovState;
+    use std::sync::Arc;
+    let received = Arc::new(AttrSet::new(
+        0,
+        AsPath(vec![Segment::Sequence(vec![64496])]),
+        NextHop::V4([192, 0, 2, 1].into()),
+        None,
+        Bytes::new(),
+    ));
+    let tagged = AttrSet::marked(&received, vec![[64500, 1000, 4]], Some(RovState::Invalid));
+    let export = Export::Announce(Arc::new(tagged), vec![net("192.0.2.0/24")]);
+    let ext_peer = Caps {
+        rov_ext_community: true,
+        ..AS4
+    };
+    let tag = [0, 0, 0xfb, 0xf4, 0, 0, 3, 0xe8, 0, 0, 0, 4];
+    let ext = [0x43, 0, 0, 0, 0, 0, 0, 2];
+    for (caps, want_ext) in [(AS4, false), (ext_peer, true)] {
+        let mut out = Vec::new();
+        encode_updates(&export, &caps, &mut out);
+        let update = decode_update(&out[0], &caps).expect("decodes");
+        let (attrs, _) = &update.announced[0];
+        let other: Vec<_> = attr::RawAttrs::new(&attrs.other)
+            .map(|a| a.expect("well formed"))
+            .map(|a| (a.code, a.value.to_vec()))
+            .collect();
+        assert!(other.contains(&(attr::LARGE_COMMUNITIES, tag.to_vec())));
+        assert_eq!(
+            other.contains(&(attr::EXT_COMMUNITIES, ext.to_vec())),
+            want_ext,
+            "RFC 8097 community only when configured"
+        );
+    }
+}
