@@ -30,6 +30,8 @@ pub struct Config {
     pub defaults: Defaults,
     /// The `[rov]` table: how validation states are tagged, and when a VRP update is held.
     pub rov: RovConfig,
+    /// The `[report]` table: what is kept of ROV changes.
+    pub report: ReportConfig,
     /// The `[[peer]]` tables, in file order.
     pub peers: Vec<PeerConfig>,
 }
@@ -264,6 +266,26 @@ impl Default for MassInvalidation {
             peers: 10,
             min_routes: 100,
             hold: Some(Duration::from_secs(3600)),
+        }
+    }
+}
+
+/// The `[report]` table: the history of ROV changes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportConfig {
+    /// How many recent RovChange events are kept in memory (key `history_size`, default
+    /// 10000).
+    pub history_size: usize,
+    /// A JSON-lines file every RovChange is appended to (key `history_file`), resolved
+    /// against the config's directory; none: memory only.
+    pub history_file: Option<PathBuf>,
+}
+
+impl Default for ReportConfig {
+    fn default() -> Self {
+        ReportConfig {
+            history_size: 10_000,
+            history_file: None,
         }
     }
 }

@@ -98,6 +98,12 @@ fn example_parses_with_every_key() {
         "the role default is shown"
     );
     assert_eq!(config.rov, RovConfig::default());
+    assert_eq!(config.report.history_size, 10_000);
+    assert!(config
+        .report
+        .history_file
+        .unwrap()
+        .ends_with("configs/rov-changes.jsonl"));
 }
 
 #[test]

@@ -30,7 +30,7 @@ use crate::bgp::session::{self, SessionConfig};
 use crate::config::{Config, PeerConfig};
 use crate::http::Api;
 use crate::policy::Marking;
-use crate::rib::{self, PeerInfo, Rib, RibEvent, RIB_QUEUE};
+use crate::rib::{self, PeerInfo, Rib, RibEvent, SharedView, RIB_QUEUE};
 use crate::route::PeerId;
 
 /// Runs rovgate until SIGTERM or SIGINT; SIGHUP reloads `path` (when the config came from
@@ -43,6 +43,12 @@ pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
     let marking = Marking::new(config.server.asn.0, &config.rov);
     let rib = Rib::new(infos, store.clone(), marking, config.rov.mass);
     let view = rib.view();
+    let history = crate::history::spawn(
+        rib.subscribe(),
+        view.clone(),
+        &config.report,
+        shutdown.clone(),
+    );
     tokio::spawn(rib::run(rib, rib_rx, vrps_changed, shutdown.clone()));
     if let Some(addr) = config.server.http {
         let listener = TcpListener::bind(addr)
@@ -51,8 +57,9 @@ pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
         info!(%addr, "HTTP API listening");
         let api = Api {
             vrps: store.clone(),
-            rib: view,
+            rib: view.clone(),
             events: rib_tx.clone(),
+            history,
         };
         tokio::spawn(crate::http::serve(listener, api, shutdown.clone()));
     }
@@ -81,7 +88,7 @@ pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
         peers = config.peers.len(),
         "rovgate running"
     );
-    wait_for_signal(config, path.as_deref(), &rib_tx).await?;
+    wait_for_signal(config, path.as_deref(), &rib_tx, &view).await?;
     info!("shutting down");
     // Every task holds a receiver; a send error only means they are all gone already.
     let _ = stop.send(true);
@@ -126,6 +133,7 @@ async fn wait_for_signal(
     mut config: Config,
     path: Option<&Path>,
     rib: &mpsc::Sender<RibEvent>,
+    view: &SharedView,
 ) -> Result<()> {
     let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
@@ -134,28 +142,30 @@ async fn wait_for_signal(
             _ = term.recv() => return Ok(()),
             r = tokio::signal::ctrl_c() => return r.context("waiting for SIGINT"),
             _ = hup.recv() => match path {
-                Some(path) => reload(&mut config, path, rib).await,
+                Some(path) => reload(&mut config, path, rib, view).await,
                 None => warn!("SIGHUP: running the embedded config, there is no file to reload"),
             },
         }
     }
 }
 
-/// Re-reads the config and applies what can change at run time: peers' `rov` modes and
-/// the `[rov]` settings, by re-evaluating stored routes (no session is reset). Anything
-/// else that changed is named in a warning and waits for a restart.
-async fn reload(config: &mut Config, path: &Path, rib: &mpsc::Sender<RibEvent>) {
+/// Re-reads the config and applies what can change at run time: peers' `rov` modes (the
+/// file wins over a mode set over HTTP since) and the `[rov]` settings, by re-evaluating
+/// stored routes (no session is reset). Anything else that changed is named in a warning
+/// and waits for a restart.
+async fn reload(config: &mut Config, path: &Path, rib: &mpsc::Sender<RibEvent>, view: &SharedView) {
     let new = match Config::load(path) {
         Ok(new) => new,
         Err(e) => return error!(error = %e, "config reload failed: the running config stays"),
     };
+    let running = view.load();
     let mut events = Vec::new();
     for (i, peer) in config.peers.iter_mut().enumerate() {
         let Some(next) = new.peers.get(i).filter(|n| n.name == peer.name) else {
             continue;
         };
-        if next.rov != peer.rov {
-            peer.rov = next.rov;
+        peer.rov = next.rov;
+        if running.peers.get(i).is_none_or(|p| p.rov != next.rov) {
             let (peer, rov) = (PeerId(i as u32), next.rov);
             events.push(RibEvent::SetPolicy { peer, rov });
         }

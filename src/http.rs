@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{error, info};
 
 use crate::config::RovPolicy;
+use crate::history::SharedHistory;
 use crate::rib::ReevaluationView;
 use crate::rib::{HoldView, PeerView, RibEvent, SharedView};
 use crate::route::PeerId;
@@ -32,8 +33,10 @@ pub struct Api {
     pub vrps: VrpStore,
     /// The RIB's published view.
     pub rib: SharedView,
-    /// The RIB task's inbound queue, for operator actions.
+    /// The RIB task's inbound queue, for operator actions and snapshot requests.
     pub events: mpsc::Sender<RibEvent>,
+    /// Recent ROV changes and per-peer counts over time.
+    pub history: SharedHistory,
 }
 
 /// The body of `GET /api/v1/status`.

@@ -14,7 +14,9 @@
 pub mod bgp;
 pub mod config;
 pub mod daemon;
+pub mod history;
 pub mod http;
+pub mod metrics;
 pub mod mrt;
 pub mod policy;
 pub mod replay;

@@ -47,6 +47,8 @@ struct RawConfig {
     #[serde(default)]
     rov: rov::RawRov,
     #[serde(default)]
+    report: rov::RawReport,
+    #[serde(default)]
     peer: Vec<RawPeer>,
 }
 
@@ -159,6 +161,7 @@ impl Source<'_> {
             rpki: self.rpki(&raw.rpki)?,
             defaults,
             rov: self.rov(&raw.rov)?,
+            report: self.report(&raw.report)?,
             peers,
         })
     }

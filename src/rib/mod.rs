@@ -10,9 +10,12 @@
 
 mod best;
 mod export;
+mod hold;
 mod peers;
 mod reevaluate;
 mod rov;
+mod snapshot;
+mod stale;
 mod table;
 mod view;
 
@@ -27,6 +30,7 @@ use tracing::{debug, info, warn};
 
 pub use best::Path;
 pub use peers::PeerInfo;
+pub use snapshot::{InvalidPath, PathView};
 pub use table::Top2;
 pub use view::{HoldView, PeerView, ReevaluationView, RibView, RovChange, RovCounts, SharedView};
 
@@ -34,8 +38,9 @@ use crate::config::{MassInvalidation, RovPolicy};
 use crate::policy::Marking;
 use crate::route::{Attrs, Export, Family, Interner, PeerId, Update};
 use crate::rpki::{RovState, VrpStore, VrpsChanged};
+use hold::Hold;
 use peers::Peers;
-use reevaluate::{Hold, Pass};
+use reevaluate::Pass;
 use rov::shape;
 use table::{Change, Table};
 
@@ -79,6 +84,16 @@ pub enum RibEvent {
     /// An operator accepts a VRP update held as a mass invalidation; the reply says
     /// whether one was held.
     AcceptVrps { reply: oneshot::Sender<bool> },
+    /// The what-if report asks for every RPKI-invalid path.
+    Report {
+        reply: oneshot::Sender<Vec<InvalidPath>>,
+    },
+    /// The looking glass asks for the paths of a prefix (or of the longest prefix covering
+    /// it; the reply names the prefix found).
+    Lookup {
+        prefix: IpNet,
+        reply: oneshot::Sender<(Option<IpNet>, Vec<PathView>)>,
+    },
 }
 
 /// Runs the RIB task until shutdown or until every session sender is gone.
@@ -206,6 +221,9 @@ impl Rib {
                 // The operator may have given up waiting; the accept stands anyway.
                 let _ = reply.send(self.accept_held("accepted by an operator"));
             }
+            // A requester that went away (closed HTTP request) needs no answer.
+            RibEvent::Report { reply } => drop(reply.send(self.invalid_paths())),
+            RibEvent::Lookup { prefix, reply } => drop(reply.send(self.lookup(prefix))),
         }
     }
 
@@ -271,9 +289,9 @@ impl Rib {
         if self.peers.over_limit(peer) {
             return;
         }
-        // A route re-announced while a held update keeps it stays held.
-        let held = self.hold.is_some()
-            && (self.table.paths(&prefix).iter()).any(|p| p.peer == peer && p.held);
+        // A route re-announced while a held update keeps it (even after a session reset)
+        // stays held.
+        let held = self.held(prefix, peer);
         let mut path = Path {
             peer,
             attrs,
@@ -319,48 +337,6 @@ impl Rib {
             self.peers.uncount_route(peer);
             self.peers.record(prefix, &change);
         }
-    }
-
-    fn families(family: Option<Family>) -> Vec<Family> {
-        family.map_or(Family::ALL.to_vec(), |f| vec![f])
-    }
-
-    fn mark_stale(&mut self, peer: PeerId, family: Option<Family>) {
-        for f in Self::families(family) {
-            for prefix in self.table.prefixes_of(f, peer, |_| true) {
-                // Staleness does not change the order: nothing to sort or export.
-                self.table.reshape(prefix, &self.peers, |p| {
-                    p.stale |= p.peer == peer;
-                    false
-                });
-            }
-        }
-    }
-
-    fn purge_stale(&mut self, peer: PeerId, family: Option<Family>) {
-        let purged = self.withdraw_where(peer, family, |p| p.stale);
-        if purged > 0 {
-            info!(peer = %self.peers.name(peer), purged, "stale routes withdrawn");
-        }
-        if family.is_none() {
-            self.peers.set_stale_deadline(peer, None);
-        }
-    }
-
-    fn withdraw_where(
-        &mut self,
-        peer: PeerId,
-        family: Option<Family>,
-        pred: impl Fn(&Path) -> bool,
-    ) -> usize {
-        let mut n = 0;
-        for f in Self::families(family) {
-            for prefix in self.table.prefixes_of(f, peer, &pred) {
-                self.remove(peer, prefix);
-                n += 1;
-            }
-        }
-        n
     }
 
     /// The next time something is due: a stale deadline or a hold's end.
@@ -413,5 +389,7 @@ impl Rib {
 
 #[cfg(test)]
 mod rov_tests;
+#[cfg(test)]
+mod snapshot_tests;
 #[cfg(test)]
 mod tests;

@@ -24,7 +24,7 @@ use ipnet::IpNet;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
-use super::view::{HoldView, ReevaluationView, RovChange};
+use super::view::{ReevaluationView, RovChange};
 use super::{shape, Rib};
 use crate::config::{MassInvalidation, RovPolicy};
 use crate::route::PeerId;
@@ -102,34 +102,6 @@ fn merge(queue: &mut VecDeque<IpNet>, more: impl IntoIterator<Item = IpNet>) {
         if !last.is_some_and(|l| l.contains(&p)) {
             queue.push_back(p);
             last = Some(p);
-        }
-    }
-}
-
-/// A VRP update held back as a mass invalidation.
-pub(super) struct Hold {
-    since: SystemTime,
-    serial: u64,
-    routes: usize,
-    peers: usize,
-    /// When it is applied without an operator.
-    pub deadline: Option<Instant>,
-    /// The held paths: (prefix, peer).
-    paths: Vec<(IpNet, PeerId)>,
-}
-
-impl Hold {
-    /// What the view shows of it.
-    pub fn view(&self) -> HoldView {
-        let left = self
-            .deadline
-            .map(|d| d.saturating_duration_since(Instant::now()));
-        HoldView {
-            since: Some(self.since),
-            serial: self.serial,
-            routes: self.routes,
-            peers: self.peers,
-            until: left.map(|l| SystemTime::now() + l),
         }
     }
 }
@@ -212,29 +184,19 @@ impl Rib {
     fn decide_hold(&mut self, serial: u64) {
         let pass = &mut self.pass;
         let total = self.counts.iter().map(|c| c.routes).sum();
-        pass.held = !pass.first && self.mass.holds(pass.newly_dropped, pass.peers.len(), total);
-        if !pass.held {
-            return;
+        let (routes, peers) = (pass.newly_dropped, pass.peers.len());
+        pass.held = !pass.first && self.mass.holds(routes, peers, total);
+        if pass.held {
+            warn!(
+                serial,
+                routes,
+                peers,
+                total,
+                "mass invalidation: this VRP update would newly drop too many routes; applying \
+                 it as shadow until an operator accepts it (rovgate vrps accept)"
+            );
+            self.start_hold(serial);
         }
-        warn!(
-            serial,
-            routes = pass.newly_dropped,
-            peers = pass.peers.len(),
-            total,
-            "mass invalidation: this VRP update would newly drop too many routes; applying it \
-             as shadow until an operator accepts it (rovgate vrps accept)"
-        );
-        let hold = self.hold.get_or_insert_with(|| Hold {
-            since: SystemTime::now(),
-            serial,
-            routes: 0,
-            peers: 0,
-            deadline: self.mass.hold.map(|h| Instant::now() + h),
-            paths: Vec::new(),
-        });
-        hold.serial = serial;
-        hold.routes += pass.newly_dropped;
-        hold.peers = hold.peers.max(pass.peers.len());
     }
 
     fn apply_chunk(&mut self, snapshot: &VrpSnapshot) {
@@ -273,10 +235,13 @@ impl Rib {
             counts.count(path, -1);
             let mode = peers.rov(path.peer);
             let newly_dropped = mode == RovPolicy::Drop && state == RovState::Invalid;
-            if pass.held && newly_dropped && path.eligible {
-                path.held = true;
-                if let Some(hold) = hold.as_mut() {
-                    hold.paths.push((prefix, path.peer));
+            if let Some(hold) = hold.as_mut() {
+                if pass.held && newly_dropped && path.eligible {
+                    path.held = true;
+                    hold.insert(prefix, path.peer);
+                } else if state != RovState::Invalid {
+                    // Valid or not-found again: nothing of the hold is left for this path.
+                    hold.remove(prefix, path.peer);
                 }
             }
             let before = std::mem::replace(&mut path.rov, state);
@@ -319,24 +284,7 @@ impl Rib {
         if !pass.next.is_empty() {
             pass.started = Some(Instant::now());
         }
-    }
-
-    /// Applies a held VRP update: its invalid routes are dropped now. Returns whether one
-    /// was held.
-    pub(super) fn accept_held(&mut self, why: &str) -> bool {
-        let Some(hold) = self.hold.take() else {
-            return false;
-        };
-        info!(
-            serial = hold.serial,
-            routes = hold.paths.len(),
-            why,
-            "held VRP update applied: its invalid routes are dropped now"
-        );
-        for (prefix, peer) in hold.paths {
-            self.reshape(prefix, |p| p.peer == peer && p.held, true);
-        }
-        true
+        self.release_empty_hold();
     }
 }
 

@@ -15,24 +15,24 @@ const RS_ASN: u32 = 64500;
 /// Announced prefixes with the large communities rovgate added.
 type Announced = Vec<(IpNet, Vec<[u32; 3]>)>;
 
-fn net(s: &str) -> IpNet {
+pub(super) fn net(s: &str) -> IpNet {
     s.parse().unwrap()
 }
 
-fn vrp(prefix: &str, max: u8, asn: u32) -> Vrp {
+pub(super) fn vrp(prefix: &str, max: u8, asn: u32) -> Vrp {
     Vrp::new(net(prefix), max, Asn(asn)).unwrap()
 }
 
 /// A RIB whose peer 0 (AS 64496) uses `mode`; peers 1 and 2 accept. VRPs come from `vrps`.
-struct Lab {
-    rib: Rib,
+pub(super) struct Lab {
+    pub(super) rib: Rib,
     rx: Vec<mpsc::Receiver<Vec<Export>>>,
     writer: SnapshotWriter,
     changes: broadcast::Receiver<RovChange>,
 }
 
 impl Lab {
-    async fn new(mode: RovPolicy, vrps: &[Vrp], mass: MassInvalidation) -> Lab {
+    pub(super) async fn new(mode: RovPolicy, vrps: &[Vrp], mass: MassInvalidation) -> Lab {
         let store = VrpStore::new();
         let mut writer = SnapshotWriter::new(store.clone());
         let added = vrps.to_vec();
@@ -83,7 +83,7 @@ impl Lab {
     }
 
     /// Peer `peer` announces `prefixes` with this AS path.
-    async fn announce(&mut self, peer: u32, path: &[u32], prefixes: &[&str]) {
+    pub(super) async fn announce(&mut self, peer: u32, path: &[u32], prefixes: &[&str]) {
         let attrs = AttrSet::new(
             0,
             AsPath(vec![Segment::Sequence(path.to_vec())]),
@@ -151,7 +151,7 @@ impl Lab {
     }
 }
 
-const NO_HOLD: MassInvalidation = MassInvalidation {
+pub(super) const NO_HOLD: MassInvalidation = MassInvalidation {
     share_ppm: 1_000_000,
     peers: usize::MAX,
     min_routes: usize::MAX,

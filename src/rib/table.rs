@@ -115,6 +115,7 @@ impl Table {
     }
 
     /// The paths of one prefix, best first.
+    #[cfg(test)]
     pub fn paths(&self, prefix: &IpNet) -> &[Path] {
         let paths = match prefix {
             IpNet::V4(p) => self.v4.get(p),
@@ -136,6 +137,14 @@ impl Table {
         match prefix {
             IpNet::V4(p) => Box::new(self.v4.children(p).map(|(p, v)| (IpNet::V4(p), v))),
             IpNet::V6(p) => Box::new(self.v6.children(p).map(|(p, v)| (IpNet::V6(p), v))),
+        }
+    }
+
+    /// Every prefix in the table that covers `prefix` (itself included), shortest first.
+    pub fn cover(&self, prefix: &IpNet) -> Vec<(IpNet, &Paths)> {
+        match prefix {
+            IpNet::V4(p) => (self.v4.cover(p).map(|(p, v)| (IpNet::V4(p), v))).collect(),
+            IpNet::V6(p) => (self.v6.cover(p).map(|(p, v)| (IpNet::V6(p), v))).collect(),
         }
     }
 

@@ -68,14 +68,23 @@ pub fn scratch_dir(name: &str) -> PathBuf {
 }
 
 /// Polls `done` every 50 ms until it returns true; panics naming `what` after `limit`.
-pub async fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+pub async fn wait_for(what: &str, limit: Duration, done: impl FnMut() -> bool) {
+    if !eventually(limit, done).await {
+        panic!("timed out after {limit:?} waiting for: {what}");
+    }
+}
+
+/// Polls `done` every 50 ms until it returns true (true) or `limit` passes (false), for a
+/// caller whose assertion shows what it found instead.
+pub async fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + limit;
     while !done() {
         if Instant::now() > deadline {
-            panic!("timed out after {limit:?} waiting for: {what}");
+            return false;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    true
 }
 
 /// A VRP from its parts; panics on a bad literal.

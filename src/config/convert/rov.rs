@@ -1,5 +1,5 @@
 //! Conversion of the ROV policy tables: `[defaults]` with its `[defaults.role.<role>]`
-//! tables, and `[rov]`.
+//! tables, `[rov]`, and `[report]` (what is kept of ROV changes).
 //!
 //! Where it sits: inside `convert.rs`'s conversion; each peer's `rov` is then resolved
 //! against the [`Defaults`] made here.
@@ -11,7 +11,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{Source, Text};
-use crate::config::{ConfigError, Defaults, MassInvalidation, RovConfig, RovPolicy, TagValues};
+use crate::config::{ConfigError, Defaults, MassInvalidation, ReportConfig, RovConfig};
+use crate::config::{RovPolicy, TagValues};
 
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -39,6 +40,13 @@ pub(super) struct RawRov {
     mass_invalidation_peers: Option<Spanned<usize>>,
     mass_invalidation_min_routes: Option<usize>,
     mass_invalidation_hold_seconds: Option<u64>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawReport {
+    history_size: Option<Spanned<usize>>,
+    history_file: Option<Text>,
 }
 
 /// A tag's key, its value in the file if set, and its value after defaults.
@@ -137,5 +145,18 @@ impl Source<'_> {
                 percent.get_ref()
             ),
         ))
+    }
+
+    pub(super) fn report(&self, raw: &RawReport) -> Result<ReportConfig, ConfigError> {
+        let size = raw.history_size.as_ref();
+        if let Some(s) = size.filter(|s| *s.get_ref() == 0) {
+            return Err(self.at(s, "report.history_size", "expected at least 1"));
+        }
+        let file = raw.history_file.as_ref().map(std::slice::from_ref);
+        let file = self.paths(file.unwrap_or_default(), "report.history_file")?;
+        Ok(ReportConfig {
+            history_size: size.map_or(ReportConfig::default().history_size, |s| *s.get_ref()),
+            history_file: file.into_iter().next(),
+        })
     }
 }

@@ -1,0 +1,483 @@
+//! Prometheus metrics: every name, its description, and the one place rovgate records it.
+//!
+//! Where it sits: the RIB task records the two things only it sees as they happen, how long
+//! each UPDATE took ([`update_processed`]) and each re-evaluation pass ([`reevaluated`]).
+//! Everything else is state the tasks already publish as snapshots (`RibView`, `RpkiStatus`,
+//! `VrpSnapshot`), so the HTTP task sets those gauges from the snapshots when it serves
+//! `GET /metrics` ([`render`]) and never waits on a writer. [`install`] sets up the recorder
+//! once per process.
+
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime};
+
+use metrics::{describe_counter, describe_gauge, describe_histogram, gauge, Counter, Histogram};
+use metrics::{Label, Unit};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tracing::warn;
+
+use crate::rib::RibView;
+use crate::rpki::status::SourceState;
+use crate::rpki::{RpkiStatus, VrpSnapshot};
+
+/// Histogram: seconds the RIB task took to handle one UPDATE.
+pub const UPDATE_PROCESSING_SECONDS: &str = "rovgate_update_processing_seconds";
+/// Histogram: seconds one re-evaluation pass took.
+pub const REEVALUATION_SECONDS: &str = "rovgate_reevaluation_seconds";
+/// Counter: route verdicts changed by re-evaluation.
+pub const ROV_CHANGES_TOTAL: &str = "rovgate_rov_changes_total";
+/// Gauge `{state="established"|"down"}`: peers by session state.
+pub const SESSIONS: &str = "rovgate_sessions";
+/// Gauge `{peer, state="valid"|"invalid"|"not_found"}`: stored routes by ROV state.
+pub const ROUTES: &str = "rovgate_routes";
+/// Gauge `{peer}`: invalid routes dropped.
+pub const ROUTES_DROPPED: &str = "rovgate_routes_dropped";
+/// Gauge `{peer}`: invalid routes that pass now and that `drop` would filter.
+pub const WOULD_DROP: &str = "rovgate_would_drop";
+/// Gauge `{peer}`: invalid routes a held mass invalidation keeps eligible.
+pub const ROUTES_HELD: &str = "rovgate_routes_held";
+/// Gauge `{peer}`: 1 while the session is established.
+pub const PEER_UP: &str = "rovgate_peer_up";
+/// Gauge `{source, kind}`: VRPs a source holds.
+pub const SOURCE_VRPS: &str = "rovgate_source_vrps";
+/// Gauge `{source, kind}`: an RTR cache's serial, once known.
+pub const SOURCE_SERIAL: &str = "rovgate_source_serial";
+/// Gauge `{source, kind}`: seconds since a source last delivered data, once it has.
+pub const SOURCE_SECONDS_SINCE_UPDATE: &str = "rovgate_source_seconds_since_update";
+/// Gauge `{source, kind}`: 1 while the source is up.
+pub const SOURCE_UP: &str = "rovgate_source_up";
+/// Gauge: effective VRPs in force.
+pub const VRPS: &str = "rovgate_vrps";
+/// Gauge: the published VRP snapshot's serial.
+pub const VRP_SNAPSHOT_SERIAL: &str = "rovgate_vrp_snapshot_serial";
+/// Gauge: 1 when every RTR cache is past expire and routes fail open to not-found.
+pub const RPKI_STALE: &str = "rovgate_rpki_stale";
+/// Gauge: 1 while a VRP update is held as a mass invalidation.
+pub const MASS_INVALIDATION_HELD: &str = "rovgate_mass_invalidation_held";
+/// Gauge: routes the held VRP update would newly drop (0: none held).
+pub const MASS_INVALIDATION_ROUTES: &str = "rovgate_mass_invalidation_routes";
+
+/// UPDATE handling takes microseconds; a slow one (a long AS path, a large NLRI) milliseconds.
+const UPDATE_BUCKETS: [f64; 10] = [1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 0.1];
+/// A pass walks a few routes or a full table times several peers.
+const REEVALUATION_BUCKETS: [f64; 10] = [1e-3, 1e-2, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0];
+/// How often histogram samples are folded into buckets when nobody scrapes.
+const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The installed recorder's handle and the hot-path metrics, looked up once.
+struct Installed {
+    handle: PrometheusHandle,
+    update: Histogram,
+    reevaluation: Histogram,
+    changes: Counter,
+}
+
+static INSTALLED: OnceLock<Installed> = OnceLock::new();
+
+/// Installs the Prometheus recorder (once per process; a second call returns the handle of
+/// the first) and describes every metric.
+///
+/// Also starts a thread that folds recorded histogram samples into their buckets every few
+/// seconds, so they do not pile up when nothing scrapes `/metrics`. Before `install`, the
+/// record functions do nothing.
+pub fn install() -> PrometheusHandle {
+    INSTALLED.get_or_init(install_once).handle.clone()
+}
+
+fn install_once() -> Installed {
+    let recorder = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Full(UPDATE_PROCESSING_SECONDS.into()),
+            &UPDATE_BUCKETS,
+        )
+        .and_then(|b| {
+            let reevaluation = Matcher::Full(REEVALUATION_SECONDS.into());
+            b.set_buckets_for_metric(reevaluation, &REEVALUATION_BUCKETS)
+        })
+        .expect("bucket lists are non-empty constants")
+        .build_recorder();
+    let handle = recorder.handle();
+    if let Err(e) = metrics::set_global_recorder(recorder) {
+        warn!(error = %e, "another metrics recorder is installed: /metrics will miss its data");
+    }
+    describe();
+    let upkeep = handle.clone();
+    let spawned = std::thread::Builder::new()
+        .name("metrics-upkeep".into())
+        .spawn(move || loop {
+            std::thread::sleep(UPKEEP_INTERVAL);
+            upkeep.run_upkeep();
+        });
+    if let Err(e) = spawned {
+        warn!(error = %e, "no metrics upkeep thread: histograms are folded on scrape only");
+    }
+    Installed {
+        handle,
+        update: metrics::histogram!(UPDATE_PROCESSING_SECONDS),
+        reevaluation: metrics::histogram!(REEVALUATION_SECONDS),
+        changes: metrics::counter!(ROV_CHANGES_TOTAL),
+    }
+}
+
+// Help text for every histogram (all in seconds), counter and gauge; a table, one per line.
+#[rustfmt::skip]
+const HISTOGRAMS: &[(&str, &str)] = &[
+    (UPDATE_PROCESSING_SECONDS, "Time the RIB took to handle one UPDATE."),
+    (REEVALUATION_SECONDS, "Time a re-evaluation pass took, snapshot to last export."),
+];
+#[rustfmt::skip]
+const COUNTERS: &[(&str, &str)] = &[(ROV_CHANGES_TOTAL, "Verdicts changed by re-evaluation.")];
+#[rustfmt::skip]
+const GAUGES: &[(&str, &str)] = &[
+    (SESSIONS, "Configured peers by session state."),
+    (ROUTES, "Stored routes (Adj-RIB-In) by peer and ROV state."),
+    (ROUTES_DROPPED, "Invalid routes dropped, by peer."),
+    (WOULD_DROP, "Invalid routes that pass now and that rov = drop would filter."),
+    (ROUTES_HELD, "Invalid routes a held mass invalidation keeps eligible."),
+    (PEER_UP, "1 while the peer's session is established."),
+    (SOURCE_VRPS, "VRPs each RTR cache, VRP file or SLURM file holds."),
+    (SOURCE_SERIAL, "Serial of each RTR cache's data."),
+    (SOURCE_SECONDS_SINCE_UPDATE, "Seconds since each source last delivered data."),
+    (SOURCE_UP, "1 while the source is up (synced or read, data current)."),
+    (VRPS, "Effective VRPs in force (sources unioned, SLURM applied)."),
+    (VRP_SNAPSHOT_SERIAL, "Serial of the published VRP snapshot."),
+    (RPKI_STALE, "1 when every RTR cache is past expire: routes fail open to not-found."),
+    (MASS_INVALIDATION_HELD, "1 while a VRP update is held as a mass invalidation."),
+    (MASS_INVALIDATION_ROUTES, "Routes the held VRP update would newly drop (0: none held)."),
+];
+
+fn describe() {
+    for &(name, help) in HISTOGRAMS {
+        describe_histogram!(name, Unit::Seconds, help);
+    }
+    for &(name, help) in COUNTERS {
+        describe_counter!(name, help);
+    }
+    for &(name, help) in GAUGES {
+        describe_gauge!(name, help);
+    }
+}
+
+/// One UPDATE handled by the RIB: how long it took (seconds histogram
+/// `rovgate_update_processing_seconds`).
+pub fn update_processed(took: Duration) {
+    if let Some(installed) = INSTALLED.get() {
+        installed.update.record(took);
+    }
+}
+
+/// A re-evaluation pass finished: its duration (histogram `rovgate_reevaluation_seconds`)
+/// and the verdict changes it made (counter `rovgate_rov_changes_total`).
+pub fn reevaluated(took: Duration, changes: u64) {
+    if let Some(installed) = INSTALLED.get() {
+        installed.reevaluation.record(took);
+        installed.changes.increment(changes);
+    }
+}
+
+/// Sets every gauge from the published snapshots, then renders the Prometheus text. Called
+/// by `GET /metrics`.
+pub fn render(
+    handle: &PrometheusHandle,
+    rib: &RibView,
+    rpki: &RpkiStatus,
+    vrps: &VrpSnapshot,
+) -> String {
+    set_rib(rib);
+    set_rpki(rpki, vrps, SystemTime::now());
+    handle.render()
+}
+
+fn flag(on: bool) -> f64 {
+    f64::from(u8::from(on))
+}
+
+fn set_rib(rib: &RibView) {
+    let up = rib.peers.iter().filter(|p| p.up).count();
+    gauge!(SESSIONS, "state" => "established").set(up as f64);
+    gauge!(SESSIONS, "state" => "down").set((rib.peers.len() - up) as f64);
+    for p in &rib.peers {
+        let c = &p.counts;
+        let states = [
+            ("valid", c.valid),
+            ("invalid", c.invalid),
+            ("not_found", c.not_found),
+        ];
+        for (state, n) in states {
+            gauge!(ROUTES, "peer" => p.name.clone(), "state" => state).set(n as f64);
+        }
+        gauge!(ROUTES_DROPPED, "peer" => p.name.clone()).set(c.dropped as f64);
+        gauge!(WOULD_DROP, "peer" => p.name.clone()).set(p.would_drop as f64);
+        gauge!(ROUTES_HELD, "peer" => p.name.clone()).set(c.held as f64);
+        gauge!(PEER_UP, "peer" => p.name.clone()).set(flag(p.up));
+    }
+    let held = rib.held_update.as_ref();
+    gauge!(MASS_INVALIDATION_HELD).set(flag(held.is_some()));
+    gauge!(MASS_INVALIDATION_ROUTES).set(held.map_or(0, |h| h.routes) as f64);
+}
+
+fn set_rpki(rpki: &RpkiStatus, vrps: &VrpSnapshot, now: SystemTime) {
+    for s in &rpki.sources {
+        let labels = [
+            Label::new("source", s.name.clone()),
+            Label::new("kind", s.kind),
+        ];
+        gauge!(SOURCE_VRPS, labels.iter()).set(s.vrps as f64);
+        gauge!(SOURCE_UP, labels.iter()).set(flag(s.state == SourceState::Up));
+        if let Some(serial) = s.serial {
+            gauge!(SOURCE_SERIAL, labels.iter()).set(serial);
+        }
+        if let Some(last) = s.last_update {
+            // A clock stepped back reads as "just now".
+            let since = now.duration_since(last).unwrap_or_default();
+            gauge!(SOURCE_SECONDS_SINCE_UPDATE, labels.iter()).set(since);
+        }
+    }
+    gauge!(VRPS).set(vrps.table.len() as f64);
+    gauge!(VRP_SNAPSHOT_SERIAL).set(vrps.serial as f64);
+    gauge!(RPKI_STALE).set(flag(rpki.stale));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, HashMap};
+
+    use super::*;
+    use crate::config::RovPolicy;
+    use crate::rib::{HoldView, PeerView, RovCounts};
+    use crate::rpki::status::SourceStatus;
+    use crate::rpki::{Asn, Vrp};
+
+    /// One sample line: `name{labels} value`.
+    #[derive(Debug)]
+    struct Sample {
+        name: String,
+        labels: BTreeMap<String, String>,
+        value: f64,
+    }
+
+    fn is_name(s: &str, colon: bool) -> bool {
+        let start = |c: char| c.is_ascii_alphabetic() || c == '_' || (colon && c == ':');
+        let mut chars = s.chars();
+        chars.next().is_some_and(start) && chars.all(|c| start(c) || c.is_ascii_digit())
+    }
+
+    /// A strict Prometheus text parser: only HELP and TYPE comments, quoted label values,
+    /// f64 values, and a `# TYPE` before every sample of its metric.
+    fn parse(text: &str) -> Result<Vec<Sample>, String> {
+        let mut types: HashMap<&str, &str> = HashMap::new();
+        let mut samples = Vec::new();
+        for line in text.lines().filter(|l| !l.is_empty()) {
+            if let Some(rest) = line.strip_prefix("# TYPE ") {
+                let (name, kind) = rest.split_once(' ').ok_or(line)?;
+                let known = ["counter", "gauge", "histogram", "summary", "untyped"];
+                if !is_name(name, true) || !known.contains(&kind) {
+                    return Err(format!("bad TYPE: {line}"));
+                }
+                types.insert(name, kind);
+                continue;
+            }
+            if line.starts_with("# HELP ") {
+                continue;
+            }
+            let end = line.find(['{', ' ']).ok_or(line)?;
+            let (name, mut rest) = line.split_at(end);
+            if !is_name(name, true) {
+                return Err(format!("bad name: {line}"));
+            }
+            let mut labels = BTreeMap::new();
+            if let Some(mut l) = rest.strip_prefix('{') {
+                while !l.starts_with('}') {
+                    let (key, after) = l.split_once("=\"").ok_or(line)?;
+                    let (mut value, mut chars) = (String::new(), after.char_indices());
+                    let close = loop {
+                        match chars.next().ok_or(line)? {
+                            (i, '"') => break i,
+                            (_, '\\') => match chars.next().ok_or(line)?.1 {
+                                'n' => value.push('\n'),
+                                c @ ('\\' | '"') => value.push(c),
+                                _ => return Err(format!("bad escape: {line}")),
+                            },
+                            (_, c) => value.push(c),
+                        }
+                    };
+                    if !is_name(key, false) || labels.insert(key.into(), value).is_some() {
+                        return Err(format!("bad label {key:?}: {line}"));
+                    }
+                    l = &after[close + 1..];
+                    l = l.strip_prefix(',').unwrap_or(l);
+                }
+                rest = &l[1..];
+            }
+            let value = rest.strip_prefix(' ').ok_or(line)?;
+            let value: f64 = value.parse().map_err(|_| format!("bad value: {line}"))?;
+            let family = ["_bucket", "_sum", "_count"]
+                .iter()
+                .filter_map(|s| name.strip_suffix(s))
+                .find(|base| matches!(types.get(base), Some(&"histogram" | &"summary")))
+                .unwrap_or(name);
+            if !types.contains_key(family) {
+                return Err(format!("no TYPE before {line}"));
+            }
+            let name = name.into();
+            samples.push(Sample {
+                name,
+                labels,
+                value,
+            });
+        }
+        Ok(samples)
+    }
+
+    fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+        let labels: BTreeMap<String, String> = labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut found = samples
+            .iter()
+            .filter(|s| s.name == name && s.labels == labels);
+        let first = found.next()?.value;
+        assert!(found.next().is_none(), "{name} {labels:?} appears twice");
+        Some(first)
+    }
+
+    fn peer(name: &str, up: bool, counts: RovCounts, would_drop: u64) -> PeerView {
+        PeerView {
+            name: name.into(),
+            address: "192.0.2.1".parse().unwrap(),
+            asn: Asn(64500),
+            rov: RovPolicy::Shadow,
+            up,
+            counts,
+            would_drop,
+        }
+    }
+
+    #[test]
+    fn parser_rejects_what_prometheus_rejects() {
+        let typed = "# TYPE a gauge\n";
+        assert_eq!(
+            parse(&format!("{typed}a{{x=\"1\",y=\"q\\\"\"}} 2.5\n")).unwrap()[0].value,
+            2.5
+        );
+        for bad in ["a 1", "# TYPE a gauge\n1a 1", "# TYPE a gauge\na{x=1} 1"] {
+            assert!(parse(bad).is_err(), "{bad:?} parsed");
+        }
+        for bad in [
+            "a{x=\"1\"} one",
+            "a{x=\"1\",x=\"2\"} 1",
+            "a{x=\"1} 1",
+            "a  1",
+        ] {
+            assert!(parse(&format!("{typed}{bad}")).is_err(), "{bad:?} parsed");
+        }
+    }
+
+    /// Expect: every gauge equals the snapshot it came from; the histograms and the counter
+    /// grow by what was recorded; the text is valid Prometheus exposition format.
+    #[test]
+    fn render_reports_snapshots_and_recorded_times() {
+        let before = parse(&install().render()).unwrap();
+        let count = |s: &[Sample], name: &str| value(s, name, &[]).unwrap_or(0.0);
+        update_processed(Duration::from_micros(40));
+        reevaluated(Duration::from_millis(120), 3);
+
+        let c1 = RovCounts {
+            routes: 10,
+            valid: 6,
+            invalid: 3,
+            not_found: 1,
+            dropped: 2,
+            held: 1,
+        };
+        let c2 = RovCounts {
+            routes: 4,
+            not_found: 4,
+            ..RovCounts::default()
+        };
+        let held = HoldView {
+            since: None,
+            serial: 9,
+            routes: 17,
+            peers: 1,
+            until: None,
+        };
+        let rib = RibView {
+            peers: vec![
+                peer("metrics-p1", true, c1, 5),
+                peer("metrics-p2", false, c2, 0),
+            ],
+            held_update: Some(held),
+            reevaluation: Default::default(),
+        };
+        let mut cache = SourceStatus::new("rtr", "127.0.0.1:8282".into(), Some(1));
+        cache.state = SourceState::Up;
+        cache.vrps = 2;
+        cache.serial = Some(42);
+        cache.last_update = Some(SystemTime::now() - Duration::from_secs(30));
+        let rpki = RpkiStatus {
+            sources: vec![cache],
+            stale: false,
+        };
+        let vrp = |p: &str| Vrp {
+            prefix: p.parse().unwrap(),
+            max_length: 24,
+            asn: Asn(64500),
+        };
+        let vrps = VrpSnapshot {
+            table: [vrp("192.0.2.0/24"), vrp("198.51.100.0/24")]
+                .into_iter()
+                .collect(),
+            serial: 7,
+            ..Default::default()
+        };
+
+        // A second install shares the first recorder: it sees what was recorded above.
+        let text = render(&install(), &rib, &rpki, &vrps);
+        let after = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let get = |name: &str, labels: &[(&str, &str)]| {
+            value(&after, name, labels).unwrap_or_else(|| panic!("no {name} {labels:?}\n{text}"))
+        };
+        for (state, n) in [("valid", 6.0), ("invalid", 3.0), ("not_found", 1.0)] {
+            assert_eq!(get(ROUTES, &[("peer", "metrics-p1"), ("state", state)]), n);
+        }
+        assert_eq!(
+            get(ROUTES, &[("peer", "metrics-p2"), ("state", "not_found")]),
+            4.0
+        );
+        assert_eq!(get(ROUTES_DROPPED, &[("peer", "metrics-p1")]), 2.0);
+        assert_eq!(get(ROUTES_HELD, &[("peer", "metrics-p1")]), 1.0);
+        assert_eq!(get(WOULD_DROP, &[("peer", "metrics-p1")]), 5.0);
+        assert_eq!(get(PEER_UP, &[("peer", "metrics-p1")]), 1.0);
+        assert_eq!(get(PEER_UP, &[("peer", "metrics-p2")]), 0.0);
+        assert_eq!(get(SESSIONS, &[("state", "established")]), 1.0);
+        assert_eq!(get(SESSIONS, &[("state", "down")]), 1.0);
+        let source = [("source", "127.0.0.1:8282"), ("kind", "rtr")];
+        assert_eq!(get(SOURCE_VRPS, &source), 2.0);
+        assert_eq!(get(SOURCE_SERIAL, &source), 42.0);
+        assert_eq!(get(SOURCE_UP, &source), 1.0);
+        let since = get(SOURCE_SECONDS_SINCE_UPDATE, &source);
+        assert!((30.0..40.0).contains(&since), "{since}");
+        assert_eq!(get(VRPS, &[]), 2.0);
+        assert_eq!(get(VRP_SNAPSHOT_SERIAL, &[]), 7.0);
+        assert_eq!(get(RPKI_STALE, &[]), 0.0);
+        assert_eq!(get(MASS_INVALIDATION_HELD, &[]), 1.0);
+        assert_eq!(get(MASS_INVALIDATION_ROUTES, &[]), 17.0);
+
+        // Other tests in this process may record too: only growth is certain.
+        let grew = |name: &str| count(&after, name) - count(&before, name);
+        assert!(grew(&format!("{UPDATE_PROCESSING_SECONDS}_count")) >= 1.0);
+        assert!(grew(&format!("{REEVALUATION_SECONDS}_count")) >= 1.0);
+        assert!(grew(&format!("{REEVALUATION_SECONDS}_sum")) >= 0.119);
+        assert!(grew(ROV_CHANGES_TOTAL) >= 3.0);
+        let fast = [("le", "0.00005")];
+        assert!(get(&format!("{UPDATE_PROCESSING_SECONDS}_bucket"), &fast) >= 1.0);
+
+        for (name, _) in HISTOGRAMS.iter().chain(COUNTERS).chain(GAUGES) {
+            assert!(
+                text.contains(&format!("# HELP {name} ")),
+                "{name} undescribed"
+            );
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! What the RIB hands out on request: its RPKI-invalid paths with their reachability (the
+//! what-if report's input), and every path of one prefix (the looking glass).
+//!
+//! Where it sits: HTTP sends `RibEvent::Report` or `RibEvent::Lookup` with a reply
+//! channel; the RIB task answers with an owned snapshot between batches, so HTTP never
+//! holds anything of the RIB and the RIB does this work only when someone asks.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde::Serialize;
+
+use super::table::Top2;
+use super::Rib;
+use crate::route::{Attrs, Family, PeerId};
+use crate::rpki::RovState;
+
+/// One RPKI-invalid path, for the what-if report.
+#[derive(Clone, Debug)]
+pub struct InvalidPath {
+    /// The peer it came from.
+    pub peer: PeerId,
+    /// Its prefix.
+    pub prefix: IpNet,
+    /// Its attributes as received.
+    pub attrs: Attrs,
+    /// Filtered now (its peer is at `drop`).
+    pub dropped: bool,
+    /// Were it dropped, the destination would stay reachable: another peer has a path for
+    /// the prefix that is not invalid, or a covering less-specific prefix has one.
+    pub reachable: bool,
+}
+
+/// One path of a prefix, as the looking glass shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct PathView {
+    /// The peer's name.
+    pub peer: String,
+    /// The AS path.
+    pub as_path: String,
+    /// The next hop.
+    pub next_hop: IpAddr,
+    /// MULTI_EXIT_DISC.
+    pub med: Option<u32>,
+    /// The RPKI state it was last validated to.
+    pub rov: RovState,
+    /// May be selected and exported (false: dropped as invalid).
+    pub eligible: bool,
+    /// The best path, exported to every other peer.
+    pub best: bool,
+    /// Kept from a restarting peer.
+    pub stale: bool,
+    /// Kept eligible by a held mass invalidation.
+    pub held: bool,
+    /// Large communities rovgate added (tag, filtered reason).
+    pub added_large_communities: Vec<String>,
+}
+
+impl Rib {
+    /// Every RPKI-invalid path in the table, prefix order.
+    pub(super) fn invalid_paths(&self) -> Vec<InvalidPath> {
+        let mut out = Vec::new();
+        for family in Family::ALL {
+            for (prefix, paths) in self.table.iter(family) {
+                for path in paths.iter().filter(|p| p.rov == RovState::Invalid) {
+                    out.push(InvalidPath {
+                        peer: path.peer,
+                        prefix,
+                        attrs: path.attrs.received().clone(),
+                        dropped: !path.eligible,
+                        reachable: self.reachable_without(prefix, path.peer),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn reachable_without(&self, prefix: IpNet, peer: PeerId) -> bool {
+        let usable = |p: &super::Path, same_prefix: bool| {
+            p.rov != RovState::Invalid && !(same_prefix && p.peer == peer)
+        };
+        (self.table.cover(&prefix).into_iter())
+            .any(|(p, paths)| paths.iter().any(|path| usable(path, p == prefix)))
+    }
+
+    /// The paths of `prefix`, or when it has none, of the longest prefix covering it (the
+    /// prefix a router would forward by); best first.
+    pub(super) fn lookup(&self, prefix: IpNet) -> (Option<IpNet>, Vec<PathView>) {
+        let Some((found, paths)) = self.table.cover(&prefix).pop() else {
+            return (None, Vec::new());
+        };
+        let top = Top2::of(paths);
+        let views = paths
+            .iter()
+            .map(|p| PathView {
+                peer: self.peers.name(p.peer).to_string(),
+                as_path: p.attrs.as_path.to_string(),
+                next_hop: p.attrs.next_hop.addr(),
+                med: p.attrs.med,
+                rov: p.rov,
+                eligible: p.eligible,
+                best: top.best.as_ref().is_some_and(|b| b.peer == p.peer),
+                stale: p.stale,
+                held: p.held,
+                added_large_communities: (p.attrs.marks.iter())
+                    .flat_map(|m| m.large.iter().map(|[a, b, c]| format!("{a}:{b}:{c}")))
+                    .collect(),
+            })
+            .collect();
+        (Some(found), views)
+    }
+}

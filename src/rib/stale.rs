@@ -1,0 +1,54 @@
+//! Graceful restart (RFC 4724) and enhanced route refresh (RFC 7313) on the RIB side:
+//! a peer's paths marked stale, and withdrawn when the peer does not re-send them.
+//!
+//! Where it sits: inside the RIB task; `mod.rs` calls these on PeerDown with a restart
+//! time, on BoRR/EoRR and End-of-RIB, and when a stale deadline passes.
+
+use tracing::info;
+
+use super::{Path, Rib};
+use crate::route::{Family, PeerId};
+
+impl Rib {
+    fn families(family: Option<Family>) -> Vec<Family> {
+        family.map_or(Family::ALL.to_vec(), |f| vec![f])
+    }
+
+    pub(super) fn mark_stale(&mut self, peer: PeerId, family: Option<Family>) {
+        for f in Self::families(family) {
+            for prefix in self.table.prefixes_of(f, peer, |_| true) {
+                // Staleness does not change the order: nothing to sort or export.
+                self.table.reshape(prefix, &self.peers, |p| {
+                    p.stale |= p.peer == peer;
+                    false
+                });
+            }
+        }
+    }
+
+    pub(super) fn purge_stale(&mut self, peer: PeerId, family: Option<Family>) {
+        let purged = self.withdraw_where(peer, family, |p| p.stale);
+        if purged > 0 {
+            info!(peer = %self.peers.name(peer), purged, "stale routes withdrawn");
+        }
+        if family.is_none() {
+            self.peers.set_stale_deadline(peer, None);
+        }
+    }
+
+    pub(super) fn withdraw_where(
+        &mut self,
+        peer: PeerId,
+        family: Option<Family>,
+        pred: impl Fn(&Path) -> bool,
+    ) -> usize {
+        let mut n = 0;
+        for f in Self::families(family) {
+            for prefix in self.table.prefixes_of(f, peer, &pred) {
+                self.remove(peer, prefix);
+                n += 1;
+            }
+        }
+        n
+    }
+}
