@@ -289,7 +289,14 @@ impl Session {
         };
         let caps = self.negotiated.as_ref().map_or(default, caps_of);
         match wire::decode_update(bytes, &caps) {
-            Ok(update) => {
+            Ok(mut update) => {
+                // What rovgate's own communities say must come from rovgate, not a peer.
+                for (attrs, _) in &mut update.announced {
+                    if let Some(other) = wire::scrub_marks(&attrs.other, self.config.speaker.asn.0)
+                    {
+                        attrs.other = other;
+                    }
+                }
                 let event = RibEvent::Update {
                     peer: self.config.peer,
                     update,

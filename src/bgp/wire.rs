@@ -23,6 +23,7 @@ mod decode;
 mod encode;
 mod frame;
 mod marks;
+pub use marks::scrub as scrub_marks;
 mod nlri;
 mod update_attrs;
 

@@ -3,12 +3,53 @@
 //! (RFC 8097).
 //!
 //! Where it sits: the UPDATE encoder (`encode.rs`) calls [`add`] for attribute sets the RIB
-//! marked (`route::Marks`); every other attribute passes through byte for byte.
+//! marked (`route::Marks`); every other attribute passes through byte for byte. Sessions
+//! call [`scrub`] on what peers send, so a peer cannot forge rovgate's own marks.
 
 use bytes::Bytes;
 
 use super::attr::{self, RawAttrs, EXT_COMMUNITIES, LARGE_COMMUNITIES, OPTIONAL, TRANSITIVE};
+use crate::policy::{FILTERED_FUNCTION, TAG_FUNCTION};
 use crate::rpki::RovState;
+
+/// `other` without the large communities only rovgate may set: `rs_asn:1000:*` (RPKI
+/// state) and `rs_asn:1101:*` (filtered reason), as other route servers strip their own
+/// informational communities on input; `None` when there is none to strip. An attribute
+/// left empty is dropped.
+pub fn scrub(other: &[u8], rs_asn: u32) -> Option<Bytes> {
+    let ours = |c: &[u8]| {
+        let word = |i: usize| {
+            c.get(i..i + 4)
+                .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        };
+        word(0) == Some(rs_asn) && matches!(word(4), Some(TAG_FUNCTION | FILTERED_FUNCTION))
+    };
+    let large = RawAttrs::new(other)
+        .filter_map(Result::ok)
+        .find(|a| a.code == LARGE_COMMUNITIES)?;
+    if !large.value.chunks(12).any(ours) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(other.len());
+    for a in RawAttrs::new(other) {
+        let Ok(a) = a else { break };
+        if a.code != LARGE_COMMUNITIES {
+            out.extend_from_slice(a.bytes);
+            continue;
+        }
+        let kept: Vec<u8> = a
+            .value
+            .chunks(12)
+            .filter(|c| !ours(c))
+            .flatten()
+            .copied()
+            .collect();
+        if !kept.is_empty() {
+            attr::write(&mut out, a.flags, a.code, &kept);
+        }
+    }
+    Some(Bytes::from(out))
+}
 
 /// `other` (a received attribute list) with `large` appended to its LARGE_COMMUNITIES and,
 /// for `ext`, the RFC 8097 community appended to its EXTENDED COMMUNITIES; either attribute
@@ -105,6 +146,24 @@ mod tests {
         for (name, other, ext, expected) in cases {
             assert_eq!(add(&other, &tag, ext)[..], expected[..], "{name}");
         }
+    }
+
+    #[test]
+    fn peers_cannot_forge_rovgates_own_communities() {
+        let lc = |c: [[u32; 3]; 2]| {
+            let v: Vec<u8> = c.iter().flatten().flat_map(|w| w.to_be_bytes()).collect();
+            [&[0xc0, 32, 24][..], &v].concat()
+        };
+        let forged = lc([[64500, 1000, 1], [64496, 1, 2]]);
+        let kept = [&[0xc0, 32, 12][..], &lc([[0; 3], [64496, 1, 2]])[15..]].concat();
+        let got = scrub(&[&COMMUNITY[..], &forged].concat(), 64500).expect("scrubbed");
+        assert_eq!(got[..], [&COMMUNITY[..], &kept].concat()[..]);
+        let only_ours = lc([[64500, 1000, 1], [64500, 1101, 13]]);
+        let got = scrub(&[&COMMUNITY[..], &only_ours].concat(), 64500).expect("scrubbed");
+        assert_eq!(got[..], COMMUNITY[..], "an emptied attribute is dropped");
+        let others = lc([[64501, 1000, 1], [64496, 1, 2]]);
+        assert_eq!(scrub(&others, 64500), None, "another AS's communities stay");
+        assert_eq!(scrub(&COMMUNITY, 64500), None);
     }
 
     #[test]
