@@ -60,6 +60,7 @@ pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
             rib: view.clone(),
             events: rib_tx.clone(),
             history,
+            metrics: crate::metrics::install(),
         };
         tokio::spawn(crate::http::serve(listener, api, shutdown.clone()));
     }

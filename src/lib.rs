@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod mrt;
 pub mod policy;
 pub mod replay;
+pub mod report;
 pub mod rib;
 pub mod route;
 pub mod rpki;

@@ -52,6 +52,9 @@ enum Command {
     /// Replay an MRT table through a BGP speaker: feeders announce it, a sink receives it,
     /// and the convergence time of each run is printed.
     Replay(rovgate::replay::ReplayArgs),
+    /// What-if report: per peer, the RPKI-invalid routes that invalid-drop would drop, why,
+    /// the fix, and the destinations that would become unreachable.
+    Report(rovgate::report::ReportArgs),
     /// Operator actions on a running rovgate's VRPs.
     Vrps {
         #[command(subcommand)]
@@ -96,6 +99,7 @@ fn main() -> ExitCode {
             format,
         } => validate(vrps, rtr, prefix, asn, format),
         Command::Replay(args) => replay(args),
+        Command::Report(args) => report(&args),
         Command::Vrps {
             action: VrpsAction::Accept { url },
         } => accept_vrps(&url),
@@ -139,6 +143,15 @@ fn check_config(path: &std::path::Path) -> ExitCode {
 /// `rovgate replay`: errors (cannot connect, NOTIFICATION, timeout) exit with 1.
 fn replay(args: rovgate::replay::ReplayArgs) -> Result<()> {
     Ok(runtime()?.block_on(rovgate::replay::run_cli(args))?)
+}
+
+/// `rovgate report`: the rendered report on stdout (a closed pipe, as with `| head`, is fine).
+fn report(args: &rovgate::report::ReportArgs) -> Result<()> {
+    let text = rovgate::report::run_cli(args)?;
+    match std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 /// `rovgate vrps accept`: POST /api/v1/vrps/accept and say what happened.

@@ -262,6 +262,12 @@ impl Rib {
     }
 
     fn update(&mut self, peer: PeerId, update: Update) {
+        let started = std::time::Instant::now();
+        self.apply_update(peer, update);
+        crate::metrics::update_processed(started.elapsed());
+    }
+
+    fn apply_update(&mut self, peer: PeerId, update: Update) {
         for prefix in update.withdrawn {
             self.remove(peer, prefix);
         }

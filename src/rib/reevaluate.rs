@@ -59,6 +59,8 @@ pub(super) struct Pass {
     next_first: bool,
     /// When the first change of this pass arrived.
     started: Option<Instant>,
+    /// Verdict changes this pass made.
+    changes: u64,
     stats: ReevaluationView,
 }
 
@@ -77,6 +79,7 @@ impl Pass {
             next: Vec::new(),
             next_first: false,
             started: None,
+            changes: 0,
             stats: ReevaluationView {
                 serial,
                 ..Default::default()
@@ -249,6 +252,7 @@ impl Rib {
             counts.count(path, 1);
             let verdict = snapshot.table.validate(&prefix, origin);
             pass.stats.changes += 1;
+            pass.changes += 1;
             changes.push(RovChange {
                 time: Some(SystemTime::now()),
                 peer: path.peer,
@@ -277,6 +281,8 @@ impl Rib {
         pass.stats.serial = serial;
         pass.stats.passes += 1;
         pass.stats.last_ms = took.map(|d: Duration| d.as_secs_f64() * 1e3);
+        let changes = std::mem::take(&mut pass.changes);
+        crate::metrics::reevaluated(took.unwrap_or_default(), changes);
         pass.found.clear();
         (pass.applied, pass.applying, pass.held, pass.first) = (0, false, false, false);
         pass.newly_dropped = 0;

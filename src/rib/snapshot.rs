@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::table::Top2;
 use super::Rib;
 use crate::route::{Attrs, Family, PeerId};
-use crate::rpki::RovState;
+use crate::rpki::{Asn, RovState};
 
 /// One RPKI-invalid path, for the what-if report.
 #[derive(Clone, Debug)]
@@ -38,6 +38,8 @@ pub struct PathView {
     pub peer: String,
     /// The AS path.
     pub as_path: String,
+    /// The origin AS (`None`: the path ends in an AS_SET).
+    pub origin: Option<Asn>,
     /// The next hop.
     pub next_hop: IpAddr,
     /// MULTI_EXIT_DISC.
@@ -96,6 +98,7 @@ impl Rib {
             .map(|p| PathView {
                 peer: self.peers.name(p.peer).to_string(),
                 as_path: p.attrs.as_path.to_string(),
+                origin: p.attrs.as_path.origin(),
                 next_hop: p.attrs.next_hop.addr(),
                 med: p.attrs.med,
                 rov: p.rov,

@@ -1,17 +1,25 @@
 //! The HTTP API: views of published snapshots, and the few operator actions.
 //!
-//! Where it sits: beside the daemon's tasks; reads the `VrpStore` and the RIB's published
-//! `RibView` and never waits on a writer. The only writes are operator actions, sent to the
-//! RIB task as events:
+//! Where it sits: beside the daemon's tasks; reads the `VrpStore`, the RIB's published
+//! `RibView` and the ROV history, and never waits on a writer's lock. The report and the
+//! looking glass ask the RIB task for an owned snapshot through its event queue; the only
+//! writes are operator actions, sent the same way:
 //! - `GET /api/v1/status`: VRP count and serial, staleness, every source and its state,
 //!   every peer with its routes by ROV state, a held mass invalidation, re-evaluation progress;
+//! - `GET /api/v1/report[?peer=NAME]`: the what-if report (`report.rs` here);
+//! - `GET /api/v1/routes?prefix=P`: every path of a prefix with its verdict (looking glass);
+//! - `GET /api/v1/history[?peer=NAME&limit=N]`: recent ROV changes and counts over time;
+//! - `GET /metrics`: Prometheus text;
 //! - `POST /api/v1/peers/{name}/rov` with `{"rov": "drop"}`: change a peer's ROV policy;
 //! - `POST /api/v1/vrps/accept`: apply a VRP update held as a mass invalidation.
+
+mod report;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use metrics_exporter_prometheus::PrometheusHandle;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -37,6 +45,8 @@ pub struct Api {
     pub events: mpsc::Sender<RibEvent>,
     /// Recent ROV changes and per-peer counts over time.
     pub history: SharedHistory,
+    /// Renders the Prometheus metrics.
+    pub metrics: PrometheusHandle,
 }
 
 /// The body of `GET /api/v1/status`.
@@ -86,6 +96,10 @@ pub struct SetRov {
 pub async fn serve(listener: TcpListener, api: Api, mut shutdown: watch::Receiver<bool>) {
     let app = Router::new()
         .route("/api/v1/status", get(status))
+        .route("/api/v1/report", get(report::report))
+        .route("/api/v1/routes", get(report::routes))
+        .route("/api/v1/history", get(report::history))
+        .route("/metrics", get(metrics))
         .route("/api/v1/peers/{name}/rov", post(set_rov))
         .route("/api/v1/vrps/accept", post(accept_vrps))
         .with_state(api);
@@ -122,9 +136,14 @@ async fn status(State(api): State<Api>) -> Json<Status> {
     })
 }
 
-type Reply<T> = Result<Json<T>, (StatusCode, String)>;
+async fn metrics(State(api): State<Api>) -> String {
+    let (rib, rpki, vrps) = (api.rib.load(), api.vrps.status(), api.vrps.load());
+    crate::metrics::render(&api.metrics, &rib, &rpki, &vrps)
+}
 
-fn unavailable() -> (StatusCode, String) {
+pub(crate) type Reply<T> = Result<Json<T>, (StatusCode, String)>;
+
+pub(crate) fn unavailable() -> (StatusCode, String) {
     let why = "the RIB task is gone (shutting down)".to_string();
     (StatusCode::SERVICE_UNAVAILABLE, why)
 }

@@ -1,0 +1,194 @@
+//! The read-only ROV views over HTTP: the what-if report, the looking glass and the
+//! history of ROV changes.
+//!
+//! Where it sits: inside the HTTP task. Report and looking glass ask the RIB task for an
+//! owned snapshot (a reply channel, no lock) and explain it with the current VRP snapshot;
+//! the history is copied out of the history task's buffer.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+
+use super::{unavailable, Api, Reply};
+use crate::history::{self, Sample};
+use crate::report::{self, InvalidInput, PeerInput, Report};
+use crate::rib::{PathView, RibEvent, RovChange};
+use crate::rpki::Verdict;
+
+/// `?peer=NAME&limit=N`.
+#[derive(Deserialize)]
+pub struct PeerQuery {
+    pub(super) peer: Option<String>,
+    pub(super) limit: Option<usize>,
+}
+
+/// Asks the RIB task for something and waits for its answer.
+async fn ask<T>(
+    api: &Api,
+    event: impl FnOnce(oneshot::Sender<T>) -> RibEvent,
+) -> Result<T, (StatusCode, String)> {
+    let (reply, answer) = oneshot::channel();
+    api.events
+        .send(event(reply))
+        .await
+        .map_err(|_| unavailable())?;
+    answer.await.map_err(|_| unavailable())
+}
+
+fn known_peer(api: &Api, name: Option<&str>) -> Result<(), (StatusCode, String)> {
+    match name {
+        Some(n) if !api.rib.load().peers.iter().any(|p| p.name == n) => {
+            Err((StatusCode::NOT_FOUND, format!("no peer named {n:?}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `GET /api/v1/report[?peer=NAME]`: the what-if report of the running RIB.
+pub async fn report(State(api): State<Api>, Query(q): Query<PeerQuery>) -> Reply<Report> {
+    known_peer(&api, q.peer.as_deref())?;
+    let invalid = ask(&api, |reply| RibEvent::Report { reply }).await?;
+    let view = api.rib.load();
+    let peers: Vec<PeerInput> = (view.peers.iter())
+        .map(|p| PeerInput {
+            name: p.name.clone(),
+            valid: p.counts.valid,
+            invalid: p.counts.invalid,
+            not_found: p.counts.not_found,
+            dropped: p.counts.dropped,
+        })
+        .collect();
+    let invalid: Vec<InvalidInput> = (invalid.into_iter())
+        .map(|p| InvalidInput {
+            peer: p.peer.0 as usize,
+            prefix: p.prefix,
+            origin: p.attrs.as_path.origin(),
+            as_path: p.attrs.as_path.to_string(),
+            dropped: p.dropped,
+            reachable: p.reachable,
+        })
+        .collect();
+    let vrps = api.vrps.load();
+    Ok(Json(report::build(
+        &peers,
+        &invalid,
+        &vrps.table,
+        q.peer.as_deref(),
+    )))
+}
+
+/// `?prefix=P` (an address means its host route).
+#[derive(Deserialize)]
+pub struct PrefixQuery {
+    prefix: String,
+}
+
+/// The answer of the looking glass.
+#[derive(Serialize)]
+pub struct Routes {
+    /// What was asked.
+    pub query: IpNet,
+    /// The prefix whose paths these are: the query, or the longest prefix covering it
+    /// (`null`: no route covers it).
+    pub prefix: Option<IpNet>,
+    /// Its paths, best first, each with its verdict under the current VRPs.
+    pub paths: Vec<PathVerdict>,
+}
+
+/// One path and why it is what it is.
+#[derive(Serialize)]
+pub struct PathVerdict {
+    /// The path.
+    #[serde(flatten)]
+    pub path: PathView,
+    /// Its RFC 6811 verdict with reasons (matched VRPs, covering VRPs with another AS,
+    /// covering VRPs with a too short maxLength).
+    pub verdict: Verdict,
+}
+
+/// `GET /api/v1/routes?prefix=P`: every path of a prefix (a looking glass).
+pub async fn routes(State(api): State<Api>, Query(q): Query<PrefixQuery>) -> Reply<Routes> {
+    let query: IpNet = match q.prefix.parse::<IpNet>() {
+        Ok(p) => p.trunc(),
+        Err(_) => match q.prefix.parse::<std::net::IpAddr>() {
+            Ok(a) => IpNet::from(a),
+            Err(_) => {
+                let why = format!("expected a prefix or an address, got {:?}", q.prefix);
+                return Err((StatusCode::BAD_REQUEST, why));
+            }
+        },
+    };
+    let (found, paths) = ask(&api, |reply| RibEvent::Lookup {
+        prefix: query,
+        reply,
+    })
+    .await?;
+    let vrps = api.vrps.load();
+    let paths = (paths.into_iter())
+        .map(|path| {
+            let prefix = found.unwrap_or(query);
+            let verdict = vrps.table.validate(&prefix, path.origin);
+            PathVerdict { path, verdict }
+        })
+        .collect();
+    Ok(Json(Routes {
+        query,
+        prefix: found,
+        paths,
+    }))
+}
+
+/// One ROV change as the history API shows it: the peer by name.
+#[derive(Serialize)]
+pub struct NamedChange {
+    /// The peer's name.
+    pub peer_name: String,
+    /// The change.
+    #[serde(flatten)]
+    pub change: RovChange,
+}
+
+/// The answer of the history API.
+#[derive(Serialize)]
+pub struct HistoryView {
+    /// Recent changes, newest first.
+    pub changes: Vec<NamedChange>,
+    /// Per-peer counts once a minute, oldest first.
+    pub samples: Vec<Sample>,
+    /// Changes the history missed because it fell behind.
+    pub missed: u64,
+}
+
+/// `GET /api/v1/history[?peer=NAME&limit=N]` (limit default 100).
+pub async fn history(State(api): State<Api>, Query(q): Query<PeerQuery>) -> Reply<HistoryView> {
+    known_peer(&api, q.peer.as_deref())?;
+    let view = api.rib.load();
+    let names: HashMap<u32, &str> = (view.peers.iter().enumerate())
+        .map(|(i, p)| (i as u32, p.name.as_str()))
+        .collect();
+    let peer = (q.peer.as_deref()).and_then(|n| view.peers.iter().position(|p| p.name == n));
+    let limit = q.limit.unwrap_or(100);
+    let (changes, samples, missed) = history::read(&api.history, |h| {
+        (
+            h.recent(peer.map(|p| p as u32), limit),
+            h.samples(),
+            h.missed(),
+        )
+    });
+    let changes = (changes.into_iter())
+        .map(|change| NamedChange {
+            peer_name: names.get(&change.peer.0).unwrap_or(&"?").to_string(),
+            change,
+        })
+        .collect();
+    Ok(Json(HistoryView {
+        changes,
+        samples,
+        missed,
+    }))
+}
