@@ -13,6 +13,7 @@
 //! - `POST /api/v1/peers/{name}/rov` with `{"rov": "drop"}`: change a peer's ROV policy;
 //! - `POST /api/v1/vrps/accept`: apply a VRP update held as a mass invalidation.
 
+mod page;
 mod report;
 
 use axum::extract::{Path, State};
@@ -95,6 +96,7 @@ pub struct SetRov {
 /// Serves the API on `listener` until shutdown.
 pub async fn serve(listener: TcpListener, api: Api, mut shutdown: watch::Receiver<bool>) {
     let app = Router::new()
+        .route("/", get(page::index))
         .route("/api/v1/status", get(status))
         .route("/api/v1/report", get(report::report))
         .route("/api/v1/routes", get(report::routes))

@@ -1,0 +1,331 @@
+//! The web page, as a browser renders it: real headless Chromium loads rovgate's `GET /`
+//! and `GET /?peer=NAME` while real peers (BIRD, OpenBGPD) and a real cache (stayrtr) feed
+//! it, and the tests read the rendered DOM (`--dump-dom`) as an operator reads the page.
+//!
+//! Each test runs its own exchange (`support::lab`) on its own loopback /24: 127.0.70.0 to
+//! 127.0.72.0.
+
+mod support;
+
+use std::fs;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::lab::{self, Lab, EDGE_AS, MEMBER_AS, OTHER_AS};
+
+/// A peer name that is markup if the page does not escape it.
+const MARKUP_NAME: &str = "edge <b>&\"x\" 'y'";
+
+fn tools_present() -> bool {
+    lab::tools_present() && support::require_tool("chromium")
+}
+
+/// Loads `url` in headless Chromium with a fresh profile and returns the DOM it rendered.
+fn dump_dom(url: &str) -> String {
+    let dir = support::scratch_dir("chromium");
+    let out = dir.join("dom.html");
+    let mut child = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+        ])
+        .args([
+            "--disable-background-networking",
+            "--disable-component-update",
+        ])
+        .arg("--disable-sync")
+        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
+        .args(["--dump-dom", url])
+        .stdin(Stdio::null())
+        .stdout(fs::File::create(&out).expect("create the DOM file"))
+        .stderr(fs::File::create(dir.join("stderr")).expect("create chromium's log"))
+        .spawn()
+        .expect("start chromium");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for chromium") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium did not render {url} within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let dom = fs::read_to_string(&out).unwrap_or_default();
+    let log = fs::read_to_string(dir.join("stderr")).unwrap_or_default();
+    assert!(status.success(), "chromium failed ({status}):\n{log}");
+    assert!(
+        dom.contains("</html>"),
+        "no DOM from chromium:\n{dom}\n{log}"
+    );
+    let _ = fs::remove_dir_all(&dir);
+    dom
+}
+
+/// The text of some HTML: tags dropped, entities decoded.
+fn text_of(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    let entities = [
+        ("&lt;", "<"),
+        ("&gt;", ">"),
+        ("&quot;", "\""),
+        ("&#39;", "'"),
+    ];
+    let out = (entities.iter()).fold(out, |s, (e, c)| s.replace(e, c));
+    out.replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+        .trim()
+        .into()
+}
+
+/// The table with `id` in `dom`: its rows (the header row first), each row's cells as
+/// (HTML, text).
+fn table(dom: &str, id: &str) -> Vec<Vec<(String, String)>> {
+    let start = (dom.find(&format!("<table id=\"{id}\"")))
+        .unwrap_or_else(|| panic!("no table {id:?} in the page:\n{dom}"));
+    let end = start + dom[start..].find("</table>").expect("the table ends");
+    let rows = dom[start..end].split("<tr").skip(1);
+    rows.map(|row| {
+        let cells = row.split("</t").filter_map(|part| {
+            let at = ["<td>", "<td ", "<th>", "<th "]
+                .iter()
+                .filter_map(|open| part.rfind(open))
+                .max()?;
+            let inner = &part[at..];
+            let html = &inner[inner.find('>')? + 1..];
+            Some((html.to_string(), text_of(html)))
+        });
+        cells.collect()
+    })
+    .collect()
+}
+
+/// The row of table `id` whose cell under `column` reads `key`, as (header, text) pairs,
+/// and the row's HTML; panics if there is no such row or more than one.
+fn row(dom: &str, id: &str, column: &str, key: &str) -> (Vec<(String, String)>, String) {
+    let rows = table(dom, id);
+    let headers: Vec<String> = rows[0].iter().map(|(_, t)| t.clone()).collect();
+    let at = (headers.iter().position(|h| h == column))
+        .unwrap_or_else(|| panic!("no column {column:?} in table {id}: {headers:?}"));
+    let found: Vec<_> = (rows[1..].iter())
+        .filter(|r| r.get(at).is_some_and(|(_, t)| t == key))
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "rows {key:?} in table {id}: {found:?}\n{dom}"
+    );
+    let html = found[0].iter().map(|(h, _)| h.as_str()).collect();
+    let cells = headers
+        .into_iter()
+        .zip(found[0].iter().map(|(_, t)| t.clone()));
+    (cells.collect(), html)
+}
+
+fn cell<'a>(row: &'a [(String, String)], header: &str) -> &'a str {
+    let found = row.iter().find(|(h, _)| h == header);
+    found.map_or_else(|| panic!("no column {header:?} in {row:?}"), |(_, t)| t)
+}
+
+/// Expected: the page of the `shadow` member (`/?peer=member-a`) lists its one invalid
+/// route, 10.70.2.0/24 from AS64701 under a ROA for AS65000, with reason `origin-as`, the
+/// covering VRP, "no" for reachable (no other peer has it), not dropped, and the fix the
+/// report API gives (add a ROA for the route's prefix and origin); its valid route is not
+/// listed.
+#[tokio::test]
+async fn peer_page_explains_the_invalid_route() {
+    if !tools_present() {
+        return;
+    }
+    let lab = Lab::start(70, "member-a", "edge").await;
+    let report = lab.rovgate.get("/api/v1/report?peer=member-a");
+    let report = report.expect("the report API answers");
+    let suggestion = report["peers"][0]["invalid_routes"][0]["suggestion"].clone();
+
+    let dom = dump_dom(&format!("{}/?peer=member-a", lab.url()));
+    let title = "Invalid routes of member-a";
+    assert!(dom.contains(title), "{title:?} in the page:\n{dom}");
+    let routes = table(&dom, "invalid-routes");
+    assert_eq!(routes.len(), 2, "one invalid route in the table:\n{dom}");
+    let (route, _) = row(&dom, "invalid-routes", "Prefix", &lab.invalid());
+    let expected = [
+        ("Origin", format!("AS{MEMBER_AS}")),
+        ("AS path", MEMBER_AS.to_string()),
+        ("Reason", "origin-as".into()),
+        (
+            "Covering VRPs",
+            format!("{}-24 AS{OTHER_AS}", lab.invalid()),
+        ),
+        ("Reachable without it", "no".into()),
+        ("Dropped", "no".into()),
+    ];
+    for (header, value) in expected {
+        assert_eq!(cell(&route, header), value, "{header} of {route:?}");
+    }
+    let fix = cell(&route, "Suggested fix");
+    assert_eq!(json_str(&suggestion), fix, "the page's fix is the report's");
+    let roa = format!("add a ROA {} maxLength 24 AS{MEMBER_AS}", lab.invalid());
+    assert!(fix.contains(&roa), "the fix names the ROA to add: {fix:?}");
+}
+
+fn json_str(value: &serde_json::Value) -> &str {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a string: {value}"))
+}
+
+/// Expected: `/` shows both sessions up with AS, address and ROV mode, the stayrtr cache up
+/// with its 2 VRPs and not stale, and the per-peer table with the `shadow` member at 2
+/// routes, 1 valid, 1 invalid, would-drop 1, dropped 0 and the `drop` edge at 1 not-found,
+/// would-drop 0. The edge's name, which is markup, shows as text, and its link opens its
+/// own page. An unknown peer's page is a 404.
+#[tokio::test]
+async fn overview_shows_sessions_sources_and_would_drop() {
+    if !tools_present() {
+        return;
+    }
+    let lab = Lab::start(71, "member-a", MARKUP_NAME).await;
+    let dom = dump_dom(&format!("{}/", lab.url()));
+
+    let (member, _) = row(&dom, "sessions", "Peer", "member-a");
+    let (edge, edge_html) = row(&dom, "sessions", "Peer", MARKUP_NAME);
+    for (peer, asn, host, rov) in [
+        (&member, MEMBER_AS, 1, "shadow"),
+        (&edge, EDGE_AS, 2, "drop"),
+    ] {
+        assert_eq!(cell(peer, "AS"), format!("AS{asn}"), "{peer:?}");
+        assert_eq!(
+            cell(peer, "Address"),
+            format!("127.0.71.{host}"),
+            "{peer:?}"
+        );
+        assert_eq!(cell(peer, "Session"), "up", "{peer:?}");
+        assert_eq!(cell(peer, "ROV"), rov, "{peer:?}");
+    }
+
+    let sources = table(&dom, "sources");
+    assert_eq!(sources.len(), 2, "one RPKI source:\n{dom}");
+    let (source, _) = row(&dom, "sources", "Kind", "rtr");
+    assert_eq!(cell(&source, "Name"), lab.cache.address(), "{source:?}");
+    assert_eq!(cell(&source, "State"), "up", "{source:?}");
+    assert_eq!(cell(&source, "VRPs"), "2", "{source:?}");
+    assert_eq!(cell(&source, "Stale"), "no", "{source:?}");
+
+    let counts = |name: &str| {
+        let (r, _) = row(&dom, "rov", "Peer", name);
+        let heads = [
+            "Routes",
+            "Valid",
+            "Invalid",
+            "Not found",
+            "Would drop",
+            "Dropped",
+        ];
+        heads.map(|h| cell(&r, h).to_string())
+    };
+    assert_eq!(counts("member-a"), ["2", "1", "1", "0", "1", "0"]);
+    assert_eq!(counts(MARKUP_NAME), ["1", "0", "0", "1", "0", "0"]);
+
+    // The edge's link, as the browser has it, opens the edge's page.
+    let href = edge_html
+        .split("href=\"")
+        .nth(1)
+        .and_then(|h| h.split('"').next());
+    let href = text_of(href.expect("the edge's name links to its page"));
+    let page = ureq::get(&format!("{}{href}", lab.url())).call();
+    let page = page.unwrap_or_else(|e| panic!("GET {href}: {e}"));
+    let page = page.into_string().expect("the page's text");
+    let heading = page
+        .split("<h2 id=\"peer\">")
+        .nth(1)
+        .and_then(|h| h.split("</h2>").next());
+    let heading = text_of(heading.unwrap_or_else(|| panic!("no peer heading in {href}:\n{page}")));
+    assert_eq!(heading, format!("Invalid routes of {MARKUP_NAME}"));
+
+    match ureq::get(&format!("{}/?peer=nobody", lab.url())).call() {
+        Err(ureq::Error::Status(404, _)) => {}
+        other => panic!("an unknown peer's page: {other:?}"),
+    }
+}
+
+/// The text of the paragraph with `id`, if the page has one.
+fn paragraph(dom: &str, id: &str) -> Option<String> {
+    let start = dom.find(&format!("<p class=\"alert\" id=\"{id}\">"))?;
+    let end = start + dom[start..].find("</p>")?;
+    Some(text_of(&dom[start..end]))
+}
+
+/// Expected: with a mass-invalidation guard of one route (hold 0: until accepted), a VRP
+/// update that would drop the `drop` edge's not-found route (a new ROA for another AS) is
+/// held: `/` says so (1 route of 1 peer, applied only on accept) and counts the edge's route
+/// invalid but not dropped (would-drop 1). After `POST /api/v1/vrps/accept` the notice is
+/// gone, the route is dropped, and the recent changes show it going from not-found to
+/// invalid.
+#[tokio::test]
+async fn overview_shows_a_held_mass_invalidation_until_accepted() {
+    if !tools_present() {
+        return;
+    }
+    let rov = "[rov]\nmass_invalidation_min_routes = 1\nmass_invalidation_hold_seconds = 0\n";
+    let mut lab = Lab::start_with(72, "member-a", "edge", rov).await;
+    let page = format!("{}/", lab.url());
+    assert_eq!(
+        paragraph(&dump_dom(&page), "held"),
+        None,
+        "nothing held yet"
+    );
+
+    lab.invalidate_edge();
+    support::wait_for("the update held", Duration::from_secs(30), || {
+        lab.rovgate
+            .status()
+            .is_some_and(|s| !s["held_update"].is_null())
+    })
+    .await;
+    let dom = dump_dom(&page);
+    let held = paragraph(&dom, "held").unwrap_or_else(|| panic!("no held update:\n{dom}"));
+    for words in [
+        "would newly drop 1 routes of 1 peers",
+        "It is applied only on accept",
+    ] {
+        assert!(held.contains(words), "{words:?} in {held:?}");
+    }
+    let counts = |dom: &str| {
+        let (r, _) = row(dom, "rov", "Peer", "edge");
+        ["Invalid", "Would drop", "Dropped"].map(|h| cell(&r, h).to_string())
+    };
+    assert_eq!(counts(&dom), ["1", "1", "0"], "held: invalid, not dropped");
+
+    let accepted = lab
+        .rovgate
+        .post("/api/v1/vrps/accept", serde_json::json!({}));
+    assert_eq!(accepted, Ok(serde_json::json!({"accepted": true})));
+    support::wait_for("the edge's route dropped", Duration::from_secs(30), || {
+        lab.peer("edge")["dropped"] == 1
+    })
+    .await;
+    let dom = dump_dom(&page);
+    assert_eq!(
+        paragraph(&dom, "held"),
+        None,
+        "accepted: nothing held:\n{dom}"
+    );
+    assert_eq!(counts(&dom), ["1", "0", "1"], "accepted: dropped");
+    let (change, _) = row(&dom, "changes", "Prefix", &lab.not_found());
+    assert_eq!(cell(&change, "Peer"), "edge", "{change:?}");
+    let states = (cell(&change, "Before"), cell(&change, "After"));
+    assert_eq!(states, ("not-found", "invalid"), "{change:?}");
+}
