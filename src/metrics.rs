@@ -389,6 +389,7 @@ mod tests {
             not_found: 1,
             dropped: 2,
             held: 1,
+            stale: 0,
         };
         let c2 = RovCounts {
             routes: 4,

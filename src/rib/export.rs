@@ -28,7 +28,7 @@ impl Outbox {
         let before = change.before.for_peer(peer);
         let after = change.after.for_peer(peer);
         match (before, after) {
-            (Some(b), Some(a)) if Arc::ptr_eq(&b.attrs, &a.attrs) => {}
+            (Some(b), Some(a)) if b == Arc::as_ptr(&a.attrs) as usize => {}
             (_, Some(a)) => {
                 self.routes.insert(prefix, Some(a.attrs.clone()));
             }

@@ -18,8 +18,12 @@ impl Rib {
         for f in Self::families(family) {
             for prefix in self.table.prefixes_of(f, peer, |_| true) {
                 // Staleness does not change the order: nothing to sort or export.
+                let stale = &mut self.counts[peer.0 as usize].stale;
                 self.table.reshape(prefix, &self.peers, |p| {
-                    p.stale |= p.peer == peer;
+                    if p.peer == peer && !p.stale {
+                        p.stale = true;
+                        *stale += 1;
+                    }
                     false
                 });
             }
@@ -27,7 +31,11 @@ impl Rib {
     }
 
     pub(super) fn purge_stale(&mut self, peer: PeerId, family: Option<Family>) {
-        let purged = self.withdraw_where(peer, family, |p| p.stale);
+        // The common case (End-of-RIB of a fresh session) has nothing stale: skip the walk.
+        let purged = match self.counts[peer.0 as usize].stale {
+            0 => 0,
+            _ => self.withdraw_where(peer, family, |p| p.stale),
+        };
         if purged > 0 {
             info!(peer = %self.peers.name(peer), purged, "stale routes withdrawn");
         }

@@ -7,6 +7,7 @@
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use prefix_trie::{Prefix, PrefixMap};
 use smallvec::SmallVec;
+use std::sync::Arc;
 
 use super::best::{better, Path, PeerOrder};
 use crate::route::{Family, PeerId};
@@ -43,6 +44,35 @@ impl Top2 {
     }
 }
 
+/// The two best eligible paths of a prefix before a change, by identity only: which peer
+/// and which attribute set (its address), so that taking it costs no reference counting.
+/// The attribute sets stay alive while it is compared: the paths still hold them, or
+/// `Change::old` does.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Top2Ids {
+    best: Option<(PeerId, usize)>,
+    second: Option<(PeerId, usize)>,
+}
+
+impl Top2Ids {
+    fn of(paths: &[Path]) -> Top2Ids {
+        let id = |p: &Path| (p.peer, Arc::as_ptr(&p.attrs) as usize);
+        let mut eligible = paths.iter().filter(|p| p.eligible).map(id);
+        Top2Ids {
+            best: eligible.next(),
+            second: eligible.next(),
+        }
+    }
+
+    /// The attribute set (by address) `peer` had: the best unless it is the peer's own.
+    pub fn for_peer(&self, peer: PeerId) -> Option<usize> {
+        match self.best {
+            Some((owner, _)) if owner == peer => self.second.map(|(_, a)| a),
+            best => best.map(|(_, a)| a),
+        }
+    }
+}
+
 /// Every stored path, in one prefix trie per family.
 #[derive(Default)]
 pub struct Table {
@@ -53,7 +83,7 @@ pub struct Table {
 /// The result of a change to one prefix.
 pub struct Change {
     /// The top two paths before the change.
-    pub before: Top2,
+    pub before: Top2Ids,
     /// The top two paths after it.
     pub after: Top2,
     /// The peer's path replaced or removed by the change (`None`: a new route).
@@ -168,7 +198,7 @@ fn modify_in<P: Prefix + Copy>(
     f: impl FnOnce(&mut Paths) -> Option<Path>,
 ) -> Change {
     let paths = map.entry(p).or_default();
-    let before = Top2::of(paths);
+    let before = Top2Ids::of(paths);
     let old = f(paths);
     let after = Top2::of(paths);
     if paths.is_empty() {

@@ -55,6 +55,8 @@ pub struct RovCounts {
     pub dropped: u64,
     /// Invalid paths a held mass invalidation keeps eligible.
     pub held: u64,
+    /// Paths kept as stale (graceful restart, route refresh) until the peer re-sends them.
+    pub stale: u64,
 }
 
 impl RovCounts {
@@ -72,6 +74,9 @@ impl RovCounts {
         }
         if path.held {
             add(&mut self.held);
+        }
+        if path.stale {
+            add(&mut self.stale);
         }
     }
 }
