@@ -2,8 +2,8 @@
 # Full-table convergence with ROV drop through rovgate, BIRD 2 and OpenBGPD, side by side in
 # one run. stayrtr serves the 424,223 VRPs of ../shared/data/vrps (their 2023 `expires`
 # removed); each device validates against it over RTR and drops invalid routes. `rovgate
-# replay` feeds the shared full table from FEEDERS sessions (127.0.9.2, .4, .5, ...; AS 64496,
-# 64498, ...) to the device at 127.0.9.1 and a sink at 127.0.9.3 (AS 64497) waits for every
+# replay` feeds the shared full table from FEEDERS sessions (127.0.9.2, .4, .5, ...; AS 65001,
+# 65002, ...) to the device at 127.0.9.1 and a sink at 127.0.9.3 (AS 64497) waits for every
 # prefix that is not RPKI-invalid. Devices take turns, RUNS times each, interleaved; prints
 # each run, then per device the median, min, max convergence, prefixes received and peak RSS
 # (VmHWM; for OpenBGPD the sum over its processes).
@@ -25,10 +25,10 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 cargo build --release --quiet
 bin=target/release/rovgate
 
-# The feeders' addresses and ASes, as `rovgate replay --peers N` numbers them (the sink's
-# address and AS skipped).
+# The feeders' addresses and ASes, as `rovgate replay --peers N --local-as 65001` numbers
+# them (the sink's address skipped).
 feeder_ip() { local i=$1 n=2; while :; do [ $n -ne 3 ] && { [ "$i" -eq 0 ] && { echo "127.0.9.$n"; return; }; i=$((i - 1)); }; n=$((n + 1)); done; }
-feeder_as() { local i=$1 n=64496; while :; do [ $n -ne 64497 ] && { [ "$i" -eq 0 ] && { echo $n; return; }; i=$((i - 1)); }; n=$((n + 1)); done; }
+feeder_as() { echo $((65001 + $1)); }
 
 python3 - "$vrps_gz" "$work/vrps.json" <<'PY'
 import gzip, json, sys
@@ -135,7 +135,7 @@ one_run() { # device -> "seconds received rss_kb"
   local pid json rss
   pid=$(start "$1")
   json=$("$bin" replay --mrt "$mrt" --target 127.0.9.1:$port --feeder-address 127.0.9.2 \
-    --peers "$feeders" --local-as 64496 --sink-address 127.0.9.3 --family "$family" \
+    --peers "$feeders" --local-as 65001 --sink-address 127.0.9.3 --family "$family" \
     --drop-invalid "$work/vrps.json" --format json 2>/dev/null)
   rss=$(rss_of "$pid")
   kill "$pid"; wait "$pid" 2>/dev/null || true
