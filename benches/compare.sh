@@ -108,7 +108,10 @@ start() { # device -> pid (the device is ready to be measured when this returns)
     rovgate)
       RUST_LOG=warn "$bin" run --config "$work/rovgate.toml" >/dev/null 2>"$work/rovgate.log" &
       local pid=$!
-      until curl -sf http://127.0.9.1:18080/api/v1/status | grep -q '"count":424223'; do sleep 0.2; done
+      until curl -sf http://127.0.9.1:18080/api/v1/status | grep -q '"count":424223'; do
+        kill -0 $pid 2>/dev/null || { cat "$work/rovgate.log" >&2; exit 1; }
+        sleep 0.2
+      done
       echo $pid ;;
     bird)
       bird -f -c "$work/bird.conf" -s "$work/bird.ctl" >/dev/null 2>"$work/bird.log" &
@@ -138,7 +141,9 @@ one_run() { # device -> "seconds received rss_kb"
     --peers "$feeders" --local-as 65001 --sink-address 127.0.9.3 --family "$family" \
     --drop-invalid "$work/vrps.json" --format json 2>/dev/null)
   rss=$(rss_of "$pid")
-  kill "$pid"; wait "$pid" 2>/dev/null || true
+  kill "$pid"
+  # Not this shell's child: wait until it is gone (BIRD takes a while to free 10 tables).
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
   python3 -c 'import json,sys; r=json.loads(sys.argv[1]); run=r["runs"][0]; print(run["convergence_seconds"], run["prefixes_received"], sys.argv[2])' "$json" "$rss"
 }
 

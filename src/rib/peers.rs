@@ -4,6 +4,7 @@
 //! Where it sits: inside the RIB task only; sessions learn of it through `Export`s.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use ipnet::IpNet;
 use tokio::sync::mpsc;
@@ -147,6 +148,16 @@ impl Peers {
 
     /// Records a prefix change in the outbox of every established peer carrying its family.
     pub fn record(&mut self, prefix: IpNet, change: &Change) {
+        let after = (change.after.best.as_ref()).map(|p| (p.peer, Arc::as_ptr(&p.attrs) as usize));
+        if let Some((owner, _)) = after.filter(|_| change.before.best() == after) {
+            // The best path stayed: only its owner, who gets the second best, may need news.
+            if let Some(s) =
+                (self.slot_mut(owner).session.as_mut()).filter(|s| carries(&s.families, &prefix))
+            {
+                s.outbox.record(owner, prefix, change);
+            }
+            return;
+        }
         for (i, slot) in self.0.iter_mut().enumerate() {
             if let Some(s) = slot
                 .session

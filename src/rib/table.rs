@@ -64,6 +64,11 @@ impl Top2Ids {
         }
     }
 
+    /// The best path's peer and attribute set (by address).
+    pub fn best(&self) -> Option<(PeerId, usize)> {
+        self.best
+    }
+
     /// The attribute set (by address) `peer` had: the best unless it is the peer's own.
     pub fn for_peer(&self, peer: PeerId) -> Option<usize> {
         match self.best {
