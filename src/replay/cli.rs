@@ -13,6 +13,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
+use super::churn::{self, ChurnArgs};
 use super::{replay, Progress, ReplayError, ReplayOptions, ReplayResult, SinkMode};
 use crate::route::Family;
 use crate::rpki::Asn;
@@ -62,9 +63,16 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     pub timeout: u64,
     /// The device drops RPKI-invalid routes: routes invalid under this VRP file (JSON or
-    /// CSV) are not expected at the sink.
+    /// CSV) are not expected at the sink. Under churn (normally with the --churn-vrps file)
+    /// the device's set differs from the file while a run lasts: prefixes whose routes
+    /// churn can make invalid (valid, but also covered by a VRP that does not match) are not
+    /// waited for and are counted in JSON churn.volatile_prefixes; when they arrive they
+    /// count as unexpected, as do invalid routes that churn makes not-found.
     #[arg(long, value_name = "VRPFILE")]
     pub drop_invalid: Option<PathBuf>,
+    /// VRP churn from a built-in RTR server.
+    #[command(flatten)]
+    pub churn: ChurnArgs,
 }
 
 /// `--family`.
@@ -109,6 +117,7 @@ impl ReplayArgs {
         o.runs = self.runs.max(1);
         o.timeout = Duration::from_secs(self.timeout);
         o.drop_invalid = self.drop_invalid.clone();
+        o.churn = self.churn.options();
         o
     }
 }
@@ -169,6 +178,7 @@ pub fn text(r: &ReplayResult) -> String {
             secs(run.send_time),
             run.updates_received,
         ));
+        out.extend(run.churn.as_ref().map(churn::text_run));
     }
     out.push_str(&format!(
         "median convergence {} s over {} run(s): {} routes sent, {} prefixes expected, {} feeder(s), MRT loaded in {} s\n",
@@ -179,6 +189,7 @@ pub fn text(r: &ReplayResult) -> String {
         r.feeders,
         secs(r.load_time),
     ));
+    out.extend(r.churn.as_ref().map(churn::text_report));
     out
 }
 
@@ -198,6 +209,7 @@ pub fn json(args: &ReplayArgs, r: &ReplayResult) -> serde_json::Value {
                 "withdrawn": run.withdrawn,
                 "unexpected": run.unexpected,
                 "malformed": run.malformed.len(),
+                "churn": run.churn.as_ref().map(churn::json_run),
             })
         })
         .collect();
@@ -211,5 +223,6 @@ pub fn json(args: &ReplayArgs, r: &ReplayResult) -> serde_json::Value {
         "load_seconds": r.load_time.as_secs_f64(),
         "median_seconds": r.median().as_secs_f64(),
         "runs": runs,
+        "churn": r.churn.as_ref().map(|c| churn::json_report(c, &r.runs)),
     })
 }

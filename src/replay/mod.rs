@@ -11,9 +11,11 @@
 //!
 //! Read `mrt.rs` first (what a feed is), then this file (`replay`: one run after another),
 //! then `feeder.rs` and `sink.rs`; `speaker.rs` is the OPEN/KEEPALIVE part they share, and
-//! `cli.rs` the `rovgate replay` command. Benchmarks and the BIRD/OpenBGPD comparison tests
-//! drive the device through [`replay`].
+//! `cli.rs` the `rovgate replay` command; `churn.rs` is the optional built-in RTR cache that
+//! changes the device's VRPs while each run lasts. Benchmarks and the BIRD/OpenBGPD
+//! comparison tests drive the device through [`replay`].
 
+mod churn;
 mod cli;
 pub mod feeder;
 pub mod mrt;
@@ -29,6 +31,7 @@ use std::time::Duration;
 use foldhash::HashMap;
 use ipnet::IpNet;
 
+pub use churn::{ChurnArgs, ChurnOptions, ChurnReport, ChurnRun};
 pub use cli::{run_cli, ReplayArgs};
 pub use run::replay;
 pub use sink::Progress;
@@ -78,8 +81,11 @@ pub struct ReplayOptions {
     /// Counters to show progress from (a progress bar); `None`: none.
     pub progress: Option<Arc<Progress>>,
     /// The device drops RPKI-invalid routes: routes invalid under this VRP file are not
-    /// expected at the sink.
+    /// expected at the sink. With `churn`, routes that churn can make invalid are not
+    /// waited for either (`ChurnReport::volatile`).
     pub drop_invalid: Option<PathBuf>,
+    /// Serve VRPs from a built-in RTR server and change them while each run lasts.
+    pub churn: Option<ChurnOptions>,
 }
 
 impl ReplayOptions {
@@ -104,6 +110,7 @@ impl ReplayOptions {
             keep_routes: false,
             progress: None,
             drop_invalid: None,
+            churn: None,
         }
     }
 }
@@ -135,6 +142,8 @@ pub struct RunResult {
     pub malformed: Vec<IpNet>,
     /// The routes the sink held at the end (`ReplayOptions::keep_routes`).
     pub routes: Option<HashMap<IpNet, Attrs>>,
+    /// The VRP churn applied during the run (`ReplayOptions::churn`).
+    pub churn: Option<ChurnRun>,
 }
 
 /// All runs of a replay.
@@ -151,6 +160,8 @@ pub struct ReplayResult {
     pub expected: usize,
     /// Each run, in order.
     pub runs: Vec<RunResult>,
+    /// The built-in RTR server (`ReplayOptions::churn`).
+    pub churn: Option<ChurnReport>,
 }
 
 impl ReplayResult {

@@ -17,6 +17,7 @@ use tokio::task::{JoinError, JoinSet};
 use tokio::time::{sleep_until, Instant};
 use tracing::info;
 
+use super::churn::{self, ChurnServer};
 use super::feeder::{Feeder, FeederConfig, FeederReport};
 use super::mrt::{self, FeedPeer};
 use super::sink::{Progress, Sink, SinkConfig, SinkReport};
@@ -26,6 +27,11 @@ use crate::rpki::{RovState, VrpTable};
 
 /// Replays `opts.mrt` to `opts.target` `opts.runs` times and measures each run.
 pub async fn replay(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
+    // Listening first: the device can load the VRPs while the MRT file loads.
+    let churn = match &opts.churn {
+        Some(c) => Some(ChurnServer::start(c).await?),
+        None => None,
+    };
     let start = StdInstant::now();
     let path = opts.mrt.clone();
     let loaded = tokio::task::spawn_blocking(move || mrt::load(&path))
@@ -39,16 +45,8 @@ pub async fn replay(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
         Some(path) => crate::rpki::file::load(path)?.into_iter().collect(),
         None => VrpTable::new(),
     };
-    let vrps = &vrps;
-    let deliverable = (feeds.iter().flat_map(|f| &f.batches))
-        .filter(|(a, _)| mrt::deliverable(a))
-        .flat_map(|(a, p)| {
-            let origin = a.as_path.origin();
-            p.iter()
-                .filter(move |p| vrps.state(p, origin) != RovState::Invalid)
-        })
-        .copied();
-    let expected: Arc<HashSet<IpNet>> = Arc::new(deliverable.collect());
+    let (expected, volatile) = expected(&feeds, &vrps, churn.is_some());
+    let expected = Arc::new(expected);
     let sent = feeds.iter().map(|f| f.routes()).sum();
     info!(file = %opts.mrt.display(), ?load_time, feeders = feeds.len(), routes = sent,
         expected = expected.len(), "MRT file loaded");
@@ -57,6 +55,9 @@ pub async fn replay(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
     let progress = opts.progress.clone().unwrap_or_default();
     let mut runs = Vec::with_capacity(opts.runs);
     for n in 1..=opts.runs.max(1) {
+        if let Some(churn) = &churn {
+            churn.settle(opts.timeout).await?;
+        }
         let setup = Setup {
             opts,
             feeds: &feeds,
@@ -64,6 +65,7 @@ pub async fn replay(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
             sink: &sink.endpoint(),
             expected: expected.clone(),
             progress: progress.clone(),
+            churn: churn.as_ref(),
         };
         let run = setup.run().await?;
         info!(run = n, convergence = ?run.convergence, received = run.received, "run complete");
@@ -75,7 +77,32 @@ pub async fn replay(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
         sent,
         expected: expected.len(),
         runs,
+        churn: churn.map(|c| c.report(volatile)),
     })
+}
+
+/// The distinct prefixes the sink waits for: deliverable, and not invalid under `vrps`.
+/// Under `churn`, a prefix whose every such route is [`churn::volatile`] is not waited for
+/// either; returns how many of those there are too.
+fn expected(feeds: &[Arc<FeedPeer>], vrps: &VrpTable, churn: bool) -> (HashSet<IpNet>, usize) {
+    let (mut expected, mut volatile) = (HashSet::default(), HashSet::default());
+    let batches = feeds.iter().flat_map(|f| &f.batches);
+    for (attrs, prefixes) in batches.filter(|(a, _)| mrt::deliverable(a)) {
+        let origin = attrs.as_path.origin();
+        for p in prefixes {
+            match vrps.state(p, origin) {
+                RovState::Invalid => {}
+                RovState::Valid if churn && churn::volatile(vrps, p, origin) => {
+                    volatile.insert(*p);
+                }
+                _ => {
+                    expected.insert(*p);
+                }
+            }
+        }
+    }
+    let volatile = volatile.difference(&expected).count();
+    (expected, volatile)
 }
 
 /// Each feeder's address, AS and target.
@@ -195,6 +222,7 @@ struct Setup<'a> {
     sink: &'a Endpoint<'a>,
     expected: Arc<HashSet<IpNet>>,
     progress: Arc<Progress>,
+    churn: Option<&'a ChurnServer>,
 }
 
 impl Setup<'_> {
@@ -215,6 +243,7 @@ impl Setup<'_> {
         )?;
         let (stop, stopped) = watch::channel(false);
         let mut handle = sink.start(self.expected.clone(), self.progress.clone(), stopped);
+        let churning = self.churn.map(|c| c.run(stop.subscribe()));
         let mut tasks = JoinSet::new();
         for f in feeders {
             tasks.spawn(f.run(stop.subscribe()));
@@ -237,7 +266,13 @@ impl Setup<'_> {
         if ended.is_none() {
             return Err(self.timed_out(&sink));
         }
-        Ok(measure(&reports, sink))
+        let mut run = measure(&reports, sink);
+        if let Some(churning) = churning {
+            run.churn = Some(churning.await.map_err(|_| ReplayError::Internal {
+                what: "churn task failed",
+            })?);
+        }
+        Ok(run)
     }
 
     fn timed_out(&self, sink: &SinkReport) -> ReplayError {
@@ -284,5 +319,6 @@ fn measure(reports: &[FeederReport], sink: SinkReport) -> RunResult {
         unexpected: sink.unexpected,
         malformed: sink.malformed.into_iter().collect(),
         routes: sink.routes,
+        churn: None,
     }
 }

@@ -107,6 +107,7 @@ fn result(secs: &[u64]) -> ReplayResult {
         unexpected: 0,
         malformed: Vec::new(),
         routes: None,
+        churn: None,
     };
     ReplayResult {
         load_time: Duration::ZERO,
@@ -114,6 +115,7 @@ fn result(secs: &[u64]) -> ReplayResult {
         sent: 0,
         expected: 0,
         runs: secs.iter().map(run).collect(),
+        churn: None,
     }
 }
 
