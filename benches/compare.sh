@@ -158,10 +158,5 @@ for i in $(seq "$runs"); do
 done
 echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $feeders feeder(s), family $family, ROV drop, $runs runs each"
 for device in $devices; do
-  printf '%s' "${results[$device]}" | python3 -c '
-import sys, statistics
-rows = [l.split() for l in sys.stdin if l.strip()]
-t = [float(r[0]) for r in rows]; rss = [int(r[2]) for r in rows]
-print(f"{sys.argv[1]:8} median {statistics.median(t):.3f} s  min {min(t):.3f}  max {max(t):.3f}  received {rows[0][1]}  peak RSS {max(rss)/1024:.0f} MiB")
-' "$device"
+  printf '%s' "${results[$device]}" | python3 benches/summary.py "$device"
 done

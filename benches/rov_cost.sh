@@ -69,10 +69,5 @@ for i in $(seq "$runs"); do
   done
 done
 for mode in accept drop; do
-  printf '%s' "${results[$mode]}" | python3 -c '
-import sys, statistics
-rows = [l.split() for l in sys.stdin if l.strip()]
-t = [float(r[0]) for r in rows]; rss = [int(r[2]) for r in rows]
-print(f"rov={sys.argv[1]:7} median {statistics.median(t):.3f} s  min {min(t):.3f}  max {max(t):.3f}  received {rows[0][1]}  peak RSS {max(rss)/1024:.0f} MiB")
-' "$mode"
+  printf '%s' "${results[$mode]}" | python3 benches/summary.py "rov=$mode"
 done
