@@ -1,86 +1,97 @@
 //! Per-peer export: what each peer should hold, as a diff of a prefix's top two paths.
 //!
-//! Where it sits: the RIB task turns every table [`Change`] into outbox entries here; at the
-//! end of a batch of events each outbox becomes a list of `Export`s (prefixes that share an
-//! attribute set grouped together) sent to the peer's session, which packs them into
-//! UPDATEs. Only the final state of a prefix within a batch is sent.
+//! Where it sits: at the end of a batch of events (and before anything that must follow
+//! the batch's routes, such as a table dump or a marker) the RIB hands the table's dirty
+//! list to [`Peers::export`](super::peers::Peers::export), which diffs each changed prefix
+//! once per peer into that peer's [`Outbox`]. The outbox groups the prefixes that share an
+//! attribute set; the session's writer packs each group into UPDATEs. A prefix appears once
+//! per dirty list, so only its final state within a batch is sent.
 
-use foldhash::HashMap;
 use std::sync::Arc;
 
+use foldhash::HashMap;
 use ipnet::IpNet;
 
-use super::table::{Change, Top2};
+use super::table::Top2;
 use crate::route::{Attrs, Export, Family, PeerId};
 
 /// What one peer will be sent at the end of the current batch.
 #[derive(Default)]
 pub struct Outbox {
-    /// Prefix → attributes to announce, or `None` to withdraw.
-    routes: HashMap<IpNet, Option<Attrs>>,
-    /// Markers (End-of-RIB, end of refresh, limit reached) sent after the routes.
-    markers: Vec<Export>,
+    /// Exports ready to send, in order.
+    exports: Vec<Export>,
+    /// Withdrawals since the last seal.
+    withdrawn: Vec<IpNet>,
+    /// Announcements since the last seal, grouped by attribute set.
+    announced: Vec<(Attrs, Vec<IpNet>)>,
+    /// Attribute set (by address) → its group in `announced`.
+    groups: HashMap<usize, usize>,
 }
 
 impl Outbox {
-    /// Records what `peer` must be told about `prefix` after `change`, if anything.
-    pub fn record(&mut self, peer: PeerId, prefix: IpNet, change: &Change) {
-        let before = change.before.for_peer(peer);
-        let after = change.after.for_peer(peer);
-        match (before, after) {
-            (Some(b), Some(a)) if b == Arc::as_ptr(&a.attrs) as usize => {}
-            (_, Some(a)) => {
-                self.routes.insert(prefix, Some(a.attrs.clone()));
-            }
-            (Some(_), None) => {
-                self.routes.insert(prefix, None);
-            }
+    /// Notes what `peer` must be told about `prefix`, which went from `before` to `after`.
+    pub fn diff(&mut self, peer: PeerId, prefix: IpNet, before: &Top2, after: &Top2) {
+        let id = |t: &Top2| t.for_peer(peer).map(|p| Arc::as_ptr(&p.attrs));
+        match (id(before), after.for_peer(peer)) {
+            (Some(b), Some(a)) if b == Arc::as_ptr(&a.attrs) => {}
+            (_, Some(a)) => self.announce(prefix, &a.attrs),
+            (Some(_), None) => self.withdrawn.push(prefix),
             (None, None) => {}
         }
     }
 
-    /// Records a prefix's current route for `peer` in a full dump (initial export, refresh).
+    /// Notes a prefix's current route for `peer` in a full dump (initial export, refresh).
     pub fn dump(&mut self, peer: PeerId, prefix: IpNet, top: &Top2) {
         if let Some(path) = top.for_peer(peer) {
-            self.routes.insert(prefix, Some(path.attrs.clone()));
+            self.announce(prefix, &path.attrs);
         }
     }
 
-    /// Queues a marker to follow the routes.
+    fn announce(&mut self, prefix: IpNet, attrs: &Attrs) {
+        let key = Arc::as_ptr(attrs);
+        // Prefixes sharing attributes mostly come one after another: try the last group.
+        if let Some((last, prefixes)) = self.announced.last_mut() {
+            if Arc::as_ptr(last) == key {
+                prefixes.push(prefix);
+                return;
+            }
+        }
+        let next = self.announced.len();
+        let i = *self.groups.entry(key as usize).or_insert(next);
+        if i == next {
+            self.announced.push((attrs.clone(), Vec::new()));
+        }
+        self.announced[i].1.push(prefix);
+    }
+
+    /// Turns what was noted since the last seal into exports: withdrawals first, then one
+    /// announcement per attribute set. Every prefix was noted at most once since the last
+    /// seal, except one withdrawn and then added again, which is withdrawn first.
+    pub fn seal(&mut self) {
+        if !self.withdrawn.is_empty() {
+            self.exports
+                .push(Export::Withdraw(std::mem::take(&mut self.withdrawn)));
+        }
+        self.groups.clear();
+        let groups = self.announced.drain(..);
+        (self.exports).extend(groups.map(|(attrs, prefixes)| Export::Announce(attrs, prefixes)));
+    }
+
+    /// Queues a marker to follow what was noted so far.
     pub fn mark(&mut self, marker: Export) {
-        self.markers.push(marker);
+        self.seal();
+        self.exports.push(marker);
     }
 
     /// Whether there is nothing to send.
     pub fn is_empty(&self) -> bool {
-        self.routes.is_empty() && self.markers.is_empty()
+        self.exports.is_empty() && self.withdrawn.is_empty() && self.announced.is_empty()
     }
 
-    /// Empties the outbox into exports: withdrawals first, then announcements grouped by
-    /// attribute set (in no particular order), then the markers.
+    /// Empties the outbox into exports.
     pub fn take(&mut self) -> Vec<Export> {
-        let mut withdrawn = Vec::new();
-        let mut groups: HashMap<*const crate::route::AttrSet, (Attrs, Vec<IpNet>)> =
-            HashMap::default();
-        for (prefix, attrs) in self.routes.drain() {
-            match attrs {
-                None => withdrawn.push(prefix),
-                Some(a) => groups
-                    .entry(Arc::as_ptr(&a))
-                    .or_insert_with(|| (a, Vec::new()))
-                    .1
-                    .push(prefix),
-            }
-        }
-        let mut out = Vec::with_capacity(groups.len() + 2);
-        if !withdrawn.is_empty() {
-            out.push(Export::Withdraw(withdrawn));
-        }
-        for (attrs, prefixes) in groups.into_values() {
-            out.push(Export::Announce(attrs, prefixes));
-        }
-        out.append(&mut self.markers);
-        out
+        self.seal();
+        std::mem::take(&mut self.exports)
     }
 }
 

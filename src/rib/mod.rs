@@ -42,7 +42,7 @@ use hold::Hold;
 use peers::Peers;
 use reevaluate::Pass;
 use rov::shape;
-use table::{Change, Table};
+use table::Table;
 
 /// How many events the RIB takes before it flushes exports.
 const BATCH: usize = 256;
@@ -211,7 +211,7 @@ impl Rib {
             RibEvent::Update { peer, update } => self.update(peer, update),
             RibEvent::Refresh { peer, family } => {
                 self.dump(peer, family);
-                self.peers.mark(peer, Export::EndOfRefresh(family));
+                self.mark(peer, Export::EndOfRefresh(family));
             }
             RibEvent::BeginResend { peer, family } => self.mark_stale(peer, Some(family)),
             RibEvent::EndOfResend { peer, family } => self.purge_stale(peer, Some(family)),
@@ -229,14 +229,20 @@ impl Rib {
 
     fn peer_up(&mut self, peer: PeerId, families: Vec<Family>, out: mpsc::Sender<Vec<Export>>) {
         info!(peer = %self.peers.name(peer), ?families, "peer up: exporting the table");
+        // Changes so far go to the peers that were up when they happened; the new peer
+        // gets the table as it is now.
+        self.export();
         self.peers.up(peer, families.clone(), out);
         for family in families {
             self.dump(peer, family);
-            self.peers.mark(peer, Export::EndOfRib(family));
+            self.mark(peer, Export::EndOfRib(family));
         }
     }
 
+    /// Queues every peer's announcements for the table dump of `family` to `peer`, after
+    /// what changed before.
     fn dump(&mut self, peer: PeerId, family: Family) {
+        self.export();
         let Some(outbox) = self.peers.outbox(peer) else {
             return;
         };
@@ -313,36 +319,39 @@ impl Rib {
             &mut self.interned,
         );
         self.counts[peer.0 as usize].count(&path, 1);
-        let change = self.table.upsert(prefix, path, &self.peers);
-        match &change.old {
-            Some(old) => self.counts[peer.0 as usize].count(old, -1),
+        match self.table.upsert(prefix, path, &self.peers) {
+            Some(old) => self.counts[peer.0 as usize].count(&old, -1),
             None => {
                 if let Some(limit) = self.peers.count_route(peer) {
                     warn!(peer = %self.peers.name(peer), limit, "maximum prefixes exceeded: closing the session");
-                    self.peers.mark(peer, Export::LimitReached(limit));
-                    // The route past the limit is not taken: undo the insert, export nothing.
-                    if let Some(Change {
-                        old: Some(path), ..
-                    }) = self.table.remove(prefix, peer)
-                    {
+                    // The route past the limit is not taken: undo the insert (the diff of
+                    // the two changes is nothing to export).
+                    if let Some(path) = self.table.remove(prefix, peer) {
                         self.counts[peer.0 as usize].count(&path, -1);
                     }
                     self.peers.uncount_route(peer);
-                    return;
+                    self.mark(peer, Export::LimitReached(limit));
                 }
             }
         }
-        self.peers.record(prefix, &change);
     }
 
     fn remove(&mut self, peer: PeerId, prefix: IpNet) {
-        if let Some(change) = self.table.remove(prefix, peer) {
-            if let Some(old) = &change.old {
-                self.counts[peer.0 as usize].count(old, -1);
-            }
+        if let Some(old) = self.table.remove(prefix, peer) {
+            self.counts[peer.0 as usize].count(&old, -1);
             self.peers.uncount_route(peer);
-            self.peers.record(prefix, &change);
         }
+    }
+
+    /// Diffs what changed since the last time into the peers' outboxes.
+    fn export(&mut self) {
+        self.peers.export(self.table.take_dirty());
+    }
+
+    /// Queues a marker for `peer` after everything that changed so far.
+    fn mark(&mut self, peer: PeerId, marker: Export) {
+        self.export();
+        self.peers.mark(peer, marker);
     }
 
     /// The next time something is due: a stale deadline or a hold's end.
@@ -377,6 +386,7 @@ impl Rib {
             let _ = self.changes_tx.send(change);
         }
         self.publish_view();
+        self.export();
         for (peer, out, exports) in self.peers.take_outboxes() {
             if out.send(exports).await.is_err() {
                 debug!(peer = %self.peers.name(peer), "session gone before its exports were sent");

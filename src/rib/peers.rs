@@ -6,14 +6,13 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use ipnet::IpNet;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::warn;
 
 use super::best::PeerOrder;
 use super::export::{carries, Outbox};
-use super::table::Change;
+use super::table::{Dirty, Top2};
 use super::view::{PeerView, RovCounts};
 use crate::config::RovPolicy;
 use crate::route::{Attrs, Export, Family, PeerId};
@@ -146,26 +145,34 @@ impl Peers {
         }
     }
 
-    /// Records a prefix change in the outbox of every established peer carrying its family.
-    pub fn record(&mut self, prefix: IpNet, change: &Change) {
-        let after = (change.after.best.as_ref()).map(|p| (p.peer, Arc::as_ptr(&p.attrs) as usize));
-        if let Some((owner, _)) = after.filter(|_| change.before.best() == after) {
-            // The best path stayed: only its owner, who gets the second best, may need news.
-            if let Some(s) =
-                (self.slot_mut(owner).session.as_mut()).filter(|s| carries(&s.families, &prefix))
-            {
-                s.outbox.record(owner, prefix, change);
+    /// Diffs each changed prefix into the outbox of every established peer carrying its
+    /// family, then seals the outboxes (what follows comes after these routes).
+    pub fn export(&mut self, dirty: impl Iterator<Item = Dirty>) {
+        let id = |t: &Top2| (t.best.as_ref()).map(|p| (p.peer, Arc::as_ptr(&p.attrs)));
+        for Dirty {
+            prefix,
+            before,
+            after,
+        } in dirty
+        {
+            let best = id(&after);
+            if let Some((owner, _)) = best.filter(|_| id(&before) == best) {
+                // The best path stayed: only its owner, who gets the second best, may need news.
+                if let Some(s) = (self.slot_mut(owner).session.as_mut())
+                    .filter(|s| carries(&s.families, &prefix))
+                {
+                    s.outbox.diff(owner, prefix, &before, &after);
+                }
+                continue;
             }
-            return;
+            for (i, slot) in self.0.iter_mut().enumerate() {
+                if let Some(s) = (slot.session.as_mut()).filter(|s| carries(&s.families, &prefix)) {
+                    s.outbox.diff(PeerId(i as u32), prefix, &before, &after);
+                }
+            }
         }
-        for (i, slot) in self.0.iter_mut().enumerate() {
-            if let Some(s) = slot
-                .session
-                .as_mut()
-                .filter(|s| carries(&s.families, &prefix))
-            {
-                s.outbox.record(PeerId(i as u32), prefix, change);
-            }
+        for s in self.0.iter_mut().filter_map(|slot| slot.session.as_mut()) {
+            s.outbox.seal();
         }
     }
 

@@ -228,7 +228,7 @@ impl Rib {
             changes,
             ..
         } = self;
-        let change = table.reshape(prefix, &*peers, |path| {
+        table.reshape(prefix, &*peers, |path| {
             let origin = path.attrs.as_path.origin();
             let state = snapshot.table.state(&prefix, origin);
             if state == path.rov {
@@ -264,9 +264,6 @@ impl Rib {
             });
             true
         });
-        if let Some(change) = change {
-            peers.record(prefix, &change);
-        }
     }
 
     fn finish_pass(&mut self, serial: u64) {

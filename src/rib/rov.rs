@@ -40,7 +40,7 @@ impl Rib {
             counts,
             ..
         } = self;
-        let change = table.reshape(prefix, &*peers, |path| {
+        table.reshape(prefix, &*peers, |path| {
             if !which(path) {
                 return false;
             }
@@ -51,9 +51,6 @@ impl Rib {
             counts.count(path, 1);
             changed || release
         });
-        if let Some(change) = change {
-            peers.record(prefix, &change);
-        }
     }
 
     pub(super) fn set_policy(&mut self, peer: PeerId, rov: RovPolicy) {

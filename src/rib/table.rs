@@ -1,13 +1,14 @@
 //! The route table: every peer's path for every prefix (Adj-RIB-In), kept sorted by the
 //! decision process so the first eligible path is the best (Loc-RIB).
 //!
-//! Where it sits: owned by the RIB task (`rib/mod.rs`); each change reports the prefix's
-//! [`Top2`] before and after, which `export.rs` turns into per-peer announcements.
+//! Where it sits: owned by the RIB task (`rib/mod.rs`). Every change notes its prefix in a
+//! dirty list, once per batch: the prefix's [`Top2`] before the batch's first change and
+//! after its last. At the end of a batch `export.rs` turns each noted prefix into what each
+//! peer must be sent; a prefix's paths are found once per change, never hashed again.
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use prefix_trie::{Prefix, PrefixMap};
 use smallvec::SmallVec;
-use std::sync::Arc;
 
 use super::best::{better, Path, PeerOrder};
 use crate::route::{Family, PeerId};
@@ -44,60 +45,38 @@ impl Top2 {
     }
 }
 
-/// The two best eligible paths of a prefix before a change, by identity only: which peer
-/// and which attribute set (its address), so that taking it costs no reference counting.
-/// The attribute sets stay alive while it is compared: the paths still hold them, or
-/// `Change::old` does.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Top2Ids {
-    best: Option<(PeerId, usize)>,
-    second: Option<(PeerId, usize)>,
+/// A prefix changed since the dirty list was last taken.
+pub struct Dirty {
+    /// The prefix.
+    pub prefix: IpNet,
+    /// Its top two paths before the first change (held, so no attribute set it names is
+    /// freed and its address reused while the batch lasts).
+    pub before: Top2,
+    /// Its top two paths after the last change.
+    pub after: Top2,
 }
 
-impl Top2Ids {
-    fn of(paths: &[Path]) -> Top2Ids {
-        let id = |p: &Path| (p.peer, Arc::as_ptr(&p.attrs) as usize);
-        let mut eligible = paths.iter().filter(|p| p.eligible).map(id);
-        Top2Ids {
-            best: eligible.next(),
-            second: eligible.next(),
-        }
-    }
-
-    /// The best path's peer and attribute set (by address).
-    pub fn best(&self) -> Option<(PeerId, usize)> {
-        self.best
-    }
-
-    /// The attribute set (by address) `peer` had: the best unless it is the peer's own.
-    pub fn for_peer(&self, peer: PeerId) -> Option<usize> {
-        match self.best {
-            Some((owner, _)) if owner == peer => self.second.map(|(_, a)| a),
-            best => best.map(|(_, a)| a),
-        }
-    }
+/// A prefix's paths and where the prefix is in the dirty list.
+#[derive(Default)]
+struct Entry {
+    paths: Paths,
+    /// Index + 1 into the dirty list; 0, or an index whose record names another prefix
+    /// (the list was taken since): not in the list.
+    dirty: u32,
 }
 
-/// Every stored path, in one prefix trie per family.
+/// Every stored path, in one prefix trie per family, and the prefixes changed since the
+/// dirty list was last taken.
 #[derive(Default)]
 pub struct Table {
-    v4: PrefixMap<Ipv4Net, Paths>,
-    v6: PrefixMap<Ipv6Net, Paths>,
-}
-
-/// The result of a change to one prefix.
-pub struct Change {
-    /// The top two paths before the change.
-    pub before: Top2Ids,
-    /// The top two paths after it.
-    pub after: Top2,
-    /// The peer's path replaced or removed by the change (`None`: a new route).
-    pub old: Option<Path>,
+    v4: PrefixMap<Ipv4Net, Entry>,
+    v6: PrefixMap<Ipv6Net, Entry>,
+    dirty: Vec<Dirty>,
 }
 
 impl Table {
-    /// Inserts or replaces `path.peer`'s path for `prefix`.
-    pub fn upsert(&mut self, prefix: IpNet, path: Path, order: &impl PeerOrder) -> Change {
+    /// Inserts or replaces `path.peer`'s path for `prefix`; returns the path replaced.
+    pub fn upsert(&mut self, prefix: IpNet, path: Path, order: &impl PeerOrder) -> Option<Path> {
         self.modify(prefix, |paths| {
             let old = paths.iter().position(|p| p.peer == path.peer);
             let old = old.map(|i| paths.remove(i));
@@ -106,80 +85,86 @@ impl Table {
                 .position(|p| better(&path, p, order).is_lt())
                 .unwrap_or(paths.len());
             paths.insert(at, path);
-            old
+            (true, old)
         })
     }
 
-    /// Removes `peer`'s path for `prefix`; `None` if it had none.
-    pub fn remove(&mut self, prefix: IpNet, peer: PeerId) -> Option<Change> {
-        let change = self.modify(prefix, |paths| {
+    /// Removes `peer`'s path for `prefix`; returns it (`None`: it had none).
+    pub fn remove(&mut self, prefix: IpNet, peer: PeerId) -> Option<Path> {
+        self.modify(prefix, |paths| {
             let i = paths.iter().position(|p| p.peer == peer);
-            i.map(|i| paths.remove(i))
-        });
-        change.old.is_some().then_some(change)
+            let old = i.map(|i| paths.remove(i));
+            (old.is_some(), old)
+        })
     }
 
     /// Runs `f` on every path of `prefix` (an existing one); when `f` reports a change to
-    /// any, the paths are sorted again and the change returned (its `old` is `None`).
+    /// any, the paths are sorted again; returns whether any changed.
     pub fn reshape(
         &mut self,
         prefix: IpNet,
         order: &impl PeerOrder,
         mut f: impl FnMut(&mut Path) -> bool,
-    ) -> Option<Change> {
-        let mut changed = false;
-        let change = self.modify(prefix, |paths| {
+    ) -> bool {
+        self.modify(prefix, |paths| {
+            let mut changed = false;
             for path in paths.iter_mut() {
                 changed |= f(path);
             }
             if changed {
                 paths.sort_by(|a, b| better(a, b, order));
             }
-            None
-        });
-        changed.then_some(change)
+            (changed, changed)
+        })
+    }
+
+    /// Takes the prefixes changed since the last time, each once, in the order of their
+    /// first change.
+    pub fn take_dirty(&mut self) -> std::vec::Drain<'_, Dirty> {
+        self.dirty.drain(..)
     }
 
     /// Runs `f` on the prefix's paths (created empty if absent; removed when left empty);
-    /// `f`'s result becomes `Change::old`.
-    fn modify(&mut self, prefix: IpNet, f: impl FnOnce(&mut Paths) -> Option<Path>) -> Change {
+    /// `f` says whether it changed them (then the prefix is noted in the dirty list) and
+    /// what to return.
+    fn modify<R>(&mut self, prefix: IpNet, f: impl FnOnce(&mut Paths) -> (bool, R)) -> R {
         match prefix {
-            IpNet::V4(p) => modify_in(&mut self.v4, p, f),
-            IpNet::V6(p) => modify_in(&mut self.v6, p, f),
+            IpNet::V4(p) => modify_in(&mut self.v4, &mut self.dirty, p, prefix, f),
+            IpNet::V6(p) => modify_in(&mut self.v6, &mut self.dirty, p, prefix, f),
         }
     }
 
     /// The paths of one prefix, best first.
     #[cfg(test)]
     pub fn paths(&self, prefix: &IpNet) -> &[Path] {
-        let paths = match prefix {
+        let entry = match prefix {
             IpNet::V4(p) => self.v4.get(p),
             IpNet::V6(p) => self.v6.get(p),
         };
-        paths.map_or(&[], |p| p.as_slice())
+        entry.map_or(&[], |e| e.paths.as_slice())
     }
 
     /// Every prefix of `family` with its paths.
     pub fn iter(&self, family: Family) -> Box<dyn Iterator<Item = (IpNet, &Paths)> + '_> {
         match family {
-            Family::Ipv4Unicast => Box::new(self.v4.iter().map(|(p, v)| (IpNet::V4(p), v))),
-            Family::Ipv6Unicast => Box::new(self.v6.iter().map(|(p, v)| (IpNet::V6(p), v))),
+            Family::Ipv4Unicast => Box::new(self.v4.iter().map(|(p, e)| (IpNet::V4(p), &e.paths))),
+            Family::Ipv6Unicast => Box::new(self.v6.iter().map(|(p, e)| (IpNet::V6(p), &e.paths))),
         }
     }
 
     /// `prefix` and every more-specific prefix in the table, with their paths.
     pub fn covered(&self, prefix: &IpNet) -> Box<dyn Iterator<Item = (IpNet, &Paths)> + '_> {
         match prefix {
-            IpNet::V4(p) => Box::new(self.v4.children(p).map(|(p, v)| (IpNet::V4(p), v))),
-            IpNet::V6(p) => Box::new(self.v6.children(p).map(|(p, v)| (IpNet::V6(p), v))),
+            IpNet::V4(p) => Box::new(self.v4.children(p).map(|(p, e)| (IpNet::V4(p), &e.paths))),
+            IpNet::V6(p) => Box::new(self.v6.children(p).map(|(p, e)| (IpNet::V6(p), &e.paths))),
         }
     }
 
     /// Every prefix in the table that covers `prefix` (itself included), shortest first.
     pub fn cover(&self, prefix: &IpNet) -> Vec<(IpNet, &Paths)> {
         match prefix {
-            IpNet::V4(p) => (self.v4.cover(p).map(|(p, v)| (IpNet::V4(p), v))).collect(),
-            IpNet::V6(p) => (self.v6.cover(p).map(|(p, v)| (IpNet::V6(p), v))).collect(),
+            IpNet::V4(p) => (self.v4.cover(p).map(|(p, e)| (IpNet::V4(p), &e.paths))).collect(),
+            IpNet::V6(p) => (self.v6.cover(p).map(|(p, e)| (IpNet::V6(p), &e.paths))).collect(),
         }
     }
 
@@ -197,17 +182,39 @@ impl Table {
     }
 }
 
-fn modify_in<P: Prefix + Copy>(
-    map: &mut PrefixMap<P, Paths>,
+fn modify_in<P: Prefix + Copy, R>(
+    map: &mut PrefixMap<P, Entry>,
+    dirty: &mut Vec<Dirty>,
     p: P,
-    f: impl FnOnce(&mut Paths) -> Option<Path>,
-) -> Change {
-    let paths = map.entry(p).or_default();
-    let before = Top2Ids::of(paths);
-    let old = f(paths);
-    let after = Top2::of(paths);
-    if paths.is_empty() {
+    prefix: IpNet,
+    f: impl FnOnce(&mut Paths) -> (bool, R),
+) -> R {
+    let entry = map.entry(p).or_default();
+    let noted = (entry.dirty as usize)
+        .checked_sub(1)
+        .filter(|&i| dirty.get(i).is_some_and(|d| d.prefix == prefix));
+    let before = noted.is_none().then(|| Top2::of(&entry.paths));
+    let (changed, result) = f(&mut entry.paths);
+    if changed {
+        let after = Top2::of(&entry.paths);
+        match noted {
+            Some(i) => dirty[i].after = after,
+            None => {
+                dirty.push(Dirty {
+                    prefix,
+                    before: before.unwrap_or_default(),
+                    after,
+                });
+                // The list holds one record per prefix changed in one batch: far fewer
+                // than u32::MAX.
+                entry.dirty = dirty.len() as u32;
+            }
+        }
+    }
+    if entry.paths.is_empty() {
+        // Its dirty record, if any, keeps `after` empty: a later re-add is a new record,
+        // which export sends after this one's withdrawal.
         map.remove(&p);
     }
-    Change { before, after, old }
+    result
 }

@@ -324,3 +324,57 @@ async fn stale_routes_go_when_the_restart_time_ends() {
     rib.flush().await;
     assert_eq!(received(&mut rx[1]).1, vec![net("192.0.2.0/24")]);
 }
+
+/// Within one batch only a prefix's final state is sent; a prefix withdrawn and added again
+/// in it is withdrawn before it is announced.
+#[tokio::test]
+async fn a_batch_sends_each_prefix_once_in_its_final_state() {
+    let (mut rib, mut rx) = rib3(None).await;
+    let update = |peer: u32, update: Update| RibEvent::Update {
+        peer: PeerId(peer),
+        update,
+    };
+    for event in [
+        update(0, announce(&[64496, 65001, 65002], &["192.0.2.0/24"])),
+        update(1, announce(&[64497], &["192.0.2.0/24", "198.51.100.0/24"])),
+        update(1, withdraw(&["192.0.2.0/24"])),
+        update(0, announce(&[64496, 65003], &["192.0.2.0/24"])),
+    ] {
+        rib.handle(event);
+    }
+    rib.flush().await;
+    let batch = rx[2].try_recv().unwrap();
+    let sent: Vec<String> = batch.iter().map(|e| format!("{e:?}")).collect();
+    assert_eq!(
+        batch.len(),
+        2,
+        "one announcement per attribute set: {sent:?}"
+    );
+    assert_eq!(
+        received(&mut mpsc_of(batch)),
+        (
+            vec![
+                (net("192.0.2.0/24"), "64496 65003".to_string()),
+                (net("198.51.100.0/24"), "64497".to_string()),
+            ],
+            vec![]
+        )
+    );
+
+    rib.handle(update(0, withdraw(&["192.0.2.0/24"])));
+    rib.handle(update(0, announce(&[64496, 65004], &["192.0.2.0/24"])));
+    rib.flush().await;
+    let batch = rx[2].try_recv().unwrap();
+    assert!(
+        matches!(&batch[..], [Export::Withdraw(w), Export::Announce(a, p)]
+            if w == &vec![net("192.0.2.0/24")] && p == w && a.as_path.to_string() == "64496 65004"),
+        "{batch:?}"
+    );
+}
+
+/// A receiver holding one batch, for `received`.
+fn mpsc_of(batch: Vec<Export>) -> mpsc::Receiver<Vec<Export>> {
+    let (tx, rx) = mpsc::channel(1);
+    tx.try_send(batch).unwrap();
+    rx
+}
