@@ -19,6 +19,7 @@ mod churn;
 mod cli;
 pub mod feeder;
 pub mod mrt;
+mod prefix_set;
 mod run;
 pub mod sink;
 mod speaker;

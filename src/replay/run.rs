@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Instant as StdInstant;
 
 use foldhash::HashSet;
-use ipnet::IpNet;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::{JoinError, JoinSet};
@@ -20,6 +19,7 @@ use tracing::info;
 use super::churn::{self, ChurnServer};
 use super::feeder::{Feeder, FeederConfig, FeederReport};
 use super::mrt::{self, FeedPeer};
+use super::prefix_set::PrefixSet;
 use super::sink::{Progress, Sink, SinkConfig, SinkReport};
 use super::speaker::Endpoint;
 use super::{nth_from, ReplayError, ReplayOptions, ReplayResult, RunResult, SinkMode};
@@ -84,8 +84,8 @@ pub async fn replay(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
 /// The distinct prefixes the sink waits for: deliverable, and not invalid under `vrps`.
 /// Under `churn`, a prefix whose every such route is [`churn::volatile`] is not waited for
 /// either; returns how many of those there are too.
-fn expected(feeds: &[Arc<FeedPeer>], vrps: &VrpTable, churn: bool) -> (HashSet<IpNet>, usize) {
-    let (mut expected, mut volatile) = (HashSet::default(), HashSet::default());
+fn expected(feeds: &[Arc<FeedPeer>], vrps: &VrpTable, churn: bool) -> (PrefixSet, usize) {
+    let (mut expected, mut volatile) = (PrefixSet::default(), HashSet::default());
     let batches = feeds.iter().flat_map(|f| &f.batches);
     for (attrs, prefixes) in batches.filter(|(a, _)| mrt::deliverable(a)) {
         let origin = attrs.as_path.origin();
@@ -101,7 +101,7 @@ fn expected(feeds: &[Arc<FeedPeer>], vrps: &VrpTable, churn: bool) -> (HashSet<I
             }
         }
     }
-    let volatile = volatile.difference(&expected).count();
+    let volatile = volatile.iter().filter(|p| !expected.contains(p)).count();
     (expected, volatile)
 }
 
@@ -220,7 +220,7 @@ struct Setup<'a> {
     feeds: &'a [Arc<FeedPeer>],
     configs: &'a [FeederConfig],
     sink: &'a Endpoint<'a>,
-    expected: Arc<HashSet<IpNet>>,
+    expected: Arc<PrefixSet>,
     progress: Arc<Progress>,
     churn: Option<&'a ChurnServer>,
 }

@@ -17,6 +17,7 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use super::prefix_set::PrefixSet;
 use super::speaker::{self, Endpoint, Session};
 use super::ReplayError;
 use crate::bgp::open::LocalSpeaker;
@@ -110,7 +111,7 @@ impl Sink {
     /// Starts reading UPDATEs until `stop`.
     pub fn start(
         self,
-        expected: Arc<HashSet<IpNet>>,
+        expected: Arc<PrefixSet>,
         progress: Arc<Progress>,
         stop: watch::Receiver<bool>,
     ) -> SinkHandle {
@@ -120,7 +121,7 @@ impl Sink {
             .store(expected.len() as u64, Ordering::Relaxed);
         progress.received.store(0, Ordering::Relaxed);
         let state = State {
-            present: HashSet::with_capacity_and_hasher(expected.len(), Default::default()),
+            present: PrefixSet::default(),
             expected,
             report: SinkReport {
                 routes: self.keep_routes.then(HashMap::default),
@@ -135,8 +136,8 @@ impl Sink {
 }
 
 struct State {
-    expected: Arc<HashSet<IpNet>>,
-    present: HashSet<IpNet>,
+    expected: Arc<PrefixSet>,
+    present: PrefixSet,
     report: SinkReport,
     progress: Arc<Progress>,
     done: Option<oneshot::Sender<Instant>>,
@@ -297,10 +298,10 @@ mod tests {
     #[test]
     fn presence_and_completion() {
         let p = |s: &str| s.parse::<IpNet>().expect("prefix");
-        let expected: HashSet<IpNet> = [p("10.0.0.0/8"), p("11.0.0.0/8")].into_iter().collect();
+        let expected: PrefixSet = [p("10.0.0.0/8"), p("11.0.0.0/8")].into_iter().collect();
         let (done, mut complete) = oneshot::channel();
         let mut state = State {
-            present: HashSet::default(),
+            present: PrefixSet::default(),
             expected: Arc::new(expected),
             report: SinkReport::default(),
             progress: Arc::default(),
