@@ -6,7 +6,7 @@
 //! sessions, which encode them. The RIB never sees wire messages, only these types.
 
 use std::fmt;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::{Arc, OnceLock};
 
@@ -173,6 +173,8 @@ pub struct AttrSet {
     /// The encoded attributes for 4-octet-AS peers and for 2-octet-AS peers, made once on
     /// first export and shared by all peers (filled by the BGP encoder).
     pub encoded: [OnceLock<Bytes>; 2],
+    /// The hash of the fields above, made once (see [`AttrSet::digest`]).
+    digest: OnceLock<u64>,
 }
 
 /// What rovgate adds to a received attribute set. A route server passes attributes through
@@ -219,7 +221,32 @@ impl AttrSet {
             other,
             marks: None,
             encoded: Default::default(),
+            digest: OnceLock::new(),
         }
+    }
+
+    /// A hash of the set, made on first use and kept: the session task makes it right
+    /// after decoding, so the RIB's interner only compares. The fields must not change
+    /// once it is made. A marked set hashes its received set's digest and its marks.
+    pub fn digest(&self) -> u64 {
+        static SEED: OnceLock<foldhash::fast::RandomState> = OnceLock::new();
+        *self.digest.get_or_init(|| {
+            let mut h = SEED.get_or_init(Default::default).build_hasher();
+            match &self.marks {
+                Some(m) => {
+                    m.received.digest().hash(&mut h);
+                    m.hash(&mut h);
+                }
+                None => {
+                    self.origin.hash(&mut h);
+                    self.as_path.hash(&mut h);
+                    self.next_hop.hash(&mut h);
+                    self.med.hash(&mut h);
+                    self.other.hash(&mut h);
+                }
+            }
+            h.finish()
+        })
     }
 
     /// `received` with rovgate's marks added; without marks, a copy of `received`'s fields
@@ -266,12 +293,7 @@ impl Eq for AttrSet {}
 
 impl Hash for AttrSet {
     fn hash<H: Hasher>(&self, h: &mut H) {
-        self.origin.hash(h);
-        self.as_path.hash(h);
-        self.next_hop.hash(h);
-        self.med.hash(h);
-        self.other.hash(h);
-        self.marks.hash(h);
+        h.write_u64(self.digest());
     }
 }
 
@@ -307,8 +329,9 @@ pub enum Export {
     LimitReached(u64),
 }
 
-/// One shared `Arc` per distinct attribute set. `AttrSet::encoded` is a cache left out of
-/// `Hash` and `Eq`, so the keys never change while stored (hence the clippy allowance).
+/// One shared `Arc` per distinct attribute set. `AttrSet::encoded` and `digest` are caches
+/// left out of `Eq` (and `digest` is what `Hash` writes), so the keys never change while
+/// stored (hence the clippy allowance).
 #[derive(Default)]
 pub struct Interner {
     #[allow(clippy::mutable_key_type)]

@@ -296,6 +296,8 @@ impl Session {
                     {
                         attrs.other = other;
                     }
+                    // Hashed here, in parallel with the RIB, which only looks it up.
+                    attrs.digest();
                 }
                 let event = RibEvent::Update {
                     peer: self.config.peer,
