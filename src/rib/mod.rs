@@ -46,6 +46,9 @@ use table::Table;
 
 /// How many events the RIB takes before it flushes exports.
 const BATCH: usize = 256;
+/// How many changed prefixes an event that changes many (a peer down, a policy change)
+/// lets gather before it diffs them into the outboxes, to keep the dirty list small.
+const DIRTY_MAX: usize = 16384;
 /// The RIB's inbound queue.
 pub const RIB_QUEUE: usize = 1024;
 
@@ -346,6 +349,13 @@ impl Rib {
     /// Diffs what changed since the last time into the peers' outboxes.
     fn export(&mut self) {
         self.peers.export(self.table.take_dirty());
+    }
+
+    /// Diffs what changed into the outboxes once many prefixes have changed.
+    fn export_when_many(&mut self) {
+        if self.table.dirty_len() >= DIRTY_MAX {
+            self.export();
+        }
     }
 
     /// Queues a marker for `peer` after everything that changed so far.

@@ -25,6 +25,7 @@ impl Rib {
             };
             for prefix in prefixes {
                 self.reshape(prefix, |path| peer.is_none_or(|p| p == path.peer), false);
+                self.export_when_many();
             }
         }
     }

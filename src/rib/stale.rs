@@ -54,6 +54,7 @@ impl Rib {
         for f in Self::families(family) {
             for prefix in self.table.prefixes_of(f, peer, &pred) {
                 self.remove(peer, prefix);
+                self.export_when_many();
                 n += 1;
             }
         }

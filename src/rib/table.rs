@@ -118,6 +118,11 @@ impl Table {
         })
     }
 
+    /// How many prefixes changed since the dirty list was last taken.
+    pub fn dirty_len(&self) -> usize {
+        self.dirty.len()
+    }
+
     /// Takes the prefixes changed since the last time, each once, in the order of their
     /// first change.
     pub fn take_dirty(&mut self) -> std::vec::Drain<'_, Dirty> {
