@@ -13,6 +13,11 @@ use ipnet::IpNet;
 use rovgate::config::{CacheConfig, Config, RpkiConfig};
 use rovgate::rpki::{self, Asn, Verdict, VrpTable};
 
+/// mimalloc instead of the system allocator: the RIB allocates and frees a path list per
+/// prefix and lists per UPDATE, millions in a full-table load (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(version, about = "BGP route server with RPKI route origin validation")]
 struct Cli {
