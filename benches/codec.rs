@@ -20,6 +20,10 @@ use tokio_util::codec::Decoder;
 use rovgate::bgp::wire::{self, Bgp4mpMessages, Caps, Framer, MessageType};
 use rovgate::route::{AsPath, AttrSet, Export, NextHop, Segment};
 
+/// The allocator the `rovgate` binary uses, so the numbers are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const UPDATES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../shared/data/mrt/updates.20190101.0000.gz"

@@ -25,6 +25,10 @@ use rovgate::rib::{PeerInfo, Rib, RibEvent};
 use rovgate::route::{AttrSet, Export, Family, PeerId, Update};
 use rovgate::rpki::{file, Asn, SnapshotWriter, Vrp, VrpDelta, VrpStore, VrpsChanged};
 
+/// The allocator the `rovgate` binary uses, so the numbers are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const VRPS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../shared/data/vrps/rpki-client-2023-05-04-ripe-prepdev.json.gz"

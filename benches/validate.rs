@@ -13,6 +13,10 @@ use rovgate::mrt::{self, MrtRoute};
 use rovgate::rpki::sources::{CacheUpdate, SourceEvent, VrpSources};
 use rovgate::rpki::{file, SnapshotWriter, Vrp, VrpStore, VrpTable};
 
+/// The allocator the `rovgate` binary uses, so the numbers are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const VRPS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../shared/data/vrps/rpki-client-2023-05-04-ripe-prepdev.json.gz"
