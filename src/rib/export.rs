@@ -11,9 +11,63 @@ use std::sync::Arc;
 
 use foldhash::HashMap;
 use ipnet::IpNet;
+use tracing::debug;
 
 use super::table::Top2;
+use super::Rib;
 use crate::route::{Attrs, Export, Family, PeerId};
+
+/// How many changed prefixes an event that changes many (a peer down, a policy change)
+/// lets gather before it diffs them into the outboxes, to keep the dirty list small.
+const DIRTY_MAX: usize = 16384;
+
+impl Rib {
+    /// Queues every peer's announcements for the table dump of `family` to `peer`, after
+    /// what changed before.
+    pub(super) fn dump(&mut self, peer: PeerId, family: Family) {
+        self.export();
+        let Some(outbox) = self.peers.outbox(peer) else {
+            return;
+        };
+        for (prefix, paths) in self.table.iter(family) {
+            outbox.dump(peer, prefix, &Top2::of(paths));
+        }
+    }
+
+    /// Diffs what changed since the last time into the peers' outboxes.
+    pub(super) fn export(&mut self) {
+        self.peers.export(self.table.take_dirty());
+    }
+
+    /// Diffs what changed into the outboxes once many prefixes have changed.
+    pub(super) fn export_when_many(&mut self) {
+        if self.table.dirty_len() >= DIRTY_MAX {
+            self.export();
+        }
+    }
+
+    /// Queues a marker for `peer` after everything that changed so far.
+    pub(super) fn mark(&mut self, peer: PeerId, marker: Export) {
+        self.export();
+        self.peers.mark(peer, marker);
+    }
+
+    /// Sends every peer's waiting exports to its session, broadcasts verdict changes and
+    /// publishes the view.
+    pub async fn flush(&mut self) {
+        for change in self.changes.drain(..) {
+            // No subscriber is not an error: nobody is listening yet.
+            let _ = self.changes_tx.send(change);
+        }
+        self.publish_view();
+        self.export();
+        for (peer, out, exports) in self.peers.take_outboxes() {
+            if out.send(exports).await.is_err() {
+                debug!(peer = %self.peers.name(peer), "session gone before its exports were sent");
+            }
+        }
+    }
+}
 
 /// What one peer will be sent at the end of the current batch.
 #[derive(Default)]

@@ -2,9 +2,9 @@
 //!
 //! Where it sits: session tasks send [`RibEvent`]s (peer up/down, decoded UPDATEs, refresh
 //! requests); the RIB stores every received path (Adj-RIB-In, `table.rs`), keeps each
-//! prefix's paths sorted by the decision process (`best.rs`), and diffs each prefix's top two
-//! paths into per-peer outboxes (`export.rs`) that it sends to the sessions as `Export`s at the
-//! end of every batch of events. It validates each path against the current VRP snapshot
+//! prefix's paths sorted by the decision process (`best.rs`), and at the end of every batch
+//! of events diffs the top two paths of each prefix the batch changed into per-peer outboxes
+//! (`export.rs`) that it sends to the sessions as `Export`s. It validates each path against the current VRP snapshot
 //! and lets the peer's ROV policy (`policy.rs`) decide whether it is eligible and how it is
 //! marked; when the VRPs change it re-evaluates the routes they cover (`reevaluate.rs`).
 
@@ -46,9 +46,6 @@ use table::Table;
 
 /// How many events the RIB takes before it flushes exports.
 const BATCH: usize = 256;
-/// How many changed prefixes an event that changes many (a peer down, a policy change)
-/// lets gather before it diffs them into the outboxes, to keep the dirty list small.
-const DIRTY_MAX: usize = 16384;
 /// The RIB's inbound queue.
 pub const RIB_QUEUE: usize = 1024;
 
@@ -242,18 +239,6 @@ impl Rib {
         }
     }
 
-    /// Queues every peer's announcements for the table dump of `family` to `peer`, after
-    /// what changed before.
-    fn dump(&mut self, peer: PeerId, family: Family) {
-        self.export();
-        let Some(outbox) = self.peers.outbox(peer) else {
-            return;
-        };
-        for (prefix, paths) in self.table.iter(family) {
-            outbox.dump(peer, prefix, &Top2::of(paths));
-        }
-    }
-
     fn peer_down(&mut self, peer: PeerId, restart: Option<Duration>) {
         self.peers.down(peer);
         match restart {
@@ -346,24 +331,6 @@ impl Rib {
         }
     }
 
-    /// Diffs what changed since the last time into the peers' outboxes.
-    fn export(&mut self) {
-        self.peers.export(self.table.take_dirty());
-    }
-
-    /// Diffs what changed into the outboxes once many prefixes have changed.
-    fn export_when_many(&mut self) {
-        if self.table.dirty_len() >= DIRTY_MAX {
-            self.export();
-        }
-    }
-
-    /// Queues a marker for `peer` after everything that changed so far.
-    fn mark(&mut self, peer: PeerId, marker: Export) {
-        self.export();
-        self.peers.mark(peer, marker);
-    }
-
     /// The next time something is due: a stale deadline or a hold's end.
     fn next_deadline(&self) -> Option<Instant> {
         let hold = self.hold.as_ref().and_then(|h| h.deadline);
@@ -385,22 +352,6 @@ impl Rib {
             .is_some_and(|t| t <= now)
         {
             self.accept_held("its hold time passed");
-        }
-    }
-
-    /// Sends every peer's waiting exports to its session, broadcasts verdict changes and
-    /// publishes the view.
-    pub async fn flush(&mut self) {
-        for change in self.changes.drain(..) {
-            // No subscriber is not an error: nobody is listening yet.
-            let _ = self.changes_tx.send(change);
-        }
-        self.publish_view();
-        self.export();
-        for (peer, out, exports) in self.peers.take_outboxes() {
-            if out.send(exports).await.is_err() {
-                debug!(peer = %self.peers.name(peer), "session gone before its exports were sent");
-            }
         }
     }
 
