@@ -84,8 +84,11 @@ listen on 127.0.9.1 port $port
 socket "$work/bgpd.sock"
 rtr 127.0.0.1 { port $rtr }
 group "rs" {
+  # multihop: OpenBGPD honours `nexthop no-modify` only on multihop sessions (the MRT next
+  # hops are not on the shared loopback network); without it every route gets bgpd as next hop.
   transparent-as yes
   set nexthop no-modify
+  multihop 2
   passive
   neighbor 127.0.9.3 {
     remote-as 64497
