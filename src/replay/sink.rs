@@ -53,7 +53,9 @@ pub struct Progress {
 pub struct SinkReport {
     /// When the last expected prefix arrived (`None`: not all arrived).
     pub complete_at: Option<Instant>,
-    /// Expected prefixes announced at the end.
+    /// Expected prefixes announced when the last of them arrived (all of them), or when the
+    /// sink was stopped without them all. Later updates (the device's withdrawals as the
+    /// feeders close) do not change it; the counters below run until the sink is stopped.
     pub present: usize,
     /// UPDATE messages received.
     pub updates: u64,
@@ -182,7 +184,9 @@ async fn run(
         Err(e) if !*stopping.borrow() => return Err(e),
         _ => {}
     }
-    state.report.present = state.present.len();
+    if state.report.complete_at.is_none() {
+        state.report.present = state.present.len();
+    }
     Ok(state.report)
 }
 
@@ -230,6 +234,7 @@ impl State {
         if self.present.len() == self.expected.len() && self.done.is_some() {
             let now = Instant::now();
             self.report.complete_at = Some(now);
+            self.report.present = self.present.len();
             if let Some(done) = self.done.take() {
                 // The replay may have given up waiting; the report still has the time.
                 let _ = done.send(now);
@@ -294,7 +299,8 @@ mod tests {
     }
 
     /// Announcements add expected prefixes, withdrawals remove them; the set is complete
-    /// once every expected prefix is there, and unexpected ones are only counted.
+    /// once every expected prefix is there, and unexpected ones are only counted. What is
+    /// present is taken when complete: a withdrawal after that does not change it.
     #[test]
     fn presence_and_completion() {
         let p = |s: &str| s.parse::<IpNet>().expect("prefix");
@@ -323,11 +329,18 @@ mod tests {
         assert!(complete.try_recv().is_err(), "10/8 was withdrawn");
         state.apply(announce(vec![p("10.0.0.0/8")]), false);
         assert!(complete.try_recv().is_ok());
+        let withdraw = Update {
+            withdrawn: vec![p("10.0.0.0/8")],
+            ..Update::default()
+        };
+        state.apply(withdraw, false);
+        assert_eq!(state.report.present, 2, "present when complete, not after");
         let r = &state.report;
         assert_eq!(
             (r.updates, r.announced, r.withdrawn, r.unexpected),
-            (4, 4, 1, 1)
+            (5, 4, 2, 1)
         );
-        assert_eq!(state.progress.received.load(Ordering::Relaxed), 2);
+        // The progress bar shows what is there now.
+        assert_eq!(state.progress.received.load(Ordering::Relaxed), 1);
     }
 }
