@@ -378,3 +378,27 @@ fn mpsc_of(batch: Vec<Export>) -> mpsc::Receiver<Vec<Export>> {
     tx.try_send(batch).unwrap();
     rx
 }
+
+/// A prefix's place in the dirty list is only good for the batch it was noted in: in the
+/// next batch another prefix may hold that place, and both are still sent.
+#[tokio::test]
+async fn each_batch_notes_its_own_prefixes() {
+    let (mut rib, mut rx) = rib3(None).await;
+    send(&mut rib, 0, announce(&[64496, 1], &["192.0.2.0/24"])).await;
+    send(&mut rib, 0, announce(&[64496, 2], &["198.51.100.0/24"])).await;
+    received(&mut rx[1]);
+    // 198.51.100.0/24 takes the first place of this batch's list, the place 192.0.2.0/24
+    // had in the first batch.
+    rib.handle(RibEvent::Update {
+        peer: PeerId(0),
+        update: announce(&[64496, 3], &["198.51.100.0/24"]),
+    });
+    send(&mut rib, 0, announce(&[64496, 4], &["192.0.2.0/24"])).await;
+    assert_eq!(
+        received(&mut rx[1]).0,
+        vec![
+            (net("192.0.2.0/24"), "64496 4".to_string()),
+            (net("198.51.100.0/24"), "64496 3".to_string()),
+        ]
+    );
+}
