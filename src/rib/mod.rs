@@ -4,9 +4,10 @@
 //! requests); the RIB stores every received path (Adj-RIB-In, `table.rs`), keeps each
 //! prefix's paths sorted by the decision process (`best.rs`), and at the end of every batch
 //! of events diffs the top two paths of each prefix the batch changed into per-peer outboxes
-//! (`export.rs`) that it sends to the sessions as `Export`s. It validates each path against the current VRP snapshot
-//! and lets the peer's ROV policy (`policy.rs`) decide whether it is eligible and how it is
-//! marked; when the VRPs change it re-evaluates the routes they cover (`reevaluate.rs`).
+//! (`export.rs`) that it sends to the sessions as `Export`s. It validates each path against
+//! the current VRP snapshot and lets the peer's ROV policy (`policy.rs`) decide whether it
+//! is eligible and how it is marked; when the VRPs change it re-evaluates the routes they
+//! cover (`reevaluate.rs`).
 
 mod best;
 mod export;
