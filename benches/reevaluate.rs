@@ -143,12 +143,14 @@ impl Bench {
     }
 
     async fn flush(&mut self) {
-        self.rib.flush().await;
+        self.rib.flush();
         let mut out = Vec::new();
+        // The receiver pulls chunk after chunk, as a writer does, until nothing waits.
         while let Ok(batch) = self.sink.try_recv() {
             for export in &batch {
                 encode_updates(export, &CAPS, &mut out);
             }
+            self.rib.send_ready();
         }
         self.updates += out.len();
     }

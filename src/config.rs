@@ -53,6 +53,9 @@ pub struct ServerConfig {
     /// it announced graceful restart, at most (default 120; the peer's own restart time
     /// is used when shorter).
     pub graceful_restart_time: u16,
+    /// RFC 9687: a peer that takes no data for this long is closed with NOTIFICATION 8;
+    /// `None`: the RFC's default, the larger of 8 minutes and twice the hold time.
+    pub send_hold_time: Option<Duration>,
 }
 
 /// The `[rpki]` table: where VRPs come from.

@@ -7,7 +7,8 @@
 //!                                                 └─VrpsChanged─┐      ▼          ▼
 //!  listener ──TcpStream──► session task (one per peer) ──RibEvent──► RIB task   http task
 //!                            │ link: reader + FSM + timers             │  │ ▲      │ ▲
-//!                            └─ writer task ◄──────── Vec<Export> ─────┘  │ └──────┘ │
+//!                            └─ writer task ◄─ pulls Vec<Export> ───────┘  │ └──────┘ │
+//!                                (wakes the RIB, Notify, when it took one) │ queries  │
 //!                                   RibView (ArcSwap), RovChange (broadcast) └───────┘
 //!  SIGHUP ──► reload the config: changed `rov` modes and `[rov]` settings ──RibEvent──► RIB
 //!  SIGTERM / SIGINT ──► shutdown (watch<bool>) ──► every task; sessions send Cease first
@@ -30,7 +31,7 @@ use crate::bgp::session::{self, SessionConfig};
 use crate::config::{Config, PeerConfig};
 use crate::http::Api;
 use crate::policy::Marking;
-use crate::rib::{self, PeerInfo, Rib, RibEvent, SharedView, RIB_QUEUE};
+use crate::rib::{self, PeerInfo, Rib, RibEvent, RibInputs, SharedView, QUERY_QUEUE, RIB_QUEUE};
 use crate::route::PeerId;
 
 /// Runs rovgate until SIGTERM or SIGINT; SIGHUP reloads `path` (when the config came from
@@ -39,17 +40,24 @@ pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
     let (stop, shutdown) = watch::channel(false);
     let (store, vrps_changed) = crate::rpki::spawn(&config.rpki, shutdown.clone());
     let (rib_tx, rib_rx) = mpsc::channel(RIB_QUEUE);
+    let (queries, queries_rx) = mpsc::channel(QUERY_QUEUE);
     let infos = config.peers.iter().map(peer_info).collect();
     let marking = Marking::new(config.server.asn.0, &config.rov);
     let rib = Rib::new(infos, store.clone(), marking, config.rov.mass);
     let view = rib.view();
+    let writable = rib.writable();
     let history = crate::history::spawn(
         rib.subscribe(),
         view.clone(),
         &config.report,
         shutdown.clone(),
     );
-    tokio::spawn(rib::run(rib, rib_rx, vrps_changed, shutdown.clone()));
+    let inputs = RibInputs {
+        events: rib_rx,
+        queries: queries_rx,
+        vrps_changed,
+    };
+    tokio::spawn(rib::run(rib, inputs, shutdown.clone()));
     if let Some(addr) = config.server.http {
         let listener = TcpListener::bind(addr)
             .await
@@ -59,6 +67,7 @@ pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
             vrps: store.clone(),
             rib: view.clone(),
             events: rib_tx.clone(),
+            queries,
             history,
             metrics: crate::metrics::install(),
         };
@@ -70,9 +79,13 @@ pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
         let (tx, accepted) = mpsc::channel(4);
         sessions.insert(peer.address, tx);
         let cfg = session_config(&config, i, peer);
+        let rib = session::RibLink {
+            events: rib_tx.clone(),
+            writable: writable.clone(),
+        };
         tasks.push(tokio::spawn(session::run(
             cfg,
-            rib_tx.clone(),
+            rib,
             accepted,
             shutdown.clone(),
         )));
@@ -126,6 +139,7 @@ fn session_config(config: &Config, i: usize, peer: &PeerConfig) -> SessionConfig
         restart_time_max: server.graceful_restart_time,
         max_prefixes_idle: peer.max_prefixes_idle,
         rov_ext_community: peer.rov_ext_community,
+        send_hold_time: server.send_hold_time,
     }
 }
 
@@ -151,8 +165,9 @@ async fn wait_for_signal(
 }
 
 /// Re-reads the config and applies what can change at run time: peers' `rov` modes (the
-/// file wins over a mode set over HTTP since) and the `[rov]` settings, by re-evaluating
-/// stored routes (no session is reset). Anything else that changed is named in a warning
+/// file wins over a mode set over HTTP since; peers are matched by name, so reordering
+/// `[[peer]]` tables changes nothing) and the `[rov]` settings, by re-evaluating stored
+/// routes (no session is reset). Anything else that changed is named in a warning
 /// and waits for a restart.
 async fn reload(config: &mut Config, path: &Path, rib: &mpsc::Sender<RibEvent>, view: &SharedView) {
     let new = match Config::load(path) {
@@ -161,11 +176,12 @@ async fn reload(config: &mut Config, path: &Path, rib: &mpsc::Sender<RibEvent>, 
     };
     let running = view.load();
     let mut events = Vec::new();
-    for (i, peer) in config.peers.iter_mut().enumerate() {
-        let Some(next) = new.peers.get(i).filter(|n| n.name == peer.name) else {
+    // Peers are matched by name: the order of `[[peer]]` tables means nothing.
+    for next in &new.peers {
+        let Some(i) = config.peers.iter().position(|p| p.name == next.name) else {
             continue;
         };
-        peer.rov = next.rov;
+        config.peers[i].rov = next.rov;
         if running.peers.get(i).is_none_or(|p| p.rov != next.rov) {
             let (peer, rov) = (PeerId(i as u32), next.rov);
             events.push(RibEvent::SetPolicy { peer, rov });
@@ -178,7 +194,7 @@ async fn reload(config: &mut Config, path: &Path, rib: &mpsc::Sender<RibEvent>, 
         events.push(RibEvent::SetRovConfig { marking, mass });
     }
     config.defaults = new.defaults.clone();
-    if new != *config {
+    if !same_but_peer_order(&new, config) {
         warn!("config reload: changes other than rov modes and [rov] need a restart and are not applied");
     }
     info!(changes = events.len(), "config reloaded");
@@ -186,4 +202,14 @@ async fn reload(config: &mut Config, path: &Path, rib: &mpsc::Sender<RibEvent>, 
         // The RIB ends only at shutdown.
         let _ = rib.send(event).await;
     }
+}
+
+/// Whether two configs are equal once their peers are put in the same order (by name).
+fn same_but_peer_order(a: &Config, b: &Config) -> bool {
+    let by_name = |c: &Config| {
+        let mut c = c.clone();
+        c.peers.sort_by(|x, y| x.name.cmp(&y.name));
+        c
+    };
+    by_name(a) == by_name(b)
 }

@@ -25,6 +25,10 @@ pub const UPDATE_PROCESSING_SECONDS: &str = "rovgate_update_processing_seconds";
 pub const REEVALUATION_SECONDS: &str = "rovgate_reevaluation_seconds";
 /// Counter: route verdicts changed by re-evaluation.
 pub const ROV_CHANGES_TOTAL: &str = "rovgate_rov_changes_total";
+/// Counter `{peer}`: sessions closed because the peer took no data (RFC 9687).
+pub const SEND_HOLD_EXPIRED_TOTAL: &str = "rovgate_send_hold_expired_total";
+/// Gauge `{peer}`: prefixes waiting to be sent to the peer.
+pub const EXPORT_PENDING: &str = "rovgate_export_pending";
 /// Gauge `{state="established"|"down"}`: peers by session state.
 pub const SESSIONS: &str = "rovgate_sessions";
 /// Gauge `{peer, state="valid"|"invalid"|"not_found"}`: stored routes by ROV state.
@@ -125,7 +129,10 @@ const HISTOGRAMS: &[(&str, &str)] = &[
     (REEVALUATION_SECONDS, "Time a re-evaluation pass took, snapshot to last export."),
 ];
 #[rustfmt::skip]
-const COUNTERS: &[(&str, &str)] = &[(ROV_CHANGES_TOTAL, "Verdicts changed by re-evaluation.")];
+const COUNTERS: &[(&str, &str)] = &[
+    (ROV_CHANGES_TOTAL, "Verdicts changed by re-evaluation."),
+    (SEND_HOLD_EXPIRED_TOTAL, "Sessions closed because the peer took no data for the send hold time (RFC 9687)."),
+];
 #[rustfmt::skip]
 const GAUGES: &[(&str, &str)] = &[
     (SESSIONS, "Configured peers by session state."),
@@ -134,6 +141,7 @@ const GAUGES: &[(&str, &str)] = &[
     (WOULD_DROP, "Invalid routes that pass now and that rov = drop would filter."),
     (ROUTES_HELD, "Invalid routes a held mass invalidation keeps eligible."),
     (PEER_UP, "1 while the peer's session is established."),
+    (EXPORT_PENDING, "Prefixes waiting to be sent to the peer (its Adj-RIB-Out pending state)."),
     (SOURCE_VRPS, "VRPs each RTR cache, VRP file or SLURM file holds."),
     (SOURCE_SERIAL, "Serial of each RTR cache's data."),
     (SOURCE_SECONDS_SINCE_UPDATE, "Seconds since each source last delivered data."),
@@ -163,6 +171,11 @@ pub fn update_processed(took: Duration) {
     if let Some(installed) = INSTALLED.get() {
         installed.update.record(took);
     }
+}
+
+/// A session was closed by its send hold timer (counter `rovgate_send_hold_expired_total`).
+pub fn send_hold_expired(peer: &str) {
+    metrics::counter!(SEND_HOLD_EXPIRED_TOTAL, "peer" => peer.to_string()).increment(1);
 }
 
 /// A re-evaluation pass finished: its duration (histogram `rovgate_reevaluation_seconds`)
@@ -209,6 +222,7 @@ fn set_rib(rib: &RibView) {
         gauge!(WOULD_DROP, "peer" => p.name.clone()).set(p.would_drop as f64);
         gauge!(ROUTES_HELD, "peer" => p.name.clone()).set(c.held as f64);
         gauge!(PEER_UP, "peer" => p.name.clone()).set(flag(p.up));
+        gauge!(EXPORT_PENDING, "peer" => p.name.clone()).set(p.pending as f64);
     }
     let held = rib.held_update.as_ref();
     gauge!(MASS_INVALIDATION_HELD).set(flag(held.is_some()));

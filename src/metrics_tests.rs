@@ -110,6 +110,8 @@ fn peer(name: &str, up: bool, counts: RovCounts, would_drop: u64) -> PeerView {
         asn: Asn(64500),
         rov: RovPolicy::Shadow,
         up,
+        pending: 0,
+        last_down: None,
         counts,
         would_drop,
     }
@@ -143,6 +145,7 @@ fn render_reports_snapshots_and_recorded_times() {
     let count = |s: &[Sample], name: &str| value(s, name, &[]).unwrap_or(0.0);
     update_processed(Duration::from_micros(40));
     reevaluated(Duration::from_millis(120), 3);
+    send_hold_expired("metrics-p1");
 
     let c1 = RovCounts {
         routes: 10,
@@ -233,6 +236,8 @@ fn render_reports_snapshots_and_recorded_times() {
     assert!(grew(&format!("{REEVALUATION_SECONDS}_count")) >= 1.0);
     assert!(grew(&format!("{REEVALUATION_SECONDS}_sum")) >= 0.119);
     assert!(grew(ROV_CHANGES_TOTAL) >= 3.0);
+    assert_eq!(get(SEND_HOLD_EXPIRED_TOTAL, &[("peer", "metrics-p1")]), 1.0);
+    assert_eq!(get(EXPORT_PENDING, &[("peer", "metrics-p1")]), 0.0);
     let fast = [("le", "0.00005")];
     assert!(get(&format!("{UPDATE_PROCESSING_SECONDS}_bucket"), &fast) >= 1.0);
 

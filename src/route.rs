@@ -15,7 +15,9 @@ use ipnet::IpNet;
 
 use crate::rpki::{Asn, RovState};
 
-/// A configured peer: its index in the config's peer list.
+/// A configured peer, as the RIB indexes it: the place its peer took when the daemon
+/// started. Everything outside the RIB names peers by their configured name (a config
+/// reload matches peers by name, never by position).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(transparent)]
 pub struct PeerId(pub u32);

@@ -4,25 +4,12 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use support::bird::{preamble, Bird};
 use support::daemon::Rovgate;
-
-/// A minimal BGP speaker over a raw socket that can send arbitrary UPDATE bodies.
-struct MalformedUpdatePeer {
-    stream: TcpStream,
-}
-
-fn message(kind: u8, body: &[u8]) -> Vec<u8> {
-    let mut m = vec![0xff; 16];
-    m.extend_from_slice(&((19 + body.len()) as u16).to_be_bytes());
-    m.push(kind);
-    m.extend_from_slice(body);
-    m
-}
+use support::raw_peer::RawPeer;
 
 /// An UPDATE body: no withdrawals, these attributes, these IPv4 NLRI bytes.
 fn update(attrs: &[u8], nlri: &[u8]) -> Vec<u8> {
@@ -41,52 +28,20 @@ fn good_attrs(origin: u8) -> Vec<u8> {
     a
 }
 
+/// A raw BGP speaker at 127.0.0.61 (AS 64496) that sends whatever UPDATE it is given.
+struct MalformedUpdatePeer(RawPeer);
+
 impl MalformedUpdatePeer {
     fn connect(to: SocketAddr) -> Self {
-        let socket =
-            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-        let from: SocketAddr = "127.0.0.61:0".parse().unwrap();
-        socket.bind(&from.into()).unwrap();
-        socket.connect(&to.into()).unwrap();
-        let mut stream: TcpStream = socket.into();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(15)))
-            .unwrap();
-        // OPEN: AS 64496, hold 90, id 127.0.0.61, capabilities
-        // multiprotocol IPv4 unicast and 4-octet AS 64496.
-        let caps = [2, 12, 1, 4, 0, 1, 0, 1, 65, 4, 0, 0, 0xfb, 0xf0];
-        let mut open = vec![4, 0xfb, 0xf0, 0, 90, 127, 0, 0, 61, caps.len() as u8];
-        open.extend_from_slice(&caps);
-        stream.write_all(&message(1, &open)).unwrap();
-        stream.write_all(&message(4, &[])).unwrap();
-        MalformedUpdatePeer { stream }
+        MalformedUpdatePeer(RawPeer::connect("127.0.0.61", 64496, to, None))
     }
 
     fn send_update(&mut self, body: &[u8]) {
-        self.stream.write_all(&message(2, body)).unwrap();
+        self.0.send(2, body);
     }
 
-    /// Reads messages until a NOTIFICATION arrives or the connection closes; returns its
-    /// (code, subcode), if any.
     fn notification(&mut self) -> Option<(u8, u8)> {
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 4096];
-        loop {
-            while buf.len() >= 19 {
-                let len = u16::from_be_bytes([buf[16], buf[17]]) as usize;
-                if buf.len() < len {
-                    break;
-                }
-                if buf[18] == 3 {
-                    return Some((buf[19], buf[20]));
-                }
-                buf.drain(..len);
-            }
-            match self.stream.read(&mut chunk) {
-                Ok(0) | Err(_) => return None,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
+        self.0.notification()
     }
 }
 

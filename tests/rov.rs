@@ -498,6 +498,49 @@ async fn sighup_applies_a_changed_rov_mode() {
     x.assert_no_session_reset();
 }
 
+/// Expected: peers are matched by name on reload. Reversing the order of the `[[peer]]`
+/// tables while changing m2 from `shadow` to `drop` withdraws m2's invalid route at
+/// OpenBGPD and leaves m1 (still `shadow`) and its invalid route alone; no session resets.
+#[tokio::test]
+async fn sighup_matches_peers_by_name_not_by_order() {
+    if !tools_present() {
+        return;
+    }
+    let (a1, a2) = (64641, 64642);
+    let (invalid1, invalid2) = ("10.2.1.0/24", "10.2.2.0/24");
+    let vrps = [vrp(invalid1, 24, OTHER_AS), vrp(invalid2, 24, OTHER_AS)];
+    let members = [
+        member("m1", 1, a1, "shadow", &[invalid1]),
+        member("m2", 2, a2, "shadow", &[invalid2]),
+    ];
+    let x = Exchange::start(68, &members, "", &vrps, timing()).await;
+    wait("OpenBGPD has both routes", 60, || {
+        x.has(invalid1) && x.has(invalid2)
+    })
+    .await;
+    x.rovgate.reload(|config| {
+        let mut tables = config.split("[[peer]]\n");
+        let head = tables.next().unwrap_or_default().to_string();
+        let mut peers: Vec<String> = tables.map(str::to_string).collect();
+        peers.reverse();
+        let peers = peers
+            .into_iter()
+            .map(|p| match p.contains("name = \"m2\"") {
+                true => p.replace("rov = \"shadow\"", "rov = \"drop\""),
+                false => p,
+            });
+        peers.fold(head, |config, p| config + "[[peer]]\n" + &p)
+    });
+    wait("m2's invalid route withdrawn at OpenBGPD", 30, || {
+        !x.has(invalid2)
+    })
+    .await;
+    assert!(x.has(invalid1), "m1's route stays");
+    assert_eq!(x.peer("m1")["rov"], json!("shadow"));
+    assert_eq!(x.peer("m2")["rov"], json!("drop"));
+    x.assert_no_session_reset();
+}
+
 /// Expected: a `drop` member announces 200 more-specifics of 10.0.0.0/8, valid by one VRP
 /// (10.0.0.0/8 max 24 for its AS). The cache replaces that VRP with one for another AS,
 /// which would newly drop all 200 (>= `mass_invalidation_min_routes` 50, and nearly all

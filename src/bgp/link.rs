@@ -29,6 +29,9 @@ use super::writer::{self, Control, WriterEvent};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Control messages queued for the writer (OPEN, KEEPALIVE, NOTIFICATION, Close).
 const CONTROL_QUEUE: usize = 64;
+/// How long a closed link's writer may take to flush before it is aborted (a peer that
+/// takes no data must not keep its socket, and its writer, for ever).
+const WRITER_GRACE: Duration = Duration::from_secs(2);
 
 type Connecting = Pin<Box<dyn Future<Output = io::Result<TcpStream>> + Send>>;
 
@@ -145,22 +148,30 @@ impl Link {
         }
     }
 
-    /// Closes the connection (after queued writes) or abandons the connect attempt.
+    /// Closes the connection (after queued writes, for a short while) or abandons the
+    /// connect attempt.
     pub fn close(&mut self) {
+        if let Some(w) = self.stop() {
+            tokio::spawn(reap(w));
+        }
+    }
+
+    /// Waits until the writer has flushed and closed (bounded), e.g. before exiting.
+    pub async fn finish(&mut self) {
+        if let Some(w) = self.stop() {
+            reap(w).await;
+        }
+    }
+
+    /// Tells the writer to close and forgets the connection; returns the writer's task.
+    fn stop(&mut self) -> Option<JoinHandle<()>> {
         if let Some(c) = self.control.take() {
             let _ = c.try_send(Control::Close);
         }
         self.reader = None;
         self.writer_events = None;
         self.connecting = None;
-    }
-
-    /// Waits until the writer has flushed and closed (bounded), e.g. before exiting.
-    pub async fn finish(&mut self) {
-        self.close();
-        if let Some(w) = self.writer.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(2), w).await;
-        }
+        self.writer.take()
     }
 
     /// Sets or clears a timer.
@@ -196,6 +207,16 @@ impl Link {
             }
         }
         next
+    }
+}
+
+/// Gives a closing writer [`WRITER_GRACE`] to flush, then aborts it (dropping the socket).
+async fn reap(mut writer: JoinHandle<()>) {
+    if tokio::time::timeout(WRITER_GRACE, &mut writer)
+        .await
+        .is_err()
+    {
+        writer.abort();
     }
 }
 

@@ -77,6 +77,7 @@ pub fn describe(code: u8, subcode: u8) -> &'static str {
         (6, 10) => "cease: BFD down",
         (6, _) => "cease",
         (7, _) => "ROUTE-REFRESH message error",
+        (8, _) => "send hold timer expired",
         _ => "unknown error code",
     }
 }

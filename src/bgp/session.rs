@@ -8,24 +8,35 @@
 //! §6.8) is resolved.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, watch, Notify};
 use tracing::{debug, info, warn};
 
 use super::fsm::{self, Action, DownReason, Event, Fsm, FsmConfig, Keep, State};
 use super::link::{Input, Link};
 use super::open::{decode_open, encode_open, LocalSpeaker, Negotiated};
 use super::wire::{self, Caps, FrameError, MessageType};
-use super::writer::{Control, WriterEvent};
+use super::writer::{Control, WriterEvent, SEND_HOLD_MIN};
 use super::Notification;
 use crate::rib::RibEvent;
 use crate::route::PeerId;
 use crate::rpki::Asn;
 
-/// Exports queued between the RIB and a session's writer (batches of `Export`s).
-const EXPORT_QUEUE: usize = 64;
+/// Chunks of exports between the RIB and a session's writer: one being written, one
+/// ready. What else the peer has to be sent waits in the RIB as pending state.
+const EXPORT_QUEUE: usize = 2;
+
+/// A session's ways to the RIB task.
+#[derive(Clone)]
+pub struct RibLink {
+    /// Events (routes, peer up and down).
+    pub events: mpsc::Sender<RibEvent>,
+    /// What the writer notifies when it took a chunk of exports.
+    pub writable: Arc<Notify>,
+}
 
 /// What a session needs to know about its peer and itself.
 #[derive(Clone, Debug)]
@@ -50,13 +61,15 @@ pub struct SessionConfig {
     pub max_prefixes_idle: Duration,
     /// Send the RFC 8097 extended community on routes rovgate tagged.
     pub rov_ext_community: bool,
+    /// RFC 9687 send hold time; `None`: max(8 minutes, 2 x the negotiated hold time).
+    pub send_hold_time: Option<Duration>,
 }
 
 /// Runs the session until shutdown; returns after sending Cease / Administrative Shutdown
 /// (RFC 9003 message) on an open session.
 pub async fn run(
     config: SessionConfig,
-    rib: mpsc::Sender<RibEvent>,
+    rib: RibLink,
     mut accepted: mpsc::Receiver<TcpStream>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -111,6 +124,7 @@ enum Which {
 struct Session {
     config: SessionConfig,
     rib: mpsc::Sender<RibEvent>,
+    writable: Arc<Notify>,
     main: Link,
     extra: Option<Link>,
     /// The Established session's terms (codec caps, graceful restart).
@@ -120,11 +134,12 @@ struct Session {
 }
 
 impl Session {
-    fn new(config: SessionConfig, rib: mpsc::Sender<RibEvent>) -> Self {
+    fn new(config: SessionConfig, rib: RibLink) -> Self {
         let main = Link::new(Fsm::new(fsm_config(&config)));
         Session {
             config,
-            rib,
+            rib: rib.events,
+            writable: rib.writable,
             main,
             extra: None,
             negotiated: None,
@@ -189,12 +204,16 @@ impl Session {
             ..caps_of(&n)
         };
         let (out, exports) = mpsc::channel(EXPORT_QUEUE);
+        let twice_hold = Duration::from_secs(2 * u64::from(n.hold_time));
+        let send_hold = (self.config.send_hold_time).unwrap_or(SEND_HOLD_MIN.max(twice_hold));
         let control = Control::Established {
             caps,
             enhanced_route_refresh: n.enhanced_route_refresh,
             exports,
+            writable: self.writable.clone(),
+            send_hold,
         };
-        info!(peer = %self.config.name, hold = n.hold_time, families = ?n.families, as4 = n.as4, "session established");
+        info!(peer = %self.config.name, hold = n.hold_time, ?send_hold, families = ?n.families, as4 = n.as4, "session established");
         if let Some(link) = self.link(which) {
             link.established(control, caps.max_len);
         }
@@ -221,13 +240,12 @@ impl Session {
             _ => None,
         };
         info!(peer = %self.config.name, ?reason, "session down");
-        let _ = self
-            .rib
-            .send(RibEvent::PeerDown {
-                peer: self.config.peer,
-                restart,
-            })
-            .await;
+        let down = RibEvent::PeerDown {
+            peer: self.config.peer,
+            restart,
+            reason: reason.to_string(),
+        };
+        let _ = self.rib.send(down).await;
     }
 
     /// Turns a link's input into FSM events, forwarding routes to the RIB on the way.
@@ -241,6 +259,11 @@ impl Session {
             Input::Writer(WriterEvent::Failed(e)) => {
                 debug!(peer = %self.config.name, error = %e, "write failed");
                 vec![Event::TcpFailed]
+            }
+            Input::Writer(WriterEvent::SendHoldExpired) => {
+                warn!(peer = %self.config.name, "send hold timer expired: the peer took no data (RFC 9687)");
+                crate::metrics::send_hold_expired(&self.config.name);
+                vec![Event::MessageError(Notification::new(8, 0, Vec::new()))]
             }
             Input::Writer(WriterEvent::LimitReached(limit)) => {
                 self.limit_idle = true;

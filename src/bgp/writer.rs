@@ -3,12 +3,20 @@
 //! into UPDATEs.
 //!
 //! Where it sits: between the RIB (exports, once the session is Established) and the peer.
-//! Keeping writes here means a slow peer never stalls the session's reading and timers.
+//! Keeping writes here means a slow peer never stalls the session's reading and timers. The
+//! writer pulls: each time it takes a chunk of exports it wakes the RIB, which hands it the
+//! next one only then, so what a slow peer still has to be sent stays pending state in the
+//! RIB. A peer that takes no data for the send hold time (RFC 9687) is given up on.
+
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::io::{AsyncWriteExt, BufWriter};
 use tokio::net::tcp::OwnedWriteHalf;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 
 use super::wire::{self, Caps};
 use crate::route::Export;
@@ -18,11 +26,15 @@ use crate::route::Export;
 pub enum Control {
     /// Write this message now (ahead of queued routes).
     Send(Bytes),
-    /// The session is Established: encode exports with these capabilities.
+    /// The session is Established: encode exports with these capabilities, pulled from
+    /// `exports` (waking `writable` after each), and give up after `send_hold` without
+    /// progress.
     Established {
         caps: Caps,
         enhanced_route_refresh: bool,
         exports: mpsc::Receiver<Vec<Export>>,
+        writable: Arc<Notify>,
+        send_hold: Duration,
     },
     /// Write what is queued, then close the connection.
     Close,
@@ -34,8 +46,18 @@ pub enum WriterEvent {
     /// The RIB says the peer exceeded its maximum prefixes.
     LimitReached(u64),
     /// Writing failed: the connection is broken.
-    Failed(std::io::Error),
+    Failed(io::Error),
+    /// The peer took no data for the send hold time (RFC 9687); the writer is gone.
+    SendHoldExpired,
 }
+
+/// The send hold time before a session is established: RFC 9687's floor of 8 minutes.
+pub const SEND_HOLD_MIN: Duration = Duration::from_secs(480);
+
+/// The error of a write that made no progress for the send hold time.
+#[derive(Debug, thiserror::Error)]
+#[error("send hold timer expired")]
+struct SendHoldExpired;
 
 /// Runs until `Close`, a dropped control channel, or a write error.
 pub async fn run(
@@ -52,6 +74,8 @@ pub async fn run(
         },
         enhanced_route_refresh: false,
         exports: None,
+        writable: None,
+        send_hold: SEND_HOLD_MIN,
         deferred: None,
         events,
     };
@@ -62,7 +86,14 @@ pub async fn run(
                 biased;
                 c = control.recv() => w.control(c).await,
                 batch = recv(&mut w.exports) => match batch {
-                    Some(batch) => w.batch(batch, &mut control).await.map(|()| true),
+                    Some(batch) => {
+                        // Room for the next chunk: the RIB may fill it while this one is
+                        // written.
+                        if let Some(writable) = &w.writable {
+                            writable.notify_one();
+                        }
+                        w.batch(batch, &mut control).await.map(|()| true)
+                    }
                     None => {
                         w.exports = None;
                         Ok(true)
@@ -74,8 +105,12 @@ pub async fn run(
             Ok(true) => {}
             Ok(false) => return,
             Err(e) => {
+                let event = match e.get_ref().is_some_and(|e| e.is::<SendHoldExpired>()) {
+                    true => WriterEvent::SendHoldExpired,
+                    false => WriterEvent::Failed(e),
+                };
                 // The session loop may be gone too; then nobody is left to tell.
-                let _ = w.events.send(WriterEvent::Failed(e)).await;
+                let _ = w.events.send(event).await;
                 return;
             }
         }
@@ -94,6 +129,8 @@ struct Writer {
     caps: Caps,
     enhanced_route_refresh: bool,
     exports: Option<mpsc::Receiver<Vec<Export>>>,
+    writable: Option<Arc<Notify>>,
+    send_hold: Duration,
     /// A control message taken while writing a batch, handled next.
     deferred: Option<Control>,
     events: mpsc::Sender<WriterEvent>,
@@ -101,12 +138,13 @@ struct Writer {
 
 impl Writer {
     /// Handles one control message; false when the writer is done.
-    async fn control(&mut self, c: Option<Control>) -> std::io::Result<bool> {
+    async fn control(&mut self, c: Option<Control>) -> io::Result<bool> {
         match c {
             None | Some(Control::Close) => {
-                // Best effort: the peer may already be gone.
-                let _ = self.sock.flush().await;
-                let _ = self.sock.shutdown().await;
+                // Best effort: the peer may already be gone, or take nothing.
+                let hold = self.send_hold;
+                let _ = within(hold, self.sock.flush()).await;
+                let _ = within(hold, self.sock.shutdown()).await;
                 Ok(false)
             }
             Some(Control::Send(msg)) => self.write(&msg).await.map(|()| true),
@@ -114,18 +152,27 @@ impl Writer {
                 caps,
                 enhanced_route_refresh,
                 exports,
+                writable,
+                send_hold,
             }) => {
                 self.caps = caps;
                 self.enhanced_route_refresh = enhanced_route_refresh;
                 self.exports = Some(exports);
+                self.writable = Some(writable);
+                self.send_hold = send_hold;
                 Ok(true)
             }
         }
     }
 
-    async fn write(&mut self, msg: &[u8]) -> std::io::Result<()> {
-        self.sock.write_all(msg).await?;
-        self.sock.flush().await
+    async fn write(&mut self, msg: &[u8]) -> io::Result<()> {
+        self.put(msg).await?;
+        within(self.send_hold, self.sock.flush()).await
+    }
+
+    /// Writes one message into the buffer (and the socket when the buffer is full).
+    async fn put(&mut self, msg: &[u8]) -> io::Result<()> {
+        within(self.send_hold, self.sock.write_all(msg)).await
     }
 
     /// Encodes and writes one batch; control messages queued meanwhile (a KEEPALIVE) go out
@@ -134,7 +181,7 @@ impl Writer {
         &mut self,
         batch: Vec<Export>,
         control: &mut mpsc::Receiver<Control>,
-    ) -> std::io::Result<()> {
+    ) -> io::Result<()> {
         let mut msgs = Vec::new();
         for export in &batch {
             match export {
@@ -148,16 +195,26 @@ impl Writer {
                 export => wire::encode_updates(export, &self.caps, &mut msgs),
             }
             for msg in msgs.drain(..) {
-                self.sock.write_all(&msg).await?;
+                self.put(&msg).await?;
             }
             while self.deferred.is_none() {
                 match control.try_recv() {
-                    Ok(Control::Send(msg)) => self.sock.write_all(&msg).await?,
+                    Ok(Control::Send(msg)) => self.put(&msg).await?,
                     Ok(other) => self.deferred = Some(other),
                     Err(_) => break,
                 }
             }
         }
-        self.sock.flush().await
+        within(self.send_hold, self.sock.flush()).await
+    }
+}
+
+/// Runs a write, failing with [`SendHoldExpired`] when it makes no progress for `hold`.
+/// One write moves at most the 64 KiB buffer, so a peer that takes nothing of it in that
+/// time takes no data at all.
+async fn within<F: Future<Output = io::Result<()>>>(hold: Duration, write: F) -> io::Result<()> {
+    match tokio::time::timeout(hold, write).await {
+        Ok(result) => result,
+        Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, SendHoldExpired)),
     }
 }

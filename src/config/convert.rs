@@ -63,6 +63,7 @@ struct RawServer {
     http: Option<Text>,
     hold_time: Option<Spanned<u16>>,
     graceful_restart_time: Option<u16>,
+    send_hold_time: Option<Spanned<u32>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -186,8 +187,13 @@ impl Source<'_> {
         if let Some(h) = hold_time.filter(|h| matches!(*h.get_ref(), 1 | 2)) {
             return Err(self.at(h, "server.hold_time", "expected 0 or at least 3 seconds"));
         }
+        let send_hold = raw.send_hold_time.as_ref();
+        if let Some(h) = send_hold.filter(|h| *h.get_ref() == 0) {
+            return Err(self.at(h, "server.send_hold_time", "expected at least 1 second"));
+        }
         let listen = raw.listen.get_ref().iter().enumerate();
         Ok(ServerConfig {
+            send_hold_time: send_hold.map(|h| Duration::from_secs((*h.get_ref()).into())),
             hold_time: hold_time.map_or(90, |h| *h.get_ref()),
             graceful_restart_time: raw.graceful_restart_time.unwrap_or(120),
             asn: self.asn(&raw.asn, "server.asn")?,

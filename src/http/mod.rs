@@ -29,7 +29,7 @@ use tracing::{error, info};
 use crate::config::RovPolicy;
 use crate::history::SharedHistory;
 use crate::rib::ReevaluationView;
-use crate::rib::{HoldView, PeerView, RibEvent, SharedView};
+use crate::rib::{HoldView, PeerView, RibEvent, RibQuery, SharedView};
 use crate::route::PeerId;
 use crate::rpki::sources::LocalExceptions;
 use crate::rpki::status::{unix_seconds, SourceStatus};
@@ -42,8 +42,10 @@ pub struct Api {
     pub vrps: VrpStore,
     /// The RIB's published view.
     pub rib: SharedView,
-    /// The RIB task's inbound queue, for operator actions and snapshot requests.
+    /// The RIB task's inbound queue, for operator actions.
     pub events: mpsc::Sender<RibEvent>,
+    /// The RIB's query channel (report, looking glass): off the UPDATE queue.
+    pub queries: mpsc::Sender<RibQuery>,
     /// Recent ROV changes and per-peer counts over time.
     pub history: SharedHistory,
     /// Renders the Prometheus metrics.

@@ -17,7 +17,7 @@ use tokio::sync::oneshot;
 use super::{unavailable, Api, Reply};
 use crate::history::{self, Sample};
 use crate::report::{self, InvalidInput, PeerInput, Report};
-use crate::rib::{PathView, RibEvent, RovChange};
+use crate::rib::{PathView, RibQuery, RovChange};
 use crate::rpki::Verdict;
 
 /// `?peer=NAME&limit=N`.
@@ -27,14 +27,14 @@ pub struct PeerQuery {
     pub(super) limit: Option<usize>,
 }
 
-/// Asks the RIB task for something and waits for its answer.
+/// Asks the RIB task something on its query channel and waits for its answer.
 async fn ask<T>(
     api: &Api,
-    event: impl FnOnce(oneshot::Sender<T>) -> RibEvent,
+    query: impl FnOnce(oneshot::Sender<T>) -> RibQuery,
 ) -> Result<T, (StatusCode, String)> {
     let (reply, answer) = oneshot::channel();
-    api.events
-        .send(event(reply))
+    api.queries
+        .send(query(reply))
         .await
         .map_err(|_| unavailable())?;
     answer.await.map_err(|_| unavailable())
@@ -52,7 +52,7 @@ fn known_peer(api: &Api, name: Option<&str>) -> Result<(), (StatusCode, String)>
 /// `GET /api/v1/report[?peer=NAME]`: the what-if report of the running RIB.
 pub async fn report(State(api): State<Api>, Query(q): Query<PeerQuery>) -> Reply<Report> {
     known_peer(&api, q.peer.as_deref())?;
-    let invalid = ask(&api, |reply| RibEvent::Report { reply }).await?;
+    let invalid = ask(&api, |reply| RibQuery::Report { reply }).await?;
     let view = api.rib.load();
     let peers: Vec<PeerInput> = (view.peers.iter())
         .map(|p| PeerInput {
@@ -63,7 +63,7 @@ pub async fn report(State(api): State<Api>, Query(q): Query<PeerQuery>) -> Reply
             dropped: p.counts.dropped,
         })
         .collect();
-    let invalid: Vec<InvalidInput> = (invalid.into_iter())
+    let invalid: Vec<InvalidInput> = (invalid.iter())
         .map(|p| InvalidInput {
             peer: p.peer.0 as usize,
             prefix: p.prefix,
@@ -123,7 +123,7 @@ pub async fn routes(State(api): State<Api>, Query(q): Query<PrefixQuery>) -> Rep
             }
         },
     };
-    let (found, paths) = ask(&api, |reply| RibEvent::Lookup {
+    let (found, paths) = ask(&api, |reply| RibQuery::Lookup {
         prefix: query,
         reply,
     })

@@ -159,6 +159,11 @@ async fn tick(bar: ProgressBar, progress: Arc<Progress>) {
     }
 }
 
+/// Announcements per unique prefix received (update amplification; 1.0 is ideal).
+fn per_prefix(announced: u64, unique: usize) -> f64 {
+    announced as f64 / unique.max(1) as f64
+}
+
 fn secs(d: Duration) -> String {
     format!("{:.3}", d.as_secs_f64())
 }
@@ -168,7 +173,7 @@ pub fn text(r: &ReplayResult) -> String {
     let mut out = String::new();
     for (i, run) in r.runs.iter().enumerate() {
         out.push_str(&format!(
-            "run {}: convergence {} s, {}/{} prefixes (+{} malformed), {} UPDATEs sent in {} s, {} received\n",
+            "run {}: convergence {} s, {}/{} prefixes (+{} malformed), {} UPDATEs sent in {} s, {} received, {} announcements for {} unique ({:.2} per prefix)\n",
             i + 1,
             secs(run.convergence),
             run.received,
@@ -177,6 +182,9 @@ pub fn text(r: &ReplayResult) -> String {
             run.updates_sent,
             secs(run.send_time),
             run.updates_received,
+            run.announced,
+            run.received,
+            per_prefix(run.announced, run.received),
         ));
         out.extend(run.churn.as_ref().map(churn::text_run));
     }
@@ -206,6 +214,7 @@ pub fn json(args: &ReplayArgs, r: &ReplayResult) -> serde_json::Value {
                 "bytes_sent": run.bytes_sent,
                 "updates_received": run.updates_received,
                 "announced": run.announced,
+                "announcements_per_prefix": per_prefix(run.announced, run.received),
                 "withdrawn": run.withdrawn,
                 "unexpected": run.unexpected,
                 "malformed": run.malformed.len(),

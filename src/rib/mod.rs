@@ -3,16 +3,19 @@
 //! Where it sits: session tasks send [`RibEvent`]s (peer up/down, decoded UPDATEs, refresh
 //! requests); the RIB stores every received path (Adj-RIB-In, `table.rs`), keeps each
 //! prefix's paths sorted by the decision process (`best.rs`), and at the end of every batch
-//! of events diffs the top two paths of each prefix the batch changed into per-peer outboxes
-//! (`export.rs`) that it sends to the sessions as `Export`s. It validates each path against
+//! of events diffs the top two paths of each prefix the batch changed into per-peer pending
+//! state (`pending.rs`, Adj-RIB-Out) that each session's writer pulls as `Export`s when its
+//! socket takes more (`export.rs`); the RIB never waits for a peer. It validates each path against
 //! the current VRP snapshot and lets the peer's ROV policy (`policy.rs`) decide whether it
 //! is eligible and how it is marked; when the VRPs change it re-evaluates the routes they
-//! cover (`reevaluate.rs`).
+//! cover (`reevaluate.rs`). Queries (report, looking glass) come on their own channel and
+//! are answered between batches (`snapshot.rs`).
 
 mod best;
 mod export;
 mod hold;
 mod peers;
+mod pending;
 mod reevaluate;
 mod rov;
 mod snapshot;
@@ -25,7 +28,7 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use ipnet::IpNet;
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch, Notify};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
@@ -54,6 +57,8 @@ pub const RIB_QUEUE: usize = 1024;
 #[derive(Debug)]
 pub enum RibEvent {
     /// A session reached Established: export the table to it, then End-of-RIB per family.
+    /// Its writer pulls exports from `out` and wakes the RIB ([`Rib::writable`]) each time
+    /// it takes a chunk.
     PeerUp {
         peer: PeerId,
         families: Vec<Family>,
@@ -64,6 +69,8 @@ pub enum RibEvent {
     PeerDown {
         peer: PeerId,
         restart: Option<Duration>,
+        /// Why, for the status.
+        reason: String,
     },
     /// A decoded UPDATE.
     Update { peer: PeerId, update: Update },
@@ -85,9 +92,14 @@ pub enum RibEvent {
     /// An operator accepts a VRP update held as a mass invalidation; the reply says
     /// whether one was held.
     AcceptVrps { reply: oneshot::Sender<bool> },
-    /// The what-if report asks for every RPKI-invalid path.
+}
+
+/// What readers ask the RIB, on a channel of their own, answered between batches.
+#[derive(Debug)]
+pub enum RibQuery {
+    /// The what-if report asks for every RPKI-invalid path (at most a second old).
     Report {
-        reply: oneshot::Sender<Vec<InvalidPath>>,
+        reply: oneshot::Sender<Arc<Vec<InvalidPath>>>,
     },
     /// The looking glass asks for the paths of a prefix (or of the longest prefix covering
     /// it; the reply names the prefix found).
@@ -97,13 +109,27 @@ pub enum RibEvent {
     },
 }
 
+/// Queries waiting for the RIB.
+pub const QUERY_QUEUE: usize = 64;
+
+/// What the RIB task reads.
+pub struct RibInputs {
+    /// Events from sessions and operators.
+    pub events: mpsc::Receiver<RibEvent>,
+    /// Queries from readers.
+    pub queries: mpsc::Receiver<RibQuery>,
+    /// VRP changes from the rpki task.
+    pub vrps_changed: mpsc::Receiver<VrpsChanged>,
+}
+
 /// Runs the RIB task until shutdown or until every session sender is gone.
-pub async fn run(
-    mut rib: Rib,
-    mut events: mpsc::Receiver<RibEvent>,
-    mut vrps_changed: mpsc::Receiver<VrpsChanged>,
-    mut shutdown: watch::Receiver<bool>,
-) {
+pub async fn run(mut rib: Rib, inputs: RibInputs, mut shutdown: watch::Receiver<bool>) {
+    let RibInputs {
+        mut events,
+        mut queries,
+        mut vrps_changed,
+    } = inputs;
+    let writable = rib.writable();
     loop {
         let deadline = rib.next_deadline();
         tokio::select! {
@@ -124,10 +150,18 @@ pub async fn run(
                 }
             }
             () = std::future::ready(()), if rib.reevaluating() => rib.reevaluate_step(),
+            () = writable.notified() => {
+                rib.send_ready();
+                continue;
+            }
+            Some(query) = queries.recv() => {
+                rib.answer(query, !events.is_empty());
+                continue;
+            }
             _ = sleep_until(deadline) => rib.tick(Instant::now()),
             _ = shutdown.changed() => return,
         }
-        rib.flush().await;
+        rib.flush();
     }
 }
 
@@ -160,6 +194,10 @@ pub struct Rib {
     changes: Vec<RovChange>,
     changes_tx: broadcast::Sender<RovChange>,
     view: SharedView,
+    /// Writers wake the RIB through this when they took a chunk.
+    writable: Arc<Notify>,
+    /// The last report's invalid paths and when they were collected.
+    report: Option<(Instant, Arc<Vec<InvalidPath>>)>,
 }
 
 impl Rib {
@@ -185,6 +223,8 @@ impl Rib {
             changes: Vec::new(),
             changes_tx: broadcast::channel(CHANGE_QUEUE).0,
             view: Arc::new(ArcSwap::from_pointee(RibView::default())),
+            writable: Arc::new(Notify::new()),
+            report: None,
         };
         rib.publish_view();
         rib
@@ -193,6 +233,11 @@ impl Rib {
     /// The view the RIB publishes after each batch (per-peer counts, holds).
     pub fn view(&self) -> SharedView {
         self.view.clone()
+    }
+
+    /// What a session's writer notifies each time it takes a chunk of exports.
+    pub fn writable(&self) -> Arc<Notify> {
+        self.writable.clone()
     }
 
     /// A receiver of every verdict change from now on.
@@ -208,10 +253,14 @@ impl Rib {
                 families,
                 out,
             } => self.peer_up(peer, families, out),
-            RibEvent::PeerDown { peer, restart } => self.peer_down(peer, restart),
+            RibEvent::PeerDown {
+                peer,
+                restart,
+                reason,
+            } => self.peer_down(peer, restart, reason),
             RibEvent::Update { peer, update } => self.update(peer, update),
             RibEvent::Refresh { peer, family } => {
-                self.dump(peer, family);
+                self.dump(peer, family, true);
                 self.mark(peer, Export::EndOfRefresh(family));
             }
             RibEvent::BeginResend { peer, family } => self.mark_stale(peer, Some(family)),
@@ -222,9 +271,6 @@ impl Rib {
                 // The operator may have given up waiting; the accept stands anyway.
                 let _ = reply.send(self.accept_held("accepted by an operator"));
             }
-            // A requester that went away (closed HTTP request) needs no answer.
-            RibEvent::Report { reply } => drop(reply.send(self.invalid_paths())),
-            RibEvent::Lookup { prefix, reply } => drop(reply.send(self.lookup(prefix))),
         }
     }
 
@@ -235,13 +281,13 @@ impl Rib {
         self.export();
         self.peers.up(peer, families.clone(), out);
         for family in families {
-            self.dump(peer, family);
+            self.dump(peer, family, false);
             self.mark(peer, Export::EndOfRib(family));
         }
     }
 
-    fn peer_down(&mut self, peer: PeerId, restart: Option<Duration>) {
-        self.peers.down(peer);
+    fn peer_down(&mut self, peer: PeerId, restart: Option<Duration>, reason: String) {
+        self.peers.down(peer, reason);
         match restart {
             Some(time) => {
                 info!(peer = %self.peers.name(peer), ?time, "peer down: keeping its routes as stale (graceful restart)");
@@ -365,6 +411,8 @@ impl Rib {
     }
 }
 
+#[cfg(test)]
+mod pending_tests;
 #[cfg(test)]
 mod rov_tests;
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! The RIB's view of its peers: who is up, with which families, their outboxes, route
-//! counts against `max_prefixes`, and graceful-restart stale deadlines.
+//! The RIB's view of its peers: who is up, with which families, what each still has to be
+//! sent, route counts against `max_prefixes`, and graceful-restart stale deadlines.
 //!
 //! Where it sits: inside the RIB task only; sessions learn of it through `Export`s.
 
@@ -11,7 +11,8 @@ use tokio::time::Instant;
 use tracing::warn;
 
 use super::best::PeerOrder;
-use super::export::{carries, Outbox};
+use super::export::carries;
+use super::pending::Pending;
 use super::table::{Dirty, Top2};
 use super::view::{PeerView, RovCounts};
 use crate::config::RovPolicy;
@@ -35,10 +36,13 @@ pub struct PeerInfo {
     pub rov: RovPolicy,
 }
 
+/// How many prefixes one chunk pulled by a writer carries at most.
+const CHUNK: usize = 4096;
+
 struct Session {
     out: mpsc::Sender<Vec<Export>>,
     families: Vec<Family>,
-    outbox: Outbox,
+    pending: Pending,
 }
 
 struct Slot {
@@ -48,6 +52,7 @@ struct Slot {
     over_limit: bool,
     warned: bool,
     stale_deadline: Option<Instant>,
+    last_down: Option<String>,
 }
 
 /// Every configured peer, indexed by `PeerId`.
@@ -72,6 +77,7 @@ impl Peers {
                     over_limit: false,
                     warned: false,
                     stale_deadline: None,
+                    last_down: None,
                 })
                 .collect(),
         )
@@ -110,6 +116,8 @@ impl Peers {
                 asn: slot.info.asn,
                 rov: slot.info.rov,
                 up: slot.session.is_some(),
+                pending: slot.session.as_ref().map_or(0, |s| s.pending.len()),
+                last_down: slot.last_down.clone(),
                 counts: *c,
                 would_drop: c.invalid - c.dropped,
             })
@@ -121,32 +129,37 @@ impl Peers {
         self.slot_mut(peer).session = Some(Session {
             out,
             families,
-            outbox: Outbox::default(),
+            pending: Pending::default(),
         });
     }
 
-    /// The peer's session is gone; its limit state resets for the next session.
-    pub fn down(&mut self, peer: PeerId) {
+    /// The peer's session is gone (`reason`: why); its limit state resets for the next
+    /// session.
+    pub fn down(&mut self, peer: PeerId, reason: String) {
         let slot = self.slot_mut(peer);
         slot.session = None;
+        slot.last_down = Some(reason);
         slot.over_limit = false;
         slot.warned = false;
     }
 
-    /// The outbox of an established peer.
-    pub fn outbox(&mut self, peer: PeerId) -> Option<&mut Outbox> {
-        self.slot_mut(peer).session.as_mut().map(|s| &mut s.outbox)
+    /// What an established peer still has to be sent.
+    pub fn pending(&mut self, peer: PeerId) -> Option<&mut Pending> {
+        self.slot_mut(peer).session.as_mut().map(|s| &mut s.pending)
     }
 
-    /// Queues a marker for an established peer.
+    /// Queues a marker for an established peer; the prefix limit goes ahead of the routes.
     pub fn mark(&mut self, peer: PeerId, marker: Export) {
-        if let Some(outbox) = self.outbox(peer) {
-            outbox.mark(marker);
+        if let Some(pending) = self.pending(peer) {
+            match marker {
+                Export::LimitReached(_) => pending.signal(marker),
+                marker => pending.mark(marker),
+            }
         }
     }
 
-    /// Diffs each changed prefix into the outbox of every established peer carrying its
-    /// family, then seals the outboxes (what follows comes after these routes).
+    /// Diffs each changed prefix into the pending state of every established peer
+    /// carrying its family.
     pub fn export(&mut self, dirty: impl Iterator<Item = Dirty>) {
         let id = |t: &Top2| (t.best.as_ref()).map(|p| (p.peer, Arc::as_ptr(&p.attrs)));
         for Dirty {
@@ -161,18 +174,15 @@ impl Peers {
                 if let Some(s) = (self.slot_mut(owner).session.as_mut())
                     .filter(|s| carries(&s.families, &prefix))
                 {
-                    s.outbox.diff(owner, prefix, &before, &after);
+                    s.pending.diff(owner, prefix, &before, &after);
                 }
                 continue;
             }
             for (i, slot) in self.0.iter_mut().enumerate() {
                 if let Some(s) = (slot.session.as_mut()).filter(|s| carries(&s.families, &prefix)) {
-                    s.outbox.diff(PeerId(i as u32), prefix, &before, &after);
+                    s.pending.diff(PeerId(i as u32), prefix, &before, &after);
                 }
             }
-        }
-        for s in self.0.iter_mut().filter_map(|slot| slot.session.as_mut()) {
-            s.outbox.seal();
         }
     }
 
@@ -228,14 +238,26 @@ impl Peers {
             .collect()
     }
 
-    /// Empties every non-empty outbox: (peer, its session's sender, the exports).
-    pub fn take_outboxes(&mut self) -> Vec<(PeerId, mpsc::Sender<Vec<Export>>, Vec<Export>)> {
-        let mut batches = Vec::new();
+    /// Hands every established peer with something waiting as many chunks as its export
+    /// channel has room for, never waiting; returns the peers whose writer is gone.
+    pub fn send_ready(&mut self) -> Vec<PeerId> {
+        let mut gone = Vec::new();
         for (i, slot) in self.0.iter_mut().enumerate() {
-            if let Some(s) = slot.session.as_mut().filter(|s| !s.outbox.is_empty()) {
-                batches.push((PeerId(i as u32), s.out.clone(), s.outbox.take()));
+            let Some(s) = slot.session.as_mut() else {
+                continue;
+            };
+            while !s.pending.is_empty() {
+                match s.out.try_reserve() {
+                    Ok(permit) => permit.send(s.pending.take(CHUNK)),
+                    Err(mpsc::error::TrySendError::Full(())) => break,
+                    Err(mpsc::error::TrySendError::Closed(())) => {
+                        // Its PeerDown is on the way; nothing more to send it.
+                        s.pending = Pending::default();
+                        gone.push(PeerId(i as u32));
+                    }
+                }
             }
         }
-        batches
+        gone
     }
 }

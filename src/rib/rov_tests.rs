@@ -125,7 +125,7 @@ impl Lab {
         while self.rib.reevaluating() {
             self.rib.reevaluate_step();
         }
-        self.rib.flush().await;
+        self.rib.flush();
     }
 
     /// What peer `i` was sent since the last call: announced (prefix, marks), withdrawn.

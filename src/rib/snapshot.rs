@@ -1,17 +1,22 @@
 //! What the RIB hands out on request: its RPKI-invalid paths with their reachability (the
 //! what-if report's input), and every path of one prefix (the looking glass).
 //!
-//! Where it sits: HTTP sends `RibEvent::Report` or `RibEvent::Lookup` with a reply
-//! channel; the RIB task answers with an owned snapshot between batches, so HTTP never
-//! holds anything of the RIB and the RIB does this work only when someone asks.
+//! Where it sits: HTTP sends a [`RibQuery`] with a reply channel on the RIB's query
+//! channel (not the UPDATE queue); the RIB task answers with an owned snapshot between
+//! batches, so HTTP never holds anything of the RIB and the RIB does this work only when
+//! someone asks. While UPDATEs are waiting, the invalid paths are collected at most once a
+//! second (a page reloaded ten times a second during a full-table load costs one walk of
+//! the table a second); when the RIB is idle, every report is fresh.
 
 use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use ipnet::IpNet;
 use serde::Serialize;
 
 use super::table::Top2;
-use super::Rib;
+use super::{Rib, RibQuery};
 use crate::route::{Attrs, Family, PeerId};
 use crate::rpki::{Asn, RovState};
 
@@ -58,7 +63,32 @@ pub struct PathView {
     pub added_large_communities: Vec<String>,
 }
 
+/// How old the invalid paths handed to a report may be.
+const REPORT_MAX_AGE: Duration = Duration::from_secs(1);
+
 impl Rib {
+    /// Answers a query (`busy`: UPDATEs are waiting); a requester that went away (closed
+    /// HTTP request) needs no answer.
+    pub fn answer(&mut self, query: RibQuery, busy: bool) {
+        match query {
+            RibQuery::Report { reply } => drop(reply.send(self.report(busy))),
+            RibQuery::Lookup { prefix, reply } => drop(reply.send(self.lookup(prefix))),
+        }
+    }
+
+    /// The invalid paths: while busy, the last collection unless it is too old.
+    fn report(&mut self, busy: bool) -> Arc<Vec<InvalidPath>> {
+        let now = tokio::time::Instant::now();
+        match &self.report {
+            Some((at, paths)) if busy && now.duration_since(*at) < REPORT_MAX_AGE => paths.clone(),
+            _ => {
+                let paths = Arc::new(self.invalid_paths());
+                self.report = Some((now, paths.clone()));
+                paths
+            }
+        }
+    }
+
     /// Every RPKI-invalid path in the table, prefix order.
     pub(super) fn invalid_paths(&self) -> Vec<InvalidPath> {
         let mut out = Vec::new();

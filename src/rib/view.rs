@@ -94,6 +94,10 @@ pub struct PeerView {
     pub rov: RovPolicy,
     /// Whether its session is established.
     pub up: bool,
+    /// Prefixes still to be sent to it (its writer pulls them as its socket takes them).
+    pub pending: usize,
+    /// Why its last session ended (`None`: none has yet).
+    pub last_down: Option<String>,
     /// Its paths by state.
     #[serde(flatten)]
     pub counts: RovCounts,

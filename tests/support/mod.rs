@@ -10,6 +10,7 @@ pub mod daemon;
 pub mod exabgp;
 pub mod lab;
 pub mod netns;
+pub mod raw_peer;
 pub mod table;
 
 use std::fmt::Write as _;

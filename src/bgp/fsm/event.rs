@@ -117,3 +117,13 @@ pub enum DownReason {
     /// The TCP connection failed or was closed without a NOTIFICATION.
     ConnectionLost,
 }
+
+impl std::fmt::Display for DownReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DownReason::Sent(n) => write!(f, "NOTIFICATION sent: {n}"),
+            DownReason::Received(n) => write!(f, "NOTIFICATION received: {n}"),
+            DownReason::ConnectionLost => f.write_str("connection lost"),
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! Adj-RIB-Out as pending state: for each established peer, the prefixes it still has to
+//! be sent, each with what the peer holds now and what it should hold.
+//!
+//! Where it sits: at the end of every batch the RIB (`peers.rs`) notes here each change a
+//! peer must hear of; the peer's writer pulls a chunk whenever its socket has taken the
+//! previous one (`export.rs`). The RIB never waits for a peer: a prefix noted again before
+//! it is taken keeps its place and only its final state is sent, so a slow or stuck peer
+//! costs memory bounded by the table and nothing else.
+
+use std::collections::hash_map::Entry as Slot;
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use foldhash::HashMap;
+use ipnet::IpNet;
+
+use super::table::Top2;
+use crate::route::{Attrs, Export, PeerId};
+
+/// What a peer holds for a prefix, as far as rovgate knows.
+enum Held {
+    /// Nothing: a withdrawal would be news to nobody.
+    Nothing,
+    /// This attribute set (by identity).
+    Path(Attrs),
+    /// Unknown (a ROUTE-REFRESH asks for everything again): always send.
+    Unknown,
+}
+
+/// A prefix waiting to be sent.
+struct Waiting {
+    held: Held,
+    /// What the peer should hold (`None`: nothing, withdraw).
+    now: Option<Attrs>,
+}
+
+/// What one peer still has to be sent, in the order it was first noted.
+#[derive(Default)]
+pub struct Pending {
+    waiting: HashMap<IpNet, Waiting>,
+    order: VecDeque<IpNet>,
+    /// Markers (End-of-RIB, EoRR, the prefix limit) and how many prefixes must be taken
+    /// before each.
+    markers: VecDeque<(u64, Export)>,
+    /// Prefixes ever put in `order`, and ever taken from it.
+    noted: u64,
+    taken: u64,
+}
+
+impl Pending {
+    /// Notes that `prefix` went from `before` to `after`, as `peer` sees it (the best path,
+    /// or the second best where the best is the peer's own).
+    pub fn diff(&mut self, peer: PeerId, prefix: IpNet, before: &Top2, after: &Top2) {
+        let had = before.for_peer(peer).map(|p| &p.attrs);
+        let now = after.for_peer(peer).map(|p| &p.attrs);
+        if had.map(Arc::as_ptr) != now.map(Arc::as_ptr) {
+            let held = had.map_or(Held::Nothing, |a| Held::Path(a.clone()));
+            self.note(prefix, held, now);
+        }
+    }
+
+    /// Notes a prefix of a full export (initial or on ROUTE-REFRESH): `now` is what the
+    /// peer should hold; `resend` sends it even if the peer may hold it already.
+    pub fn dump(&mut self, prefix: IpNet, now: Option<&Attrs>, resend: bool) {
+        if now.is_some() || resend {
+            let held = if resend { Held::Unknown } else { Held::Nothing };
+            self.note(prefix, held, now);
+        }
+    }
+
+    fn note(&mut self, prefix: IpNet, held: Held, now: Option<&Attrs>) {
+        match self.waiting.entry(prefix) {
+            // Still waiting: the peer holds what it held when first noted.
+            Slot::Occupied(mut w) => {
+                let w = w.get_mut();
+                w.now = now.cloned();
+                if matches!(held, Held::Unknown) {
+                    w.held = held;
+                }
+            }
+            Slot::Vacant(v) => {
+                v.insert(Waiting {
+                    held,
+                    now: now.cloned(),
+                });
+                self.order.push_back(prefix);
+                self.noted += 1;
+            }
+        }
+    }
+
+    /// Queues a marker to follow every prefix noted so far.
+    pub fn mark(&mut self, marker: Export) {
+        self.markers.push_back((self.noted, marker));
+    }
+
+    /// Queues a signal (the prefix limit) ahead of everything still waiting.
+    pub fn signal(&mut self, signal: Export) {
+        self.markers.push_front((self.taken, signal));
+    }
+
+    /// Whether nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty() && self.markers.is_empty()
+    }
+
+    /// How many prefixes wait.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Takes up to `max` waiting prefixes (and the markers due among them) as exports:
+    /// withdrawals, then one announcement per attribute set, then the markers.
+    pub fn take(&mut self, max: usize) -> Vec<Export> {
+        let mut chunk = Chunk::default();
+        for _ in 0..max {
+            self.take_markers(&mut chunk);
+            let Some(prefix) = self.order.pop_front() else {
+                break;
+            };
+            self.taken += 1;
+            if let Some(w) = self.waiting.remove(&prefix) {
+                chunk.add(prefix, w);
+            }
+        }
+        self.take_markers(&mut chunk);
+        chunk.seal();
+        chunk.exports
+    }
+
+    fn take_markers(&mut self, chunk: &mut Chunk) {
+        while self
+            .markers
+            .front()
+            .is_some_and(|(at, _)| *at <= self.taken)
+        {
+            if let Some((_, marker)) = self.markers.pop_front() {
+                chunk.seal();
+                chunk.exports.push(marker);
+            }
+        }
+    }
+}
+
+/// One pull's exports, grouped by attribute set.
+#[derive(Default)]
+struct Chunk {
+    exports: Vec<Export>,
+    withdrawn: Vec<IpNet>,
+    announced: Vec<(Attrs, Vec<IpNet>)>,
+    /// Attribute set (by address) → its group in `announced`.
+    groups: HashMap<usize, usize>,
+}
+
+impl Chunk {
+    fn add(&mut self, prefix: IpNet, w: Waiting) {
+        match (w.held, w.now) {
+            (Held::Path(had), Some(now)) if Arc::ptr_eq(&had, &now) => {}
+            (Held::Nothing, None) => {}
+            (_, Some(now)) => self.announce(prefix, now),
+            (_, None) => self.withdrawn.push(prefix),
+        }
+    }
+
+    fn announce(&mut self, prefix: IpNet, attrs: Attrs) {
+        let key = Arc::as_ptr(&attrs);
+        // Prefixes sharing attributes mostly come one after another: try the last group.
+        if let Some((last, prefixes)) = self.announced.last_mut() {
+            if Arc::as_ptr(last) == key {
+                prefixes.push(prefix);
+                return;
+            }
+        }
+        let next = self.announced.len();
+        let i = *self.groups.entry(key as usize).or_insert(next);
+        if i == next {
+            self.announced.push((attrs, Vec::new()));
+        }
+        self.announced[i].1.push(prefix);
+    }
+
+    /// Turns what was added so far into exports: withdrawals first (each prefix is added
+    /// once per chunk, so none is also announced), then the announcements.
+    fn seal(&mut self) {
+        if !self.withdrawn.is_empty() {
+            let withdrawn = std::mem::take(&mut self.withdrawn);
+            self.exports.push(Export::Withdraw(withdrawn));
+        }
+        self.groups.clear();
+        let groups = self.announced.drain(..);
+        (self.exports).extend(groups.map(|(attrs, prefixes)| Export::Announce(attrs, prefixes)));
+    }
+}

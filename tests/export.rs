@@ -1,0 +1,135 @@
+//! The export path with a member that stops reading: the RIB never waits for a peer, so
+//! the others converge and a member that comes up meanwhile gets the table; the stuck one
+//! is cut by the send hold timer (RFC 9687). Healthy members are real BIRD routers; the
+//! stuck one is a `RawPeer` whose TCP window stays shut while it keeps sending KEEPALIVEs
+//! (no real router stops reading on purpose).
+
+mod support;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use support::bird::{preamble, Bird};
+use support::daemon::Rovgate;
+use support::raw_peer::{message, RawPeer};
+
+/// Routes the feeding BIRD announces, each with its own large community, so that each
+/// goes in its own UPDATE: about 10 MB to every member, more than a socket buffers.
+const ROUTES: u32 = 40_000;
+
+/// A BIRD member at 127.0.0.N (AS 64500 + N) connecting to rovgate; it announces
+/// `routes` static routes, each with a large community of its own.
+fn member(n: u8, rovgate_port: u16, routes: u32) -> Bird {
+    let (ip, asn) = (format!("127.0.0.{n}"), 64500 + u32::from(n));
+    let statics: String = (0..routes)
+        .map(|i| {
+            let (a, b) = (i / 256, i % 256);
+            format!("  route 10.{a}.{b}.0/24 blackhole {{ bgp_large_community.add(({asn}, {a}, {b})); }};\n")
+        })
+        .collect();
+    let config = format!(
+        "{pre}protocol static s4 {{ ipv4;\n{statics}}}\n\
+         protocol bgp rsrv {{ local {ip} as {asn}; neighbor 127.0.0.1 port {rovgate_port} as 64500; \
+         multihop; ipv4 {{ import all; export all; next hop self; }}; }}\n",
+        pre = preamble(&ip),
+    );
+    Bird::start(&format!("export-m{n}"), &config)
+}
+
+fn peer(name: &str, n: u8) -> String {
+    format!(
+        "[[peer]]\nname = \"{name}\"\naddress = \"127.0.0.{n}\"\nasn = {}\nrole = \"rs-client\"\n\
+         passive = true\n\n",
+        64500 + u32::from(n)
+    )
+}
+
+/// How many routes BIRD's `rsrv` session imported.
+fn imported(bird: &Bird) -> u32 {
+    let out = bird.birdc("show route protocol rsrv count");
+    let count = out.split_whitespace().find_map(|w| w.parse().ok());
+    count.unwrap_or(0)
+}
+
+fn peer_status(rovgate: &Rovgate, name: &str) -> Option<serde_json::Value> {
+    let status = rovgate.status()?;
+    let peers = status["peers"].as_array()?;
+    peers.iter().find(|p| p["name"] == name).cloned()
+}
+
+async fn wait(what: &str, secs: u64, done: impl FnMut() -> bool) {
+    support::wait_for(what, Duration::from_secs(secs), done).await;
+}
+
+/// Expected: with one member that stops reading (its window shut, KEEPALIVEs still coming),
+/// every other member gets the whole table, a member that comes up meanwhile gets it too,
+/// and the stuck member is closed by the send hold timer (RFC 9687), its state shown in the
+/// status and counted in the metrics; the others stay up.
+#[tokio::test]
+async fn a_member_that_stops_reading_stalls_nobody() {
+    if !support::require_tool("bird") {
+        return;
+    }
+    let peers = [
+        peer("feeder", 71),
+        peer("receiver", 72),
+        peer("stuck", 73),
+        peer("late", 74),
+    ];
+    let rovgate = Rovgate::start(
+        "export-stuck",
+        &format!("send_hold_time = 40\n\n{}", peers.concat()),
+    );
+    let target: SocketAddr = format!("127.0.0.1:{}", rovgate.bgp_port).parse().unwrap();
+    let stuck = RawPeer::connect("127.0.0.73", 64573, target, Some(4096));
+    // It keeps sending KEEPALIVEs, and never reads again.
+    let mut keepalives = stuck.stream.try_clone().unwrap();
+    std::thread::spawn(move || {
+        while keepalives.write_all(&message(4, &[])).is_ok() {
+            std::thread::sleep(Duration::from_secs(3));
+        }
+    });
+    wait("the stuck member up", 30, || {
+        peer_status(&rovgate, "stuck").is_some_and(|p| p["up"] == true)
+    })
+    .await;
+    let receiver = member(72, rovgate.bgp_port, 0);
+    let _feeder = member(71, rovgate.bgp_port, ROUTES);
+    wait("every route at the receiver", 120, || {
+        imported(&receiver) == ROUTES
+    })
+    .await;
+    let stuck_now = peer_status(&rovgate, "stuck").unwrap();
+    assert!(
+        !rovgate.log().contains("send hold timer expired"),
+        "the others converged before the stuck member was cut: {}",
+        rovgate.log()
+    );
+    assert_eq!(stuck_now["up"], true, "{stuck_now}");
+    let late = member(74, rovgate.bgp_port, 0);
+    wait("every route at the member that came up late", 120, || {
+        imported(&late) == ROUTES
+    })
+    .await;
+    wait("the stuck member cut by the send hold timer", 120, || {
+        peer_status(&rovgate, "stuck").is_some_and(|p| p["up"] == false)
+    })
+    .await;
+    let stuck_then = peer_status(&rovgate, "stuck").unwrap();
+    let reason = stuck_then["last_down"].as_str().unwrap_or_default();
+    assert!(reason.contains("send hold timer expired"), "{stuck_then}");
+    let metrics = ureq::get(&format!("{}/metrics", rovgate.url()))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    assert!(
+        metrics.contains("rovgate_send_hold_expired_total{peer=\"stuck\"} 1"),
+        "{metrics}"
+    );
+    for (name, bird) in [("receiver", &receiver), ("late", &late)] {
+        assert!(bird.established("rsrv"), "{name} stays up");
+        assert_eq!(imported(bird), ROUTES, "{name} keeps every route");
+    }
+}
