@@ -137,7 +137,7 @@ rss_of() { # pid -> peak RSS in kB of it and its children (OpenBGPD forks its en
     awk '{s += $1} END {print s}'
 }
 
-one_run() { # device -> "seconds received rss_kb"
+one_run() { # device -> "seconds received rss_kb announcements_per_prefix"
   local pid json rss
   pid=$(start "$1")
   json=$("$bin" replay --mrt "$mrt" --target 127.0.9.1:$port --feeder-address 127.0.9.2 \
@@ -147,7 +147,7 @@ one_run() { # device -> "seconds received rss_kb"
   kill "$pid"
   # Not this shell's child: wait until it is gone (BIRD takes a while to free 10 tables).
   while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
-  python3 -c 'import json,sys; r=json.loads(sys.argv[1]); run=r["runs"][0]; print(run["convergence_seconds"], run["prefixes_received"], sys.argv[2])' "$json" "$rss"
+  python3 -c 'import json,sys; r=json.loads(sys.argv[1]); run=r["runs"][0]; print(run["convergence_seconds"], run["prefixes_received"], sys.argv[2], run["announcements_per_prefix"])' "$json" "$rss"
 }
 
 declare -A results

@@ -57,7 +57,7 @@ one_run() { # mode -> "seconds received rss_kb"
     --sink-address 127.0.9.3 --family "$family" --format json "${extra[@]}" 2>/dev/null)
   rss=$(awk '/VmHWM/ {print $2}' /proc/"$pid"/status)
   kill "$pid"; wait "$pid" 2>/dev/null || true
-  python3 -c 'import json,sys; r=json.loads(sys.argv[1]); run=r["runs"][0]; print(run["convergence_seconds"], run["prefixes_received"], sys.argv[2])' "$json" "$rss"
+  python3 -c 'import json,sys; r=json.loads(sys.argv[1]); run=r["runs"][0]; print(run["convergence_seconds"], run["prefixes_received"], sys.argv[2], run["announcements_per_prefix"])' "$json" "$rss"
 }
 
 declare -A results

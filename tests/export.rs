@@ -14,8 +14,9 @@ use support::bird::{preamble, Bird};
 use support::daemon::Rovgate;
 use support::raw_peer::{message, RawPeer};
 
-/// Routes the feeding BIRD announces, each with its own large community, so that each
-/// goes in its own UPDATE: about 10 MB to every member, more than a socket buffers.
+/// Routes the feeding BIRD announces, each with its own large community (and 16 more it
+/// shares), so that each goes in its own UPDATE of about 300 bytes: 12 MB to every member,
+/// more than the sockets buffer.
 const ROUTES: u32 = 40_000;
 
 /// A BIRD member at 127.0.0.N (AS 64500 + N) connecting to rovgate; it announces
@@ -30,9 +31,14 @@ fn member(n: u8, rovgate_port: u16, routes: u32) -> Bird {
         .collect();
     let config = format!(
         "{pre}protocol static s4 {{ ipv4;\n{statics}}}\n\
-         protocol bgp rsrv {{ local {ip} as {asn}; neighbor 127.0.0.1 port {rovgate_port} as 64500; \
-         multihop; ipv4 {{ import all; export all; next hop self; }}; }}\n",
+         filter pad {{ {pad} accept; }}\n\
+         protocol bgp rsrv {{ local {ip} port {port} as {asn}; neighbor 127.0.0.1 port {rovgate_port} as 64500; \
+         strict bind; multihop; ipv4 {{ import all; export filter pad; next hop self; }}; }}\n",
         pre = preamble(&ip),
+        port = support::free_port(),
+        pad = (1..=16)
+            .map(|i| format!("bgp_large_community.add(({asn}, 1000, {i}));"))
+            .collect::<String>(),
     );
     Bird::start(&format!("export-m{n}"), &config)
 }

@@ -3,10 +3,14 @@
 //! Expected: of the 1,158,189 routes sent, the sink receives 1,158,188 — all but
 //! 2001:7f8:66::/64, whose AS_PATH ends in AS 0 and which rovgate treats as withdrawn
 //! (RFC 7607) — and a sample of them carries the MRT's AS_PATH, communities and large
-//! communities unchanged.
+//! communities unchanged. Meanwhile the web page and the what-if report are requested ten
+//! times a second: each is answered, and the load still completes (queries are served off
+//! the UPDATE queue).
 
 mod support;
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rovgate::replay::{self, ReplayOptions};
@@ -25,9 +29,39 @@ async fn rovgate_passes_the_whole_full_table_unchanged() {
     opts.sink_address = format!("127.0.{net}.3").parse().expect("address");
     opts.timeout = Duration::from_secs(300);
     opts.keep_routes = true;
+    let (done, answered) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicUsize::new(0)),
+    );
+    let hammer = std::thread::spawn({
+        let (done, answered, url) = (done.clone(), answered.clone(), rovgate.url());
+        move || {
+            let mut failed = Vec::new();
+            while !done.load(Ordering::Relaxed) {
+                for path in ["/", "/api/v1/report"] {
+                    match ureq::get(&format!("{url}{path}")).call() {
+                        Ok(_) => answered.fetch_add(1, Ordering::Relaxed),
+                        Err(e) => {
+                            failed.push(format!("{path}: {e}"));
+                            0
+                        }
+                    };
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            failed
+        }
+    });
     let result = replay::replay(&opts)
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}", rovgate.log()));
+    done.store(true, Ordering::Relaxed);
+    let failed = hammer.join().expect("the page requests");
+    assert_eq!(failed, Vec::<String>::new(), "every page view is answered");
+    assert!(
+        answered.load(Ordering::Relaxed) > 0,
+        "pages were served during the load"
+    );
     let run = &result.runs[0];
     eprintln!("rovgate, full table, both families: {:?}", run.convergence);
     assert_eq!(

@@ -150,10 +150,8 @@ pub async fn run(mut rib: Rib, inputs: RibInputs, mut shutdown: watch::Receiver<
                 }
             }
             () = std::future::ready(()), if rib.reevaluating() => rib.reevaluate_step(),
-            () = writable.notified() => {
-                rib.send_ready();
-                continue;
-            }
+            // A writer took a chunk: the flush below hands out the next ones.
+            () = writable.notified() => {}
             Some(query) = queries.recv() => {
                 rib.answer(query, !events.is_empty());
                 continue;
