@@ -60,9 +60,11 @@ impl Pending {
     }
 
     /// Notes a prefix of a full export (initial or on ROUTE-REFRESH): `now` is what the
-    /// peer should hold; `resend` sends it even if the peer may hold it already.
+    /// peer should hold; `resend` sends it even if the peer may hold it already. A prefix
+    /// the peer should not hold needs nothing: if it still holds one, that withdrawal
+    /// already waits here.
     pub fn dump(&mut self, prefix: IpNet, now: Option<&Attrs>, resend: bool) {
-        if now.is_some() || resend {
+        if now.is_some() {
             let held = if resend { Held::Unknown } else { Held::Nothing };
             self.note(prefix, held, now);
         }
