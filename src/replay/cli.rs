@@ -14,6 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use super::churn::{self, ChurnArgs};
+use super::ixp;
 use super::{replay, Progress, ReplayError, ReplayOptions, ReplayResult, SinkMode};
 use crate::route::Family;
 use crate::rpki::Asn;
@@ -73,6 +74,20 @@ pub struct ReplayArgs {
     /// VRP churn from a built-in RTR server.
     #[command(flatten)]
     pub churn: ChurnArgs,
+    /// Member mode: an arouteserver clients file (such as ../shared/data/ixp/inex.yml). Each
+    /// IPv4 member (one per AS) is a session from --feeder-address upwards that announces
+    /// 60 % of its max-prefix limit as a slice of the table's IPv4 routes and receives every
+    /// other member's; no sink. Convergence ends with the last expected prefix at any member.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["peers", "sink_listen", "sink"])]
+    pub members: Option<PathBuf>,
+    /// Member mode: K copies of the member list; copies 2..K announce the same slices from
+    /// private ASNs (4200000000 upwards).
+    #[arg(long, value_name = "K", default_value_t = 1, requires = "members")]
+    pub scale: usize,
+    /// Member mode: print each member session (AS, address, max-prefix limit, routes) and
+    /// exit, for writing the device's config.
+    #[arg(long, requires = "members")]
+    pub list_members: bool,
 }
 
 /// `--family`.
@@ -118,6 +133,8 @@ impl ReplayArgs {
         o.timeout = Duration::from_secs(self.timeout);
         o.drop_invalid = self.drop_invalid.clone();
         o.churn = self.churn.options();
+        o.members = self.members.clone();
+        o.scale = self.scale;
         o
     }
 }
@@ -125,6 +142,13 @@ impl ReplayArgs {
 /// Runs `rovgate replay`: the replay with a progress bar, then its results on stdout.
 pub async fn run_cli(args: ReplayArgs) -> Result<(), ReplayError> {
     let mut opts = args.options();
+    if args.list_members {
+        for (m, address) in super::ixp::sessions(&opts)? {
+            let limit = m.max_prefix.map_or("-".into(), |l| l.to_string());
+            println!("{} {address} {limit} {}", m.asn, m.share);
+        }
+        return Ok(());
+    }
     let progress = Arc::new(Progress::default());
     opts.progress = Some(progress.clone());
     let bar = ProgressBar::new(1);
@@ -152,7 +176,7 @@ async fn tick(bar: ProgressBar, progress: Arc<Progress>) {
             n => {
                 bar.set_length(n);
                 bar.set_position(progress.received.load(Ordering::Relaxed));
-                bar.set_message("prefixes at the sink");
+                bar.set_message("expected prefixes received");
             }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -172,6 +196,10 @@ fn secs(d: Duration) -> String {
 pub fn text(r: &ReplayResult) -> String {
     let mut out = String::new();
     for (i, run) in r.runs.iter().enumerate() {
+        if let Some(members) = &run.members {
+            out.push_str(&ixp::text_run(i + 1, run, members));
+            continue;
+        }
         out.push_str(&format!(
             "run {}: convergence {} s, {}/{} prefixes (+{} malformed), {} UPDATEs sent in {} s, {} received, {} announcements for {} unique ({:.2} per prefix)\n",
             i + 1,
@@ -189,12 +217,16 @@ pub fn text(r: &ReplayResult) -> String {
         out.extend(run.churn.as_ref().map(churn::text_run));
     }
     out.push_str(&format!(
-        "median convergence {} s over {} run(s): {} routes sent, {} prefixes expected, {} feeder(s), MRT loaded in {} s\n",
+        "median convergence {} s over {} run(s): {} routes sent, {} prefixes expected, {} {}, MRT loaded in {} s\n",
         secs(r.median()),
         r.runs.len(),
         r.sent,
         r.expected,
         r.feeders,
+        match r.runs.iter().any(|run| run.members.is_some()) {
+            true => "member(s)",
+            false => "feeder(s)",
+        },
         secs(r.load_time),
     ));
     out.extend(r.churn.as_ref().map(churn::text_report));
@@ -219,6 +251,7 @@ pub fn json(args: &ReplayArgs, r: &ReplayResult) -> serde_json::Value {
                 "unexpected": run.unexpected,
                 "malformed": run.malformed.len(),
                 "churn": run.churn.as_ref().map(churn::json_run),
+                "members": run.members.as_ref().map(ixp::json_run),
             })
         })
         .collect();

@@ -4,8 +4,9 @@
 //! address, and starts them together once the sink is up. A feeder encodes its whole feed
 //! for the negotiated capabilities before it starts (so the measurement holds the device's
 //! time, not the encoder's), then writes the UPDATEs back to back, End-of-RIB for each
-//! family, and keeps the session up until told to stop. Meanwhile it reads and drops what
-//! the device sends it (other feeders' routes, through a route server).
+//! family, and keeps the session up until told to stop. Meanwhile it reads what the device
+//! sends it (other feeders' routes, through a route server): it drops them, or in member
+//! mode (`replay::ixp`) hands them to its [`Tally`].
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use tokio::time::Instant;
 
 use super::mrt::FeedPeer;
 use super::speaker::{self, Endpoint, Session};
+use super::tally::{Tally, TallyReport};
 use super::ReplayError;
 use crate::bgp::open::LocalSpeaker;
 use crate::bgp::wire::{self, Caps, MessageType};
@@ -53,6 +55,8 @@ pub struct FeederReport {
     pub bytes_sent: usize,
     /// UPDATE messages the device sent the feeder.
     pub updates_received: u64,
+    /// What it received, in member mode.
+    pub tally: Option<TallyReport>,
 }
 
 /// An Established feeder with its UPDATEs encoded, not sending yet.
@@ -60,6 +64,7 @@ pub struct Feeder {
     session: Session,
     chunks: Vec<Bytes>,
     updates: usize,
+    tally: Option<Tally>,
 }
 
 impl Feeder {
@@ -96,7 +101,16 @@ impl Feeder {
             session,
             chunks,
             updates,
+            tally: None,
         })
+    }
+
+    /// Decodes what the device sends into `tally` instead of dropping it (member mode).
+    pub fn receive_into(self, tally: Tally) -> Feeder {
+        Feeder {
+            tally: Some(tally),
+            ..self
+        }
     }
 
     /// Sends the feed, then keeps the session up; ends with the report after `stop`, or
@@ -107,8 +121,9 @@ impl Feeder {
             mut reader,
             mut writer,
             negotiated,
-            ..
+            caps,
         } = self.session;
+        let mut tally = self.tally;
         let stopping = stop.clone();
         let now = Instant::now();
         let mut report = FeederReport {
@@ -117,6 +132,7 @@ impl Feeder {
             updates_sent: self.updates,
             bytes_sent: 0,
             updates_received: 0,
+            tally: None,
         };
         let send = async {
             write_all(&mut writer, &self.chunks, &mut report, &who).await?;
@@ -127,8 +143,18 @@ impl Feeder {
             loop {
                 let frame =
                     speaker::next_frame_held(&mut reader, &who, negotiated.hold_time).await?;
-                if frame.kind == MessageType::Update {
-                    received += 1;
+                if frame.kind != MessageType::Update {
+                    continue;
+                }
+                received += 1;
+                if let Some(tally) = &mut tally {
+                    let update = wire::decode_update(&frame.bytes, &caps).map_err(|n| {
+                        ReplayError::Refused {
+                            who: who.clone(),
+                            notification: n,
+                        }
+                    })?;
+                    tally.apply(update);
                 }
             }
         };
@@ -141,6 +167,7 @@ impl Feeder {
             Err(e) if !*stopping.borrow() => Err(e),
             _ => Ok(FeederReport {
                 updates_received: received,
+                tally: tally.as_ref().map(Tally::report),
                 ..report
             }),
         }

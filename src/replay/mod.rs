@@ -12,17 +12,22 @@
 //! Read `mrt.rs` first (what a feed is), then this file (`replay`: one run after another),
 //! then `feeder.rs` and `sink.rs`; `speaker.rs` is the OPEN/KEEPALIVE part they share, and
 //! `cli.rs` the `rovgate replay` command; `churn.rs` is the optional built-in RTR cache that
-//! changes the device's VRPs while each run lasts. Benchmarks and the BIRD/OpenBGPD
+//! changes the device's VRPs while each run lasts. Member mode (`--members`, an IXP whose
+//! every member both announces and receives) is `ixp.rs`, with `members.rs` (the members
+//! file and each member's share) and `tally.rs` (what each member received). Benchmarks and the BIRD/OpenBGPD
 //! comparison tests drive the device through [`replay`].
 
 mod churn;
 mod cli;
 pub mod feeder;
+pub mod ixp;
+pub mod members;
 pub mod mrt;
 mod prefix_set;
 mod run;
 pub mod sink;
 mod speaker;
+pub mod tally;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -87,6 +92,11 @@ pub struct ReplayOptions {
     pub drop_invalid: Option<PathBuf>,
     /// Serve VRPs from a built-in RTR server and change them while each run lasts.
     pub churn: Option<ChurnOptions>,
+    /// Member mode: an arouteserver clients file; its IPv4 members announce shares of the
+    /// table and receive each other's (`ixp.rs`); `peers`, `local_as` and the sink unused.
+    pub members: Option<PathBuf>,
+    /// Member mode: copies of the member list (copies 2.. with synthetic ASNs).
+    pub scale: usize,
 }
 
 impl ReplayOptions {
@@ -112,6 +122,8 @@ impl ReplayOptions {
             progress: None,
             drop_invalid: None,
             churn: None,
+            members: None,
+            scale: 1,
         }
     }
 }
@@ -123,7 +135,8 @@ pub struct RunResult {
     pub convergence: Duration,
     /// First UPDATE written → the last feeder's last UPDATE written.
     pub send_time: Duration,
-    /// Expected prefixes announced to the sink at the end of the run.
+    /// Expected prefixes announced to the sink at the end of the run (member mode: to the
+    /// least complete member).
     pub received: usize,
     /// UPDATE messages the feeders sent.
     pub updates_sent: usize,
@@ -145,6 +158,8 @@ pub struct RunResult {
     pub routes: Option<HashMap<IpNet, Attrs>>,
     /// The VRP churn applied during the run (`ReplayOptions::churn`).
     pub churn: Option<ChurnRun>,
+    /// Member mode: what each member received. The counters above are their sums.
+    pub members: Option<ixp::MembersRun>,
 }
 
 /// All runs of a replay.
@@ -187,6 +202,9 @@ pub enum ReplayError {
     /// The `--drop-invalid` VRP file could not be loaded.
     #[error(transparent)]
     Vrps(#[from] crate::rpki::file::FileError),
+    /// The `--members` file could not be read, or the shares do not fit the table.
+    #[error(transparent)]
+    Members(#[from] members::MembersError),
     /// The MRT file has no routes of the chosen families.
     #[error("{path}: no routes of the chosen families")]
     NoRoutes {

@@ -7,7 +7,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::Instant as StdInstant;
+use std::time::{Duration, Instant as StdInstant};
 
 use foldhash::HashSet;
 use tokio::net::TcpListener;
@@ -27,24 +27,17 @@ use crate::rpki::{RovState, VrpTable};
 
 /// Replays `opts.mrt` to `opts.target` `opts.runs` times and measures each run.
 pub async fn replay(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
+    if opts.members.is_some() {
+        return super::ixp::replay(opts).await;
+    }
     // Listening first: the device can load the VRPs while the MRT file loads.
     let churn = match &opts.churn {
         Some(c) => Some(ChurnServer::start(c).await?),
         None => None,
     };
-    let start = StdInstant::now();
-    let path = opts.mrt.clone();
-    let loaded = tokio::task::spawn_blocking(move || mrt::load(&path))
-        .await
-        .map_err(|_| ReplayError::Internal {
-            what: "MRT loader task failed",
-        })??;
-    let load_time = start.elapsed();
+    let (loaded, load_time) = load(opts).await?;
     let feeds = feeds(opts, loaded)?;
-    let vrps: VrpTable = match &opts.drop_invalid {
-        Some(path) => crate::rpki::file::load(path)?.into_iter().collect(),
-        None => VrpTable::new(),
-    };
+    let vrps = drop_invalid(opts)?;
     let (expected, volatile) = expected(&feeds, &vrps, churn.is_some());
     let expected = Arc::new(expected);
     let sent = feeds.iter().map(|f| f.routes()).sum();
@@ -81,10 +74,34 @@ pub async fn replay(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
     })
 }
 
+/// The MRT file's feeds, and how long loading took.
+pub(super) async fn load(opts: &ReplayOptions) -> Result<(Vec<FeedPeer>, Duration), ReplayError> {
+    let start = StdInstant::now();
+    let path = opts.mrt.clone();
+    let loaded = tokio::task::spawn_blocking(move || mrt::load(&path))
+        .await
+        .map_err(|_| ReplayError::Internal {
+            what: "MRT loader task failed",
+        })??;
+    Ok((loaded, start.elapsed()))
+}
+
+/// The VRPs under which routes are not expected (`--drop-invalid`; none: empty).
+pub(super) fn drop_invalid(opts: &ReplayOptions) -> Result<VrpTable, ReplayError> {
+    Ok(match &opts.drop_invalid {
+        Some(path) => crate::rpki::file::load(path)?.into_iter().collect(),
+        None => VrpTable::new(),
+    })
+}
+
 /// The distinct prefixes the sink waits for: deliverable, and not invalid under `vrps`.
 /// Under `churn`, a prefix whose every such route is [`churn::volatile`] is not waited for
 /// either; returns how many of those there are too.
-fn expected(feeds: &[Arc<FeedPeer>], vrps: &VrpTable, churn: bool) -> (PrefixSet, usize) {
+pub(super) fn expected(
+    feeds: &[Arc<FeedPeer>],
+    vrps: &VrpTable,
+    churn: bool,
+) -> (PrefixSet, usize) {
     let (mut expected, mut volatile) = (PrefixSet::default(), HashSet::default());
     let batches = feeds.iter().flat_map(|f| &f.batches);
     for (attrs, prefixes) in batches.filter(|(a, _)| mrt::deliverable(a)) {
@@ -106,7 +123,7 @@ fn expected(feeds: &[Arc<FeedPeer>], vrps: &VrpTable, churn: bool) -> (PrefixSet
 }
 
 /// Each feeder's address, AS and target.
-async fn feeder_configs(
+pub(super) async fn feeder_configs(
     opts: &ReplayOptions,
     feeds: &[Arc<FeedPeer>],
 ) -> Result<Vec<FeederConfig>, ReplayError> {
@@ -116,10 +133,9 @@ async fn feeder_configs(
             what: "a feeder connected straight to the listening sink: use --peers 1".into(),
         });
     }
-    let (base, skip) = (opts.feeder_address.into(), sink_ip(opts).into());
     Ok((feeds.iter().enumerate())
         .map(|(i, feed)| FeederConfig {
-            local: IpAddr::V4(Ipv4Addr::from(nth_from(base, i, skip))),
+            local: IpAddr::V4(feeder_ip(opts, i)),
             asn: feed.asn,
             target,
             hold_time: opts.hold_time,
@@ -193,6 +209,12 @@ fn feeds(opts: &ReplayOptions, loaded: Vec<FeedPeer>) -> Result<Vec<Arc<FeedPeer
         })
         .map(Arc::new)
         .collect())
+}
+
+/// Feeder `i`'s address: from `feeder_address` upwards, the sink's skipped.
+pub(super) fn feeder_ip(opts: &ReplayOptions, i: usize) -> Ipv4Addr {
+    let (base, skip) = (opts.feeder_address.into(), sink_ip(opts).into());
+    Ipv4Addr::from(nth_from(base, i, skip))
 }
 
 fn sink_ip(opts: &ReplayOptions) -> Ipv4Addr {
@@ -287,13 +309,16 @@ impl Setup<'_> {
     }
 }
 
-fn abort(stop: watch::Sender<bool>, e: ReplayError) -> ReplayError {
+pub(super) fn abort(stop: watch::Sender<bool>, e: ReplayError) -> ReplayError {
     let _ = stop.send(true);
     e
 }
 
 /// The error a feeder or the sink ended with before it was told to stop.
-fn ended_early<T>(r: Result<Result<T, ReplayError>, JoinError>, what: &'static str) -> ReplayError {
+pub(super) fn ended_early<T>(
+    r: Result<Result<T, ReplayError>, JoinError>,
+    what: &'static str,
+) -> ReplayError {
     match r {
         Ok(Err(e)) => e,
         Ok(Ok(_)) | Err(_) => ReplayError::Internal { what },
@@ -320,5 +345,6 @@ fn measure(reports: &[FeederReport], sink: SinkReport) -> RunResult {
         malformed: sink.malformed.into_iter().collect(),
         routes: sink.routes,
         churn: None,
+        members: None,
     }
 }

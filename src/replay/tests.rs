@@ -108,6 +108,7 @@ fn result(secs: &[u64]) -> ReplayResult {
         malformed: Vec::new(),
         routes: None,
         churn: None,
+        members: None,
     };
     ReplayResult {
         load_time: Duration::ZERO,

@@ -1,0 +1,224 @@
+//! What each IXP member receives: the expected prefixes present, the announcements
+//! (repeats counted) and the unique prefixes, and the moment the member is complete.
+//!
+//! Where it sits: in member mode (`replay::ixp`) every member's session is a feeder that
+//! also reads; its reader hands each UPDATE to the member's [`Tally`]. Expectations are one
+//! shared [`Catalog`]: every prefix some member announces that the device should pass on
+//! (deliverable, and not RPKI-invalid under `--drop-invalid`), numbered, with the slice
+//! (`members::Member::group`) it belongs to. A member expects every catalogued prefix
+//! outside its own slice; whether it gets its own slice back from a copy depends on the
+//! device's best path, so those count as received but are not waited for. Per member state
+//! is two bitmaps over the catalog, so 830 members cost little.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use foldhash::HashMap;
+use ipnet::IpNet;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::time::Instant;
+
+use super::mrt::FeedPeer;
+use super::prefix_set::PrefixSet;
+use super::sink::Progress;
+use crate::route::Update;
+
+/// The prefixes members wait for, numbered, each with its slice.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    slots: HashMap<IpNet, Slot>,
+    /// Catalogued prefixes per slice.
+    owned: Vec<usize>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    index: u32,
+    group: u32,
+}
+
+impl Catalog {
+    /// The prefixes of `slices` (slice i: group i) that are in `expected`.
+    pub fn new(slices: &[FeedPeer], expected: &PrefixSet) -> Catalog {
+        let mut catalog = Catalog {
+            slots: HashMap::default(),
+            owned: vec![0; slices.len()],
+        };
+        for (group, slice) in slices.iter().enumerate() {
+            for p in slice.batches.iter().flat_map(|(_, p)| p) {
+                let index = catalog.slots.len() as u32;
+                if expected.contains(p) && !catalog.slots.contains_key(p) {
+                    let group = group as u32;
+                    catalog.slots.insert(*p, Slot { index, group });
+                    catalog.owned[group as usize] += 1;
+                }
+            }
+        }
+        catalog
+    }
+
+    /// How many prefixes are catalogued.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Whether nothing is catalogued.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// How many prefixes a member of this slice waits for: all outside its slice.
+    pub fn expected_by(&self, group: usize) -> usize {
+        self.len() - self.owned.get(group).copied().unwrap_or(0)
+    }
+}
+
+/// What one member received, once stopped.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TallyReport {
+    /// Prefixes it waits for.
+    pub expected: usize,
+    /// Of those, announced to it when it was complete, or when it was stopped.
+    pub received: usize,
+    /// Distinct catalogued prefixes it was announced (its own slice included).
+    pub unique: usize,
+    /// Prefixes announced to it (repeats counted).
+    pub announced: u64,
+    /// Prefixes withdrawn from it.
+    pub withdrawn: u64,
+    /// Announcements of prefixes not catalogued (invalid, or the device's own).
+    pub unexpected: u64,
+    /// UPDATE messages it received.
+    pub updates: u64,
+    /// When the last expected prefix arrived (`None`: not all arrived).
+    pub complete_at: Option<Instant>,
+    /// When an expected prefix last arrived that it did not hold yet (up to completion).
+    pub last_new: Option<Instant>,
+}
+
+/// One member's receiving state.
+pub struct Tally {
+    catalog: Arc<Catalog>,
+    group: u32,
+    present: Bits,
+    seen: Bits,
+    /// Expected prefixes announced to it now.
+    holding: usize,
+    report: TallyReport,
+    progress: Arc<Progress>,
+    /// Told once when the member is complete.
+    done: Option<UnboundedSender<()>>,
+}
+
+impl Tally {
+    /// A member of slice `group` that tells `done` when complete and adds what it holds of
+    /// what it waits for to `progress.received`.
+    pub fn new(
+        catalog: Arc<Catalog>,
+        group: usize,
+        progress: Arc<Progress>,
+        done: UnboundedSender<()>,
+    ) -> Tally {
+        let report = TallyReport {
+            expected: catalog.expected_by(group),
+            ..TallyReport::default()
+        };
+        let bits = catalog.len();
+        let mut tally = Tally {
+            catalog,
+            group: group as u32,
+            present: Bits::new(bits),
+            seen: Bits::new(bits),
+            holding: 0,
+            report,
+            progress,
+            done: Some(done),
+        };
+        tally.check_complete(Instant::now());
+        tally
+    }
+
+    /// Applies one decoded UPDATE.
+    pub fn apply(&mut self, update: Update) {
+        let r = &mut self.report;
+        r.updates += 1;
+        r.withdrawn += update.withdrawn.len() as u64;
+        let before = self.holding;
+        for p in &update.withdrawn {
+            if let Some(s) = self.catalog.slots.get(p) {
+                if self.present.clear(s.index) && s.group != self.group {
+                    self.holding -= 1;
+                }
+            }
+        }
+        for p in update.announced.iter().flat_map(|(_, p)| p) {
+            r.announced += 1;
+            let Some(s) = self.catalog.slots.get(p) else {
+                r.unexpected += 1;
+                continue;
+            };
+            r.unique += usize::from(self.seen.set(s.index));
+            if self.present.set(s.index) && s.group != self.group {
+                self.holding += 1;
+            }
+        }
+        let now = Instant::now();
+        if self.holding > before && self.done.is_some() {
+            r.last_new = Some(now);
+        }
+        let total = &self.progress.received;
+        match self.holding >= before {
+            true => total.fetch_add((self.holding - before) as u64, Ordering::Relaxed),
+            false => total.fetch_sub((before - self.holding) as u64, Ordering::Relaxed),
+        };
+        self.check_complete(now);
+    }
+
+    /// What it received: `received` is what it held when complete, or holds now.
+    pub fn report(&self) -> TallyReport {
+        match self.report.complete_at {
+            Some(_) => self.report,
+            None => TallyReport {
+                received: self.holding,
+                ..self.report
+            },
+        }
+    }
+
+    fn check_complete(&mut self, now: Instant) {
+        if self.holding == self.report.expected {
+            if let Some(done) = self.done.take() {
+                self.report.complete_at = Some(now);
+                self.report.last_new = Some(now);
+                self.report.received = self.holding;
+                // The replay may have given up waiting; the report still has the time.
+                let _ = done.send(());
+            }
+        }
+    }
+}
+
+/// A fixed-size bitmap.
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn new(bits: usize) -> Bits {
+        Bits(vec![0; bits.div_ceil(64)])
+    }
+
+    /// Sets bit `i`; whether it was clear.
+    fn set(&mut self, i: u32) -> bool {
+        let (word, bit) = (&mut self.0[i as usize / 64], 1u64 << (i % 64));
+        let was_clear = *word & bit == 0;
+        *word |= bit;
+        was_clear
+    }
+
+    /// Clears bit `i`; whether it was set.
+    fn clear(&mut self, i: u32) -> bool {
+        let (word, bit) = (&mut self.0[i as usize / 64], 1u64 << (i % 64));
+        let was_set = *word & bit != 0;
+        *word &= !bit;
+        was_set
+    }
+}
