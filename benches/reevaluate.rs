@@ -21,8 +21,8 @@ use rovgate::bgp::wire::{self, encode_updates, Caps};
 use rovgate::config::{MassInvalidation, RovConfig, RovPolicy};
 use rovgate::policy::Marking;
 use rovgate::replay::mrt::{load, FeedPeer};
-use rovgate::rib::{PeerInfo, Rib, RibEvent};
-use rovgate::route::{AttrSet, Export, Family, PeerId, Update};
+use rovgate::rib::{Outgoing, PeerInfo, Rib, RibEvent};
+use rovgate::route::{AttrSet, Family, PeerId, Update};
 use rovgate::rpki::{file, Asn, SnapshotWriter, Vrp, VrpDelta, VrpStore, VrpsChanged};
 
 /// The allocator the `rovgate` binary uses, so the numbers are the binary's.
@@ -46,7 +46,7 @@ const CAPS: Caps = Caps {
 /// A RIB with a sender peer (`mode`) and a receiving peer whose exports are encoded.
 struct Bench {
     rib: Rib,
-    sink: mpsc::Receiver<Vec<Export>>,
+    sink: mpsc::Receiver<Outgoing>,
     writer: SnapshotWriter,
     store: VrpStore,
     /// UPDATEs encoded so far.
@@ -147,7 +147,7 @@ impl Bench {
         let mut out = Vec::new();
         // The receiver pulls chunk after chunk, as a writer does, until nothing waits.
         while let Ok(batch) = self.sink.try_recv() {
-            for export in &batch {
+            for export in &batch.into_exports() {
                 encode_updates(export, &CAPS, &mut out);
             }
             self.rib.send_ready();

@@ -56,6 +56,10 @@ pub struct ServerConfig {
     /// RFC 9687: a peer that takes no data for this long is closed with NOTIFICATION 8;
     /// `None`: the RFC's default, the larger of 8 minutes and twice the hold time.
     pub send_hold_time: Option<Duration>,
+    /// After a start, send no routes until every configured peer has sent its table
+    /// (End-of-RIB), or for at most this long after the first session comes up; zero
+    /// (the default): no delay.
+    pub update_delay: Duration,
 }
 
 /// The `[rpki]` table: where VRPs come from.

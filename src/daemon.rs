@@ -43,7 +43,8 @@ pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
     let (queries, queries_rx) = mpsc::channel(QUERY_QUEUE);
     let infos = config.peers.iter().map(peer_info).collect();
     let marking = Marking::new(config.server.asn.0, &config.rov);
-    let rib = Rib::new(infos, store.clone(), marking, config.rov.mass);
+    let mut rib = Rib::new(infos, store.clone(), marking, config.rov.mass);
+    rib.set_update_delay(config.server.update_delay);
     let view = rib.view();
     let writable = rib.writable();
     let history = crate::history::spawn(

@@ -27,7 +27,7 @@ use crate::rpki::Asn;
 
 /// Chunks of exports between the RIB and a session's writer: one being written, one
 /// ready. What else the peer has to be sent waits in the RIB as pending state.
-const EXPORT_QUEUE: usize = 2;
+const EXPORT_QUEUE: usize = 8;
 
 /// A session's ways to the RIB task.
 #[derive(Clone)]

@@ -19,7 +19,8 @@ use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{mpsc, Notify};
 
 use super::wire::{self, Caps};
-use crate::route::Export;
+use crate::rib::Outgoing;
+use crate::route::{Export, Family};
 
 /// What the session loop tells its writer.
 #[derive(Debug)]
@@ -32,7 +33,7 @@ pub enum Control {
     Established {
         caps: Caps,
         enhanced_route_refresh: bool,
-        exports: mpsc::Receiver<Vec<Export>>,
+        exports: mpsc::Receiver<Outgoing>,
         writable: Arc<Notify>,
         send_hold: Duration,
     },
@@ -117,7 +118,7 @@ pub async fn run(
     }
 }
 
-async fn recv(rx: &mut Option<mpsc::Receiver<Vec<Export>>>) -> Option<Vec<Export>> {
+async fn recv(rx: &mut Option<mpsc::Receiver<Outgoing>>) -> Option<Outgoing> {
     match rx {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
@@ -128,7 +129,7 @@ struct Writer {
     sock: BufWriter<OwnedWriteHalf>,
     caps: Caps,
     enhanced_route_refresh: bool,
-    exports: Option<mpsc::Receiver<Vec<Export>>>,
+    exports: Option<mpsc::Receiver<Outgoing>>,
     writable: Option<Arc<Notify>>,
     send_hold: Duration,
     /// A control message taken while writing a batch, handled next.
@@ -175,15 +176,38 @@ impl Writer {
         within(self.send_hold, self.sock.write_all(msg)).await
     }
 
-    /// Encodes and writes one batch; control messages queued meanwhile (a KEEPALIVE) go out
-    /// between exports.
+    /// Encodes and writes what the RIB handed over; control messages queued meanwhile (a
+    /// KEEPALIVE) go out between exports.
     async fn batch(
         &mut self,
-        batch: Vec<Export>,
+        batch: Outgoing,
         control: &mut mpsc::Receiver<Control>,
     ) -> io::Result<()> {
+        if let Outgoing::Shared {
+            batch,
+            peer,
+            families,
+        } = &batch
+        {
+            let caps = self.caps;
+            let encode = |exports: &[Export]| {
+                let mut msgs = Vec::new();
+                for export in exports {
+                    wire::encode_updates(export, &caps, &mut msgs);
+                }
+                msgs
+            };
+            let key = encoding_key(&caps, families);
+            if let Some(msgs) = batch.encoded(*peer, families, key, encode) {
+                for msg in msgs.iter() {
+                    self.put(msg).await?;
+                    self.interleave(control).await?;
+                }
+                return within(self.send_hold, self.sock.flush()).await;
+            }
+        }
         let mut msgs = Vec::new();
-        for export in &batch {
+        for export in &batch.into_exports() {
             match export {
                 Export::LimitReached(limit) => {
                     // The session loop closes the session; if it is gone, so is the session.
@@ -197,16 +221,31 @@ impl Writer {
             for msg in msgs.drain(..) {
                 self.put(&msg).await?;
             }
-            while self.deferred.is_none() {
-                match control.try_recv() {
-                    Ok(Control::Send(msg)) => self.put(&msg).await?,
-                    Ok(other) => self.deferred = Some(other),
-                    Err(_) => break,
-                }
-            }
+            self.interleave(control).await?;
         }
         within(self.send_hold, self.sock.flush()).await
     }
+
+    /// Writes the control messages queued meanwhile; keeps any other for later.
+    async fn interleave(&mut self, control: &mut mpsc::Receiver<Control>) -> io::Result<()> {
+        while self.deferred.is_none() {
+            match control.try_recv() {
+                Ok(Control::Send(msg)) => self.put(&msg).await?,
+                Ok(other) => self.deferred = Some(other),
+                Err(_) => break,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Which writers can share encoded UPDATEs: the same capabilities and families.
+fn encoding_key(caps: &Caps, families: &[Family]) -> u64 {
+    let family_bits = families.iter().fold(0, |bits, f| bits | 1 << (*f as u64));
+    u64::from(caps.as4)
+        | u64::from(caps.rov_ext_community) << 1
+        | family_bits << 2
+        | (caps.max_len as u64) << 8
 }
 
 /// Runs a write, failing with [`SendHoldExpired`] when it makes no progress for `hold`.

@@ -64,6 +64,7 @@ struct RawServer {
     hold_time: Option<Spanned<u16>>,
     graceful_restart_time: Option<u16>,
     send_hold_time: Option<Spanned<u32>>,
+    update_delay: Option<u32>,
 }
 
 #[derive(Default, Deserialize)]
@@ -194,6 +195,7 @@ impl Source<'_> {
         let listen = raw.listen.get_ref().iter().enumerate();
         Ok(ServerConfig {
             send_hold_time: send_hold.map(|h| Duration::from_secs((*h.get_ref()).into())),
+            update_delay: Duration::from_secs(raw.update_delay.unwrap_or(0).into()),
             hold_time: hold_time.map_or(90, |h| *h.get_ref()),
             graceful_restart_time: raw.graceful_restart_time.unwrap_or(120),
             asn: self.asn(&raw.asn, "server.asn")?,

@@ -69,6 +69,9 @@ pub struct Status {
     pub held_update: Option<HoldView>,
     /// Re-evaluation of stored routes after VRP changes.
     pub reevaluation: ReevaluationView,
+    /// While the update delay lasts (no routes sent yet): how many configured peers have
+    /// not sent their whole table (`null`: no delay in force).
+    pub update_delay: Option<usize>,
 }
 
 /// The effective VRP set at a glance.
@@ -137,6 +140,7 @@ async fn status(State(api): State<Api>) -> Json<Status> {
         peers: rib.peers.clone(),
         held_update: rib.held_update.clone(),
         reevaluation: rib.reevaluation.clone(),
+        update_delay: rib.update_delay,
     })
 }
 

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use foldhash::{HashMap, HashSet};
 use ipnet::IpNet;
+use tokio::io::AsyncWriteExt;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -23,7 +24,7 @@ use super::ReplayError;
 use crate::bgp::open::LocalSpeaker;
 use crate::bgp::wire::attr::{RawAttrs, MP_UNREACH};
 use crate::bgp::wire::{self, MessageType};
-use crate::route::{Attrs, Family, Update};
+use crate::route::{Attrs, Export, Family, Update};
 use crate::rpki::Asn;
 
 /// Who the sink is.
@@ -158,6 +159,20 @@ async fn run(
         caps,
     } = session;
     state.check_complete();
+    // Nothing to announce, and a speaker says so: End-of-RIB per family (RFC 4724), which
+    // a device with an update delay waits for.
+    let mut writer = writer;
+    let mut eor = Vec::new();
+    for &family in &negotiated.families {
+        wire::encode_updates(&Export::EndOfRib(family), &caps, &mut eor);
+    }
+    for msg in eor {
+        let error = |error| ReplayError::Io {
+            who: who.clone(),
+            error,
+        };
+        writer.write_all(&msg).await.map_err(error)?;
+    }
     let stopping = stop.clone();
     let keep_alive = speaker::keep_alive(writer, negotiated.keepalive, stop, &who);
     let read = async {

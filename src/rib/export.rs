@@ -1,45 +1,152 @@
-//! Per-peer export: what each peer must be told, noted as pending state, and pulled by the
-//! peer's writer when its socket takes more.
+//! Export: what each peer must be told, shared while it keeps up, noted as pending state
+//! of its own when it does not.
 //!
 //! Where it sits: at the end of a batch of events (and before anything that must follow
 //! the batch's routes, such as a table dump or a marker) the RIB hands the table's dirty
-//! list to [`Peers::export`](super::peers::Peers::export), which diffs each changed prefix
-//! once per peer into that peer's [`Pending`](super::pending::Pending) state. Then every
-//! peer whose export channel has room gets its next chunk; a peer whose channel is full
-//! (its writer has not taken the last chunk) gets nothing until its writer wakes the RIB
-//! again. The RIB never awaits a peer.
+//! list to [`Peers::export`](super::peers::Peers::export) as one shared batch. Every peer
+//! that keeps up (nothing pending, room in its export channel) is sent the batch itself,
+//! an `Arc`, and its writer works out its own view of it ([`Outgoing::into_exports`]): one
+//! update group of everyone in step, at the cost of one pointer per peer for the RIB. A
+//! peer whose channel is full falls behind: the batch is diffed into its own
+//! [`Pending`](super::pending::Pending) state, and so is every batch after, until its
+//! writer has pulled all of it (a chunk each time it wakes the RIB). The RIB never awaits
+//! a peer.
 
+use std::sync::{Arc, Mutex, OnceLock};
+
+use bytes::Bytes;
 use ipnet::IpNet;
-use tracing::debug;
+use tracing::{debug, info};
 
-use super::table::Top2;
+use super::delay::UpdateDelay;
+use super::pending::exports_of;
+use super::table::{Dirty, Top2};
 use super::Rib;
 use crate::route::{Export, Family, PeerId};
 
+/// What a session's writer takes from the RIB.
+#[derive(Debug)]
+pub enum Outgoing {
+    /// Exports for this peer alone: its pending state (a table dump, what it fell behind
+    /// on, a marker).
+    Own(Vec<Export>),
+    /// A batch of changes shared by every peer in step, for this peer with these families.
+    Shared {
+        batch: Arc<Batch>,
+        peer: PeerId,
+        families: Arc<[Family]>,
+    },
+}
+
+impl Outgoing {
+    /// The exports for the peer.
+    pub fn into_exports(self) -> Vec<Export> {
+        match self {
+            Outgoing::Own(exports) => exports,
+            Outgoing::Shared {
+                batch,
+                peer,
+                families,
+            } => exports_of(&batch.changes, peer, &families),
+        }
+    }
+}
+
+/// UPDATE messages, as a writer encoded them.
+pub type Encoded = Arc<Vec<Bytes>>;
+
+/// A batch of changed prefixes, shared by the peers in step: their update group. Every
+/// peer sees the same changes except the peers whose own path is the best before or after
+/// one of them (they are sent the second best instead), so the others share one encoding
+/// per kind of session.
+#[derive(Debug)]
+pub struct Batch {
+    changes: Vec<Dirty>,
+    /// The peers whose own path is the best before or after a change, sorted.
+    owners: OnceLock<Vec<PeerId>>,
+    /// The common view's UPDATEs per encoding (the writer's key for its capabilities and
+    /// families).
+    encoded: Mutex<Vec<(u64, Encoded)>>,
+}
+
+impl Batch {
+    /// A batch of these changes.
+    pub(super) fn new(changes: Vec<Dirty>) -> Self {
+        Batch {
+            changes,
+            owners: OnceLock::new(),
+            encoded: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The changes, in order.
+    pub(super) fn changes(&self) -> impl Iterator<Item = &Dirty> {
+        self.changes.iter()
+    }
+
+    /// The common view's UPDATEs for a writer with encoding `key` (made by the first
+    /// writer with that key, by `encode`); `None` for a peer that sees the batch in a
+    /// view of its own.
+    pub fn encoded(
+        &self,
+        peer: PeerId,
+        families: &[Family],
+        key: u64,
+        encode: impl FnOnce(&[Export]) -> Vec<Bytes>,
+    ) -> Option<Encoded> {
+        let owners = self.owners.get_or_init(|| {
+            let best = |t: &Top2| t.best.as_ref().map(|p| p.peer);
+            let changes = self.changes.iter();
+            let mut owners: Vec<PeerId> = changes
+                .flat_map(|d| best(&d.before).into_iter().chain(best(&d.after)))
+                .collect();
+            owners.sort_unstable();
+            owners.dedup();
+            owners
+        });
+        if owners.binary_search(&peer).is_ok() {
+            return None;
+        }
+        // A writer never panics holding the lock; if one did, its entry is still good.
+        let mut encoded = self.encoded.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, msgs)) = encoded.iter().find(|(k, _)| *k == key) {
+            return Some(msgs.clone());
+        }
+        let msgs = Arc::new(encode(&exports_of(&self.changes, peer, families)));
+        encoded.push((key, msgs.clone()));
+        Some(msgs)
+    }
+}
+
 /// How many changed prefixes an event that changes many (a peer down, a policy change)
-/// lets gather before it diffs them into the pending state, to keep the dirty list small.
+/// lets gather before it exports them, to keep batches small.
 const DIRTY_MAX: usize = 16384;
 
 impl Rib {
-    /// Notes every prefix of `family` for `peer` (after what changed before): the initial
-    /// export, or with `resend` a ROUTE-REFRESH.
-    pub(super) fn dump(&mut self, peer: PeerId, family: Family, resend: bool) {
+    /// Notes every prefix of `family` for `peer` again (after what changed before), though
+    /// it may hold them already: a ROUTE-REFRESH.
+    pub(super) fn refresh(&mut self, peer: PeerId, family: Family) {
         self.export();
         let Some(pending) = self.peers.pending(peer) else {
             return;
         };
         for (prefix, paths) in self.table.iter(family) {
             let top = Top2::of(paths);
-            pending.dump(prefix, top.for_peer(peer).map(|p| &p.attrs), resend);
+            pending.dump(prefix, top.for_peer(peer).map(|p| &p.attrs), true);
         }
     }
 
-    /// Diffs what changed since the last time into the peers' pending state.
+    /// Sends what changed since the last time to the peers in step, and diffs it into the
+    /// pending state of the others.
     pub(super) fn export(&mut self) {
-        self.peers.export(self.table.take_dirty());
+        let dirty = self.table.take_dirty();
+        // During the update delay nobody is sent changes: the dump at its end has them.
+        if self.delay.is_none() {
+            self.peers.export(dirty);
+        }
     }
 
-    /// Diffs what changed into the pending state once many prefixes have changed.
+    /// Exports what changed once many prefixes have changed.
     pub(super) fn export_when_many(&mut self) {
         if self.table.dirty_len() >= DIRTY_MAX {
             self.export();
@@ -60,8 +167,32 @@ impl Rib {
             let _ = self.changes_tx.send(change);
         }
         self.export();
+        self.end_delay_when_due();
+        self.send_dumps();
         self.send_ready();
         self.publish_view();
+    }
+
+    /// Ends the update delay once every configured peer has sent its table.
+    fn end_delay_when_due(&mut self) {
+        if self.delay.as_ref().is_some_and(UpdateDelay::all_in) {
+            self.end_delay();
+        }
+    }
+
+    /// Ends the update delay: every established peer gets its table dump.
+    pub(super) fn end_delay(&mut self) {
+        let Some(delay) = self.delay.take() else {
+            return;
+        };
+        let missing = delay.missing();
+        info!(
+            missing,
+            "update delay over: sending the table to every peer up"
+        );
+        for (peer, families) in self.peers.established() {
+            families.iter().for_each(|&f| self.start_dump(peer, f));
+        }
     }
 
     /// Hands each peer whose writer has room its next chunk (a writer took one).

@@ -12,6 +12,8 @@
 //! are answered between batches (`snapshot.rs`).
 
 mod best;
+mod delay;
+mod dump;
 mod export;
 mod hold;
 mod peers;
@@ -33,6 +35,7 @@ use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 pub use best::Path;
+pub use export::{Batch, Encoded, Outgoing};
 pub use peers::PeerInfo;
 pub use snapshot::{InvalidPath, PathView};
 pub use table::Top2;
@@ -42,6 +45,8 @@ use crate::config::{MassInvalidation, RovPolicy};
 use crate::policy::Marking;
 use crate::route::{Attrs, Export, Family, Interner, PeerId, Update};
 use crate::rpki::{RovState, VrpStore, VrpsChanged};
+use delay::UpdateDelay;
+use dump::Dump;
 use hold::Hold;
 use peers::Peers;
 use reevaluate::Pass;
@@ -62,7 +67,7 @@ pub enum RibEvent {
     PeerUp {
         peer: PeerId,
         families: Vec<Family>,
-        out: mpsc::Sender<Vec<Export>>,
+        out: mpsc::Sender<Outgoing>,
     },
     /// A session went down. With `restart`, the peer's paths are kept as stale for that long
     /// (graceful restart helper); otherwise they are withdrawn now.
@@ -196,6 +201,10 @@ pub struct Rib {
     writable: Arc<Notify>,
     /// The last report's invalid paths and when they were collected.
     report: Option<(Instant, Arc<Vec<InvalidPath>>)>,
+    /// Table dumps in progress.
+    dumps: Vec<Dump>,
+    /// The update delay while it lasts.
+    delay: Option<UpdateDelay>,
 }
 
 impl Rib {
@@ -223,6 +232,8 @@ impl Rib {
             view: Arc::new(ArcSwap::from_pointee(RibView::default())),
             writable: Arc::new(Notify::new()),
             report: None,
+            dumps: Vec::new(),
+            delay: None,
         };
         rib.publish_view();
         rib
@@ -231,6 +242,14 @@ impl Rib {
     /// The view the RIB publishes after each batch (per-peer counts, holds).
     pub fn view(&self) -> SharedView {
         self.view.clone()
+    }
+
+    /// Sends no routes until every configured peer has sent its table, or for at most
+    /// `length` after the first session comes up (`[server] update_delay`); call before
+    /// any session is up.
+    pub fn set_update_delay(&mut self, length: Duration) {
+        self.delay = (!length.is_zero()).then(|| UpdateDelay::new(length, self.counts.len()));
+        self.publish_view();
     }
 
     /// What a session's writer notifies each time it takes a chunk of exports.
@@ -257,10 +276,12 @@ impl Rib {
                 reason,
             } => self.peer_down(peer, restart, reason),
             RibEvent::Update { peer, update } => self.update(peer, update),
-            RibEvent::Refresh { peer, family } => {
-                self.dump(peer, family, true);
+            // During the update delay the dump at its end is the answer.
+            RibEvent::Refresh { peer, family } if self.delay.is_none() => {
+                self.refresh(peer, family);
                 self.mark(peer, Export::EndOfRefresh(family));
             }
+            RibEvent::Refresh { .. } => {}
             RibEvent::BeginResend { peer, family } => self.mark_stale(peer, Some(family)),
             RibEvent::EndOfResend { peer, family } => self.purge_stale(peer, Some(family)),
             RibEvent::SetPolicy { peer, rov } => self.set_policy(peer, rov),
@@ -272,20 +293,24 @@ impl Rib {
         }
     }
 
-    fn peer_up(&mut self, peer: PeerId, families: Vec<Family>, out: mpsc::Sender<Vec<Export>>) {
+    fn peer_up(&mut self, peer: PeerId, families: Vec<Family>, out: mpsc::Sender<Outgoing>) {
         info!(peer = %self.peers.name(peer), ?families, "peer up: exporting the table");
         // Changes so far go to the peers that were up when they happened; the new peer
         // gets the table as it is now.
         self.export();
         self.peers.up(peer, families.clone(), out);
-        for family in families {
-            self.dump(peer, family, false);
-            self.mark(peer, Export::EndOfRib(family));
+        match &mut self.delay {
+            Some(delay) => delay.up(peer, &families),
+            None => families.into_iter().for_each(|f| self.start_dump(peer, f)),
         }
     }
 
     fn peer_down(&mut self, peer: PeerId, restart: Option<Duration>, reason: String) {
         self.peers.down(peer, reason);
+        self.leave_dumps(peer);
+        if let Some(delay) = &mut self.delay {
+            delay.down(peer);
+        }
         match restart {
             Some(time) => {
                 info!(peer = %self.peers.name(peer), ?time, "peer down: keeping its routes as stale (graceful restart)");
@@ -327,6 +352,9 @@ impl Rib {
         if let Some(family) = update.end_of_rib {
             debug!(peer = %self.peers.name(peer), ?family, "End-of-RIB received");
             self.purge_stale(peer, Some(family));
+            if let Some(delay) = &mut self.delay {
+                delay.end_of_rib(peer, family);
+            }
         }
     }
 
@@ -376,17 +404,26 @@ impl Rib {
         }
     }
 
-    /// The next time something is due: a stale deadline or a hold's end.
+    /// The next time something is due: a stale deadline, a hold's end, the update
+    /// delay's end, a dump waiting too long for a member.
     fn next_deadline(&self) -> Option<Instant> {
         let hold = self.hold.as_ref().and_then(|h| h.deadline);
+        let delay = self.delay.as_ref().and_then(UpdateDelay::deadline);
+        let dumps = self.dumps.iter().filter_map(Dump::deadline);
         self.peers
             .next_stale_deadline()
             .into_iter()
             .chain(hold)
+            .chain(delay)
+            .chain(dumps)
             .min()
     }
 
     fn tick(&mut self, now: Instant) {
+        let delay = self.delay.as_ref().and_then(UpdateDelay::deadline);
+        if delay.is_some_and(|t| t <= now) {
+            self.end_delay();
+        }
         for peer in self.peers.stale_expired(now) {
             self.purge_stale(peer, None);
         }
@@ -404,11 +441,14 @@ impl Rib {
         self.view.store(Arc::new(RibView {
             peers: self.peers.view(&self.counts),
             held_update: self.hold.as_ref().map(Hold::view),
+            update_delay: self.delay.as_ref().map(UpdateDelay::missing),
             reevaluation: self.pass.view(),
         }));
     }
 }
 
+#[cfg(test)]
+mod dump_tests;
 #[cfg(test)]
 mod pending_tests;
 #[cfg(test)]

@@ -11,9 +11,9 @@ use tokio::time::Instant;
 use tracing::warn;
 
 use super::best::PeerOrder;
-use super::export::carries;
+use super::export::{carries, Batch, Outgoing};
 use super::pending::Pending;
-use super::table::{Dirty, Top2};
+use super::table::Dirty;
 use super::view::{PeerView, RovCounts};
 use crate::config::RovPolicy;
 use crate::route::{Attrs, Export, Family, PeerId};
@@ -40,8 +40,10 @@ pub struct PeerInfo {
 const CHUNK: usize = 4096;
 
 struct Session {
-    out: mpsc::Sender<Vec<Export>>,
-    families: Vec<Family>,
+    out: mpsc::Sender<Outgoing>,
+    families: Arc<[Family]>,
+    /// What the peer still has to be sent beyond the shared batches in its channel; while
+    /// anything waits here, the peer is not in step and new batches are noted here too.
     pending: Pending,
 }
 
@@ -125,10 +127,10 @@ impl Peers {
     }
 
     /// The peer's session is established with these families.
-    pub fn up(&mut self, peer: PeerId, families: Vec<Family>, out: mpsc::Sender<Vec<Export>>) {
+    pub fn up(&mut self, peer: PeerId, families: Vec<Family>, out: mpsc::Sender<Outgoing>) {
         self.slot_mut(peer).session = Some(Session {
             out,
-            families,
+            families: families.into(),
             pending: Pending::default(),
         });
     }
@@ -143,9 +145,37 @@ impl Peers {
         slot.warned = false;
     }
 
+    /// Every established peer with its families.
+    pub fn established(&self) -> Vec<(PeerId, Arc<[Family]>)> {
+        let slots = self.0.iter().enumerate();
+        slots
+            .filter_map(|(i, slot)| {
+                Some((PeerId(i as u32), slot.session.as_ref()?.families.clone()))
+            })
+            .collect()
+    }
+
     /// What an established peer still has to be sent.
     pub fn pending(&mut self, peer: PeerId) -> Option<&mut Pending> {
         self.slot_mut(peer).session.as_mut().map(|s| &mut s.pending)
+    }
+
+    /// How many free slots an established peer's channel has (`None`: not established).
+    pub fn room(&self, peer: PeerId) -> Option<usize> {
+        Some(self.slot(peer).session.as_ref()?.out.capacity())
+    }
+
+    /// Sends a shared batch to an established peer with room for it (or to nobody, if its
+    /// writer is gone).
+    pub fn send_shared(&mut self, peer: PeerId, batch: &Arc<Batch>) {
+        if let Some(s) = self.slot_mut(peer).session.as_mut() {
+            // Full cannot be (the caller saw room); Closed: its PeerDown is on the way.
+            let _ = s.out.try_send(Outgoing::Shared {
+                batch: batch.clone(),
+                peer,
+                families: s.families.clone(),
+            });
+        }
     }
 
     /// Queues a marker for an established peer; the prefix limit goes ahead of the routes.
@@ -158,30 +188,32 @@ impl Peers {
         }
     }
 
-    /// Diffs each changed prefix into the pending state of every established peer
-    /// carrying its family.
-    pub fn export(&mut self, dirty: impl Iterator<Item = Dirty>) {
-        let id = |t: &Top2| (t.best.as_ref()).map(|p| (p.peer, Arc::as_ptr(&p.attrs)));
-        for Dirty {
-            prefix,
-            before,
-            after,
-        } in dirty
-        {
-            let best = id(&after);
-            if let Some((owner, _)) = best.filter(|_| id(&before) == best) {
-                // The best path stayed: only its owner, who gets the second best, may need news.
-                if let Some(s) = (self.slot_mut(owner).session.as_mut())
-                    .filter(|s| carries(&s.families, &prefix))
-                {
-                    s.pending.diff(owner, prefix, &before, &after);
-                }
+    /// Sends a batch of changed prefixes to every established peer in step (one shared
+    /// `Arc`), and diffs it into the pending state of every other.
+    pub fn export(&mut self, dirty: Vec<Dirty>) {
+        if dirty.is_empty() {
+            return;
+        }
+        let batch = Arc::new(Batch::new(dirty));
+        for (i, slot) in self.0.iter_mut().enumerate() {
+            let peer = PeerId(i as u32);
+            let Some(s) = slot.session.as_mut() else {
                 continue;
-            }
-            for (i, slot) in self.0.iter_mut().enumerate() {
-                if let Some(s) = (slot.session.as_mut()).filter(|s| carries(&s.families, &prefix)) {
-                    s.pending.diff(PeerId(i as u32), prefix, &before, &after);
+            };
+            if s.pending.is_empty() {
+                let shared = Outgoing::Shared {
+                    batch: batch.clone(),
+                    peer,
+                    families: s.families.clone(),
+                };
+                match s.out.try_send(shared) {
+                    // Sent, or the writer is gone and its PeerDown on the way.
+                    Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => continue,
+                    Err(mpsc::error::TrySendError::Full(_)) => {}
                 }
+            }
+            for d in batch.changes().filter(|d| carries(&s.families, &d.prefix)) {
+                s.pending.diff(peer, d.prefix, &d.before, &d.after);
             }
         }
     }
@@ -248,7 +280,7 @@ impl Peers {
             };
             while !s.pending.is_empty() {
                 match s.out.try_reserve() {
-                    Ok(permit) => permit.send(s.pending.take(CHUNK)),
+                    Ok(permit) => permit.send(Outgoing::Own(s.pending.take(CHUNK))),
                     Err(mpsc::error::TrySendError::Full(())) => break,
                     Err(mpsc::error::TrySendError::Closed(())) => {
                         // Its PeerDown is on the way; nothing more to send it.

@@ -14,8 +14,9 @@ use std::sync::Arc;
 use foldhash::HashMap;
 use ipnet::IpNet;
 
-use super::table::Top2;
-use crate::route::{Attrs, Export, PeerId};
+use super::export::carries;
+use super::table::{Dirty, Top2};
+use crate::route::{Attrs, Export, Family, PeerId};
 
 /// What a peer holds for a prefix, as far as rovgate knows.
 enum Held {
@@ -25,6 +26,17 @@ enum Held {
     Path(Attrs),
     /// Unknown (a ROUTE-REFRESH asks for everything again): always send.
     Unknown,
+}
+
+impl Held {
+    /// Whether the peer holds exactly `now` (`None`: nothing), so sending it is no news.
+    fn is(&self, now: Option<&Attrs>) -> bool {
+        match (self, now) {
+            (Held::Path(had), Some(now)) => Arc::ptr_eq(had, now),
+            (Held::Nothing, None) => true,
+            _ => false,
+        }
+    }
 }
 
 /// A prefix waiting to be sent.
@@ -122,7 +134,9 @@ impl Pending {
             };
             self.taken += 1;
             if let Some(w) = self.waiting.remove(&prefix) {
-                chunk.add(prefix, w);
+                if !w.held.is(w.now.as_ref()) {
+                    chunk.add(prefix, w.now.as_ref());
+                }
             }
         }
         self.take_markers(&mut chunk);
@@ -154,18 +168,33 @@ struct Chunk {
     groups: HashMap<usize, usize>,
 }
 
+/// The exports one peer takes from a batch shared by every peer that keeps up: each
+/// changed prefix of its families as the peer sees it (the best path, or the second best
+/// where the best is its own), if that changed.
+pub fn exports_of(batch: &[Dirty], peer: PeerId, families: &[Family]) -> Vec<Export> {
+    let mut chunk = Chunk::default();
+    for d in batch.iter().filter(|d| carries(families, &d.prefix)) {
+        let had = d.before.for_peer(peer).map(|p| Arc::as_ptr(&p.attrs));
+        let now = d.after.for_peer(peer).map(|p| &p.attrs);
+        if had != now.map(Arc::as_ptr) {
+            chunk.add(d.prefix, now);
+        }
+    }
+    chunk.seal();
+    chunk.exports
+}
+
 impl Chunk {
-    fn add(&mut self, prefix: IpNet, w: Waiting) {
-        match (w.held, w.now) {
-            (Held::Path(had), Some(now)) if Arc::ptr_eq(&had, &now) => {}
-            (Held::Nothing, None) => {}
-            (_, Some(now)) => self.announce(prefix, now),
-            (_, None) => self.withdrawn.push(prefix),
+    /// Adds a prefix to announce with `now`, or to withdraw (`None`).
+    fn add(&mut self, prefix: IpNet, now: Option<&Attrs>) {
+        match now {
+            Some(attrs) => self.announce(prefix, attrs),
+            None => self.withdrawn.push(prefix),
         }
     }
 
-    fn announce(&mut self, prefix: IpNet, attrs: Attrs) {
-        let key = Arc::as_ptr(&attrs);
+    fn announce(&mut self, prefix: IpNet, attrs: &Attrs) {
+        let key = Arc::as_ptr(attrs);
         // Prefixes sharing attributes mostly come one after another: try the last group.
         if let Some((last, prefixes)) = self.announced.last_mut() {
             if Arc::as_ptr(last) == key {
@@ -176,13 +205,13 @@ impl Chunk {
         let next = self.announced.len();
         let i = *self.groups.entry(key as usize).or_insert(next);
         if i == next {
-            self.announced.push((attrs, Vec::new()));
+            self.announced.push((attrs.clone(), Vec::new()));
         }
         self.announced[i].1.push(prefix);
     }
 
-    /// Turns what was added so far into exports: withdrawals first (each prefix is added
-    /// once per chunk, so none is also announced), then the announcements.
+    /// Turns what was added so far into exports: withdrawals first, then the announcements
+    /// (a prefix in both was withdrawn and then added again within one batch).
     fn seal(&mut self) {
         if !self.withdrawn.is_empty() {
             let withdrawn = std::mem::take(&mut self.withdrawn);

@@ -8,7 +8,7 @@ use crate::config::RovConfig;
 
 /// Peers 0 and 1 read what they are sent; peer 2's channel holds one chunk and nobody
 /// reads it after the first (its End-of-RIB).
-fn rib_with_a_stuck_peer() -> (Rib, Vec<mpsc::Receiver<Vec<Export>>>) {
+fn rib_with_a_stuck_peer() -> (Rib, Vec<mpsc::Receiver<Outgoing>>) {
     let infos = vec![
         info(1, 64496, None),
         info(2, 64497, None),
@@ -64,7 +64,7 @@ fn a_stuck_peer_gets_only_the_final_state_when_it_pulls_again() {
     assert_eq!((pending(&rib, 1), pending(&rib, 2)), (0, 2));
 
     // Peer 2 takes its End-of-RIB; its writer would wake the RIB, which sends the rest.
-    let first = rx[2].try_recv().unwrap();
+    let first = rx[2].try_recv().unwrap().into_exports();
     assert!(
         matches!(first[..], [Export::EndOfRib(Family::Ipv4Unicast)]),
         "{first:?}"
@@ -97,7 +97,7 @@ fn a_refresh_sends_everything_again() {
         family,
     });
     rib.flush();
-    let chunk = rx[1].try_recv().unwrap();
+    let chunk = rx[1].try_recv().unwrap().into_exports();
     assert!(
         matches!(&chunk[..], [Export::Announce(_, p), Export::EndOfRefresh(f)] if p.len() == 2 && *f == family),
         "{chunk:?}"

@@ -26,7 +26,7 @@ pub(super) fn vrp(prefix: &str, max: u8, asn: u32) -> Vrp {
 /// A RIB whose peer 0 (AS 64496) uses `mode`; peers 1 and 2 accept. VRPs come from `vrps`.
 pub(super) struct Lab {
     pub(super) rib: Rib,
-    rx: Vec<mpsc::Receiver<Vec<Export>>>,
+    rx: Vec<mpsc::Receiver<Outgoing>>,
     writer: SnapshotWriter,
     changes: broadcast::Receiver<RovChange>,
 }
@@ -132,7 +132,7 @@ impl Lab {
     fn routes(&mut self, i: usize) -> (Announced, Vec<IpNet>) {
         let (mut ann, mut wd) = (Vec::new(), Vec::new());
         while let Ok(batch) = self.rx[i].try_recv() {
-            for e in batch {
+            for e in batch.into_exports() {
                 match e {
                     Export::Announce(a, ps) => {
                         let marks = a.marks.as_ref().map_or(vec![], |m| m.large.clone());
@@ -222,7 +222,7 @@ async fn tagged_routes_carry_the_rfc_8097_state() {
     let mut lab = invalid_from_peer0(RovPolicy::Tag).await;
     let mut batches = Vec::new();
     while let Ok(batch) = lab.rx[1].try_recv() {
-        batches.extend(batch);
+        batches.extend(batch.into_exports());
     }
     let states: Vec<_> = batches
         .iter()

@@ -46,6 +46,7 @@ impl Top2 {
 }
 
 /// A prefix changed since the dirty list was last taken.
+#[derive(Debug)]
 pub struct Dirty {
     /// The prefix.
     pub prefix: IpNet,
@@ -125,8 +126,8 @@ impl Table {
 
     /// Takes the prefixes changed since the last time, each once, in the order of their
     /// first change.
-    pub fn take_dirty(&mut self) -> std::vec::Drain<'_, Dirty> {
-        self.dirty.drain(..)
+    pub fn take_dirty(&mut self) -> Vec<Dirty> {
+        std::mem::take(&mut self.dirty)
     }
 
     /// Runs `f` on the prefix's paths (created empty if absent; removed when left empty);
@@ -140,7 +141,6 @@ impl Table {
     }
 
     /// The paths of one prefix, best first.
-    #[cfg(test)]
     pub fn paths(&self, prefix: &IpNet) -> &[Path] {
         let entry = match prefix {
             IpNet::V4(p) => self.v4.get(p),

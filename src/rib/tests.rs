@@ -50,7 +50,7 @@ pub(super) fn withdraw(prefixes: &[&str]) -> Update {
 }
 
 /// Three peers (AS 64496, 64497, 64498), all up with IPv4 and IPv6; returns their receivers.
-async fn rib3(max: Option<u64>) -> (Rib, Vec<mpsc::Receiver<Vec<Export>>>) {
+async fn rib3(max: Option<u64>) -> (Rib, Vec<mpsc::Receiver<Outgoing>>) {
     let infos = vec![
         info(1, 64496, max),
         info(2, 64497, None),
@@ -72,7 +72,7 @@ async fn rib3(max: Option<u64>) -> (Rib, Vec<mpsc::Receiver<Vec<Export>>>) {
     rib.flush();
     for rx in &mut rxs {
         // An empty table: just End-of-RIB for both families.
-        let got = rx.try_recv().unwrap();
+        let got = rx.try_recv().unwrap().into_exports();
         assert!(
             matches!(
                 got[..],
@@ -88,10 +88,10 @@ async fn rib3(max: Option<u64>) -> (Rib, Vec<mpsc::Receiver<Vec<Export>>>) {
 }
 
 /// Every announced prefix with the AS path it carries, and every withdrawn prefix.
-pub(super) fn received(rx: &mut mpsc::Receiver<Vec<Export>>) -> (Vec<(IpNet, String)>, Vec<IpNet>) {
+pub(super) fn received(rx: &mut mpsc::Receiver<Outgoing>) -> (Vec<(IpNet, String)>, Vec<IpNet>) {
     let (mut ann, mut wd) = (Vec::new(), Vec::new());
     while let Ok(batch) = rx.try_recv() {
-        for e in batch {
+        for e in batch.into_exports() {
             match e {
                 Export::Announce(a, ps) => {
                     ann.extend(ps.into_iter().map(|p| (p, a.as_path.to_string())))
@@ -232,7 +232,10 @@ async fn a_new_peer_gets_the_table_then_end_of_rib() {
         out: tx,
     });
     rib.flush();
-    let batch = rx.try_recv().unwrap();
+    let mut batch = Vec::new();
+    while let Ok(item) = rx.try_recv() {
+        batch.extend(item.into_exports());
+    }
     assert!(
         matches!(&batch[..], [Export::Announce(_, p), Export::EndOfRib(Family::Ipv4Unicast)] if p == &vec![net("192.0.2.0/24")]),
         "{batch:?}"
@@ -254,6 +257,7 @@ async fn max_prefixes_exceeded_asks_the_session_to_close() {
     let mut limit = None;
     while let Ok(batch) = rx[0].try_recv() {
         limit = batch
+            .into_exports()
             .into_iter()
             .find_map(|e| match e {
                 Export::LimitReached(l) => Some(l),
@@ -331,7 +335,7 @@ async fn stale_routes_go_when_the_restart_time_ends() {
 }
 
 /// Within one batch only a prefix's final state is sent; a prefix withdrawn and added again
-/// in it is announced once, with its new path (an announcement replaces the old one).
+/// in it is withdrawn, then announced with its new path.
 #[tokio::test]
 async fn a_batch_sends_each_prefix_once_in_its_final_state() {
     let (mut rib, mut rx) = rib3(None).await;
@@ -348,7 +352,7 @@ async fn a_batch_sends_each_prefix_once_in_its_final_state() {
         rib.handle(event);
     }
     rib.flush();
-    let batch = rx[2].try_recv().unwrap();
+    let batch = rx[2].try_recv().unwrap().into_exports();
     let sent: Vec<String> = batch.iter().map(|e| format!("{e:?}")).collect();
     assert_eq!(
         batch.len(),
@@ -369,18 +373,18 @@ async fn a_batch_sends_each_prefix_once_in_its_final_state() {
     rib.handle(update(0, withdraw(&["192.0.2.0/24"])));
     rib.handle(update(0, announce(&[64496, 65004], &["192.0.2.0/24"])));
     rib.flush();
-    let batch = rx[2].try_recv().unwrap();
+    let batch = rx[2].try_recv().unwrap().into_exports();
     assert!(
-        matches!(&batch[..], [Export::Announce(a, p)]
-            if p == &vec![net("192.0.2.0/24")] && a.as_path.to_string() == "64496 65004"),
+        matches!(&batch[..], [Export::Withdraw(w), Export::Announce(a, p)]
+            if w == &vec![net("192.0.2.0/24")] && p == w && a.as_path.to_string() == "64496 65004"),
         "{batch:?}"
     );
 }
 
 /// A receiver holding one batch, for `received`.
-fn mpsc_of(batch: Vec<Export>) -> mpsc::Receiver<Vec<Export>> {
+fn mpsc_of(batch: Vec<Export>) -> mpsc::Receiver<Outgoing> {
     let (tx, rx) = mpsc::channel(1);
-    tx.try_send(batch).unwrap();
+    tx.try_send(Outgoing::Own(batch)).unwrap();
     rx
 }
 

@@ -146,6 +146,8 @@ pub struct RibView {
     pub held_update: Option<HoldView>,
     /// Re-evaluation on VRP change.
     pub reevaluation: ReevaluationView,
+    /// While the update delay lasts: how many configured peers it still waits for.
+    pub update_delay: Option<usize>,
 }
 
 /// The published [`RibView`]; cheap to clone, readers never block.
