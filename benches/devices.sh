@@ -23,8 +23,13 @@ PY
   until grep -q "Server started" "$work/stayrtr.log"; do sleep 0.2; done
 }
 
+# rovgate waits for every member's End-of-RIB before it sends anything (its update delay,
+# as FRR's bgp update-delay), at most this many seconds; UPDATE_DELAY=0 turns it off.
+update_delay=${UPDATE_DELAY:-120}
+
 rovgate_head() {
   printf '[server]\nasn = 64500\nrouter_id = "127.0.9.1"\nlisten = ["127.0.9.1:%s"]\nhttp = "127.0.9.1:18080"\n' "$port"
+  printf 'update_delay = %s\n' "$update_delay"
   printf '[[rpki.cache]]\naddress = "127.0.0.1:%s"\n' "$rtr"
   printf '[defaults]\nrov = "drop"\n'
 }

@@ -139,3 +139,52 @@ async fn a_member_that_stops_reading_stalls_nobody() {
         assert_eq!(imported(bird), ROUTES, "{name} keeps every route");
     }
 }
+
+/// How many route announcements BIRD's `rsrv` session received (repeats counted).
+fn announcements_received(bird: &Bird) -> u32 {
+    let out = bird.birdc("show protocols all rsrv");
+    let line = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("Import updates:"));
+    let count = line.and_then(|l| l.split_whitespace().nth(2)?.parse().ok());
+    count.unwrap_or(0)
+}
+
+/// Expected: with `update_delay`, rovgate sends nothing while members' tables come in,
+/// not even to the member up all along; once every member has sent End-of-RIB, the
+/// receiving BIRD is sent each prefix once, with its final best path, although a better
+/// path for every prefix came in after a first one.
+#[tokio::test]
+async fn the_update_delay_sends_each_prefix_once() {
+    if !support::require_tool("bird") {
+        return;
+    }
+    const N: u32 = 2_000;
+    let peers = [peer("first", 76), peer("better", 75), peer("receiver", 77)];
+    let rovgate = Rovgate::start(
+        "export-delay",
+        &format!("update_delay = 120\n\n{}", peers.concat()),
+    );
+    let receiver = member(77, rovgate.bgp_port, 0);
+    // Equal paths: the lower address (.75) wins, so its routes replace the first ones.
+    let _first = member(76, rovgate.bgp_port, N);
+    wait(
+        "the first member's table and End-of-RIB in rovgate",
+        60,
+        || {
+            let waiting = rovgate.status().is_some_and(|s| s["update_delay"] == 1);
+            waiting && peer_status(&rovgate, "first").is_some_and(|p| p["routes"] == N)
+        },
+    )
+    .await;
+    assert_eq!(imported(&receiver), 0, "nothing sent during the delay");
+    let _better = member(75, rovgate.bgp_port, N);
+    wait("every route at the receiver", 60, || {
+        imported(&receiver) == N
+    })
+    .await;
+    assert!(rovgate.status().unwrap()["update_delay"].is_null());
+    let rib = receiver.birdc("show route protocol rsrv all");
+    assert!(!rib.contains("64576"), "only the better paths: {rib}");
+    assert_eq!(announcements_received(&receiver), N, "each prefix once");
+}

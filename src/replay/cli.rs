@@ -63,6 +63,11 @@ pub struct ReplayArgs {
     /// Seconds each run may take to set up its sessions, and again to converge.
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     pub timeout: u64,
+    /// The hold time the replay's speakers propose, seconds (0: no KEEPALIVEs, no hold
+    /// timer; their KEEPALIVEs start only once every session is up, so a device that
+    /// takes longer than this to bring hundreds of sessions up needs 0).
+    #[arg(long, value_name = "SECS", default_value_t = crate::bgp::open::DEFAULT_HOLD_TIME)]
+    pub hold_time: u16,
     /// The device drops RPKI-invalid routes: routes invalid under this VRP file (JSON or
     /// CSV) are not expected at the sink. Under churn (normally with the --churn-vrps file)
     /// the device's set differs from the file while a run lasts: prefixes whose routes
@@ -131,6 +136,7 @@ impl ReplayArgs {
         o.sink_address = self.sink_address;
         o.runs = self.runs.max(1);
         o.timeout = Duration::from_secs(self.timeout);
+        o.hold_time = self.hold_time;
         o.drop_invalid = self.drop_invalid.clone();
         o.churn = self.churn.options();
         o.members = self.members.clone();

@@ -14,6 +14,7 @@
 mod best;
 mod delay;
 mod dump;
+mod events;
 mod export;
 mod hold;
 mod peers;
@@ -30,21 +31,22 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use ipnet::IpNet;
-use tokio::sync::{broadcast, mpsc, oneshot, watch, Notify};
+use tokio::sync::{broadcast, mpsc, watch, Notify};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 pub use best::Path;
+pub use events::{RibEvent, RibInputs, RibQuery, QUERY_QUEUE};
 pub use export::{Batch, Encoded, Outgoing};
 pub use peers::PeerInfo;
 pub use snapshot::{InvalidPath, PathView};
 pub use table::Top2;
 pub use view::{HoldView, PeerView, ReevaluationView, RibView, RovChange, RovCounts, SharedView};
 
-use crate::config::{MassInvalidation, RovPolicy};
+use crate::config::MassInvalidation;
 use crate::policy::Marking;
 use crate::route::{Attrs, Export, Family, Interner, PeerId, Update};
-use crate::rpki::{RovState, VrpStore, VrpsChanged};
+use crate::rpki::{RovState, VrpStore};
 use delay::UpdateDelay;
 use dump::Dump;
 use hold::Hold;
@@ -57,75 +59,6 @@ use table::Table;
 const BATCH: usize = 256;
 /// The RIB's inbound queue.
 pub const RIB_QUEUE: usize = 1024;
-
-/// What sessions tell the RIB.
-#[derive(Debug)]
-pub enum RibEvent {
-    /// A session reached Established: export the table to it, then End-of-RIB per family.
-    /// Its writer pulls exports from `out` and wakes the RIB ([`Rib::writable`]) each time
-    /// it takes a chunk.
-    PeerUp {
-        peer: PeerId,
-        families: Vec<Family>,
-        out: mpsc::Sender<Outgoing>,
-    },
-    /// A session went down. With `restart`, the peer's paths are kept as stale for that long
-    /// (graceful restart helper); otherwise they are withdrawn now.
-    PeerDown {
-        peer: PeerId,
-        restart: Option<Duration>,
-        /// Why, for the status.
-        reason: String,
-    },
-    /// A decoded UPDATE.
-    Update { peer: PeerId, update: Update },
-    /// The peer asked for our routes again (ROUTE-REFRESH).
-    Refresh { peer: PeerId, family: Family },
-    /// The peer starts re-sending a family (enhanced route refresh BoRR): mark its paths
-    /// stale until `EndOfResend`.
-    BeginResend { peer: PeerId, family: Family },
-    /// The peer finished re-sending a family (EoRR or End-of-RIB): drop paths still stale.
-    EndOfResend { peer: PeerId, family: Family },
-    /// An operator changed the peer's ROV policy (HTTP or config reload): its stored routes
-    /// are re-evaluated; the session stays up.
-    SetPolicy { peer: PeerId, rov: RovPolicy },
-    /// The `[rov]` settings changed (config reload): every path is marked anew.
-    SetRovConfig {
-        marking: Marking,
-        mass: MassInvalidation,
-    },
-    /// An operator accepts a VRP update held as a mass invalidation; the reply says
-    /// whether one was held.
-    AcceptVrps { reply: oneshot::Sender<bool> },
-}
-
-/// What readers ask the RIB, on a channel of their own, answered between batches.
-#[derive(Debug)]
-pub enum RibQuery {
-    /// The what-if report asks for every RPKI-invalid path (at most a second old).
-    Report {
-        reply: oneshot::Sender<Arc<Vec<InvalidPath>>>,
-    },
-    /// The looking glass asks for the paths of a prefix (or of the longest prefix covering
-    /// it; the reply names the prefix found).
-    Lookup {
-        prefix: IpNet,
-        reply: oneshot::Sender<(Option<IpNet>, Vec<PathView>)>,
-    },
-}
-
-/// Queries waiting for the RIB.
-pub const QUERY_QUEUE: usize = 64;
-
-/// What the RIB task reads.
-pub struct RibInputs {
-    /// Events from sessions and operators.
-    pub events: mpsc::Receiver<RibEvent>,
-    /// Queries from readers.
-    pub queries: mpsc::Receiver<RibQuery>,
-    /// VRP changes from the rpki task.
-    pub vrps_changed: mpsc::Receiver<VrpsChanged>,
-}
 
 /// Runs the RIB task until shutdown or until every session sender is gone.
 pub async fn run(mut rib: Rib, inputs: RibInputs, mut shutdown: watch::Receiver<bool>) {

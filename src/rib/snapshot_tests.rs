@@ -3,6 +3,7 @@
 
 use super::rov_tests::{net, vrp, Lab, NO_HOLD};
 use super::*;
+use crate::config::RovPolicy;
 
 #[tokio::test]
 async fn invalid_paths_know_whether_their_destination_stays_reachable() {

@@ -1,0 +1,86 @@
+//! What the RIB task reads: events from sessions and operators, queries from readers.
+//!
+//! Where it sits: sessions, the HTTP API and the daemon send these; `rib/mod.rs` runs the
+//! task that takes them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ipnet::IpNet;
+use tokio::sync::{mpsc, oneshot};
+
+use super::export::Outgoing;
+use super::snapshot::{InvalidPath, PathView};
+use crate::config::{MassInvalidation, RovPolicy};
+use crate::policy::Marking;
+use crate::route::{Family, PeerId, Update};
+use crate::rpki::VrpsChanged;
+
+/// What sessions tell the RIB.
+#[derive(Debug)]
+pub enum RibEvent {
+    /// A session reached Established: export the table to it, then End-of-RIB per family.
+    /// Its writer pulls exports from `out` and wakes the RIB ([`Rib::writable`](super::Rib::writable)) each time
+    /// it takes a chunk.
+    PeerUp {
+        peer: PeerId,
+        families: Vec<Family>,
+        out: mpsc::Sender<Outgoing>,
+    },
+    /// A session went down. With `restart`, the peer's paths are kept as stale for that long
+    /// (graceful restart helper); otherwise they are withdrawn now.
+    PeerDown {
+        peer: PeerId,
+        restart: Option<Duration>,
+        /// Why, for the status.
+        reason: String,
+    },
+    /// A decoded UPDATE.
+    Update { peer: PeerId, update: Update },
+    /// The peer asked for our routes again (ROUTE-REFRESH).
+    Refresh { peer: PeerId, family: Family },
+    /// The peer starts re-sending a family (enhanced route refresh BoRR): mark its paths
+    /// stale until `EndOfResend`.
+    BeginResend { peer: PeerId, family: Family },
+    /// The peer finished re-sending a family (EoRR or End-of-RIB): drop paths still stale.
+    EndOfResend { peer: PeerId, family: Family },
+    /// An operator changed the peer's ROV policy (HTTP or config reload): its stored routes
+    /// are re-evaluated; the session stays up.
+    SetPolicy { peer: PeerId, rov: RovPolicy },
+    /// The `[rov]` settings changed (config reload): every path is marked anew.
+    SetRovConfig {
+        marking: Marking,
+        mass: MassInvalidation,
+    },
+    /// An operator accepts a VRP update held as a mass invalidation; the reply says
+    /// whether one was held.
+    AcceptVrps { reply: oneshot::Sender<bool> },
+}
+
+/// What readers ask the RIB, on a channel of their own, answered between batches.
+#[derive(Debug)]
+pub enum RibQuery {
+    /// The what-if report asks for every RPKI-invalid path (at most a second old).
+    Report {
+        reply: oneshot::Sender<Arc<Vec<InvalidPath>>>,
+    },
+    /// The looking glass asks for the paths of a prefix (or of the longest prefix covering
+    /// it; the reply names the prefix found).
+    Lookup {
+        prefix: IpNet,
+        reply: oneshot::Sender<(Option<IpNet>, Vec<PathView>)>,
+    },
+}
+
+/// Queries waiting for the RIB.
+pub const QUERY_QUEUE: usize = 64;
+
+/// What the RIB task reads.
+pub struct RibInputs {
+    /// Events from sessions and operators.
+    pub events: mpsc::Receiver<RibEvent>,
+    /// Queries from readers.
+    pub queries: mpsc::Receiver<RibQuery>,
+    /// VRP changes from the rpki task.
+    pub vrps_changed: mpsc::Receiver<VrpsChanged>,
+}
