@@ -57,14 +57,7 @@ one_run() { # device -> "seconds received rss_kb announcements_per_prefix"
   python3 -c 'import json,sys; r=json.loads(sys.argv[1]); run=r["runs"][0]; print(run["convergence_seconds"], run["prefixes_received"], sys.argv[2], run["announcements_per_prefix"])' "$json" "$rss"
 }
 
-declare -A results
-for i in $(seq "$runs"); do
-  for device in $devices; do
-    line=$(one_run "$device")
-    echo "run $i $device: $line"
-    results[$device]+="$line"$'\n'
-  done
-done
+run_devices
 echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $feeders feeder(s), family $family, ROV drop, $runs runs each"
 for device in $devices; do
   printf '%s' "${results[$device]}" | python3 benches/summary.py "$device"

@@ -134,3 +134,17 @@ stop() { # pid: not the caller's child, so wait until it is gone (BIRD takes a w
   while kill -0 "$1" 2>/dev/null; do sleep 0.2; done
   sleep 2
 }
+
+# Runs the caller's one_run for each of $devices, $runs times, interleaved; prints each
+# run and keeps its line in results[device].
+declare -A results
+run_devices() {
+  local i device line
+  for i in $(seq "$runs"); do
+    for device in $devices; do
+      line=$(one_run "$device")
+      echo "run $i $device: $line"
+      results[$device]+="$line"$'\n'
+    done
+  done
+}

@@ -72,14 +72,7 @@ print(m["convergence_seconds"], f'{s["complete"]}/{s["members"]}(least:{l["recei
 PY
 }
 
-declare -A results
-for i in $(seq "$runs"); do
-  for device in $devices; do
-    line=$(one_run "$device")
-    echo "run $i $device: $line"
-    results[$device]+="$line"$'\n'
-  done
-done
+run_devices
 echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(wc -l < "$work/members") members (scale $scale), $(awk '{s += $4} END {print s}' "$work/members") routes, IPv4, ROV drop, $runs runs each"
 for device in $devices; do
   printf '%s' "${results[$device]}" | python3 benches/summary.py "$device" complete
