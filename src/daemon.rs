@@ -7,7 +7,7 @@
 //!                                                 └─VrpsChanged─┐      ▼          ▼
 //!  listener ──TcpStream──► session task (one per peer) ──RibEvent──► RIB task   http task
 //!                            │ link: reader + FSM + timers             │  │ ▲      │ ▲
-//!                            └─ writer task ◄─ pulls Vec<Export> ───────┘  │ └──────┘ │
+//!                            └─ writer task ◄─ pulls Outgoing ──────────┘  │ └──────┘ │
 //!                                (wakes the RIB, Notify, when it took one) │ queries  │
 //!                                   RibView (ArcSwap), RovChange (broadcast) └───────┘
 //!  SIGHUP ──► reload the config: changed `rov` modes and `[rov]` settings ──RibEvent──► RIB

@@ -25,8 +25,9 @@ use crate::rib::RibEvent;
 use crate::route::PeerId;
 use crate::rpki::Asn;
 
-/// Chunks of exports between the RIB and a session's writer: one being written, one
-/// ready. What else the peer has to be sent waits in the RIB as pending state.
+/// Shared batches and chunks of exports between the RIB and a session's writer. A peer
+/// whose channel is full falls out of step: what else it has to be sent waits in the RIB as
+/// pending state of its own.
 const EXPORT_QUEUE: usize = 8;
 
 /// A session's ways to the RIB task.

@@ -3,13 +3,15 @@
 //! Where it sits: session tasks send [`RibEvent`]s (peer up/down, decoded UPDATEs, refresh
 //! requests); the RIB stores every received path (Adj-RIB-In, `table.rs`), keeps each
 //! prefix's paths sorted by the decision process (`best.rs`), and at the end of every batch
-//! of events diffs the top two paths of each prefix the batch changed into per-peer pending
-//! state (`pending.rs`, Adj-RIB-Out) that each session's writer pulls as `Export`s when its
-//! socket takes more (`export.rs`); the RIB never waits for a peer. It validates each path against
-//! the current VRP snapshot and lets the peer's ROV policy (`policy.rs`) decide whether it
-//! is eligible and how it is marked; when the VRPs change it re-evaluates the routes they
-//! cover (`reevaluate.rs`). Queries (report, looking glass) come on their own channel and
-//! are answered between batches (`snapshot.rs`).
+//! of events hands the top two paths of each prefix the batch changed to every peer in
+//! step as one shared batch (`export.rs`; new sessions get shared table dumps, `dump.rs`),
+//! and diffs them into the pending state (`pending.rs`, Adj-RIB-Out) of each peer that fell
+//! behind, which its writer pulls when its socket takes more; the RIB never waits for a
+//! peer. An update delay (`delay.rs`) can hold all export after a start. It validates each
+//! path against the current VRP snapshot and lets the peer's ROV policy (`policy.rs`)
+//! decide whether it is eligible and how it is marked; when the VRPs change it
+//! re-evaluates the routes they cover (`reevaluate.rs`). Queries (report, looking glass)
+//! come on their own channel and are answered between batches (`snapshot.rs`).
 
 mod best;
 mod delay;

@@ -1,11 +1,13 @@
-//! Adj-RIB-Out as pending state: for each established peer, the prefixes it still has to
-//! be sent, each with what the peer holds now and what it should hold.
+//! Adj-RIB-Out as pending state: for a peer that fell out of step, the prefixes it still
+//! has to be sent, each with what the peer holds now and what it should hold.
 //!
-//! Where it sits: at the end of every batch the RIB (`peers.rs`) notes here each change a
-//! peer must hear of; the peer's writer pulls a chunk whenever its socket has taken the
-//! previous one (`export.rs`). The RIB never waits for a peer: a prefix noted again before
-//! it is taken keeps its place and only its final state is sent, so a slow or stuck peer
-//! costs memory bounded by the table and nothing else.
+//! Where it sits: a peer in step takes each batch of changes as a shared `Batch`
+//! (`export.rs`); once its channel is full, the RIB (`peers.rs`) notes here each change
+//! it must hear of instead, until its writer has pulled all of it, a chunk whenever its
+//! socket has taken the previous one. The RIB never waits for a peer: a prefix noted again
+//! before it is taken keeps its place and only its final state is sent, so a slow or stuck
+//! peer costs memory bounded by the table and nothing else. [`exports_of`] is a peer's
+//! view of a shared batch, grouped the same way.
 
 use std::collections::hash_map::Entry as Slot;
 use std::collections::VecDeque;
