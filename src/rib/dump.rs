@@ -104,12 +104,17 @@ impl Rib {
                 }
                 return false;
             }
+            if free.iter().all(|&n| n == 0) {
+                // Nobody waits for anybody: the next writer to take a chunk wakes the RIB.
+                dump.blocked = None;
+                return true;
+            }
             if free.contains(&0) {
                 // Wait for the writers to wake the RIB; once a member with room has waited
                 // for a while, the full ones go on alone.
                 let now = Instant::now();
                 let since = *dump.blocked.get_or_insert(now);
-                if now < since + SPLIT_AFTER || free.iter().all(|&n| n == 0) {
+                if now < since + SPLIT_AFTER {
                     return true;
                 }
                 let mut full = free.iter().map(|&n| n == 0);
@@ -135,7 +140,7 @@ impl Rib {
     }
 
     /// The next chunk of a dump, as the table holds it now.
-    fn dump_chunk(&mut self, dump: &mut Dump) -> Vec<Dirty> {
+    fn dump_chunk(&self, dump: &mut Dump) -> Vec<Dirty> {
         let at = dump.left.len().saturating_sub(CHUNK);
         let chunk = dump.left.split_off(at);
         (chunk.into_iter().rev())

@@ -131,6 +131,27 @@ async fn a_slow_member_leaves_the_dump_and_nobody_waits_for_it() {
     assert_eq!(unique.len(), announced.len());
 }
 
+/// Expected: while every member of a dump has a full channel, nothing is due (the RIB
+/// waits for a writer to wake it instead of spinning on a deadline in the past).
+#[tokio::test(start_paused = true)]
+async fn a_dump_whose_members_are_all_full_sets_no_deadline() {
+    let mut rib = rib(3);
+    let mut rx0 = up(&mut rib, 0, 8);
+    rib.flush();
+    drain(&mut rx0);
+    let all = prefixes(3 * 4096);
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    let (peer, update) = (PeerId(0), announce(&[64496], &all));
+    rib.handle(RibEvent::Update { peer, update });
+    rib.flush();
+    let (_a, _b) = (up(&mut rib, 1, 1), up(&mut rib, 2, 1));
+    rib.flush();
+    assert_eq!(rib.next_deadline(), None);
+    tokio::time::advance(Duration::from_secs(5)).await;
+    rib.flush();
+    assert_eq!(rib.next_deadline(), None);
+}
+
 /// A receiver holding these exports, for `received`.
 fn mpsc_of(exports: Vec<Export>) -> mpsc::Receiver<Outgoing> {
     let (tx, rx) = mpsc::channel(1);
