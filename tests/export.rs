@@ -64,10 +64,6 @@ fn peer_status(rovgate: &Rovgate, name: &str) -> Option<serde_json::Value> {
     peers.iter().find(|p| p["name"] == name).cloned()
 }
 
-async fn wait(what: &str, secs: u64, done: impl FnMut() -> bool) {
-    support::wait_for(what, Duration::from_secs(secs), done).await;
-}
-
 /// Expected: with one member that stops reading (its window shut, KEEPALIVEs still coming),
 /// every other member gets the whole table, a member that comes up meanwhile gets it too,
 /// and the stuck member is closed by the send hold timer (RFC 9687), its state shown in the
@@ -96,15 +92,17 @@ async fn a_member_that_stops_reading_stalls_nobody() {
             std::thread::sleep(Duration::from_secs(3));
         }
     });
-    wait("the stuck member up", 30, || {
+    support::wait_for("the stuck member up", Duration::from_secs(30), || {
         peer_status(&rovgate, "stuck").is_some_and(|p| p["up"] == true)
     })
     .await;
     let receiver = member(72, rovgate.bgp_port, 0);
     let _feeder = member(71, rovgate.bgp_port, ROUTES);
-    wait("every route at the receiver", 120, || {
-        imported(&receiver) == ROUTES
-    })
+    support::wait_for(
+        "every route at the receiver",
+        Duration::from_secs(120),
+        || imported(&receiver) == ROUTES,
+    )
     .await;
     let stuck_now = peer_status(&rovgate, "stuck").unwrap();
     assert!(
@@ -114,13 +112,17 @@ async fn a_member_that_stops_reading_stalls_nobody() {
     );
     assert_eq!(stuck_now["up"], true, "{stuck_now}");
     let late = member(74, rovgate.bgp_port, 0);
-    wait("every route at the member that came up late", 120, || {
-        imported(&late) == ROUTES
-    })
+    support::wait_for(
+        "every route at the member that came up late",
+        Duration::from_secs(120),
+        || imported(&late) == ROUTES,
+    )
     .await;
-    wait("the stuck member cut by the send hold timer", 120, || {
-        peer_status(&rovgate, "stuck").is_some_and(|p| p["up"] == false)
-    })
+    support::wait_for(
+        "the stuck member cut by the send hold timer",
+        Duration::from_secs(120),
+        || peer_status(&rovgate, "stuck").is_some_and(|p| p["up"] == false),
+    )
     .await;
     let stuck_then = peer_status(&rovgate, "stuck").unwrap();
     let reason = stuck_then["last_down"].as_str().unwrap_or_default();
@@ -168,9 +170,9 @@ async fn the_update_delay_sends_each_prefix_once() {
     let receiver = member(77, rovgate.bgp_port, 0);
     // Equal paths: the lower address (.75) wins, so its routes replace the first ones.
     let _first = member(76, rovgate.bgp_port, N);
-    wait(
+    support::wait_for(
         "the first member's table and End-of-RIB in rovgate",
-        60,
+        Duration::from_secs(60),
         || {
             let waiting = rovgate.status().is_some_and(|s| s["update_delay"] == 1);
             waiting && peer_status(&rovgate, "first").is_some_and(|p| p["routes"] == N)
@@ -179,9 +181,11 @@ async fn the_update_delay_sends_each_prefix_once() {
     .await;
     assert_eq!(imported(&receiver), 0, "nothing sent during the delay");
     let _better = member(75, rovgate.bgp_port, N);
-    wait("every route at the receiver", 60, || {
-        imported(&receiver) == N
-    })
+    support::wait_for(
+        "every route at the receiver",
+        Duration::from_secs(60),
+        || imported(&receiver) == N,
+    )
     .await;
     assert!(rovgate.status().unwrap()["update_delay"].is_null());
     let rib = receiver.birdc("show route protocol rsrv all");

@@ -43,6 +43,19 @@ fn end_of_rib(update: &mut Update) {
     update.end_of_rib = Some(Family::Ipv4Unicast);
 }
 
+/// A RIB with three configured peers; peer 0 is up and announced `routes`, and was
+/// sent its End-of-RIB.
+fn rib_holding(routes: &[&str]) -> Rib {
+    let mut rib = rib(3);
+    let mut rx0 = up(&mut rib, 0, 8);
+    rib.flush();
+    drain(&mut rx0);
+    let (peer, update) = (PeerId(0), announce(&[64496], routes));
+    rib.handle(RibEvent::Update { peer, update });
+    rib.flush();
+    rib
+}
+
 /// `n` distinct /24s from 10.0.0.0 up.
 fn prefixes(n: usize) -> Vec<String> {
     (0..n)
@@ -54,14 +67,7 @@ fn prefixes(n: usize) -> Vec<String> {
 /// each chunk looked up once, then End-of-RIB.
 #[test]
 fn peers_up_together_share_one_dump() {
-    let mut rib = rib(3);
-    let mut rx0 = up(&mut rib, 0, 8);
-    rib.flush();
-    drain(&mut rx0);
-    let update = announce(&[64496], &["192.0.2.0/24", "198.51.100.0/24"]);
-    let peer = PeerId(0);
-    rib.handle(RibEvent::Update { peer, update });
-    rib.flush();
+    let mut rib = rib_holding(&["192.0.2.0/24", "198.51.100.0/24"]);
     let (mut rx1, mut rx2) = (up(&mut rib, 1, 8), up(&mut rib, 2, 8));
     rib.flush();
     let (a, b) = (rx1.try_recv().unwrap(), rx2.try_recv().unwrap());
@@ -86,16 +92,9 @@ fn peers_up_together_share_one_dump() {
 /// waiting any longer; both get every prefix once and End-of-RIB last.
 #[tokio::test(start_paused = true)]
 async fn a_slow_member_leaves_the_dump_and_nobody_waits_for_it() {
-    let mut rib = rib(3);
-    let mut rx0 = up(&mut rib, 0, 8);
-    rib.flush();
-    drain(&mut rx0);
     let all = prefixes(3 * 4096);
     let all: Vec<&str> = all.iter().map(String::as_str).collect();
-    let peer = PeerId(0);
-    let update = announce(&[64496], &all);
-    rib.handle(RibEvent::Update { peer, update });
-    rib.flush();
+    let mut rib = rib_holding(&all);
     // Peer 1 can hold one chunk only; peer 2 takes all three and End-of-RIB.
     let (mut slow, mut fast) = (up(&mut rib, 1, 1), up(&mut rib, 2, 8));
     rib.flush();
@@ -135,15 +134,9 @@ async fn a_slow_member_leaves_the_dump_and_nobody_waits_for_it() {
 /// waits for a writer to wake it instead of spinning on a deadline in the past).
 #[tokio::test(start_paused = true)]
 async fn a_dump_whose_members_are_all_full_sets_no_deadline() {
-    let mut rib = rib(3);
-    let mut rx0 = up(&mut rib, 0, 8);
-    rib.flush();
-    drain(&mut rx0);
     let all = prefixes(3 * 4096);
     let all: Vec<&str> = all.iter().map(String::as_str).collect();
-    let (peer, update) = (PeerId(0), announce(&[64496], &all));
-    rib.handle(RibEvent::Update { peer, update });
-    rib.flush();
+    let mut rib = rib_holding(&all);
     let (_a, _b) = (up(&mut rib, 1, 1), up(&mut rib, 2, 1));
     rib.flush();
     assert_eq!(rib.next_deadline(), None);

@@ -132,7 +132,7 @@ impl Rib {
         };
         for (prefix, paths) in self.table.iter(family) {
             let top = Top2::of(paths);
-            pending.dump(prefix, top.for_peer(peer).map(|p| &p.attrs), true);
+            pending.resend(prefix, top.for_peer(peer).map(|p| &p.attrs));
         }
     }
 

@@ -73,14 +73,12 @@ impl Pending {
         }
     }
 
-    /// Notes a prefix of a full export (initial or on ROUTE-REFRESH): `now` is what the
-    /// peer should hold; `resend` sends it even if the peer may hold it already. A prefix
-    /// the peer should not hold needs nothing: if it still holds one, that withdrawal
-    /// already waits here.
-    pub fn dump(&mut self, prefix: IpNet, now: Option<&Attrs>, resend: bool) {
+    /// Notes a prefix of a re-export on ROUTE-REFRESH: `now` is what the peer should hold,
+    /// sent even if it may hold it already. A prefix the peer should not hold needs
+    /// nothing: if it still holds one, that withdrawal already waits here.
+    pub fn resend(&mut self, prefix: IpNet, now: Option<&Attrs>) {
         if now.is_some() {
-            let held = if resend { Held::Unknown } else { Held::Nothing };
-            self.note(prefix, held, now);
+            self.note(prefix, Held::Unknown, now);
         }
     }
 
