@@ -23,7 +23,9 @@ fn neighbor(n: u8, asn: u32, rovgate_port: u16, extra: &str) -> String {
 
 /// Expected: a route from a 4-octet-AS peer reaches a 2-octet-only peer with AS_TRANS in
 /// AS_PATH and the real path in AS4_PATH; a route from the 2-octet peer reaches the 4-octet
-/// peer with its 2-octet path intact. Large communities pass through.
+/// peer with its 2-octet path intact. Large and extended communities pass through, but
+/// for the RFC 8097 origin validation state the 4-octet peer forges ("valid"): only
+/// rovgate may set it (RFC 8097 §2), so it strips it from what peers send.
 #[tokio::test]
 async fn four_octet_and_two_octet_peers_exchange_routes() {
     if !support::require_tool("exabgp") {
@@ -36,7 +38,8 @@ async fn four_octet_and_two_octet_peers_exchange_routes() {
     let four = Exabgp::start(
         "four",
         &neighbor(51, 4_200_000_001, rovgate.bgp_port,
-            "  static {\n    route 203.0.113.0/24 next-hop 127.0.0.51 as-path [ 4200000001 65010 ] large-community [ 4200000001:1:1 ];\n  }\n"),
+            "  static {\n    route 203.0.113.0/24 next-hop 127.0.0.51 as-path [ 4200000001 65010 ] large-community [ 4200000001:1:1 ] \
+             extended-community [ target:65010:7 0x4300000000000000 ];\n  }\n"),
     );
     let two = Exabgp::start(
         "two",
@@ -72,6 +75,12 @@ async fn four_octet_and_two_octet_peers_exchange_routes() {
     assert!(
         wire.contains("C0110A0202FA56EA010000FDF2"),
         "AS4_PATH: {at_two}"
+    );
+    // EXTENDED COMMUNITIES: the route target 65010:7 alone.
+    assert!(wire.contains("C010080002FDF200000007"), "{at_two}");
+    assert!(
+        !wire.contains("4300000000000000"),
+        "forged RFC 8097 state: {at_two}"
     );
     assert_eq!(
         attrs["large-community"],

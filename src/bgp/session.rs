@@ -314,7 +314,8 @@ impl Session {
         let caps = self.negotiated.as_ref().map_or(default, caps_of);
         match wire::decode_update(bytes, &caps) {
             Ok(mut update) => {
-                // What rovgate's own communities say must come from rovgate, not a peer.
+                // What rovgate's own marks (ROV tags, RFC 8097 state) say must come from
+                // rovgate, not a peer.
                 for (attrs, _) in &mut update.announced {
                     if let Some(other) = wire::scrub_marks(&attrs.other, self.config.speaker.asn.0)
                     {

@@ -12,35 +12,46 @@ use super::attr::{self, RawAttrs, EXT_COMMUNITIES, LARGE_COMMUNITIES, OPTIONAL, 
 use crate::policy::{FILTERED_FUNCTION, TAG_FUNCTION};
 use crate::rpki::RovState;
 
-/// `other` without the large communities only rovgate may set: `rs_asn:1000:*` (RPKI
-/// state) and `rs_asn:1101:*` (filtered reason), as other route servers strip their own
-/// informational communities on input; `None` when there is none to strip. An attribute
-/// left empty is dropped.
+/// `other` without the marks only rovgate may set, as other route servers strip their own
+/// informational communities on input: the large communities `rs_asn:1000:*` (RPKI state)
+/// and `rs_asn:1101:*` (filtered reason), and every RFC 8097 origin validation state
+/// extended community (§2: it is not sent across ASes, so a peer's copy is a forgery or a
+/// leak). `None` when there is none to strip. An attribute left empty is dropped.
 pub fn scrub(other: &[u8], rs_asn: u32) -> Option<Bytes> {
-    let ours = |c: &[u8]| {
-        let word = |i: usize| {
-            c.get(i..i + 4)
-                .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-        };
-        word(0) == Some(rs_asn) && matches!(word(4), Some(TAG_FUNCTION | FILTERED_FUNCTION))
+    let ours = |code: u8, c: &[u8]| match code {
+        LARGE_COMMUNITIES => {
+            let word = |i: usize| {
+                c.get(i..i + 4)
+                    .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+            };
+            word(0) == Some(rs_asn) && matches!(word(4), Some(TAG_FUNCTION | FILTERED_FUNCTION))
+        }
+        EXT_COMMUNITIES => c.starts_with(&ORIGIN_VALIDATION_STATE),
+        _ => false,
     };
-    let large = RawAttrs::new(other)
+    let width = |code: u8| match code {
+        LARGE_COMMUNITIES => Some(12),
+        EXT_COMMUNITIES => Some(8),
+        _ => None,
+    };
+    let marked = |a: &attr::RawAttr| {
+        width(a.code).is_some_and(|w| a.value.chunks(w).any(|c| ours(a.code, c)))
+    };
+    if !RawAttrs::new(other)
         .filter_map(Result::ok)
-        .find(|a| a.code == LARGE_COMMUNITIES)?;
-    if !large.value.chunks(12).any(ours) {
+        .any(|a| marked(&a))
+    {
         return None;
     }
     let mut out = Vec::with_capacity(other.len());
     for a in RawAttrs::new(other) {
         let Ok(a) = a else { break };
-        if a.code != LARGE_COMMUNITIES {
+        let Some(w) = width(a.code).filter(|_| marked(&a)) else {
             out.extend_from_slice(a.bytes);
             continue;
-        }
-        let kept: Vec<u8> = a
-            .value
-            .chunks(12)
-            .filter(|c| !ours(c))
+        };
+        let kept: Vec<u8> = (a.value.chunks(w))
+            .filter(|c| !ours(a.code, c))
             .flatten()
             .copied()
             .collect();
@@ -90,15 +101,19 @@ pub fn add(other: &[u8], large: &[[u32; 3]], ext: Option<RovState>) -> Bytes {
     Bytes::from(out)
 }
 
-/// The RFC 8097 extended community: type 0x43 (non-transitive opaque), subtype 0x00,
-/// five reserved octets, then 0 valid, 1 not found, 2 invalid.
+/// The RFC 8097 extended community's type and subtype: 0x43 (non-transitive opaque), 0x00.
+const ORIGIN_VALIDATION_STATE: [u8; 2] = [0x43, 0];
+
+/// The RFC 8097 extended community: type and subtype, five reserved octets, then 0 valid,
+/// 1 not found, 2 invalid.
 fn origin_validation_state(state: RovState) -> [u8; 8] {
     let code = match state {
         RovState::Valid => 0,
         RovState::NotFound => 1,
         RovState::Invalid => 2,
     };
-    [0x43, 0, 0, 0, 0, 0, 0, code]
+    let [kind, subtype] = ORIGIN_VALIDATION_STATE;
+    [kind, subtype, 0, 0, 0, 0, 0, code]
 }
 
 #[cfg(test)]
@@ -164,6 +179,30 @@ mod tests {
         let others = lc([[64501, 1000, 1], [64496, 1, 2]]);
         assert_eq!(scrub(&others, 64500), None, "another AS's communities stay");
         assert_eq!(scrub(&COMMUNITY, 64500), None);
+    }
+
+    #[test]
+    fn peers_cannot_forge_the_rfc_8097_state() {
+        let target = [0, 2, 0xfd, 0xf2, 0, 0, 0, 7];
+        let forged = [0x43, 0, 0, 0, 0, 0, 0, 0];
+        let ext = |values: &[&[u8; 8]]| {
+            let v: Vec<u8> = values.iter().flat_map(|c| c.iter().copied()).collect();
+            [&[0xc0, 16, v.len() as u8][..], &v].concat()
+        };
+        let got = scrub(&[&COMMUNITY[..], &ext(&[&forged, &target])].concat(), 64500);
+        let kept = [&COMMUNITY[..], &ext(&[&target])].concat();
+        assert_eq!(got.as_deref(), Some(&kept[..]), "the route target stays");
+        let got = scrub(&[&ext(&[&forged]), &COMMUNITY[..]].concat(), 64500);
+        assert_eq!(
+            got.as_deref(),
+            Some(&COMMUNITY[..]),
+            "an emptied attribute is dropped"
+        );
+        assert_eq!(
+            scrub(&ext(&[&target]), 64500),
+            None,
+            "nothing forged, nothing to do"
+        );
     }
 
     #[test]
