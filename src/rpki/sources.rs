@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
-use foldhash::{HashMap, HashSet};
+use foldhash::HashSet;
 use ipnet::IpNet;
 use serde::Serialize;
 
@@ -126,13 +126,12 @@ struct SlurmSource {
     exceptions: LocalExceptions,
 }
 
-/// All sources and the reference counts of their union (before SLURM).
+/// All sources; their union (before SLURM) is asked of each source's set, not copied.
 #[derive(Debug, Default)]
 pub struct VrpSources {
     caches: Vec<Cache>,
     files: Vec<FileSource>,
     slurms: Vec<SlurmSource>,
-    counts: HashMap<Vrp, u32>,
     in_use: Option<usize>,
 }
 
@@ -264,21 +263,20 @@ impl VrpSources {
         let in_use = self.in_use == Some(i);
         let c = &mut self.caches[i];
         if u.reset {
-            for vrp in c.vrps.drain() {
-                if in_use {
-                    uncount(&mut self.counts, vrp, touched);
-                }
+            if in_use {
+                touched.extend(&c.vrps);
             }
+            c.vrps.clear();
             c.aspas.clear();
         }
         for vrp in u.withdrawn {
             if c.vrps.remove(&vrp) && in_use {
-                uncount(&mut self.counts, vrp, touched);
+                touched.push(vrp);
             }
         }
         for vrp in u.announced {
             if c.vrps.insert(vrp) && in_use {
-                count(&mut self.counts, vrp, touched);
+                touched.push(vrp);
             }
         }
         for customer in u.aspa_withdrawn {
@@ -305,12 +303,7 @@ impl VrpSources {
     fn file_loaded(&mut self, i: usize, vrps: Vec<Vrp>, touched: &mut Vec<Vrp>) {
         let new: HashSet<Vrp> = vrps.into_iter().collect();
         let f = &mut self.files[i];
-        for vrp in f.vrps.difference(&new) {
-            uncount(&mut self.counts, *vrp, touched);
-        }
-        for vrp in new.difference(&f.vrps) {
-            count(&mut self.counts, *vrp, touched);
-        }
+        touched.extend(f.vrps.symmetric_difference(&new));
         f.vrps = new;
         f.status.state = SourceState::Up;
         f.status.vrps = f.vrps.len();
@@ -352,20 +345,21 @@ impl VrpSources {
         }
     }
 
-    /// Makes `next` the cache in use: counts its VRPs in, then the old one's out, so a VRP both
-    /// hold never leaves the effective set.
+    /// Makes `next` the cache in use; the VRPs of both are touched, and a VRP both hold
+    /// stays in the effective set.
     fn switch(&mut self, next: Option<usize>, touched: &mut Vec<Vrp>) {
-        if let Some(n) = next {
-            for vrp in &self.caches[n].vrps {
-                count(&mut self.counts, *vrp, touched);
-            }
-        }
-        if let Some(old) = self.in_use {
-            for vrp in &self.caches[old].vrps {
-                uncount(&mut self.counts, *vrp, touched);
-            }
+        for i in [next, self.in_use].into_iter().flatten() {
+            touched.extend(&self.caches[i].vrps);
         }
         self.in_use = next;
+    }
+
+    /// Whether a file or the cache in use holds `vrp` (before SLURM).
+    fn sourced(&self, vrp: &Vrp) -> bool {
+        let cached = self
+            .in_use
+            .is_some_and(|i| self.caches[i].vrps.contains(vrp));
+        cached || self.files.iter().any(|f| f.vrps.contains(vrp))
     }
 
     /// Whether `vrp` belongs to the effective set.
@@ -380,50 +374,46 @@ impl VrpSources {
                 .iter()
                 .any(|s| s.exceptions.filters.iter().any(|f| f.drops(vrp)))
         };
-        asserted() || (self.counts.get(vrp).is_some_and(|&n| n > 0) && !filtered())
+        asserted() || (self.sourced(vrp) && !filtered())
     }
 
     fn every_vrp(&self, table: &VrpTable) -> Vec<Vrp> {
         let asserted = self.slurms.iter().flat_map(|s| &s.exceptions.assertions);
-        let mut all: Vec<Vrp> = self.counts.keys().chain(asserted).copied().collect();
+        let cached = self.in_use.map(|i| &self.caches[i].vrps);
+        let files = self.files.iter().map(|f| &f.vrps);
+        let sourced = cached.into_iter().chain(files).flatten();
+        let mut all: Vec<Vrp> = sourced.chain(asserted).copied().collect();
         all.extend(table.iter());
         all
     }
 
-    /// Compares each touched VRP's effective membership with `table`.
+    /// Compares each touched VRP's effective membership with `table`. The VRPs added are
+    /// kept in `touched`'s own buffer: after a cache's first reset that is the whole set,
+    /// and a second copy of it would only raise the peak memory.
     fn delta(&self, mut touched: Vec<Vrp>, table: &VrpTable) -> VrpDelta {
         touched.sort_unstable();
         touched.dedup();
-        let mut delta = VrpDelta::default();
-        for vrp in touched {
-            match (self.effective(&vrp), table.contains(&vrp)) {
-                (true, false) => delta.added.push(vrp),
-                (false, true) => delta.removed.push(vrp),
-                _ => {}
+        let mut removed = Vec::new();
+        touched.retain(|vrp| match (self.effective(vrp), table.contains(vrp)) {
+            (true, in_table) => !in_table,
+            (false, in_table) => {
+                if in_table {
+                    removed.push(*vrp);
+                }
+                false
             }
+        });
+        touched.shrink_to_fit();
+        VrpDelta {
+            added: touched,
+            removed,
         }
-        delta
     }
 }
 
 fn fail(status: &mut SourceStatus, error: String) {
     status.state = SourceState::Error;
     status.error = Some(error);
-}
-
-fn count(counts: &mut HashMap<Vrp, u32>, vrp: Vrp, touched: &mut Vec<Vrp>) {
-    *counts.entry(vrp).or_default() += 1;
-    touched.push(vrp);
-}
-
-fn uncount(counts: &mut HashMap<Vrp, u32>, vrp: Vrp, touched: &mut Vec<Vrp>) {
-    if let Some(n) = counts.get_mut(&vrp) {
-        *n -= 1;
-        if *n == 0 {
-            counts.remove(&vrp);
-        }
-    }
-    touched.push(vrp);
 }
 
 #[cfg(test)]

@@ -85,23 +85,18 @@ impl VrpTable {
 
 /// The rpki task's side of the store: builds and publishes the next snapshot.
 ///
-/// Copying a 424k-VRP table for every small delta costs more than the delta itself, so the
-/// writer keeps the snapshot it replaced last time. When no reader holds that one any more,
-/// it is brought up to date with the deltas it missed and reused; only when a reader still
-/// holds it is the current table cloned.
+/// Each publish clones the current table (11.5 MiB for 424k VRPs, a few milliseconds) and
+/// applies the delta to the copy, which readers then share; the replaced table is freed
+/// when its last reader lets go. Keeping it for reuse would save the copy but hold a second
+/// table, and the deltas it missed, for good.
 pub struct SnapshotWriter {
     store: VrpStore,
-    /// The snapshot replaced by the last publish, and the deltas it lacks.
-    retired: Option<(Arc<VrpSnapshot>, Vec<VrpDelta>)>,
 }
 
 impl SnapshotWriter {
     /// The writer for `store`.
     pub fn new(store: VrpStore) -> Self {
-        SnapshotWriter {
-            store,
-            retired: None,
-        }
+        SnapshotWriter { store }
     }
 
     /// Publishes the current snapshot with `delta` applied, these ASPAs and exceptions, and
@@ -113,17 +108,7 @@ impl SnapshotWriter {
         exceptions: LocalExceptions,
     ) -> (u64, usize) {
         let current = self.store.load();
-        let mut table = match self.retired.take() {
-            Some((old, missed)) => match Arc::try_unwrap(old) {
-                Ok(old) => {
-                    let mut table = old.table;
-                    missed.iter().for_each(|d| table.apply(d));
-                    table
-                }
-                Err(_) => current.table.clone(),
-            },
-            None => current.table.clone(),
-        };
+        let mut table = current.table.clone();
         table.apply(&delta);
         let next = VrpSnapshot {
             table,
@@ -134,7 +119,6 @@ impl SnapshotWriter {
         };
         let published = (next.serial, next.table.len());
         self.store.publish(next);
-        self.retired = Some((current, vec![delta]));
         published
     }
 }
@@ -179,10 +163,10 @@ mod tests {
     use crate::rpki::vrp::{Asn, RovState};
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-    /// Whether the retired table is reused or the current one cloned (a reader still holds
-    /// the retired snapshot), every published table is exactly the sum of the deltas.
+    /// Every published table is exactly the sum of the deltas, and a snapshot a reader
+    /// holds never changes.
     #[test]
-    fn writer_reuses_retired_tables_only_when_nobody_reads_them() {
+    fn published_tables_sum_the_deltas() {
         let store = VrpStore::new();
         let mut writer = SnapshotWriter::new(store.clone());
         let v = |i: u32| Vrp::new(format!("10.{i}.0.0/16").parse().unwrap(), 24, Asn(i)).unwrap();
@@ -191,10 +175,10 @@ mod tests {
             removed: vec![],
         };
         writer.publish(add(1), vec![], Default::default());
-        let held = store.load(); // a reader keeps snapshot 1 across the next two publishes
+        let held = store.load(); // a reader keeps snapshot 1 across the next publishes
         writer.publish(add(2), vec![], Default::default());
-        writer.publish(add(3), vec![], Default::default()); // snapshot 1 is held: clone
-        writer.publish(add(4), vec![], Default::default()); // snapshot 2 is free: reuse
+        writer.publish(add(3), vec![], Default::default());
+        writer.publish(add(4), vec![], Default::default());
         writer.publish(
             VrpDelta {
                 added: vec![],
