@@ -2,6 +2,8 @@
 //!
 //! Exit codes: 0 success, 1 runtime error, 2 bad config or bad arguments.
 
+mod allocator;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -12,11 +14,6 @@ use ipnet::IpNet;
 
 use rovgate::config::{CacheConfig, Config, RpkiConfig};
 use rovgate::rpki::{self, Asn, Verdict, VrpTable};
-
-/// mimalloc instead of the system allocator: the RIB allocates and frees a path list per
-/// prefix and lists per UPDATE, millions in a full-table load (see BENCHMARKS.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(version, about = "BGP route server with RPKI route origin validation")]
@@ -84,6 +81,7 @@ enum Format {
 }
 
 fn main() -> ExitCode {
+    allocator::tune();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
