@@ -12,7 +12,7 @@
 //! (`mi_option_set`), which has no safe wrapper. It is called once, first thing in `main`,
 //! before any thread exists.
 
-use libmimalloc_sys::{mi_option_get, mi_option_set, mi_option_t};
+use libmimalloc_sys::{mi_option_set, mi_option_t};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -42,6 +42,7 @@ pub fn tune() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use libmimalloc_sys::mi_option_get;
 
     /// The indices name the intended options: before `tune` they hold mimalloc's defaults
     /// for those two options (2: eager commit where the OS overcommits; 1,000 ms), after it
