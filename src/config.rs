@@ -18,6 +18,9 @@ use serde::{Deserialize, Serialize};
 use crate::rpki::vrp::Asn;
 
 mod convert;
+mod http;
+
+pub use http::{HostName, HostNameError, HttpAccess, HttpToken};
 
 /// A validated rovgate configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +50,8 @@ pub struct ServerConfig {
     pub listen: Vec<SocketAddr>,
     /// Where the HTTP API and metrics listen; none: no HTTP.
     pub http: Option<SocketAddr>,
+    /// Who may use the HTTP API (`http_token_file`, `http_names`).
+    pub http_access: HttpAccess,
     /// The hold time rovgate proposes, seconds (0, or 3 and more; default 90).
     pub hold_time: u16,
     /// How long, seconds, a peer's routes are kept as stale when its session drops and

@@ -11,14 +11,17 @@
 //!                                (wakes the RIB, Notify, when it took one) │ queries  │
 //!                                   RibView (ArcSwap), RovChange (broadcast) └───────┘
 //!  SIGHUP ──► reload the config: changed `rov` modes and `[rov]` settings ──RibEvent──► RIB
+//!                                          HTTP token and names ──ArcSwap──► http task
 //!  SIGTERM / SIGINT ──► shutdown (watch<bool>) ──► every task; sessions send Cease first
 //! ```
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use arc_swap::ArcSwap;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, watch};
@@ -29,6 +32,7 @@ use crate::bgp::listener;
 use crate::bgp::open::LocalSpeaker;
 use crate::bgp::session::{self, SessionConfig};
 use crate::config::{Config, PeerConfig};
+use crate::http::guard::{Guard, SharedAccess};
 use crate::http::Api;
 use crate::policy::Marking;
 use crate::rib::{self, PeerInfo, Rib, RibEvent, RibInputs, SharedView, QUERY_QUEUE, RIB_QUEUE};
@@ -59,11 +63,18 @@ pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
         vrps_changed,
     };
     tokio::spawn(rib::run(rib, inputs, shutdown.clone()));
+    let access: SharedAccess = Arc::new(ArcSwap::from_pointee(config.server.http_access.clone()));
     if let Some(addr) = config.server.http {
         let listener = TcpListener::bind(addr)
             .await
             .with_context(|| format!("binding the HTTP listener {addr}"))?;
         info!(%addr, "HTTP API listening");
+        if let Some(warning) = config.server.http_warning() {
+            warn!("{warning}");
+        }
+        let bound = listener
+            .local_addr()
+            .context("the HTTP listener's address")?;
         let api = Api {
             vrps: store.clone(),
             rib: view.clone(),
@@ -71,6 +82,7 @@ pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
             queries,
             history,
             metrics: crate::metrics::install(),
+            guard: Guard::new(bound, access.clone()),
         };
         tokio::spawn(crate::http::serve(listener, api, shutdown.clone()));
     }
@@ -103,7 +115,7 @@ pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
         peers = config.peers.len(),
         "rovgate running"
     );
-    wait_for_signal(config, path.as_deref(), &rib_tx, &view).await?;
+    wait_for_signal(config, path.as_deref(), &rib_tx, &view, &access).await?;
     info!("shutting down");
     // Every task holds a receiver; a send error only means they are all gone already.
     let _ = stop.send(true);
@@ -150,6 +162,7 @@ async fn wait_for_signal(
     path: Option<&Path>,
     rib: &mpsc::Sender<RibEvent>,
     view: &SharedView,
+    access: &SharedAccess,
 ) -> Result<()> {
     let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
     let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
@@ -158,7 +171,7 @@ async fn wait_for_signal(
             _ = term.recv() => return Ok(()),
             r = tokio::signal::ctrl_c() => return r.context("waiting for SIGINT"),
             _ = hup.recv() => match path {
-                Some(path) => reload(&mut config, path, rib, view).await,
+                Some(path) => reload(&mut config, path, rib, view, access).await,
                 None => warn!("SIGHUP: running the embedded config, there is no file to reload"),
             },
         }
@@ -168,9 +181,15 @@ async fn wait_for_signal(
 /// Re-reads the config and applies what can change at run time: peers' `rov` modes (the
 /// file wins over a mode set over HTTP since; peers are matched by name, so reordering
 /// `[[peer]]` tables changes nothing) and the `[rov]` settings, by re-evaluating stored
-/// routes (no session is reset). Anything else that changed is named in a warning
-/// and waits for a restart.
-async fn reload(config: &mut Config, path: &Path, rib: &mpsc::Sender<RibEvent>, view: &SharedView) {
+/// routes (no session is reset), and the HTTP access settings (token, names). Anything
+/// else that changed is named in a warning and waits for a restart.
+async fn reload(
+    config: &mut Config,
+    path: &Path,
+    rib: &mpsc::Sender<RibEvent>,
+    view: &SharedView,
+    access: &SharedAccess,
+) {
     let new = match Config::load(path) {
         Ok(new) => new,
         Err(e) => return error!(error = %e, "config reload failed: the running config stays"),
@@ -195,8 +214,13 @@ async fn reload(config: &mut Config, path: &Path, rib: &mpsc::Sender<RibEvent>, 
         events.push(RibEvent::SetRovConfig { marking, mass });
     }
     config.defaults = new.defaults.clone();
+    if new.server.http_access != config.server.http_access {
+        config.server.http_access = new.server.http_access.clone();
+        access.store(Arc::new(new.server.http_access.clone()));
+        info!("HTTP access (token, names) reloaded");
+    }
     if !same_but_peer_order(&new, config) {
-        warn!("config reload: changes other than rov modes and [rov] need a restart and are not applied");
+        warn!("config reload: changes other than rov modes, [rov] and HTTP access need a restart and are not applied");
     }
     info!(changes = events.len(), "config reloaded");
     for event in events {

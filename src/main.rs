@@ -4,7 +4,7 @@
 
 mod allocator;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -71,6 +71,9 @@ enum VrpsAction {
         /// The running rovgate's HTTP API, e.g. http://127.0.0.1:8080.
         #[arg(long)]
         url: String,
+        /// A file holding the API token (the one `[server] http_token_file` names).
+        #[arg(long, env = "ROVGATE_TOKEN_FILE")]
+        token_file: Option<PathBuf>,
     },
 }
 
@@ -104,8 +107,8 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay(args),
         Command::Report(args) => report(&args),
         Command::Vrps {
-            action: VrpsAction::Accept { url },
-        } => accept_vrps(&url),
+            action: VrpsAction::Accept { url, token_file },
+        } => accept_vrps(&url, token_file.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -130,9 +133,12 @@ fn run(path: Option<PathBuf>) -> Result<()> {
     runtime()?.block_on(rovgate::daemon::run(config, path))
 }
 
-fn check_config(path: &std::path::Path) -> ExitCode {
+fn check_config(path: &Path) -> ExitCode {
     match Config::load(path) {
-        Ok(_) => {
+        Ok(config) => {
+            if let Some(warning) = config.server.http_warning() {
+                eprintln!("warning: {warning}");
+            }
             println!("ok");
             ExitCode::SUCCESS
         }
@@ -157,12 +163,25 @@ fn report(args: &rovgate::report::ReportArgs) -> Result<()> {
     }
 }
 
-/// `rovgate vrps accept`: POST /api/v1/vrps/accept and say what happened.
-fn accept_vrps(url: &str) -> Result<()> {
+/// `rovgate vrps accept`: POST /api/v1/vrps/accept (with the token, when given) and say
+/// what happened; a refusal is an error that quotes rovgate's answer.
+fn accept_vrps(url: &str, token_file: Option<&Path>) -> Result<()> {
     let endpoint = format!("{}/api/v1/vrps/accept", url.trim_end_matches('/'));
-    let answer: serde_json::Value = ureq::post(&endpoint)
-        .call()
-        .with_context(|| format!("POST {endpoint}"))?
+    let mut request = ureq::post(&endpoint);
+    if let Some(file) = token_file {
+        let token = std::fs::read_to_string(file)
+            .with_context(|| format!("reading the token file {}", file.display()))?;
+        request = request.set("Authorization", &format!("Bearer {}", token.trim()));
+    }
+    let answer = match request.send_json(serde_json::json!({})) {
+        Ok(answer) => answer,
+        Err(ureq::Error::Status(code, answer)) => {
+            let why = answer.into_string().unwrap_or_default();
+            bail!("POST {endpoint}: {code} {why}");
+        }
+        Err(e) => return Err(e).with_context(|| format!("POST {endpoint}")),
+    };
+    let answer: serde_json::Value = answer
         .into_json()
         .with_context(|| format!("reading the answer of {endpoint}"))?;
     if answer["accepted"] == serde_json::Value::Bool(true) {

@@ -62,6 +62,52 @@ fn check_config_names_file_line_and_key() {
     assert!(err.contains("defaults.rov"), "{err}");
 }
 
+/// Expected: HTTP on a non-loopback address without `http_token_file` is valid (`ok`, exit
+/// 0) but warned about on stderr; with a token file, or on loopback, there is no warning;
+/// a missing token file is a config error (exit 2) naming the file and key.
+#[test]
+fn check_config_warns_about_http_beyond_loopback_without_a_token() {
+    let dir = support::scratch_dir("cli-http");
+    std::fs::write(dir.join("api-token"), "0123456789abcdef0123\n").unwrap();
+    let check = |name: &str, server: &str| {
+        let file = dir.join(name);
+        let text = format!(
+            "[server]\nasn = 64500\nrouter_id = \"192.0.2.254\"\nlisten = [\"127.0.0.1:1179\"]\n{server}"
+        );
+        std::fs::write(&file, text).unwrap();
+        let out = rovgate(&["check-config", file.to_str().unwrap()]);
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    let (code, stdout, stderr) = check("open.toml", "http = \"0.0.0.0:8080\"\n");
+    assert_eq!((code, stdout.trim()), (Some(0), "ok"), "{stderr}");
+    assert!(stderr.starts_with("warning: "), "{stderr}");
+    assert!(
+        stderr.contains("0.0.0.0:8080") && stderr.contains("http_token_file"),
+        "{stderr}"
+    );
+    let guarded = "http = \"0.0.0.0:8080\"\nhttp_token_file = \"api-token\"\n";
+    for (name, server) in [
+        ("guarded.toml", guarded),
+        ("loopback.toml", "http = \"[::1]:8080\"\n"),
+    ] {
+        let (code, stdout, stderr) = check(name, server);
+        assert_eq!(
+            (code, stdout.trim(), stderr.as_str()),
+            (Some(0), "ok", ""),
+            "{name}"
+        );
+    }
+    let missing = "http = \"0.0.0.0:8080\"\nhttp_token_file = \"no-such-token\"\n";
+    let (code, _, stderr) = check("missing.toml", missing);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("missing.toml:6: key server.http_token_file: cannot read token file"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("no-such-token"), "{stderr}");
+}
+
 /// Expected: the JSON shape of DESIGN.md, with the reasons, for valid, invalid (wrong AS,
 /// too long) and not-found routes against the shipped sample VRPs.
 #[test]

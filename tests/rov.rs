@@ -604,7 +604,8 @@ async fn mass_invalidation_is_held_until_accepted() {
 
     let accept = || {
         let out = Command::new(env!("CARGO_BIN_EXE_rovgate"))
-            .args(["vrps", "accept", "--url", &x.rovgate.url()])
+            .args(["vrps", "accept", "--url", &x.rovgate.url(), "--token-file"])
+            .arg(x.rovgate.token_file())
             .output()
             .expect("run rovgate vrps accept");
         assert!(out.status.success(), "{out:?}");

@@ -436,7 +436,7 @@ api() { ip netns exec "$(ns rs)" curl -sS -f -m 5 "$API$1"; }
 
 api_post() { # api_post PATH JSON
   ip netns exec "$(ns rs)" curl -sS -f -m 5 -X POST -H 'content-type: application/json' \
-    -d "$2" "$API$1"
+    -H "authorization: Bearer $(cat "$STATE/rs/api-token")" -d "$2" "$API$1"
 }
 
 status_json() { api /api/v1/status; }
@@ -550,6 +550,9 @@ cmd_up() {
   [[ -e $STATE/rpki/vrps.json ]] || cp "$CONF/vrps.json" "$STATE/rpki/vrps.json"
   start_stayrtr
   [[ -e $STATE/rs/rovgate.toml ]] || cp "$CONF/rovgate.toml" "$STATE/rs/rovgate.toml"
+  # The API token for writes (the config's http_token_file), made once per lab.
+  [[ -s $STATE/rs/api-token ]] ||
+    (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$STATE/rs/api-token")
   start_rovgate
   # Routes should meet the VRPs on arrival: wait until rovgate has them.
   wait_until 30 "rovgate has the VRPs from stayrtr" \

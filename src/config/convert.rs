@@ -22,6 +22,7 @@ use super::{
 };
 use crate::rpki::vrp::Asn;
 
+mod http;
 mod rov;
 
 /// Parses config text: TOML syntax, then the raw structs, then conversion.
@@ -61,6 +62,9 @@ struct RawServer {
     router_id: Text,
     listen: Spanned<Vec<Text>>,
     http: Option<Text>,
+    http_token_file: Option<Text>,
+    #[serde(default)]
+    http_names: Vec<Text>,
     hold_time: Option<Spanned<u16>>,
     graceful_restart_time: Option<u16>,
     send_hold_time: Option<Spanned<u32>>,
@@ -208,6 +212,7 @@ impl Source<'_> {
                 .as_ref()
                 .map(|h| self.parse(h, "server.http"))
                 .transpose()?,
+            http_access: self.http_access(raw.http_token_file.as_ref(), &raw.http_names)?,
         })
     }
 

@@ -11,8 +11,11 @@
 //! - `GET /api/v1/history[?peer=NAME&limit=N]`: recent ROV changes and counts over time;
 //! - `GET /metrics`: Prometheus text;
 //! - `POST /api/v1/peers/{name}/rov` with `{"rov": "drop"}`: change a peer's ROV policy;
-//! - `POST /api/v1/vrps/accept`: apply a VRP update held as a mass invalidation.
+//! - `POST /api/v1/vrps/accept` with `{}`: apply a VRP update held as a mass invalidation.
+//!
+//! Every request passes `guard.rs` (Host check, security headers; writes need the token).
 
+pub mod guard;
 mod page;
 mod report;
 
@@ -50,6 +53,8 @@ pub struct Api {
     pub history: SharedHistory,
     /// Renders the Prometheus metrics.
     pub metrics: PrometheusHandle,
+    /// Who may read and write.
+    pub guard: guard::Guard,
 }
 
 /// The body of `GET /api/v1/status`.
@@ -100,16 +105,17 @@ pub struct SetRov {
 
 /// Serves the API on `listener` until shutdown.
 pub async fn serve(listener: TcpListener, api: Api, mut shutdown: watch::Receiver<bool>) {
-    let app = Router::new()
+    let reads = Router::new()
         .route("/", get(page::index))
         .route("/api/v1/status", get(status))
         .route("/api/v1/report", get(report::report))
         .route("/api/v1/routes", get(report::routes))
         .route("/api/v1/history", get(report::history))
-        .route("/metrics", get(metrics))
+        .route("/metrics", get(metrics));
+    let writes = Router::new()
         .route("/api/v1/peers/{name}/rov", post(set_rov))
-        .route("/api/v1/vrps/accept", post(accept_vrps))
-        .with_state(api);
+        .route("/api/v1/vrps/accept", post(accept_vrps));
+    let app = guard::protect(reads, writes, api.guard.clone()).with_state(api);
     let stop = async move {
         // Either a shutdown or a dropped sender ends the server.
         let _ = shutdown.changed().await;
@@ -181,7 +187,12 @@ pub struct Accepted {
     pub accepted: bool,
 }
 
-async fn accept_vrps(State(api): State<Api>) -> Reply<Accepted> {
+/// The body of `POST /api/v1/vrps/accept`: an empty JSON object, `{}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptVrps {}
+
+async fn accept_vrps(State(api): State<Api>, Json(_): Json<AcceptVrps>) -> Reply<Accepted> {
     let (reply, answer) = oneshot::channel();
     let event = RibEvent::AcceptVrps { reply };
     api.events.send(event).await.map_err(|_| unavailable())?;

@@ -27,7 +27,7 @@ const CHANGES: usize = 50;
 /// How many invalid routes of one peer the page shows (the API has them all).
 const ROUTES: usize = 500;
 
-const STYLE: &str = "body{font-family:sans-serif;margin:1.5em;color:#222}\
+pub(super) const STYLE: &str = "body{font-family:sans-serif;margin:1.5em;color:#222}\
 table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;\
 padding:.2em .5em;text-align:left}th{background:#eee}\
 .bad{color:#b00;font-weight:bold}.ok{color:#070}.alert{background:#fee;border:1px solid #b00;\

@@ -5,6 +5,12 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The API token of a rovgate that [`Rovgate::start`] starts (in its `api-token` file).
+pub const TOKEN: &str = "test-token-0123456789abcdef";
+
+/// The `[server]` keys that turn writes on with [`TOKEN`].
+const WRITES_ON: &str = "http_token_file = \"api-token\"\n";
+
 /// A running rovgate: its BGP port on 127.0.0.1, its HTTP port, its log.
 pub struct Rovgate {
     child: Child,
@@ -16,21 +22,32 @@ pub struct Rovgate {
 }
 
 impl Rovgate {
-    /// Starts rovgate with `[server]` on free ports and the rest of the config from `rest`
-    /// (`[rpki]`, `[defaults]`, `[[peer]]` tables).
+    /// Starts rovgate with `[server]` on free ports, HTTP writes on with [`TOKEN`], and the
+    /// rest of the config from `rest` (`[rpki]`, `[defaults]`, `[[peer]]` tables).
     pub fn start(name: &str, rest: &str) -> Rovgate {
         Rovgate::start_in(None, "127.0.0.1", name, rest)
+    }
+
+    /// As [`Rovgate::start`], with `server` as the HTTP access keys of `[server]` (""
+    /// leaves writes off) instead of the token.
+    pub fn start_with_access(name: &str, server: &str, rest: &str) -> Rovgate {
+        Rovgate::launch(None, "127.0.0.1", name, server, rest)
     }
 
     /// Starts rovgate listening on `bgp_ip`, inside network namespace `netns` when given
     /// (`ip netns exec`); the HTTP API stays on 127.0.0.1 of that namespace.
     pub fn start_in(netns: Option<&str>, bgp_ip: &str, name: &str, rest: &str) -> Rovgate {
+        Rovgate::launch(netns, bgp_ip, name, WRITES_ON, rest)
+    }
+
+    fn launch(netns: Option<&str>, bgp_ip: &str, name: &str, server: &str, rest: &str) -> Rovgate {
         let dir = super::scratch_dir(&format!("rovgate-{name}"));
         let (bgp_port, http_port) = (super::free_port(), super::free_port());
         let config = format!(
             "[server]\nasn = 64500\nrouter_id = \"192.0.2.254\"\nlisten = [\"{bgp_ip}:{bgp_port}\"]\n\
-             http = \"127.0.0.1:{http_port}\"\nhold_time = 30\n\n{rest}"
+             http = \"127.0.0.1:{http_port}\"\nhold_time = 30\n{server}\n{rest}"
         );
+        fs::write(dir.join("api-token"), format!("{TOKEN}\n")).unwrap();
         let file = dir.join("rovgate.toml");
         fs::write(&file, config).unwrap();
         let log = fs::File::create(dir.join("rovgate.log")).unwrap();
@@ -82,15 +99,17 @@ impl Rovgate {
         ureq::get(&url).call().ok()?.into_json().ok()
     }
 
-    /// A POST of `body` as JSON on the HTTP API: the answer parsed as JSON on a 2xx status,
-    /// else the status code and the answer's text (0 when the request failed).
+    /// A POST of `body` as JSON with [`TOKEN`] on the HTTP API: the answer parsed as JSON
+    /// on a 2xx status, else the status code and the answer's text (0 when the request
+    /// failed).
     pub fn post(
         &self,
         path: &str,
         body: serde_json::Value,
     ) -> Result<serde_json::Value, (u16, String)> {
         let url = format!("{}{path}", self.url());
-        match ureq::post(&url).send_json(body) {
+        let request = ureq::post(&url).set("Authorization", &format!("Bearer {TOKEN}"));
+        match request.send_json(body) {
             Ok(answer) => answer.into_json().map_err(|e| (0, e.to_string())),
             Err(ureq::Error::Status(code, answer)) => {
                 Err((code, answer.into_string().unwrap_or_default()))
@@ -103,6 +122,11 @@ impl Rovgate {
     /// takes).
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.http_port)
+    }
+
+    /// The file holding [`TOKEN`] (what `rovgate vrps accept --token-file` takes).
+    pub fn token_file(&self) -> PathBuf {
+        self.dir.join("api-token")
     }
 
     /// The config file rovgate runs with.
