@@ -15,6 +15,8 @@
 #
 #   benches/ixp.sh [RUNS] [SCALE]
 #   DEVICES="rovgate bird" benches/ixp.sh 1 10        # a subset; TIMEOUT=SECS per run
+#   STUCK=1 benches/ixp.sh                           # the last member stops reading: what it
+#                                                    # costs the others (replay --stuck)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
@@ -33,7 +35,8 @@ ulimit -n "$(ulimit -Hn)" # a socket per member on both sides
 # Hold time 0: at scale 10 BIRD takes longer than a 90 s hold time to bring all sessions up,
 # and the members send KEEPALIVEs only once all are up.
 replay=("$bin" replay --mrt "$mrt" --target 127.0.9.1:$port --feeder-address 127.0.9.2
-  --sink-address 127.0.9.3 --members "$members" --scale "$scale" --hold-time 0)
+  --sink-address 127.0.9.3 --members "$members" --scale "$scale" --hold-time 0
+  --stuck "${STUCK:-0}")
 # "asn address max_prefix routes" per member, numbered as the replay numbers them.
 "${replay[@]}" --list-members > "$work/members"
 
@@ -73,7 +76,7 @@ PY
 }
 
 run_devices
-echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(wc -l < "$work/members") members (scale $scale), $(awk '{s += $4} END {print s}' "$work/members") routes, IPv4, ROV drop, $runs runs each"
+echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(wc -l < "$work/members") members (scale $scale, ${STUCK:-0} stuck), $(awk '{s += $4} END {print s}' "$work/members") routes, IPv4, ROV drop, $runs runs each"
 for device in $devices; do
   printf '%s' "${results[$device]}" | python3 benches/summary.py "$device" complete
 done

@@ -10,6 +10,7 @@
 //! - `--family v4` waits for exactly the 998,042 IPv4 prefixes.
 //! - Replicated feeders (`--peers 3`) with their own addresses and ASNs, and a sink that the
 //!   device connects to (`--sink-listen`), work through BIRD.
+//! - Member mode (`--members`) with a stuck member: the others complete without it.
 //! - A NOTIFICATION from the target, or no target at all, is an error with exit code 1.
 //!
 //! Each test has its own 127.0.N.x addresses and BIRD port, so they run in parallel.
@@ -152,6 +153,51 @@ async fn bird_three_replicated_feeders_and_a_listening_sink() {
         (3, 3 * 160_147, 160_146)
     );
     assert_eq!(result.runs[0].received, 160_146);
+    bird.stop();
+}
+
+/// Member mode through BIRD with the last of three members stuck (`--stuck 1`: it sends
+/// its share, then never reads, its TCP window shut): the two others each get every other
+/// member's share, the stuck one's included; the stuck member is not measured.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bird_members_with_one_stuck() {
+    if !support::require_tool("bird") {
+        return;
+    }
+    let (net, port) = (34, support::free_port());
+    let member = |asn| {
+        format!("- asn: {asn}\n  ip: 192.0.2.{}\n  cfg:\n    filtering:\n      max_prefix:\n        limit_ipv4: 10000\n", asn - 64400)
+    };
+    let dir = support::scratch_dir("replay-stuck");
+    let file = dir.join("clients.yml");
+    let clients = format!(
+        "clients:\n{}{}{}",
+        member(64496),
+        member(64498),
+        member(64499)
+    );
+    std::fs::write(&file, clients).expect("write the members file");
+    // Members from .2, .4, .5 (the unused sink address .3 skipped).
+    let neighbours = [(2, 64496), (4, 64498), (5, 64499)]
+        .map(|(host, asn)| (format!("127.0.{net}.{host}"), asn, None));
+    let bird = route_server(net, port, &neighbours);
+    let mut opts = options(net, port, FULL_TABLE);
+    opts.members = Some(file);
+    opts.stuck = 1;
+    let result = replay::replay(&opts)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", bird.log()));
+    let members = result.runs[0].members.as_ref().expect("a member run");
+    assert_eq!((members.members.len(), members.stuck), (2, 1));
+    assert_eq!(members.complete(), 2, "{members:?}");
+    for m in &members.members {
+        // 60 % of 10,000 from each of the two others.
+        assert_eq!(
+            (m.tally.expected, m.tally.received),
+            (12_000, 12_000),
+            "{m:?}"
+        );
+    }
     bird.stop();
 }
 

@@ -93,6 +93,11 @@ pub struct ReplayArgs {
     /// exit, for writing the device's config.
     #[arg(long, requires = "members")]
     pub list_members: bool,
+    /// Member mode: the last N members are stuck: they send their share but never read
+    /// what the device sends (their TCP window shuts, their KEEPALIVEs go on). Convergence
+    /// and completeness count the others: what a stuck member costs them.
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "members")]
+    pub stuck: usize,
 }
 
 /// `--family`.
@@ -141,6 +146,7 @@ impl ReplayArgs {
         o.churn = self.churn.options();
         o.members = self.members.clone();
         o.scale = self.scale;
+        o.stuck = self.stuck;
         o
     }
 }

@@ -40,6 +40,9 @@ pub struct FeederConfig {
     pub target: SocketAddr,
     /// The hold time to propose, seconds.
     pub hold_time: u16,
+    /// A stuck member (`--stuck`): it sends its feed but never reads what the device
+    /// sends, with a receive buffer so small that its TCP window shuts at once.
+    pub stuck: bool,
 }
 
 /// What a feeder did, once stopped.
@@ -65,6 +68,7 @@ pub struct Feeder {
     chunks: Vec<Bytes>,
     updates: usize,
     tally: Option<Tally>,
+    stuck: bool,
 }
 
 impl Feeder {
@@ -82,6 +86,7 @@ impl Feeder {
         let endpoint = Endpoint::Connect {
             local: config.local,
             target: config.target,
+            small_window: config.stuck,
         };
         let session = speaker::establish(&endpoint, &local, &who, deadline).await?;
         for family in Family::ALL {
@@ -102,6 +107,7 @@ impl Feeder {
             chunks,
             updates,
             tally: None,
+            stuck: config.stuck,
         })
     }
 
@@ -140,6 +146,9 @@ impl Feeder {
         };
         let mut received = 0;
         let drain = async {
+            if self.stuck {
+                return std::future::pending().await;
+            }
             loop {
                 let frame =
                     speaker::next_frame_held(&mut reader, &who, negotiated.hold_time).await?;

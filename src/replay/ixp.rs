@@ -14,7 +14,8 @@
 //! Sessions are numbered from `--feeder-address` as feeders are; there is no separate sink
 //! (every member receives). Member mode replays IPv4 unicast only. A run that is not
 //! complete within `--timeout` is still a result: the members' completeness says how far
-//! each got.
+//! each got. With `--stuck N` the last N members stop reading once established; they are
+//! not measured, so the run shows what they cost the others.
 
 use std::net::Ipv4Addr;
 use std::sync::atomic::Ordering;
@@ -49,8 +50,10 @@ pub struct MemberResult {
 /// What the members received in one run.
 #[derive(Clone, Debug, Default)]
 pub struct MembersRun {
-    /// Each member, in session order.
+    /// Each measured member, in session order.
     pub members: Vec<MemberResult>,
+    /// Members that were stuck (`--stuck`), not measured.
+    pub stuck: usize,
 }
 
 impl MembersRun {
@@ -99,6 +102,11 @@ pub async fn replay(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
         });
     }
     let sessions = sessions(opts)?;
+    if opts.stuck >= sessions.len() {
+        return Err(ReplayError::Options {
+            what: format!("--stuck {} leaves no member to measure", opts.stuck),
+        });
+    }
     let (loaded, load_time) = run::load(opts).await?;
     let members: Vec<Member> = sessions.iter().map(|(m, _)| m.clone()).collect();
     let (feeds, slices) = feeds(opts, &members, loaded)?;
@@ -108,7 +116,9 @@ pub async fn replay(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
     let sent = feeds.iter().map(|f| f.routes()).sum();
     info!(file = %opts.mrt.display(), ?load_time, members = feeds.len(), routes = sent,
         expected = catalog.len(), "members' shares loaded");
-    let configs = run::feeder_configs(opts, &feeds).await?;
+    let mut configs = run::feeder_configs(opts, &feeds).await?;
+    let measured = configs.len() - opts.stuck;
+    configs[measured..].iter_mut().for_each(|c| c.stuck = true);
     let progress = opts.progress.clone().unwrap_or_default();
     let mut runs = Vec::with_capacity(opts.runs);
     for n in 1..=opts.runs.max(1) {
@@ -171,15 +181,21 @@ impl Setup<'_> {
         let connecting = (self.configs.iter().zip(self.feeds))
             .map(|(config, feed)| Feeder::connect(config, feed.clone(), deadline));
         let feeders = futures_util::future::try_join_all(connecting).await?;
-        let expected = (self.sessions.iter())
+        let sessions = &self.sessions[..self.sessions.len() - self.opts.stuck];
+        let expected = (sessions.iter())
             .map(|(m, _)| self.catalog.expected_by(m.group) as u64)
             .sum();
         self.progress.expected.store(expected, Ordering::Relaxed);
         self.progress.received.store(0, Ordering::Relaxed);
         let (done, mut completed) = mpsc::unbounded_channel();
         let (stop, _) = watch::channel(false);
-        let mut tasks = JoinSet::new();
-        for (i, (feeder, (member, _))) in feeders.into_iter().zip(self.sessions).enumerate() {
+        let (mut tasks, mut stuck) = (JoinSet::new(), JoinSet::new());
+        for (i, feeder) in feeders.into_iter().enumerate() {
+            let Some((member, _)) = sessions.get(i) else {
+                // Nobody waits for what it gets; dropping the set ends it.
+                stuck.spawn(feeder.run(stop.subscribe()));
+                continue;
+            };
             let tally = Tally::new(
                 self.catalog.clone(),
                 member.group,
@@ -189,7 +205,7 @@ impl Setup<'_> {
             let running = feeder.receive_into(tally).run(stop.subscribe());
             tasks.spawn(async move { (i, running.await) });
         }
-        let members = self.sessions.len();
+        let members = sessions.len();
         let all_complete = async {
             for _ in 0..members {
                 completed.recv().await;
@@ -204,6 +220,7 @@ impl Setup<'_> {
             _ = sleep_until(Instant::now() + self.opts.timeout) => {}
         }
         let _ = stop.send(true);
+        drop(stuck);
         let mut reports = vec![None; members];
         while let Some(r) = tasks.join_next().await {
             if let Ok((i, Ok(report))) = r {
@@ -224,6 +241,7 @@ impl Setup<'_> {
             _ => Default::default(),
         };
         let members = MembersRun {
+            stuck: self.opts.stuck,
             members: (reports.iter().zip(self.sessions))
                 .map(|(r, (m, address))| MemberResult {
                     asn: m.asn,
@@ -261,10 +279,14 @@ pub fn text_run(n: usize, run: &RunResult, members: &MembersRun) -> String {
         None => "none".into(),
     };
     format!(
-        "run {n}: convergence {:.3} s, {}/{} members complete, least complete {least}, {} announcements ({:.2} per unique prefix, max {:.2}), {} unexpected, {} UPDATEs sent in {:.3} s, {} received\n",
+        "run {n}: convergence {:.3} s, {}/{} members complete{}, least complete {least}, {} announcements ({:.2} per unique prefix, max {:.2}), {} unexpected, {} UPDATEs sent in {:.3} s, {} received\n",
         run.convergence.as_secs_f64(),
         members.complete(),
         members.members.len(),
+        match members.stuck {
+            0 => String::new(),
+            n => format!(" ({n} stuck, not measured)"),
+        },
         run.announced,
         members.per_prefix(),
         members.max_per_prefix(),
@@ -294,6 +316,7 @@ pub fn json_run(members: &MembersRun) -> serde_json::Value {
     let least = members.least_complete();
     json!({
         "members": members.members.len(),
+        "stuck": members.stuck,
         "complete": members.complete(),
         "least_complete": least.map(|m| json!({
             "asn": m.asn,

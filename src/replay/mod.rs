@@ -97,6 +97,9 @@ pub struct ReplayOptions {
     pub members: Option<PathBuf>,
     /// Member mode: copies of the member list (copies 2.. with synthetic ASNs).
     pub scale: usize,
+    /// Member mode: how many members, the last ones, stop reading once established
+    /// (`FeederConfig::stuck`); they are not measured.
+    pub stuck: usize,
 }
 
 impl ReplayOptions {
@@ -124,6 +127,7 @@ impl ReplayOptions {
             churn: None,
             members: None,
             scale: 1,
+            stuck: 0,
         }
     }
 }

@@ -139,6 +139,7 @@ pub(super) async fn feeder_configs(
             asn: feed.asn,
             target,
             hold_time: opts.hold_time,
+            stuck: false,
         })
         .collect())
 }
@@ -176,6 +177,7 @@ impl SinkSide {
             SinkSide::Connect { local, target } => Endpoint::Connect {
                 local: *local,
                 target: *target,
+                small_window: false,
             },
         }
     }

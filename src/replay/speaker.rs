@@ -43,8 +43,14 @@ pub(crate) struct Session {
 
 /// Where a speaker's TCP connection comes from.
 pub(crate) enum Endpoint<'a> {
-    /// Connect from `local` (port chosen by the system) to `target`.
-    Connect { local: IpAddr, target: SocketAddr },
+    /// Connect from `local` (port chosen by the system) to `target`; `small_window`: with
+    /// the smallest receive buffer the system allows, so that the TCP window shuts soon
+    /// when the speaker stops reading.
+    Connect {
+        local: IpAddr,
+        target: SocketAddr,
+        small_window: bool,
+    },
     /// Accept the next connection on this listener.
     Listen(&'a TcpListener),
 }
@@ -61,7 +67,11 @@ pub(crate) async fn establish(
     loop {
         let attempt = async {
             let stream = match endpoint {
-                Endpoint::Connect { local, target } => connect(*local, *target, who).await?,
+                Endpoint::Connect {
+                    local,
+                    target,
+                    small_window,
+                } => connect(*local, *target, *small_window, who).await?,
                 Endpoint::Listen(listener) => accept(listener, who).await?,
             };
             handshake(stream, local, who).await
@@ -89,7 +99,12 @@ fn retryable(e: &ReplayError) -> bool {
     }
 }
 
-async fn connect(local: IpAddr, target: SocketAddr, who: &str) -> Result<TcpStream, ReplayError> {
+async fn connect(
+    local: IpAddr,
+    target: SocketAddr,
+    small_window: bool,
+    who: &str,
+) -> Result<TcpStream, ReplayError> {
     let fail = |error| ReplayError::Connect {
         who: who.to_string(),
         target: target.to_string(),
@@ -101,6 +116,10 @@ async fn connect(local: IpAddr, target: SocketAddr, who: &str) -> Result<TcpStre
     }
     .map_err(fail)?;
     socket.bind(SocketAddr::new(local, 0)).map_err(fail)?;
+    if small_window {
+        // The system raises it to its minimum (a few KB on Linux).
+        socket.set_recv_buffer_size(1).map_err(fail)?;
+    }
     socket.connect(target).await.map_err(fail)
 }
 
