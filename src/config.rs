@@ -18,6 +18,9 @@ use serde::{Deserialize, Serialize};
 use crate::rpki::vrp::Asn;
 
 mod convert;
+mod http;
+
+pub use http::HttpConfig;
 
 /// A validated rovgate configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +35,8 @@ pub struct Config {
     pub rov: RovConfig,
     /// The `[report]` table: what is kept of ROV changes.
     pub report: ReportConfig,
+    /// The `[http]` table: the HTTP server's limits.
+    pub http: HttpConfig,
     /// The `[[peer]]` tables, in file order.
     pub peers: Vec<PeerConfig>,
 }

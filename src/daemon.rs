@@ -72,7 +72,8 @@ pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
             history,
             metrics: crate::metrics::install(),
         };
-        tokio::spawn(crate::http::serve(listener, api, shutdown.clone()));
+        let limits = config.http;
+        tokio::spawn(crate::http::serve(listener, api, limits, shutdown.clone()));
     }
     let mut sessions = HashMap::new();
     let mut tasks: Vec<JoinHandle<()>> = Vec::new();
