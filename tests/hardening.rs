@@ -47,16 +47,21 @@ fn idle_clients(rovgate: &Rovgate) -> Vec<TcpStream> {
     (0..IDLE_CLIENTS).map(connect).collect()
 }
 
-/// Whether the session to member `n` is up at both ends and rovgate holds its two routes
-/// (asked over HTTP, so the API answers too).
-fn member_up(rovgate: &Rovgate, bird: &Bird, n: u8) -> bool {
+/// Waits until the session to member `n` is up at both ends and rovgate holds its two
+/// routes (asked over HTTP, so the API answers too).
+async fn wait_member_up(rovgate: &Rovgate, bird: &Bird, n: u8) {
     let name = format!("m{n}");
     let up = |status: serde_json::Value| {
         let peers = status["peers"].as_array().cloned().unwrap_or_default();
         let peer = peers.into_iter().find(|p| p["name"] == name.as_str());
         peer.is_some_and(|p| p["up"] == true && p["routes"] == 2)
     };
-    bird.established("rsrv") && rovgate.status().is_some_and(up)
+    support::wait_for(
+        "the member's session and routes, seen over HTTP",
+        Duration::from_secs(180),
+        || bird.established("rsrv") && rovgate.status().is_some_and(up),
+    )
+    .await;
 }
 
 /// Lines of rovgate's log that say an accept failed.
@@ -86,12 +91,7 @@ async fn idle_http_clients_stay_within_the_cap_and_bgp_comes_up() {
     )
     .await;
     let bird = member(41, &rovgate);
-    support::wait_for(
-        "the member's session and routes, seen over HTTP",
-        Duration::from_secs(180),
-        || member_up(&rovgate, &bird, 41),
-    )
-    .await;
+    wait_member_up(&rovgate, &bird, 41).await;
     let failures = accept_failures(&rovgate);
     assert!(failures.is_empty(), "{failures:#?}");
     let log = rovgate.log();
@@ -136,12 +136,7 @@ async fn out_of_file_descriptors_the_listeners_back_off_and_bgp_recovers() {
     )
     .await;
     drop(idle);
-    support::wait_for(
-        "the member's session and routes, seen over HTTP",
-        Duration::from_secs(180),
-        || member_up(&rovgate, &bird, 42),
-    )
-    .await;
+    wait_member_up(&rovgate, &bird, 42).await;
     let failures = accept_failures(&rovgate);
     assert!(failures.len() < 50, "{failures:#?}");
 }
