@@ -19,8 +19,10 @@ use crate::rpki::vrp::Asn;
 
 mod convert;
 mod http;
+mod http_limits;
 
 pub use http::{HostName, HostNameError, HttpAccess, HttpToken};
+pub use http_limits::HttpConfig;
 
 /// A validated rovgate configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,6 +37,8 @@ pub struct Config {
     pub rov: RovConfig,
     /// The `[report]` table: what is kept of ROV changes.
     pub report: ReportConfig,
+    /// The `[http]` table: the HTTP server's limits.
+    pub http: HttpConfig,
     /// The `[[peer]]` tables, in file order.
     pub peers: Vec<PeerConfig>,
 }

@@ -98,6 +98,7 @@ fn example_parses_with_every_key() {
         "the role default is shown"
     );
     assert_eq!(config.rov, RovConfig::default());
+    assert_eq!(config.http, HttpConfig::default());
     assert_eq!(config.report.history_size, 10_000);
     assert!(config
         .report
@@ -315,6 +316,30 @@ fn broken_rov_settings_name_line_and_key() {
         ("unknown key in role", format!("{SERVER}[defaults.role.peer]\nrov = \"drop\"\nmax_prefixes = 1\n"), Some(7), Some("defaults.role.peer.max_prefixes"), "unknown field `max_prefixes`"),
         ("role without rov", format!("{SERVER}[defaults.role.peer]\n"), Some(5), Some("defaults.role.peer"), "missing field `rov`"),
         ("ext community not a bool", two_peers_with("max_prefixes = 100", "rov_ext_community = \"yes\""), Some(21), Some("peer[1].rov_ext_community"), "invalid type: string \"yes\", expected a boolean"),
+    ];
+    assert_broken(cases);
+}
+
+#[test]
+fn http_table_sets_every_key_or_takes_the_defaults() {
+    let defaults = parse(SERVER).expect("valid config").http;
+    assert_eq!(defaults.max_connections, 64);
+    assert_eq!(defaults.header_timeout, Duration::from_secs(10));
+    let text = format!("{SERVER}[http]\nmax_connections = 5\nheader_timeout_seconds = 2\n");
+    let http = parse(&text).expect("valid config").http;
+    assert_eq!(http.max_connections, 5);
+    assert_eq!(http.header_timeout, Duration::from_secs(2));
+}
+
+#[test]
+fn broken_http_settings_name_line_and_key() {
+    let http = |body: &str| format!("{SERVER}[http]\n{body}\n");
+    #[rustfmt::skip]
+    let cases: Vec<BrokenCase> = vec![
+        ("no connections", http("max_connections = 0"), Some(6), Some("http.max_connections"), "expected at least 1"),
+        ("negative connections", http("max_connections = -1"), Some(6), Some("http.max_connections"), "invalid value"),
+        ("zero timeout", http("header_timeout_seconds = 0"), Some(6), Some("http.header_timeout_seconds"), "expected at least 1 second"),
+        ("unknown key in http", http("idle_timeout = 5"), Some(6), Some("http.idle_timeout"), "unknown field `idle_timeout`"),
     ];
     assert_broken(cases);
 }

@@ -84,7 +84,8 @@ pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
             metrics: crate::metrics::install(),
             guard: Guard::new(bound, access.clone()),
         };
-        tokio::spawn(crate::http::serve(listener, api, shutdown.clone()));
+        let limits = config.http;
+        tokio::spawn(crate::http::serve(listener, api, limits, shutdown.clone()));
     }
     let mut sessions = HashMap::new();
     let mut tasks: Vec<JoinHandle<()>> = Vec::new();

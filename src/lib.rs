@@ -11,6 +11,7 @@
 //! merge), `rpki/mod.rs` (the rpki task), `daemon.rs` (how tasks are wired).
 #![forbid(unsafe_code)]
 
+pub mod accept;
 pub mod bgp;
 pub mod config;
 pub mod daemon;

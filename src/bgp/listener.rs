@@ -2,6 +2,7 @@
 //!
 //! Where it sits: in front of the session tasks. A connection from an address that is no
 //! configured peer gets NOTIFICATION Cease / Connection Rejected (RFC 4486) and is closed.
+//! Accepting backs off while it fails (out of file descriptors), see `accept.rs`.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -9,9 +10,10 @@ use std::net::IpAddr;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
-use tracing::{debug, info, warn};
+use tracing::{debug, info};
 
 use super::{wire, Notification};
+use crate::accept::Acceptor;
 
 /// Cease / Connection Rejected.
 const REJECTED: (u8, u8) = (6, 5);
@@ -22,15 +24,10 @@ pub async fn run(
     sessions: HashMap<IpAddr, mpsc::Sender<TcpStream>>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let mut listener = Acceptor::new(listener, "BGP");
     loop {
         let (stream, from) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    warn!(error = %e, "accepting a BGP connection failed");
-                    continue;
-                }
-            },
+            accepted = listener.accept() => accepted,
             _ = shutdown.changed() => return,
         };
         let ip = from.ip().to_canonical();

@@ -50,6 +50,8 @@ struct RawConfig {
     #[serde(default)]
     report: rov::RawReport,
     #[serde(default)]
+    http: super::http_limits::RawHttp,
+    #[serde(default)]
     peer: Vec<RawPeer>,
 }
 
@@ -109,7 +111,7 @@ struct RawPeer {
 const DEFAULT_RELOAD_SECONDS: u64 = 5;
 
 /// The text being parsed and its file name: turns spans into lines.
-struct Source<'a> {
+pub(super) struct Source<'a> {
     text: &'a str,
     path: &'a Path,
 }
@@ -136,7 +138,7 @@ impl Source<'_> {
         }
     }
 
-    fn at<T>(
+    pub(super) fn at<T>(
         &self,
         value: &Spanned<T>,
         key: impl Into<String>,
@@ -168,6 +170,7 @@ impl Source<'_> {
             defaults,
             rov: self.rov(&raw.rov)?,
             report: self.report(&raw.report)?,
+            http: self.http(&raw.http)?,
             peers,
         })
     }

@@ -13,11 +13,13 @@
 //! - `POST /api/v1/peers/{name}/rov` with `{"rov": "drop"}`: change a peer's ROV policy;
 //! - `POST /api/v1/vrps/accept` with `{}`: apply a VRP update held as a mass invalidation.
 //!
-//! Every request passes `guard.rs` (Host check, security headers; writes need the token).
+//! `server.rs` accepts and serves connections within the `[http]` limits; every request
+//! passes `guard.rs` (Host check, security headers; writes need the token).
 
 pub mod guard;
 mod page;
 mod report;
+mod server;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -27,9 +29,9 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
-use tracing::{error, info};
+use tracing::info;
 
-use crate::config::RovPolicy;
+use crate::config::{HttpConfig, RovPolicy};
 use crate::history::SharedHistory;
 use crate::rib::ReevaluationView;
 use crate::rib::{HoldView, PeerView, RibEvent, RibQuery, SharedView};
@@ -103,8 +105,13 @@ pub struct SetRov {
     pub rov: RovPolicy,
 }
 
-/// Serves the API on `listener` until shutdown.
-pub async fn serve(listener: TcpListener, api: Api, mut shutdown: watch::Receiver<bool>) {
+/// Serves the API on `listener` within `limits` until shutdown.
+pub async fn serve(
+    listener: TcpListener,
+    api: Api,
+    limits: HttpConfig,
+    shutdown: watch::Receiver<bool>,
+) {
     let reads = Router::new()
         .route("/", get(page::index))
         .route("/api/v1/status", get(status))
@@ -116,16 +123,7 @@ pub async fn serve(listener: TcpListener, api: Api, mut shutdown: watch::Receive
         .route("/api/v1/peers/{name}/rov", post(set_rov))
         .route("/api/v1/vrps/accept", post(accept_vrps));
     let app = guard::protect(reads, writes, api.guard.clone()).with_state(api);
-    let stop = async move {
-        // Either a shutdown or a dropped sender ends the server.
-        let _ = shutdown.changed().await;
-    };
-    if let Err(e) = axum::serve(listener, app)
-        .with_graceful_shutdown(stop)
-        .await
-    {
-        error!(error = %e, "HTTP server failed");
-    }
+    server::run(listener, app, limits, shutdown).await;
 }
 
 async fn status(State(api): State<Api>) -> Json<Status> {

@@ -31,16 +31,29 @@ impl Rovgate {
     /// As [`Rovgate::start`], with `server` as the HTTP access keys of `[server]` (""
     /// leaves writes off) instead of the token.
     pub fn start_with_access(name: &str, server: &str, rest: &str) -> Rovgate {
-        Rovgate::launch(None, "127.0.0.1", name, server, rest)
+        Rovgate::launch(None, "127.0.0.1", name, server, rest, None)
+    }
+
+    /// Starts rovgate as [`Rovgate::start`] does, with its open-file limit (`RLIMIT_NOFILE`)
+    /// set to `limit` (the shell's `ulimit -n`, then `exec`).
+    pub fn start_with_file_limit(name: &str, rest: &str, limit: u32) -> Rovgate {
+        Rovgate::launch(None, "127.0.0.1", name, WRITES_ON, rest, Some(limit))
     }
 
     /// Starts rovgate listening on `bgp_ip`, inside network namespace `netns` when given
     /// (`ip netns exec`); the HTTP API stays on 127.0.0.1 of that namespace.
     pub fn start_in(netns: Option<&str>, bgp_ip: &str, name: &str, rest: &str) -> Rovgate {
-        Rovgate::launch(netns, bgp_ip, name, WRITES_ON, rest)
+        Rovgate::launch(netns, bgp_ip, name, WRITES_ON, rest, None)
     }
 
-    fn launch(netns: Option<&str>, bgp_ip: &str, name: &str, server: &str, rest: &str) -> Rovgate {
+    fn launch(
+        netns: Option<&str>,
+        bgp_ip: &str,
+        name: &str,
+        server: &str,
+        rest: &str,
+        file_limit: Option<u32>,
+    ) -> Rovgate {
         let dir = super::scratch_dir(&format!("rovgate-{name}"));
         let (bgp_port, http_port) = (super::free_port(), super::free_port());
         let config = format!(
@@ -51,15 +64,19 @@ impl Rovgate {
         let file = dir.join("rovgate.toml");
         fs::write(&file, config).unwrap();
         let log = fs::File::create(dir.join("rovgate.log")).unwrap();
-        let mut command = match netns {
-            Some(ns) => {
-                let mut c = Command::new("ip");
-                c.args(["netns", "exec", ns, env!("CARGO_BIN_EXE_rovgate")]);
-                c
-            }
-            None => Command::new(env!("CARGO_BIN_EXE_rovgate")),
-        };
-        let child = command
+        // The program and what runs it: `ip netns exec NS`, `sh -c 'ulimit -n N; exec ..'`.
+        let mut argv: Vec<String> = Vec::new();
+        if let Some(ns) = netns {
+            argv.extend(["ip", "netns", "exec", ns].map(String::from));
+        }
+        if let Some(limit) = file_limit {
+            let script = r#"ulimit -n "$1" && shift && exec "$@""#;
+            argv.extend(["sh", "-c", script, "sh"].map(String::from));
+            argv.push(limit.to_string());
+        }
+        argv.push(env!("CARGO_BIN_EXE_rovgate").to_string());
+        let child = Command::new(&argv[0])
+            .args(&argv[1..])
             .args(["run", "--config"])
             .arg(&file)
             .env(
@@ -155,6 +172,12 @@ impl Rovgate {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// How many files (sockets included) rovgate has open, from `/proc/PID/fd`.
+    pub fn open_files(&self) -> usize {
+        let fds = fs::read_dir(format!("/proc/{}/fd", self.child.id()));
+        fds.map_or(0, |fds| fds.count())
     }
 
     /// rovgate's log so far.
