@@ -71,6 +71,7 @@ pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
             queries,
             history,
             metrics: crate::metrics::install(),
+            reports: Default::default(),
         };
         tokio::spawn(crate::http::serve(listener, api, shutdown.clone()));
     }

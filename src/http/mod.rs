@@ -6,7 +6,8 @@
 //! writes are operator actions, sent the same way:
 //! - `GET /api/v1/status`: VRP count and serial, staleness, every source and its state,
 //!   every peer with its routes by ROV state, a held mass invalidation, re-evaluation progress;
-//! - `GET /api/v1/report[?peer=NAME]`: the what-if report (`report.rs` here);
+//! - `GET /api/v1/report[?peer=NAME&offset=N&limit=M&id=I]`: the what-if report in pages
+//!   (`report.rs` here; built once per state and shared, `reports.rs`);
 //! - `GET /api/v1/routes?prefix=P`: every path of a prefix with its verdict (looking glass);
 //! - `GET /api/v1/history[?peer=NAME&limit=N]`: recent ROV changes and counts over time;
 //! - `GET /metrics`: Prometheus text;
@@ -15,6 +16,9 @@
 
 mod page;
 mod report;
+mod reports;
+
+use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -25,6 +29,8 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{error, info};
+
+pub use reports::Reports;
 
 use crate::config::RovPolicy;
 use crate::history::SharedHistory;
@@ -50,6 +56,8 @@ pub struct Api {
     pub history: SharedHistory,
     /// Renders the Prometheus metrics.
     pub metrics: PrometheusHandle,
+    /// The last what-if report built, shared by its readers.
+    pub reports: Arc<Reports>,
 }
 
 /// The body of `GET /api/v1/status`.
