@@ -105,6 +105,11 @@ impl Rovgate {
         format!("http://127.0.0.1:{}", self.http_port)
     }
 
+    /// rovgate's process id (for `/proc/PID/status`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The config file rovgate runs with.
     pub fn config_file(&self) -> PathBuf {
         self.dir.join("rovgate.toml")
