@@ -10,14 +10,13 @@
 //! [`PERMITS`] permits: a request that waits longer than [`WAIT`] for one gets 503 with
 //! `Retry-After`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use axum::http::header::RETRY_AFTER;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use tokio::sync::{Mutex, Semaphore, SemaphorePermit};
+use tokio::sync::{Mutex, OwnedMutexGuard, Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 
 use super::report::ask;
@@ -58,16 +57,21 @@ pub struct Built {
 /// The last report built, and the permits to read it.
 #[derive(Debug)]
 pub struct Reports {
-    last: Mutex<Option<Arc<Built>>>,
-    builds: AtomicU64,
+    slot: Arc<Mutex<Slot>>,
     permits: Semaphore,
+}
+
+/// What the lock guards: held while a report is built.
+#[derive(Debug, Default)]
+struct Slot {
+    last: Option<Arc<Built>>,
+    builds: u64,
 }
 
 impl Default for Reports {
     fn default() -> Self {
         Reports {
-            last: Mutex::new(None),
-            builds: Default::default(),
+            slot: Default::default(),
             permits: Semaphore::new(PERMITS),
         }
     }
@@ -78,62 +82,28 @@ impl Reports {
     /// current or it was started after this request arrived, else a new one.
     pub async fn current(&self, api: &Api) -> Result<Arc<Built>, (StatusCode, String)> {
         let arrived = Instant::now();
-        let mut last = self.last.lock().await;
+        let slot = self.slot.clone().lock_owned().await;
         let now = Key {
             generation: api.rib.load().generation,
             serial: api.vrps.load().serial,
         };
-        if let Some(built) = (last.as_ref()).filter(|b| b.key == now || b.started >= arrived) {
+        if let Some(built) = (slot.last.as_ref()).filter(|b| b.key == now || b.started >= arrived) {
             return Ok(built.clone());
         }
-        let started = Instant::now();
-        let invalid = ask(api, |reply| RibQuery::Report { reply }).await?;
-        let vrps = api.vrps.load();
-        let key = Key {
-            generation: invalid.generation,
-            serial: vrps.serial,
-        };
-        // The RIB may hand out paths collected before the view moved on (while it is busy).
-        if let Some(built) = last.as_ref().filter(|b| b.key == key) {
-            return Ok(built.clone());
-        }
-        // Readers of the old report keep it as long as they need it; this does not.
-        *last = None;
-        let peers = peer_inputs(api);
-        let build = move || {
-            let invalid: Vec<InvalidInput> = (invalid.paths.iter())
-                .map(|p| InvalidInput {
-                    peer: p.peer.0 as usize,
-                    prefix: p.prefix,
-                    origin: p.attrs.as_path.origin(),
-                    as_path: p.attrs.as_path.to_string(),
-                    dropped: p.dropped,
-                    reachable: p.reachable,
-                })
-                .collect();
-            report::build(&peers, &invalid, &vrps.table, None)
-        };
-        let report = tokio::task::spawn_blocking(build).await.map_err(|e| {
+        // A task of its own: a request that goes away does not cancel the build the others
+        // wait for, and the slot stays locked until it is done.
+        let task = tokio::spawn(build(api.clone(), slot));
+        task.await.map_err(|e| {
             let why = format!("building the report failed: {e}");
             (StatusCode::INTERNAL_SERVER_ERROR, why)
-        })?;
-        let id = 1 + self.builds.fetch_add(1, Ordering::Relaxed);
-        let built = Arc::new(Built {
-            id,
-            time: SystemTime::now(),
-            report,
-            key,
-            started,
-        });
-        *last = Some(built.clone());
-        Ok(built)
+        })?
     }
 
     /// The report built as `id`, if it is still the last one; `None` once a newer one
     /// replaced it.
     pub async fn by_id(&self, id: u64) -> Option<Arc<Built>> {
-        let last = self.last.lock().await;
-        last.as_ref().filter(|b| b.id == id).cloned()
+        let slot = self.slot.lock().await;
+        slot.last.as_ref().filter(|b| b.id == id).cloned()
     }
 
     /// A permit to cut a page: waits up to [`WAIT`], then answers 503 with `Retry-After`.
@@ -151,6 +121,55 @@ impl Reports {
     }
 }
 
+/// Builds the report of the RIB's invalid paths and VRPs now into `slot` (unless the RIB
+/// hands out the paths the last one was built from).
+async fn build(
+    api: Api,
+    mut slot: OwnedMutexGuard<Slot>,
+) -> Result<Arc<Built>, (StatusCode, String)> {
+    let started = Instant::now();
+    let invalid = ask(&api, |reply| RibQuery::Report { reply }).await?;
+    let vrps = api.vrps.load();
+    let key = Key {
+        generation: invalid.generation,
+        serial: vrps.serial,
+    };
+    // The RIB may hand out paths collected before the view moved on (while it is busy).
+    if let Some(built) = slot.last.as_ref().filter(|b| b.key == key) {
+        return Ok(built.clone());
+    }
+    // Readers of the old report keep it as long as they need it; the slot does not.
+    slot.last = None;
+    let peers = peer_inputs(&api);
+    let explain = move || {
+        let invalid: Vec<InvalidInput> = (invalid.paths.iter())
+            .map(|p| InvalidInput {
+                peer: p.peer.0 as usize,
+                prefix: p.prefix,
+                origin: p.attrs.as_path.origin(),
+                as_path: p.attrs.as_path.to_string(),
+                dropped: p.dropped,
+                reachable: p.reachable,
+            })
+            .collect();
+        report::build(&peers, &invalid, &vrps.table, None)
+    };
+    let report = tokio::task::spawn_blocking(explain).await.map_err(|e| {
+        let why = format!("building the report failed: {e}");
+        (StatusCode::INTERNAL_SERVER_ERROR, why)
+    })?;
+    slot.builds += 1;
+    let built = Arc::new(Built {
+        id: slot.builds,
+        time: SystemTime::now(),
+        report,
+        key,
+        started,
+    });
+    slot.last = Some(built.clone());
+    Ok(built)
+}
+
 /// Every peer's counts from the RIB's published view.
 fn peer_inputs(api: &Api) -> Vec<PeerInput> {
     let view = api.rib.load();
@@ -163,4 +182,25 @@ fn peer_inputs(api: &Api) -> Vec<PeerInput> {
             dropped: p.counts.dropped,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reader_beyond_the_permits_waits_then_gets_503_with_retry_after() {
+        let reports = Reports::default();
+        let mut held = Vec::new();
+        for _ in 0..PERMITS {
+            held.push(reports.permit().await.expect("a permit"));
+        }
+        let waited = Instant::now();
+        let busy = reports.permit().await.expect_err("no permit left");
+        assert_eq!(waited.elapsed(), WAIT);
+        assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(busy.headers()[RETRY_AFTER], RETRY_AFTER_SECONDS);
+        drop(held.pop());
+        assert!(reports.permit().await.is_ok(), "a returned permit is taken");
+    }
 }
