@@ -83,6 +83,7 @@ pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
             history,
             metrics: crate::metrics::install(),
             guard: Guard::new(bound, access.clone()),
+            reports: Default::default(),
         };
         let limits = config.http;
         tokio::spawn(crate::http::serve(listener, api, limits, shutdown.clone()));

@@ -176,6 +176,7 @@ fn render_reports_snapshots_and_recorded_times() {
         held_update: Some(held),
         reevaluation: Default::default(),
         update_delay: None,
+        generation: 0,
     };
     let mut cache = SourceStatus::new("rtr", "127.0.0.1:8282".into(), Some(1));
     cache.state = SourceState::Up;

@@ -10,7 +10,8 @@
 //! - JSON output parses back into a `Report`, CSV rows have the header's 10 fields and one
 //!   row per invalid route, and running twice gives the same bytes in every format;
 //! - `--peer` reports that peer alone, exactly as the full report has it; an unknown peer is
-//!   an error; `--url` renders what the server sends, asking for `?peer=`.
+//!   an error; `--url` renders what the server sends, asking for `?peer=` in the largest
+//!   pages.
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Write};
@@ -263,7 +264,15 @@ fn url_renders_what_the_server_sends() {
         peers: vec![peer.clone()],
         ..all.clone()
     };
-    let body = serde_json::to_string(&one).expect("json");
+    let page = report::ReportPage {
+        total: peer.invalid_routes.len() as u64,
+        offset: 0,
+        limit: report::MAX_PAGE as u64,
+        id: 1,
+        built: 0,
+        report: one,
+    };
+    let body = serde_json::to_string(&page).expect("json");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("address").port();
     let server = std::thread::spawn(move || {
@@ -294,8 +303,18 @@ fn url_renders_what_the_server_sends() {
     );
     let request = server.join().expect("server");
     let target = request.split(' ').nth(1).expect("request target");
-    let peer = target.strip_prefix("/api/v1/report?peer=").expect(&request);
-    assert_eq!(peer.replace(['+'], " ").replace("%20", " "), name);
+    let query = target.strip_prefix("/api/v1/report?").expect(&request);
+    let query: Vec<(&str, String)> = (query.split('&'))
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k, v.replace('+', " ").replace("%20", " ")))
+        .collect();
+    let want = [("peer", name.clone()), ("offset", "0".into())];
+    assert_eq!(query[..2], want, "{request}");
+    assert_eq!(
+        query[2],
+        ("limit", report::MAX_PAGE.to_string()),
+        "{request}"
+    );
     let offline_csv = offline(&["--peer", &name, "--format", "csv"]);
     assert_eq!(String::from_utf8(out.stdout).expect("utf-8"), offline_csv);
 

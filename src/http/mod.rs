@@ -6,7 +6,8 @@
 //! writes are operator actions, sent the same way:
 //! - `GET /api/v1/status`: VRP count and serial, staleness, every source and its state,
 //!   every peer with its routes by ROV state, a held mass invalidation, re-evaluation progress;
-//! - `GET /api/v1/report[?peer=NAME]`: the what-if report (`report.rs` here);
+//! - `GET /api/v1/report[?peer=NAME&offset=N&limit=M&id=I]`: the what-if report in pages
+//!   (`report.rs` here; built once per state and shared, `reports.rs`);
 //! - `GET /api/v1/routes?prefix=P`: every path of a prefix with its verdict (looking glass);
 //! - `GET /api/v1/history[?peer=NAME&limit=N]`: recent ROV changes and counts over time;
 //! - `GET /metrics`: Prometheus text;
@@ -19,7 +20,10 @@
 pub mod guard;
 mod page;
 mod report;
+mod reports;
 mod server;
+
+use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -30,6 +34,8 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::info;
+
+pub use reports::Reports;
 
 use crate::config::{HttpConfig, RovPolicy};
 use crate::history::SharedHistory;
@@ -57,6 +63,8 @@ pub struct Api {
     pub metrics: PrometheusHandle,
     /// Who may read and write.
     pub guard: guard::Guard,
+    /// The last what-if report built, shared by its readers.
+    pub reports: Arc<Reports>,
 }
 
 /// The body of `GET /api/v1/status`.

@@ -12,11 +12,12 @@ use std::time::SystemTime;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Html;
+use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
 use super::report::{self, HistoryView, PeerQuery};
+use super::reports::Built;
 use super::{Api, Status};
 use crate::report::{PeerReport, Report};
 use crate::rpki::status::SourceState;
@@ -24,7 +25,7 @@ use crate::rpki::{Asn, Vrp};
 
 /// How many recent ROV changes the page shows.
 const CHANGES: usize = 50;
-/// How many invalid routes of one peer the page shows (the API has them all).
+/// How many invalid routes of one peer the page shows (the API has them all, in pages).
 const ROUTES: usize = 500;
 
 pub(super) const STYLE: &str = "body{font-family:sans-serif;margin:1.5em;color:#222}\
@@ -39,25 +40,24 @@ pub struct PageQuery {
     peer: Option<String>,
 }
 
-/// `GET /[?peer=NAME]`: the page; 404 for a peer that is not configured.
+/// `GET /[?peer=NAME]`: the page; 404 for a peer that is not configured, 503 (with
+/// `Retry-After`) when too many report readers wait.
 pub async fn index(
     State(api): State<Api>,
     Query(q): Query<PageQuery>,
-) -> Result<Html<String>, (StatusCode, Html<String>)> {
+) -> Result<Html<String>, Response> {
     let peer = q.peer.filter(|p| !p.is_empty());
     let Json(status) = super::status(State(api.clone())).await;
-    let everyone = PeerQuery {
-        peer: None,
-        limit: None,
-    };
-    let Json(report) =
-        (report::report(State(api.clone()), Query(everyone)).await).map_err(error_page)?;
+    let built = api.reports.current(&api).await;
+    let built = built.map_err(|e| error_page(e).into_response())?;
+    let _permit = api.reports.permit().await?;
     let changes = PeerQuery {
         peer: peer.clone(),
         limit: Some(CHANGES),
     };
-    let Json(history) = (report::history(State(api), Query(changes)).await).map_err(error_page)?;
-    Ok(Html(render(&status, &report, &history, peer.as_deref())))
+    let history = report::history(State(api.clone()), Query(changes)).await;
+    let Json(history) = history.map_err(|e| error_page(e).into_response())?;
+    Ok(Html(render(&status, &built, &history, peer.as_deref())))
 }
 
 fn error_page((code, why): (StatusCode, String)) -> (StatusCode, Html<String>) {
@@ -179,8 +179,8 @@ fn head(title: &str) -> String {
     )
 }
 
-fn render(status: &Status, report: &Report, history: &HistoryView, peer: Option<&str>) -> String {
-    let now = SystemTime::now();
+fn render(status: &Status, built: &Built, history: &HistoryView, peer: Option<&str>) -> String {
+    let (now, report) = (SystemTime::now(), &built.report);
     let mut out = head(&match peer {
         Some(name) => format!("rovgate: {name}"),
         None => "rovgate".into(),
@@ -206,6 +206,12 @@ fn render(status: &Status, report: &Report, history: &HistoryView, peer: Option<
     sessions(&mut out, status);
     sources(&mut out, status, now);
     counts(&mut out, report);
+    let _ = writeln!(
+        out,
+        "<p id=\"built\">Report {} built {} (for the RIB and VRPs as they were then).</p>",
+        built.id,
+        when(Some(built.time), now)
+    );
     if let Some(name) = peer {
         match report.peers.iter().find(|p| p.name == name) {
             Some(p) => invalid_routes(&mut out, p),
@@ -335,7 +341,8 @@ fn invalid_routes(out: &mut String, p: &PeerReport) {
         let api = format!("/api/v1/report?peer={}", encode(&p.name));
         let _ = writeln!(
             out,
-            "<p>The first {ROUTES} of {}; all of them: <a href=\"{}\">the report API</a>.</p>",
+            "<p>The first {ROUTES} of {}; all of them, in pages: <a href=\"{}\">the report \
+             API</a>.</p>",
             p.invalid_routes.len(),
             escape(&api)
         );
@@ -383,40 +390,5 @@ fn changes(out: &mut String, history: &HistoryView, peer: Option<&str>, now: Sys
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escape_and_encode_leave_no_markup() {
-        let cases = [
-            ("plain-name_1.x", "plain-name_1.x", "plain-name_1.x"),
-            (
-                "<b>&</b>",
-                "&lt;b&gt;&amp;&lt;/b&gt;",
-                "%3Cb%3E%26%3C%2Fb%3E",
-            ),
-            (
-                "a \"q\" 'x'",
-                "a &quot;q&quot; &#39;x&#39;",
-                "a%20%22q%22%20%27x%27",
-            ),
-            ("é", "é", "%C3%A9"),
-        ];
-        for (raw, escaped, encoded) in cases {
-            assert_eq!(escape(raw), escaped, "{raw:?}");
-            assert_eq!(encode(raw), encoded, "{raw:?}");
-        }
-        assert_eq!(peer_link("a&b"), "<a href=\"/?peer=a%26b\">a&amp;b</a>");
-    }
-
-    #[test]
-    fn times_read_as_spans() {
-        let now = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(100_000);
-        let at = |secs: u64| Some(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(secs));
-        assert_eq!(when(None, now), "never");
-        assert_eq!(when(at(99_990), now), "10 s ago");
-        assert_eq!(when(at(99_700), now), "5 min ago");
-        assert_eq!(when(at(90_000), now), "2 h ago");
-        assert_eq!(when(at(100_030), now), "in 30 s");
-    }
-}
+#[path = "page_tests.rs"]
+mod tests;

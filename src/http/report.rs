@@ -2,13 +2,16 @@
 //! history of ROV changes.
 //!
 //! Where it sits: inside the HTTP task. Report and looking glass ask the RIB task for an
-//! owned snapshot (a reply channel, no lock) and explain it with the current VRP snapshot;
-//! the history is copied out of the history task's buffer.
+//! owned snapshot (a reply channel, no lock) and explain it with the current VRP snapshot
+//! (the report is built once per state and handed out in pages, `reports.rs`); the history
+//! is copied out of the history task's buffer.
 
 use std::collections::HashMap;
+use std::time::SystemTime;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
@@ -16,7 +19,7 @@ use tokio::sync::oneshot;
 
 use super::{unavailable, Api, Reply};
 use crate::history::{self, Sample};
-use crate::report::{self, InvalidInput, PeerInput, Report};
+use crate::report::{ReportPage, DEFAULT_PAGE, MAX_PAGE};
 use crate::rib::{PathView, RibQuery, RovChange};
 use crate::rpki::Verdict;
 
@@ -28,7 +31,7 @@ pub struct PeerQuery {
 }
 
 /// Asks the RIB task something on its query channel and waits for its answer.
-async fn ask<T>(
+pub(super) async fn ask<T>(
     api: &Api,
     query: impl FnOnce(oneshot::Sender<T>) -> RibQuery,
 ) -> Result<T, (StatusCode, String)> {
@@ -49,37 +52,50 @@ fn known_peer(api: &Api, name: Option<&str>) -> Result<(), (StatusCode, String)>
     }
 }
 
-/// `GET /api/v1/report[?peer=NAME]`: the what-if report of the running RIB.
-pub async fn report(State(api): State<Api>, Query(q): Query<PeerQuery>) -> Reply<Report> {
-    known_peer(&api, q.peer.as_deref())?;
-    let invalid = ask(&api, |reply| RibQuery::Report { reply }).await?;
-    let view = api.rib.load();
-    let peers: Vec<PeerInput> = (view.peers.iter())
-        .map(|p| PeerInput {
-            name: p.name.clone(),
-            valid: p.counts.valid,
-            invalid: p.counts.invalid,
-            not_found: p.counts.not_found,
-            dropped: p.counts.dropped,
-        })
-        .collect();
-    let invalid: Vec<InvalidInput> = (invalid.iter())
-        .map(|p| InvalidInput {
-            peer: p.peer.0 as usize,
-            prefix: p.prefix,
-            origin: p.attrs.as_path.origin(),
-            as_path: p.attrs.as_path.to_string(),
-            dropped: p.dropped,
-            reachable: p.reachable,
-        })
-        .collect();
-    let vrps = api.vrps.load();
-    Ok(Json(report::build(
-        &peers,
-        &invalid,
-        &vrps.table,
-        q.peer.as_deref(),
-    )))
+/// `?peer=NAME&offset=N&limit=M&id=I`: which page of which report.
+#[derive(Deserialize)]
+pub struct ReportQuery {
+    peer: Option<String>,
+    offset: Option<usize>,
+    limit: Option<usize>,
+    id: Option<u64>,
+}
+
+/// `GET /api/v1/report[?peer=NAME][&offset=N][&limit=M][&id=I]`: a page of the what-if
+/// report of the running RIB: every reported peer's counts, and of their invalid routes
+/// in report order those from `offset` (default 0) on, at most `limit` (default
+/// [`DEFAULT_PAGE`], at most [`MAX_PAGE`]). With `id`, a page of that build, which stays
+/// until a newer one replaces it (then 409: read again from offset 0).
+pub async fn report(State(api): State<Api>, Query(q): Query<ReportQuery>) -> Response {
+    match page(&api, q).await {
+        Ok(page) | Err(page) => page,
+    }
+}
+
+async fn page(api: &Api, q: ReportQuery) -> Result<Response, Response> {
+    known_peer(api, q.peer.as_deref()).map_err(IntoResponse::into_response)?;
+    let built = match q.id {
+        None => (api.reports.current(api).await).map_err(IntoResponse::into_response)?,
+        Some(id) => api.reports.by_id(id).await.ok_or_else(|| {
+            let why = format!("report {id} was replaced by a newer one: read again from offset 0");
+            (StatusCode::CONFLICT, why).into_response()
+        })?,
+    };
+    let _permit = api.reports.permit().await?;
+    let offset = q.offset.unwrap_or(0);
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE).min(MAX_PAGE);
+    let (report, total) = built.report.page(q.peer.as_deref(), offset, limit);
+    let since_epoch = built.time.duration_since(SystemTime::UNIX_EPOCH);
+    let page = ReportPage {
+        report,
+        total: total as u64,
+        offset: offset as u64,
+        limit: limit as u64,
+        id: built.id,
+        built: since_epoch.map_or(0, |d| d.as_secs()),
+    };
+    // Serialized here, while the permit is held.
+    Ok(Json(page).into_response())
 }
 
 /// `?prefix=P` (an address means its host route).

@@ -7,13 +7,15 @@
 //! from a RIB view (`GET /api/v1/report`) or from an MRT file (`offline.rs`, `rovgate report
 //! --mrt`), and a VRP table (a snapshot's, or a file's). [`build`] explains each invalid route
 //! with [`VrpTable::validate`] (`explain.rs`) into a [`Report`]; [`render`] prints it as a
-//! table, JSON or CSV (`render.rs`); `client.rs` fetches a running rovgate's report and
-//! `cli.rs` is `rovgate report`.
+//! table, JSON or CSV (`render.rs`); the HTTP API hands it out in pages and `client.rs`
+//! fetches a running rovgate's report page by page and puts it together again
+//! (`paging.rs`); `cli.rs` is `rovgate report`.
 
 mod cli;
 mod client;
 mod explain;
 mod offline;
+mod paging;
 mod render;
 
 use ipnet::IpNet;
@@ -27,6 +29,7 @@ pub use cli::{run_cli, ReportArgs};
 pub use client::fetch;
 pub use explain::Reason;
 pub use offline::{from_mrt, inputs, peer_name};
+pub use paging::{ReportPage, DEFAULT_PAGE, MAX_PAGE};
 pub use render::{render, Format, CSV_HEADER};
 
 /// Why a report could not be made or fetched.
@@ -72,6 +75,21 @@ pub enum ReportError {
         url: String,
         /// Why.
         error: serde_json::Error,
+    },
+    /// rovgate built a newer report while the pages of one were read, every attempt.
+    #[error(
+        "{url} built a newer report while its pages were read, {} times in a row; try again",
+        client::ATTEMPTS
+    )]
+    Replaced {
+        /// The endpoint.
+        url: String,
+    },
+    /// The pages do not fit together: other peers, or no routes where more were due.
+    #[error("the pages of {url} do not fit together")]
+    Pages {
+        /// The endpoint.
+        url: String,
     },
 }
 
@@ -296,7 +314,7 @@ fn unreachable_prefixes(routes: &[InvalidRoute]) -> Vec<IpNet> {
         .collect()
 }
 
-fn totals(peers: &[PeerReport]) -> Totals {
+fn totals<'a>(peers: impl IntoIterator<Item = &'a PeerReport>) -> Totals {
     let mut counts = Counts::default();
     let mut lost = Vec::new();
     for peer in peers {
@@ -318,5 +336,7 @@ fn totals(peers: &[PeerReport]) -> Totals {
     }
 }
 
+#[cfg(test)]
+mod paging_tests;
 #[cfg(test)]
 mod tests;

@@ -23,7 +23,7 @@ fn vrp(s: &str) -> Vrp {
     Vrp::new(net(prefix), max.parse().expect("max length"), asn).expect("vrp")
 }
 
-fn table(vrps: &[&str]) -> VrpTable {
+pub(super) fn table(vrps: &[&str]) -> VrpTable {
     vrps.iter().map(|v| vrp(v)).collect()
 }
 
@@ -155,7 +155,13 @@ fn reasons_and_suggestions() {
     }
 }
 
-fn peer(name: &str, valid: u64, invalid: u64, not_found: u64, dropped: u64) -> PeerInput {
+pub(super) fn peer(
+    name: &str,
+    valid: u64,
+    invalid: u64,
+    not_found: u64,
+    dropped: u64,
+) -> PeerInput {
     PeerInput {
         name: name.to_string(),
         valid,
@@ -165,7 +171,13 @@ fn peer(name: &str, valid: u64, invalid: u64, not_found: u64, dropped: u64) -> P
     }
 }
 
-fn invalid(peer: usize, prefix: &str, origin: u32, dropped: bool, reachable: bool) -> InvalidInput {
+pub(super) fn invalid(
+    peer: usize,
+    prefix: &str,
+    origin: u32,
+    dropped: bool,
+    reachable: bool,
+) -> InvalidInput {
     InvalidInput {
         peer,
         prefix: net(prefix),
@@ -176,7 +188,7 @@ fn invalid(peer: usize, prefix: &str, origin: u32, dropped: bool, reachable: boo
     }
 }
 
-fn sample() -> Report {
+pub(super) fn sample() -> Report {
     let vrps = table(&["192.0.2.0/24-24 AS64496", "198.51.100.0/24-24 AS64511"]);
     let peers = [peer("zeta", 5, 3, 2, 1), peer("alpha", 1, 2, 0, 0)];
     let routes = [

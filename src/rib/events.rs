@@ -3,14 +3,13 @@
 //! Where it sits: sessions, the HTTP API and the daemon send these; `rib/mod.rs` runs the
 //! task that takes them.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use ipnet::IpNet;
 use tokio::sync::{mpsc, oneshot};
 
 use super::export::Outgoing;
-use super::snapshot::{InvalidPath, PathView};
+use super::snapshot::{InvalidPaths, PathView};
 use crate::config::{MassInvalidation, RovPolicy};
 use crate::policy::Marking;
 use crate::route::{Family, PeerId, Update};
@@ -60,9 +59,10 @@ pub enum RibEvent {
 /// What readers ask the RIB, on a channel of their own, answered between batches.
 #[derive(Debug)]
 pub enum RibQuery {
-    /// The what-if report asks for every RPKI-invalid path (at most a second old).
+    /// The what-if report asks for every RPKI-invalid path (at most a second old), with
+    /// the table generation they were collected at.
     Report {
-        reply: oneshot::Sender<Arc<Vec<InvalidPath>>>,
+        reply: oneshot::Sender<InvalidPaths>,
     },
     /// The looking glass asks for the paths of a prefix (or of the longest prefix covering
     /// it; the reply names the prefix found).

@@ -41,7 +41,7 @@ pub use best::Path;
 pub use events::{RibEvent, RibInputs, RibQuery, QUERY_QUEUE};
 pub use export::{Batch, Encoded, Outgoing};
 pub use peers::PeerInfo;
-pub use snapshot::{InvalidPath, PathView};
+pub use snapshot::{InvalidPath, InvalidPaths, PathView};
 pub use table::Top2;
 pub use view::{HoldView, PeerView, ReevaluationView, RibView, RovChange, RovCounts, SharedView};
 
@@ -135,7 +135,7 @@ pub struct Rib {
     /// Writers wake the RIB through this when they took a chunk.
     writable: Arc<Notify>,
     /// The last report's invalid paths and when they were collected.
-    report: Option<(Instant, Arc<Vec<InvalidPath>>)>,
+    report: Option<(Instant, InvalidPaths)>,
     /// Table dumps in progress.
     dumps: Vec<Dump>,
     /// The update delay while it lasts.
@@ -378,6 +378,7 @@ impl Rib {
             held_update: self.hold.as_ref().map(Hold::view),
             update_delay: self.delay.as_ref().map(UpdateDelay::missing),
             reevaluation: self.pass.view(),
+            generation: self.table.generation(),
         }));
     }
 }

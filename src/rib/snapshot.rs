@@ -6,7 +6,8 @@
 //! batches, so HTTP never holds anything of the RIB and the RIB does this work only when
 //! someone asks. While UPDATEs are waiting, the invalid paths are collected at most once a
 //! second (a page reloaded ten times a second during a full-table load costs one walk of
-//! the table a second); when the RIB is idle, every report is fresh.
+//! the table a second); when the RIB is idle, every report is fresh. Paths collected at the
+//! table's current generation are handed out again without a walk.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -34,6 +35,15 @@ pub struct InvalidPath {
     /// Were it dropped, the destination would stay reachable: another peer has a path for
     /// the prefix that is not invalid, or a covering less-specific prefix has one.
     pub reachable: bool,
+}
+
+/// Every RPKI-invalid path, prefix order, as collected at one table generation.
+#[derive(Clone, Debug)]
+pub struct InvalidPaths {
+    /// The table's generation when they were collected (`RibView::generation`).
+    pub generation: u64,
+    /// The paths, shared by every report built from them.
+    pub paths: Arc<Vec<InvalidPath>>,
 }
 
 /// One path of a prefix, as the looking glass shows it.
@@ -76,13 +86,19 @@ impl Rib {
         }
     }
 
-    /// The invalid paths: while busy, the last collection unless it is too old.
-    fn report(&mut self, busy: bool) -> Arc<Vec<InvalidPath>> {
+    /// The invalid paths: the last collection when the table has not changed since, or
+    /// while busy unless it is too old; else a new one.
+    fn report(&mut self, busy: bool) -> InvalidPaths {
         let now = tokio::time::Instant::now();
+        let generation = self.table.generation();
         match &self.report {
-            Some((at, paths)) if busy && now.duration_since(*at) < REPORT_MAX_AGE => paths.clone(),
+            Some((_, last)) if last.generation == generation => last.clone(),
+            Some((at, last)) if busy && now.duration_since(*at) < REPORT_MAX_AGE => last.clone(),
             _ => {
-                let paths = Arc::new(self.invalid_paths());
+                let paths = InvalidPaths {
+                    generation,
+                    paths: Arc::new(self.invalid_paths()),
+                };
                 self.report = Some((now, paths.clone()));
                 paths
             }

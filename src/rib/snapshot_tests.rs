@@ -62,3 +62,42 @@ async fn lookup_shows_every_path_of_the_longest_matching_prefix() {
     let (found, paths) = lab.rib.lookup(net("198.51.100.0/24"));
     assert!(found.is_none() && paths.is_empty());
 }
+
+/// The report's paths as the RIB task answers the query (`busy`: UPDATEs waiting).
+fn asked(rib: &mut Rib, busy: bool) -> InvalidPaths {
+    let (reply, mut answer) = tokio::sync::oneshot::channel();
+    rib.answer(RibQuery::Report { reply }, busy);
+    answer.try_recv().expect("answered at once")
+}
+
+#[tokio::test]
+async fn invalid_paths_are_collected_again_only_when_the_table_changed() {
+    let vrps = [vrp("192.0.2.0/24", 24, 65001)];
+    let mut lab = Lab::new(RovPolicy::Shadow, &vrps, NO_HOLD).await;
+    lab.announce(0, &[64496, 65002], &["192.0.2.0/24"]).await;
+    lab.rib.flush();
+    let first = asked(&mut lab.rib, false);
+    assert_eq!(first.paths.len(), 1);
+    assert_eq!(first.generation, lab.rib.view().load().generation);
+    // Nothing changed: the same collection, even when idle.
+    let again = asked(&mut lab.rib, false);
+    assert!(Arc::ptr_eq(&first.paths, &again.paths));
+    // Withdrawing a prefix the peer never sent changes nothing.
+    let nothing = Update {
+        withdrawn: vec![net("198.51.100.0/24")],
+        ..Default::default()
+    };
+    lab.rib.handle(RibEvent::Update {
+        peer: PeerId(0),
+        update: nothing,
+    });
+    lab.rib.flush();
+    assert_eq!(asked(&mut lab.rib, false).generation, first.generation);
+    // A second invalid route moves the generation, in the view too, and is collected.
+    lab.announce(1, &[64497, 65002], &["192.0.2.0/24"]).await;
+    lab.rib.flush();
+    let changed = asked(&mut lab.rib, false);
+    assert!(changed.generation > first.generation);
+    assert_eq!(changed.generation, lab.rib.view().load().generation);
+    assert_eq!(changed.paths.len(), 2);
+}

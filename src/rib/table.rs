@@ -73,6 +73,8 @@ pub struct Table {
     v4: PrefixMap<Ipv4Net, Entry>,
     v6: PrefixMap<Ipv6Net, Entry>,
     dirty: Vec<Dirty>,
+    /// How many changes of any prefix's paths there have been.
+    generation: u64,
 }
 
 impl Table {
@@ -119,6 +121,13 @@ impl Table {
         })
     }
 
+    /// The table's generation: it moves with every change of a stored path (added,
+    /// replaced, removed, re-validated, made eligible or not), so what was read from the
+    /// table at one generation holds as long as it stays.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// How many prefixes changed since the dirty list was last taken.
     pub fn dirty_len(&self) -> usize {
         self.dirty.len()
@@ -134,6 +143,12 @@ impl Table {
     /// `f` says whether it changed them (then the prefix is noted in the dirty list) and
     /// what to return.
     fn modify<R>(&mut self, prefix: IpNet, f: impl FnOnce(&mut Paths) -> (bool, R)) -> R {
+        let generation = &mut self.generation;
+        let f = |paths: &mut Paths| {
+            let (changed, result) = f(paths);
+            *generation += u64::from(changed);
+            (changed, result)
+        };
         match prefix {
             IpNet::V4(p) => modify_in(&mut self.v4, &mut self.dirty, p, prefix, f),
             IpNet::V6(p) => modify_in(&mut self.v6, &mut self.dirty, p, prefix, f),

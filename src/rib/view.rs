@@ -148,6 +148,9 @@ pub struct RibView {
     pub reevaluation: ReevaluationView,
     /// While the update delay lasts: how many configured peers it still waits for.
     pub update_delay: Option<usize>,
+    /// The route table's generation: it moves whenever a stored path changes, so a report
+    /// built at the same generation (and VRP serial) is still current.
+    pub generation: u64,
 }
 
 /// The published [`RibView`]; cheap to clone, readers never block.

@@ -146,6 +146,11 @@ impl Rovgate {
         self.dir.join("api-token")
     }
 
+    /// rovgate's process id (for `/proc/PID/status`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The config file rovgate runs with.
     pub fn config_file(&self) -> PathBuf {
         self.dir.join("rovgate.toml")
