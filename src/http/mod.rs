@@ -5,7 +5,8 @@
 //! looking glass ask the RIB task for an owned snapshot through its event queue; the only
 //! writes are operator actions, sent the same way:
 //! - `GET /api/v1/status`: VRP count and serial, staleness, every source and its state,
-//!   every peer with its routes by ROV state, a held mass invalidation, re-evaluation progress;
+//!   every peer with its routes by ROV state and what it did wrong (malformed UPDATEs,
+//!   NOTIFICATIONs), connections refused, a held mass invalidation, re-evaluation progress;
 //! - `GET /api/v1/report[?peer=NAME]`: the what-if report (`report.rs` here);
 //! - `GET /api/v1/routes?prefix=P`: every path of a prefix with its verdict (looking glass);
 //! - `GET /api/v1/history[?peer=NAME&limit=N]`: recent ROV changes and counts over time;
@@ -15,6 +16,8 @@
 
 mod page;
 mod report;
+
+use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -30,6 +33,7 @@ use crate::config::RovPolicy;
 use crate::history::SharedHistory;
 use crate::rib::ReevaluationView;
 use crate::rib::{HoldView, PeerView, RibEvent, RibQuery, SharedView};
+use crate::route::abuse::Refusals;
 use crate::route::PeerId;
 use crate::rpki::sources::LocalExceptions;
 use crate::rpki::status::{unix_seconds, SourceStatus};
@@ -50,6 +54,8 @@ pub struct Api {
     pub history: SharedHistory,
     /// Renders the Prometheus metrics.
     pub metrics: PrometheusHandle,
+    /// Connections the BGP listener and sessions refused.
+    pub refusals: Arc<Refusals>,
 }
 
 /// The body of `GET /api/v1/status`.
@@ -63,8 +69,11 @@ pub struct Status {
     pub sources: Vec<SourceStatus>,
     /// SLURM filters and assertions in force.
     pub exceptions: LocalExceptions,
-    /// Every peer: session, ROV policy, routes by state, would-drop count.
+    /// Every peer: session, ROV policy, routes by state, would-drop count, what it did
+    /// wrong.
     pub peers: Vec<PeerView>,
+    /// TCP connections refused since the start, by reason.
+    pub connections_refused: Arc<Refusals>,
     /// A VRP update held as a mass invalidation (`null`: none).
     pub held_update: Option<HoldView>,
     /// Re-evaluation of stored routes after VRP changes.
@@ -138,6 +147,7 @@ async fn status(State(api): State<Api>) -> Json<Status> {
         sources: status.sources.clone(),
         exceptions: snapshot.exceptions.clone(),
         peers: rib.peers.clone(),
+        connections_refused: api.refusals.clone(),
         held_update: rib.held_update.clone(),
         reevaluation: rib.reevaluation.clone(),
         update_delay: rib.update_delay,
