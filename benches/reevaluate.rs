@@ -73,6 +73,7 @@ impl Bench {
             enforce_first_as: false,
             max_prefixes: None,
             rov,
+            abuse: Default::default(),
         };
         let peers = vec![peer(1, feed.asn, mode), peer(2, 64499, RovPolicy::Accept)];
         let rov = RovConfig::default();

@@ -28,6 +28,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::{error, info, warn};
 
+use crate::bgp::abuse::Refuser;
 use crate::bgp::listener;
 use crate::bgp::open::LocalSpeaker;
 use crate::bgp::session::{self, SessionConfig};
@@ -36,6 +37,7 @@ use crate::http::guard::{Guard, SharedAccess};
 use crate::http::Api;
 use crate::policy::Marking;
 use crate::rib::{self, PeerInfo, Rib, RibEvent, RibInputs, SharedView, QUERY_QUEUE, RIB_QUEUE};
+use crate::route::abuse::{PeerAbuse, Refusals};
 use crate::route::PeerId;
 
 /// Runs rovgate until SIGTERM or SIGINT; SIGHUP reloads `path` (when the config came from
@@ -45,7 +47,9 @@ pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
     let (store, vrps_changed) = crate::rpki::spawn(&config.rpki, shutdown.clone());
     let (rib_tx, rib_rx) = mpsc::channel(RIB_QUEUE);
     let (queries, queries_rx) = mpsc::channel(QUERY_QUEUE);
-    let infos = config.peers.iter().map(peer_info).collect();
+    let abuse: Vec<Arc<PeerAbuse>> = config.peers.iter().map(|_| Arc::default()).collect();
+    let refusals = Arc::new(Refusals::default());
+    let infos = config.peers.iter().zip(&abuse).map(peer_info).collect();
     let marking = Marking::new(config.server.asn.0, &config.rov);
     let mut rib = Rib::new(infos, store.clone(), marking, config.rov.mass);
     rib.set_update_delay(config.server.update_delay);
@@ -84,6 +88,7 @@ pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
             metrics: crate::metrics::install(),
             guard: Guard::new(bound, access.clone()),
             reports: Default::default(),
+            refusals: refusals.clone(),
         };
         let limits = config.http;
         tokio::spawn(crate::http::serve(listener, api, limits, shutdown.clone()));
@@ -93,7 +98,8 @@ pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
     for (i, peer) in config.peers.iter().enumerate() {
         let (tx, accepted) = mpsc::channel(4);
         sessions.insert(peer.address, tx);
-        let cfg = session_config(&config, i, peer);
+        let counts = (abuse[i].clone(), refusals.clone());
+        let cfg = session_config(&config, i, peer, counts);
         let rib = session::RibLink {
             events: rib_tx.clone(),
             writable: writable.clone(),
@@ -110,7 +116,9 @@ pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
             .await
             .with_context(|| format!("binding the BGP listener {addr}"))?;
         info!(%addr, "BGP listening");
-        tokio::spawn(listener::run(listener, sessions.clone(), shutdown.clone()));
+        let refuser = Refuser::new(refusals.clone());
+        let sessions = sessions.clone();
+        tokio::spawn(listener::run(listener, sessions, refuser, shutdown.clone()));
     }
     info!(
         asn = config.server.asn.0,
@@ -127,7 +135,7 @@ pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-fn peer_info(p: &PeerConfig) -> PeerInfo {
+fn peer_info((p, abuse): (&PeerConfig, &Arc<PeerAbuse>)) -> PeerInfo {
     PeerInfo {
         name: p.name.clone(),
         address: p.address,
@@ -135,10 +143,17 @@ fn peer_info(p: &PeerConfig) -> PeerInfo {
         enforce_first_as: p.enforce_first_as,
         max_prefixes: p.max_prefixes,
         rov: p.rov,
+        abuse: abuse.clone(),
     }
 }
 
-fn session_config(config: &Config, i: usize, peer: &PeerConfig) -> SessionConfig {
+/// The session of peer `i`, counting into `(abuse, refusals)`.
+fn session_config(
+    config: &Config,
+    i: usize,
+    peer: &PeerConfig,
+    (abuse, refusals): (Arc<PeerAbuse>, Arc<Refusals>),
+) -> SessionConfig {
     let server = &config.server;
     let mut speaker = LocalSpeaker::new(server.asn, server.router_id);
     speaker.hold_time = server.hold_time;
@@ -155,6 +170,8 @@ fn session_config(config: &Config, i: usize, peer: &PeerConfig) -> SessionConfig
         max_prefixes_idle: peer.max_prefixes_idle,
         rov_ext_community: peer.rov_ext_community,
         send_hold_time: server.send_hold_time,
+        abuse,
+        refusals,
     }
 }
 

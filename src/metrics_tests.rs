@@ -114,6 +114,7 @@ fn peer(name: &str, up: bool, counts: RovCounts, would_drop: u64) -> PeerView {
         last_down: None,
         counts,
         would_drop,
+        abuse: Default::default(),
     }
 }
 
@@ -146,6 +147,10 @@ fn render_reports_snapshots_and_recorded_times() {
     update_processed(Duration::from_micros(40));
     reevaluated(Duration::from_millis(120), 3);
     send_hold_expired("metrics-p1");
+    update_malformed("metrics-p1", Malformed::TreatAsWithdraw);
+    notification_sent("metrics-p1", 3, 1);
+    notification_received("metrics-p1", 6, 2);
+    connection_refused(Refusal::UnknownAddress);
 
     let c1 = RovCounts {
         routes: 10,
@@ -240,6 +245,14 @@ fn render_reports_snapshots_and_recorded_times() {
     assert!(grew(ROV_CHANGES_TOTAL) >= 3.0);
     assert_eq!(get(SEND_HOLD_EXPIRED_TOTAL, &[("peer", "metrics-p1")]), 1.0);
     assert_eq!(get(EXPORT_PENDING, &[("peer", "metrics-p1")]), 0.0);
+    let malformed = [("peer", "metrics-p1"), ("reason", "treat_as_withdraw")];
+    assert_eq!(get(UPDATES_MALFORMED_TOTAL, &malformed), 1.0);
+    let sent = [("peer", "metrics-p1"), ("code", "3"), ("subcode", "1")];
+    assert_eq!(get(NOTIFICATIONS_SENT_TOTAL, &sent), 1.0);
+    let received = [("peer", "metrics-p1"), ("code", "6"), ("subcode", "2")];
+    assert_eq!(get(NOTIFICATIONS_RECEIVED_TOTAL, &received), 1.0);
+    let refused = [("reason", "unknown_address")];
+    assert!(get(CONNECTIONS_REFUSED_TOTAL, &refused) >= 1.0);
     let fast = [("le", "0.00005")];
     assert!(get(&format!("{UPDATE_PROCESSING_SECONDS}_bucket"), &fast) >= 1.0);
 
@@ -249,4 +262,14 @@ fn render_reports_snapshots_and_recorded_times() {
             "{name} undescribed"
         );
     }
+}
+
+/// Expect: a NOTIFICATION's code and subcode are labels only where an RFC assigns them, so
+/// a peer sending made-up ones adds one series, not 65536.
+#[test]
+fn notification_labels_are_bounded() {
+    let values = |code, subcode| notification_labels("p", code, subcode).map(|(_, v)| v);
+    assert_eq!(values(6, 2), ["p", "6", "2"]);
+    assert_eq!(values(0, 16), ["p", "other", "other"]);
+    assert_eq!(values(200, 99), ["p", "other", "other"]);
 }

@@ -15,6 +15,8 @@ use ipnet::IpNet;
 
 use crate::rpki::{Asn, RovState};
 
+pub mod abuse;
+
 /// A configured peer, as the RIB indexes it: the place its peer took when the daemon
 /// started. Everything outside the RIB names peers by their configured name (a config
 /// reload matches peers by name, never by position).

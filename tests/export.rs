@@ -58,12 +58,6 @@ fn imported(bird: &Bird) -> u32 {
     count.unwrap_or(0)
 }
 
-fn peer_status(rovgate: &Rovgate, name: &str) -> Option<serde_json::Value> {
-    let status = rovgate.status()?;
-    let peers = status["peers"].as_array()?;
-    peers.iter().find(|p| p["name"] == name).cloned()
-}
-
 /// Expected: with one member that stops reading (its window shut, KEEPALIVEs still coming),
 /// every other member gets the whole table, a member that comes up meanwhile gets it too,
 /// and the stuck member is closed by the send hold timer (RFC 9687), its state shown in the
@@ -93,7 +87,9 @@ async fn a_member_that_stops_reading_stalls_nobody() {
         }
     });
     support::wait_for("the stuck member up", Duration::from_secs(30), || {
-        peer_status(&rovgate, "stuck").is_some_and(|p| p["up"] == true)
+        rovgate
+            .peer_status("stuck")
+            .is_some_and(|p| p["up"] == true)
     })
     .await;
     let receiver = member(72, rovgate.bgp_port, 0);
@@ -104,7 +100,7 @@ async fn a_member_that_stops_reading_stalls_nobody() {
         || imported(&receiver) == ROUTES,
     )
     .await;
-    let stuck_now = peer_status(&rovgate, "stuck").unwrap();
+    let stuck_now = rovgate.peer_status("stuck").unwrap();
     assert!(
         !rovgate.log().contains("send hold timer expired"),
         "the others converged before the stuck member was cut: {}",
@@ -121,17 +117,17 @@ async fn a_member_that_stops_reading_stalls_nobody() {
     support::wait_for(
         "the stuck member cut by the send hold timer",
         Duration::from_secs(120),
-        || peer_status(&rovgate, "stuck").is_some_and(|p| p["up"] == false),
+        || {
+            rovgate
+                .peer_status("stuck")
+                .is_some_and(|p| p["up"] == false)
+        },
     )
     .await;
-    let stuck_then = peer_status(&rovgate, "stuck").unwrap();
+    let stuck_then = rovgate.peer_status("stuck").unwrap();
     let reason = stuck_then["last_down"].as_str().unwrap_or_default();
     assert!(reason.contains("send hold timer expired"), "{stuck_then}");
-    let metrics = ureq::get(&format!("{}/metrics", rovgate.url()))
-        .call()
-        .unwrap()
-        .into_string()
-        .unwrap();
+    let metrics = rovgate.metrics();
     assert!(
         metrics.contains("rovgate_send_hold_expired_total{peer=\"stuck\"} 1"),
         "{metrics}"
@@ -175,7 +171,10 @@ async fn the_update_delay_sends_each_prefix_once() {
         Duration::from_secs(60),
         || {
             let waiting = rovgate.status().is_some_and(|s| s["update_delay"] == 1);
-            waiting && peer_status(&rovgate, "first").is_some_and(|p| p["routes"] == N)
+            waiting
+                && rovgate
+                    .peer_status("first")
+                    .is_some_and(|p| p["routes"] == N)
         },
     )
     .await;

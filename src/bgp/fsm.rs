@@ -51,7 +51,7 @@ use super::open::{negotiate, LocalSpeaker, Negotiated, PeerOpen};
 use super::Notification;
 use crate::rpki::Asn;
 
-pub use cease::{administrative_cease, collision_cease, resolve_collision, Keep};
+pub use cease::{administrative_cease, collision_cease, max_prefix_cease, resolve_collision, Keep};
 pub use event::{Action, DownReason, Event, State, Timer};
 
 /// How the FSM behaves for one peer.

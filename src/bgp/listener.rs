@@ -1,27 +1,26 @@
 //! The BGP listener: accepts TCP connections and hands each to its peer's session task.
 //!
 //! Where it sits: in front of the session tasks. A connection from an address that is no
-//! configured peer gets NOTIFICATION Cease / Connection Rejected (RFC 4486) and is closed.
-//! Accepting backs off while it fails (out of file descriptors), see `accept.rs`.
+//! configured peer gets NOTIFICATION Cease / Connection Rejected (RFC 4486) and is closed,
+//! counted and logged (rate-limited) by the [`Refuser`]. Accepting backs off while it
+//! fails (out of file descriptors), see `accept.rs`.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
-use tracing::{debug, info};
+use tracing::debug;
 
-use super::{wire, Notification};
+use super::abuse::Refuser;
 use crate::accept::Acceptor;
 
-/// Cease / Connection Rejected.
-const REJECTED: (u8, u8) = (6, 5);
-
-/// Accepts connections until shutdown; `sessions` maps a peer address to its session task.
+/// Accepts connections until shutdown; `sessions` maps a peer address to its session task,
+/// `refuser` refuses the others.
 pub async fn run(
     listener: TcpListener,
     sessions: HashMap<IpAddr, mpsc::Sender<TcpStream>>,
+    mut refuser: Refuser,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut listener = Acceptor::new(listener, "BGP");
@@ -38,19 +37,7 @@ pub async fn run(
                     debug!(%from, "session task gone; connection dropped");
                 }
             }
-            None => {
-                info!(%from, "BGP connection from an address that is not a configured peer: rejected");
-                tokio::spawn(reject(stream));
-            }
+            None => refuser.unknown_address(stream, from),
         }
     }
-}
-
-/// Sends Cease / Connection Rejected and closes.
-async fn reject(mut stream: TcpStream) {
-    let (code, subcode) = REJECTED;
-    let notification = wire::notification(&Notification::new(code, subcode, Vec::new()));
-    // The peer may already be gone; there is nothing more to do either way.
-    let _ = stream.write_all(&notification).await;
-    let _ = stream.shutdown().await;
 }

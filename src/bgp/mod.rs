@@ -4,9 +4,11 @@
 //! frames (`wire`), drives the sans-I/O FSM (`fsm`), decodes UPDATEs into
 //! `route::Update`s for the RIB, and encodes the RIB's `route::Export`s for its peer.
 
+pub mod abuse;
 pub mod fsm;
 pub mod link;
 pub mod listener;
+mod log_limit;
 pub mod open;
 pub mod session;
 pub mod wire;

@@ -15,6 +15,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch, Notify};
 use tracing::{debug, info, warn};
 
+use super::abuse::PeerAbuseLog;
 use super::fsm::{self, Action, DownReason, Event, Fsm, FsmConfig, Keep, State};
 use super::link::{Input, Link};
 use super::open::{decode_open, encode_open, LocalSpeaker, Negotiated};
@@ -22,6 +23,7 @@ use super::wire::{self, Caps, FrameError, MessageType};
 use super::writer::{Control, WriterEvent, SEND_HOLD_MIN};
 use super::Notification;
 use crate::rib::RibEvent;
+use crate::route::abuse::{PeerAbuse, Refusal, Refusals};
 use crate::route::PeerId;
 use crate::rpki::Asn;
 
@@ -64,6 +66,10 @@ pub struct SessionConfig {
     pub rov_ext_community: bool,
     /// RFC 9687 send hold time; `None`: max(8 minutes, 2 x the negotiated hold time).
     pub send_hold_time: Option<Duration>,
+    /// What the peer did wrong, counted for the status.
+    pub abuse: Arc<PeerAbuse>,
+    /// Connections refused (all peers' and strangers').
+    pub refusals: Arc<Refusals>,
 }
 
 /// Runs the session until shutdown; returns after sending Cease / Administrative Shutdown
@@ -132,11 +138,13 @@ struct Session {
     negotiated: Option<Negotiated>,
     /// The next idle hold is the max-prefix idle time.
     limit_idle: bool,
+    abuse: PeerAbuseLog,
 }
 
 impl Session {
     fn new(config: SessionConfig, rib: RibLink) -> Self {
         let main = Link::new(Fsm::new(fsm_config(&config)));
+        let abuse = PeerAbuseLog::new(&config.name, config.abuse.clone(), config.refusals.clone());
         Session {
             config,
             rib: rib.events,
@@ -145,6 +153,7 @@ impl Session {
             extra: None,
             negotiated: None,
             limit_idle: false,
+            abuse,
         }
     }
 
@@ -165,7 +174,6 @@ impl Session {
     }
 
     async fn act(&mut self, which: Which, action: Action) {
-        let name = self.config.name.clone();
         let (remote, local) = (self.config.remote, self.config.local);
         let open = encode_open(&self.config.speaker);
         let Some(link) = self.link(which) else { return };
@@ -178,8 +186,8 @@ impl Session {
                 link.send(wire::keepalive());
             }
             Action::SendNotification(n) => {
-                warn!(peer = %name, code = n.code, subcode = n.subcode, "sending NOTIFICATION: {n}");
                 link.send(wire::notification(&n));
+                self.abuse.notification_sent(&n);
             }
             Action::StartTimer(t, d) => {
                 let d = if t == fsm::Timer::IdleHold && std::mem::take(&mut self.limit_idle) {
@@ -268,7 +276,7 @@ impl Session {
             }
             Input::Writer(WriterEvent::LimitReached(limit)) => {
                 self.limit_idle = true;
-                vec![Event::MessageError(max_prefix_cease(limit))]
+                vec![Event::MessageError(fsm::max_prefix_cease(limit))]
             }
             Input::Timer(t) => vec![Event::TimerExpired(t)],
             Input::Connected(Ok(stream)) => {
@@ -296,7 +304,7 @@ impl Session {
             MessageType::Keepalive => vec![Event::KeepaliveReceived],
             MessageType::Notification => {
                 let n = wire::decode_notification(bytes);
-                info!(peer = %self.config.name, code = n.code, subcode = n.subcode, "NOTIFICATION received: {n}");
+                self.abuse.notification_received(&n);
                 vec![Event::NotificationReceived(n)]
             }
             MessageType::Update if established => self.update(bytes).await,
@@ -312,8 +320,9 @@ impl Session {
             rov_ext_community: false,
         };
         let caps = self.negotiated.as_ref().map_or(default, caps_of);
-        match wire::decode_update(bytes, &caps) {
-            Ok(mut update) => {
+        match wire::decode_update_faults(bytes, &caps) {
+            Ok((mut update, faults)) => {
+                self.abuse.faults(&faults);
                 // What rovgate's own marks (ROV tags, RFC 8097 state) say must come from
                 // rovgate, not a peer.
                 for (attrs, _) in &mut update.announced {
@@ -331,7 +340,10 @@ impl Session {
                 let _ = self.rib.send(event).await;
                 vec![Event::UpdateReceived]
             }
-            Err(n) => vec![Event::MessageError(n)],
+            Err(n) => {
+                self.abuse.session_reset(&n);
+                vec![Event::MessageError(n)]
+            }
         }
     }
 
@@ -361,7 +373,10 @@ impl Session {
                 self.main.attach(stream, false);
                 self.feed(Which::Main, Event::TcpAccepted).await;
             }
-            State::Established => refuse(stream, fsm::collision_cease()),
+            State::Established => {
+                let why = Refusal::AlreadyEstablished;
+                self.abuse.refuse(why, stream, fsm::collision_cease());
+            }
             State::OpenSent | State::OpenConfirm if self.main.outgoing && self.extra.is_none() => {
                 let mut link = Link::new(Fsm::new(fsm_config(&self.config)));
                 link.attach(stream, false);
@@ -370,7 +385,10 @@ impl Session {
                     .await;
                 self.feed(Which::Extra, Event::TcpAccepted).await;
             }
-            State::OpenSent | State::OpenConfirm => refuse(stream, fsm::collision_cease()),
+            State::OpenSent | State::OpenConfirm => {
+                let why = Refusal::AlreadyConnecting;
+                self.abuse.refuse(why, stream, fsm::collision_cease());
+            }
         }
     }
 
@@ -421,25 +439,6 @@ fn caps_of(n: &Negotiated) -> Caps {
 
 fn fsm_config(config: &SessionConfig) -> FsmConfig {
     FsmConfig::new(config.speaker.clone(), config.peer_asn)
-}
-
-/// Cease / Maximum Number of Prefixes Reached with the RFC 4486 data (AFI, SAFI, limit); the
-/// limit covers both families, so AFI/SAFI say IPv4 unicast.
-fn max_prefix_cease(limit: u64) -> Notification {
-    let mut data = vec![0, 1, 1];
-    data.extend_from_slice(&u32::try_from(limit).unwrap_or(u32::MAX).to_be_bytes());
-    Notification::new(6, 1, data)
-}
-
-/// Sends a NOTIFICATION on a connection that is not taken, and closes it.
-fn refuse(stream: TcpStream, n: Notification) {
-    tokio::spawn(async move {
-        use tokio::io::AsyncWriteExt;
-        let mut stream = stream;
-        // The peer may be gone already; nothing more to do either way.
-        let _ = stream.write_all(&wire::notification(&n)).await;
-        let _ = stream.shutdown().await;
-    });
 }
 
 /// The local address to connect from: the first listen address of the remote's family,

@@ -5,7 +5,8 @@
 //! looking glass ask the RIB task for an owned snapshot through its event queue; the only
 //! writes are operator actions, sent the same way:
 //! - `GET /api/v1/status`: VRP count and serial, staleness, every source and its state,
-//!   every peer with its routes by ROV state, a held mass invalidation, re-evaluation progress;
+//!   every peer with its routes by ROV state and what it did wrong (malformed UPDATEs,
+//!   NOTIFICATIONs), connections refused, a held mass invalidation, re-evaluation progress;
 //! - `GET /api/v1/report[?peer=NAME&offset=N&limit=M&id=I]`: the what-if report in pages
 //!   (`report.rs` here; built once per state and shared, `reports.rs`);
 //! - `GET /api/v1/routes?prefix=P`: every path of a prefix with its verdict (looking glass);
@@ -41,6 +42,7 @@ use crate::config::{HttpConfig, RovPolicy};
 use crate::history::SharedHistory;
 use crate::rib::ReevaluationView;
 use crate::rib::{HoldView, PeerView, RibEvent, RibQuery, SharedView};
+use crate::route::abuse::Refusals;
 use crate::route::PeerId;
 use crate::rpki::sources::LocalExceptions;
 use crate::rpki::status::{unix_seconds, SourceStatus};
@@ -65,6 +67,8 @@ pub struct Api {
     pub guard: guard::Guard,
     /// The last what-if report built, shared by its readers.
     pub reports: Arc<Reports>,
+    /// Connections the BGP listener and sessions refused.
+    pub refusals: Arc<Refusals>,
 }
 
 /// The body of `GET /api/v1/status`.
@@ -78,8 +82,11 @@ pub struct Status {
     pub sources: Vec<SourceStatus>,
     /// SLURM filters and assertions in force.
     pub exceptions: LocalExceptions,
-    /// Every peer: session, ROV policy, routes by state, would-drop count.
+    /// Every peer: session, ROV policy, routes by state, would-drop count, what it did
+    /// wrong.
     pub peers: Vec<PeerView>,
+    /// TCP connections refused since the start, by reason.
+    pub connections_refused: Arc<Refusals>,
     /// A VRP update held as a mass invalidation (`null`: none).
     pub held_update: Option<HoldView>,
     /// Re-evaluation of stored routes after VRP changes.
@@ -150,6 +157,7 @@ async fn status(State(api): State<Api>) -> Json<Status> {
         sources: status.sources.clone(),
         exceptions: snapshot.exceptions.clone(),
         peers: rib.peers.clone(),
+        connections_refused: api.refusals.clone(),
         held_update: rib.held_update.clone(),
         reevaluation: rib.reevaluation.clone(),
         update_delay: rib.update_delay,

@@ -16,6 +16,7 @@ use super::pending::Pending;
 use super::table::Dirty;
 use super::view::{PeerView, RovCounts};
 use crate::config::RovPolicy;
+use crate::route::abuse::PeerAbuse;
 use crate::route::{Attrs, Export, Family, PeerId};
 use crate::rpki::Asn;
 
@@ -34,6 +35,9 @@ pub struct PeerInfo {
     pub max_prefixes: Option<u64>,
     /// What ROV does with the peer's routes (changes at run time).
     pub rov: RovPolicy,
+    /// What its sessions count of its malformed UPDATEs and NOTIFICATIONs (the view shows
+    /// them as they are when read).
+    pub abuse: Arc<PeerAbuse>,
 }
 
 /// How many prefixes one chunk pulled by a writer carries at most.
@@ -122,6 +126,7 @@ impl Peers {
                 last_down: slot.last_down.clone(),
                 counts: *c,
                 would_drop: c.invalid - c.dropped,
+                abuse: slot.info.abuse.clone(),
             })
             .collect()
     }

@@ -52,6 +52,7 @@ impl Lab {
             enforce_first_as: true,
             max_prefixes: None,
             rov,
+            abuse: Default::default(),
         };
         let peers = vec![
             info(0, mode),

@@ -21,6 +21,7 @@ pub(super) fn info(i: u8, asn: u32, max: Option<u64>) -> PeerInfo {
         enforce_first_as: true,
         max_prefixes: max,
         rov: crate::config::RovPolicy::Accept,
+        abuse: Default::default(),
     }
 }
 

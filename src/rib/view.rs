@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::best::Path;
 use crate::config::RovPolicy;
+use crate::route::abuse::PeerAbuse;
 use crate::route::PeerId;
 use crate::rpki::status::unix_seconds;
 use crate::rpki::{Asn, RovState, Vrp};
@@ -103,6 +104,8 @@ pub struct PeerView {
     pub counts: RovCounts,
     /// Invalid paths that pass now and that `drop` would filter (the what-if number).
     pub would_drop: u64,
+    /// Malformed UPDATEs by RFC 7606 outcome and NOTIFICATIONs each way, since the start.
+    pub abuse: Arc<PeerAbuse>,
 }
 
 /// A VRP update held back as a mass invalidation.

@@ -110,6 +110,20 @@ impl Rovgate {
         self.get("/api/v1/status")
     }
 
+    /// The status entry of the peer named `name`, if the status answers.
+    pub fn peer_status(&self, name: &str) -> Option<serde_json::Value> {
+        let status = self.status()?;
+        let peers = status["peers"].as_array()?;
+        peers.iter().find(|p| p["name"] == name).cloned()
+    }
+
+    /// `GET /metrics`: the Prometheus text.
+    pub fn metrics(&self) -> String {
+        let url = format!("{}/metrics", self.url());
+        let answer = ureq::get(&url).call().expect("GET /metrics");
+        answer.into_string().expect("the metrics' text")
+    }
+
     /// A GET on the HTTP API, parsed as JSON.
     pub fn get(&self, path: &str) -> Option<serde_json::Value> {
         let url = format!("http://127.0.0.1:{}{path}", self.http_port);

@@ -2,6 +2,8 @@
 //! purpose: send deliberately broken UPDATEs (`MalformedUpdatePeer` in
 //! `tests/bgp_malformed.rs`), or stop reading while it keeps sending KEEPALIVEs, its TCP
 //! window shut (`tests/export.rs`, a member whose router's control plane is stuck).
+//! [`connect_from`] is its TCP connect from a chosen loopback address, also for a stranger
+//! that only knocks (`tests/refused.rs`).
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -22,29 +24,32 @@ pub fn message(kind: u8, body: &[u8]) -> Vec<u8> {
     m
 }
 
+/// A TCP connection from `from` (an IPv4 loopback address, any port) to `to`, reads timing
+/// out after 15 s. With `recv_buffer`, the socket's receive buffer is that small (set before
+/// connecting, so the TCP window stays that small).
+pub fn connect_from(from: &str, to: SocketAddr, recv_buffer: Option<usize>) -> TcpStream {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    if let Some(size) = recv_buffer {
+        socket.set_recv_buffer_size(size).unwrap();
+    }
+    let from: SocketAddr = format!("{from}:0").parse().unwrap();
+    socket.bind(&from.into()).unwrap();
+    socket.connect(&to.into()).unwrap();
+    let stream: TcpStream = socket.into();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    stream
+}
+
 impl RawPeer {
     /// Connects from `from` (a loopback address) to `to` as AS `asn` (a 2-octet AS) and
     /// sends OPEN (hold 90, multiprotocol IPv4 unicast, 4-octet AS) and KEEPALIVE. With
-    /// `recv_buffer`, the socket's receive buffer is that small (set before connecting, so
-    /// the TCP window stays that small).
+    /// `recv_buffer`, the receive buffer is that small ([`connect_from`]).
     pub fn connect(from: &str, asn: u16, to: SocketAddr, recv_buffer: Option<usize>) -> Self {
-        let socket =
-            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-        if let Some(size) = recv_buffer {
-            socket.set_recv_buffer_size(size).unwrap();
-        }
-        let from: SocketAddr = format!("{from}:0").parse().unwrap();
-        socket.bind(&from.into()).unwrap();
-        socket.connect(&to.into()).unwrap();
-        let mut stream: TcpStream = socket.into();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(15)))
-            .unwrap();
+        let mut stream = connect_from(from, to, recv_buffer);
         let [a, b] = asn.to_be_bytes();
-        let SocketAddr::V4(v4) = from else {
-            panic!("an IPv4 address")
-        };
-        let id = v4.ip().octets();
+        let id = from.parse::<std::net::Ipv4Addr>().unwrap().octets();
         let caps = [2, 12, 1, 4, 0, 1, 0, 1, 65, 4, 0, 0, a, b];
         let mut open = vec![4, a, b, 0, 90, id[0], id[1], id[2], id[3], caps.len() as u8];
         open.extend_from_slice(&caps);

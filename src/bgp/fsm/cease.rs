@@ -1,5 +1,6 @@
 //! Cease NOTIFICATIONs the session needs around the FSM: connection collision resolution
-//! (RFC 4271 §6.8, RFC 6286 §2.3) and administrative shutdown communications (RFC 9003).
+//! (RFC 4271 §6.8, RFC 6286 §2.3), administrative shutdown communications (RFC 9003) and
+//! maximum prefixes reached (RFC 4486).
 //!
 //! Where it sits: part of `fsm.rs` (re-exported there); the session task calls these when it
 //! holds two connections to one peer, or when an operator stops a session.
@@ -61,4 +62,12 @@ pub fn administrative_cease(subcode: u8, message: &str) -> Notification {
     data.push(end as u8);
     data.extend_from_slice(&message.as_bytes()[..end]);
     Notification::new(6, subcode, data)
+}
+
+/// Cease / Maximum Number of Prefixes Reached with the RFC 4486 data (AFI, SAFI, limit); the
+/// limit covers both families, so AFI/SAFI say IPv4 unicast.
+pub fn max_prefix_cease(limit: u64) -> Notification {
+    let mut data = vec![0, 1, 1];
+    data.extend_from_slice(&u32::try_from(limit).unwrap_or(u32::MAX).to_be_bytes());
+    Notification::new(6, 1, data)
 }

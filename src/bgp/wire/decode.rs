@@ -7,8 +7,8 @@ use std::net::Ipv4Addr;
 
 use bytes::Bytes;
 use ipnet::IpNet;
-use tracing::debug;
 
+use super::attr::{AS_PATH, MP_REACH, NEXT_HOP, ORIGIN};
 use super::cursor::Cursor;
 use super::nlri::read_prefixes;
 use super::update_attrs::{MpReach, Parsed};
@@ -39,6 +39,44 @@ use crate::route::{AttrSet, Family, NextHop, Update};
 /// is merged into the path (RFC 6793 §4.2.3) and its AGGREGATOR is kept in 4-octet form.
 /// MP attributes of other AFI/SAFIs than IPv4/IPv6 unicast are ignored.
 pub fn decode_update(frame: &[u8], caps: &Caps) -> Result<Update, Notification> {
+    decode_update_faults(frame, caps).map(|(update, _)| update)
+}
+
+/// An RFC 7606 error an UPDATE survived: the attribute's type code (`None`: the attribute
+/// list as a whole) and what was wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fault {
+    /// The attribute's type code.
+    pub attribute: Option<u8>,
+    /// What was wrong with it.
+    pub why: &'static str,
+}
+
+/// The errors one UPDATE survived: the first that made it treat-as-withdraw, and the first
+/// attribute discarded for an error.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Faults {
+    /// Treat-as-withdraw: the UPDATE's announced prefixes were taken as withdrawn.
+    pub withdraw: Option<Fault>,
+    /// Attribute discard: the attribute was dropped, the routes kept.
+    pub discard: Option<Fault>,
+}
+
+impl Faults {
+    /// Notes a treat-as-withdraw error (the first one is kept).
+    pub(super) fn withdraw(&mut self, attribute: Option<u8>, why: &'static str) {
+        self.withdraw.get_or_insert(Fault { attribute, why });
+    }
+
+    /// Notes a discarded attribute (the first one is kept).
+    pub(super) fn discard(&mut self, attribute: Option<u8>, why: &'static str) {
+        self.discard.get_or_insert(Fault { attribute, why });
+    }
+}
+
+/// [`decode_update`], and the errors the UPDATE survived (for the session's counters and
+/// log; `Err` is a session reset).
+pub fn decode_update_faults(frame: &[u8], caps: &Caps) -> Result<(Update, Faults), Notification> {
     let malformed_list = || Notification::new(3, 1, Bytes::new());
     let bad_network = |_| Notification::new(3, 10, Bytes::new());
     let mut c = Cursor::new(frame.get(HEADER_LEN..).ok_or_else(malformed_list)?);
@@ -53,7 +91,7 @@ pub fn decode_update(frame: &[u8], caps: &Caps) -> Result<Update, Notification> 
     read_prefixes(c.rest(), Family::Ipv4Unicast, &mut nlri).map_err(bad_network)?;
     if wlen == 0 && alen == 0 && nlri.is_empty() {
         update.end_of_rib = Some(Family::Ipv4Unicast);
-        return Ok(update);
+        return Ok((update, Faults::default()));
     }
 
     let mut p = Parsed::parse(attrs, caps)?;
@@ -61,8 +99,7 @@ pub fn decode_update(frame: &[u8], caps: &Caps) -> Result<Update, Notification> 
         if nlri.is_empty() && p.mp_reach.is_none() {
             return Err(malformed_list());
         }
-        debug!("attribute list overrun: treat-as-withdraw");
-        p.withdraw = true;
+        p.faults.withdraw(None, "attribute list overrun");
     }
     if let Some((family, prefixes)) = p.mp_unreach.take() {
         if prefixes.is_empty() && p.count == 1 && wlen == 0 && nlri.is_empty() {
@@ -71,7 +108,7 @@ pub fn decode_update(frame: &[u8], caps: &Caps) -> Result<Update, Notification> 
         update.withdrawn.extend(prefixes);
     }
     announce(&mut update, &mut p, nlri);
-    Ok(update)
+    Ok((update, p.faults))
 }
 
 /// Puts the announced prefixes into `update`: as announcements, or as withdrawals when an
@@ -81,24 +118,30 @@ fn announce(update: &mut Update, p: &mut Parsed, nlri: Vec<IpNet>) {
     if nlri.is_empty() && mp.is_none() {
         return;
     }
-    if p.origin.is_none() || p.as_path.is_none() {
-        debug!("missing ORIGIN or AS_PATH: treat-as-withdraw");
-        p.withdraw = true;
+    if p.origin.is_none() {
+        p.faults.withdraw(Some(ORIGIN), "missing");
+    }
+    if p.as_path.is_none() {
+        p.faults.withdraw(Some(AS_PATH), "missing");
     }
     let body_nh = match (nlri.is_empty(), p.next_hop) {
         (true, _) => None,
         (false, Some(nh)) if usable(nh) => Some(nh),
         (false, nh) => {
-            debug!(?nh, "missing or unusable NEXT_HOP: treat-as-withdraw");
-            p.withdraw = true;
+            let why = if nh.is_some() {
+                "unusable address"
+            } else {
+                "missing"
+            };
+            p.faults.withdraw(Some(NEXT_HOP), why);
             None
         }
     };
     if matches!(&mp, Some(MpReach { next_hop: NextHop::V4(nh), .. }) if !usable(*nh)) {
-        debug!("unusable MP_REACH IPv4 next hop: treat-as-withdraw");
-        p.withdraw = true;
+        p.faults.withdraw(Some(MP_REACH), "unusable IPv4 next hop");
     }
-    let (Some(origin), Some(as_path), false) = (p.origin, p.take_as_path(), p.withdraw) else {
+    let withdraw = p.faults.withdraw.is_some();
+    let (Some(origin), Some(as_path), false) = (p.origin, p.take_as_path(), withdraw) else {
         update.withdrawn.extend(nlri);
         update
             .withdrawn

@@ -1,6 +1,6 @@
 //! The path attributes of one received UPDATE, attribute by attribute, with the RFC 7606
 //! outcome of each error: session reset (an `Err(Notification)`), treat-as-withdraw
-//! (`Parsed::withdraw`), or attribute discard (the attribute is dropped).
+//! (`Faults::withdraw`), or attribute discard (the attribute is dropped, `Faults::discard`).
 //!
 //! Where it sits: called by `decode::decode_update` for the path attributes field; what it
 //! keeps of the unparsed attributes becomes `AttrSet::other`.
@@ -13,6 +13,7 @@ use tracing::debug;
 
 use super::attr::*;
 use super::cursor::Cursor;
+use super::decode::Faults;
 use super::nlri::read_prefixes;
 use super::{aspath, family, Caps, AS_TRANS};
 use crate::bgp::Notification;
@@ -41,8 +42,8 @@ pub(super) struct Parsed {
     pub(super) mp_reach: Option<MpReach>,
     /// MP_UNREACH_NLRI: family (if unicast) and withdrawn prefixes.
     pub(super) mp_unreach: Option<(Option<Family>, Vec<IpNet>)>,
-    /// An error asks for treat-as-withdraw (RFC 7606 §2).
-    pub(super) withdraw: bool,
+    /// Errors that ask for treat-as-withdraw (RFC 7606 §2) or discarded an attribute.
+    pub(super) faults: Faults,
     /// The attribute list ended inside an attribute (RFC 7606 §4).
     pub(super) overrun: bool,
     /// How many attributes the list held (duplicates and discarded ones included).
@@ -91,8 +92,7 @@ impl Parsed {
     }
 
     fn malformed(&mut self, a: &RawAttr, why: &'static str) {
-        debug!(code = a.code, len = a.value.len(), why, "treat-as-withdraw");
-        self.withdraw = true;
+        self.faults.withdraw(Some(a.code), why);
     }
 
     fn attribute(&mut self, a: RawAttr, caps: &Caps) -> Result<(), Notification> {
@@ -101,7 +101,7 @@ impl Parsed {
             if matches!(a.code, MP_REACH | MP_UNREACH) {
                 return Err(Notification::new(3, 1, Bytes::new()));
             }
-            debug!(code = a.code, "duplicate attribute discarded");
+            self.faults.discard(Some(a.code), "repeated attribute");
             return Ok(());
         }
         if let Some(w) = self.seen.get_mut(word) {
@@ -214,7 +214,12 @@ impl Parsed {
                 _ => false,
             };
         if !kept {
-            debug!(code = a.code, len = a.value.len(), "attribute discarded");
+            let why = match a.code {
+                _ if !flags_ok => "attribute flags",
+                AS4_PATH | AS4_AGGREGATOR if caps.as4 => "AS4 attribute from a 4-octet peer",
+                _ => "attribute value or length",
+            };
+            self.faults.discard(Some(a.code), why);
         }
     }
 

@@ -169,7 +169,37 @@ fn check(name: &str, got: Result<Update, Notification>, want: &Want, msg: &[u8])
 #[test]
 fn malformed_updates_get_the_rfc7606_outcome() {
     for (name, caps, msg, want) in cases() {
-        check(name, decode_update(&msg, &caps), &want, &msg);
+        let got = decode_update_faults(&msg, &caps);
+        if let Ok((_, faults)) = &got {
+            match want {
+                Want::Withdrawn => assert!(faults.withdraw.is_some(), "{name}: {faults:?}"),
+                Want::Kept(_) => assert_eq!(*faults, Faults::default(), "{name}"),
+                _ => assert!(faults.withdraw.is_none(), "{name}: {faults:?}"),
+            }
+        }
+        check(name, got.map(|(u, _)| u), &want, &msg);
+    }
+}
+
+/// Expected: the session is told the first attribute behind each outcome, and an
+/// attribute RFC 7606 drops only because the peer is external is no fault.
+#[test]
+fn faults_name_the_attribute() {
+    let fault = |attribute, why| Some(Fault { attribute, why });
+    #[rustfmt::skip]
+    let cases = [
+        (with(&origin(7)), None, fault(Some(ORIGIN), "repeated attribute")),
+        (with(&attr(WK, ATOMIC_AGGREGATE, &[0])), None, fault(Some(ATOMIC_AGGREGATE), "attribute value or length")),
+        (with(&attr(OT, AS4_PATH, &[2, 1, 0, 1, 0, 0])), None, fault(Some(AS4_PATH), "AS4 attribute from a 4-octet peer")),
+        (with(&attr(WK, LOCAL_PREF, &[0, 0, 0, 100])), None, None),
+        ([origin(3), path4(), next_hop()].concat(), fault(Some(ORIGIN), "attribute value or length"), None),
+        ([origin(0), path4()].concat(), fault(Some(NEXT_HOP), "missing"), None),
+        ([with(&[]), vec![0x40, 1, 9, 0]].concat(), fault(None, "attribute list overrun"), None),
+    ];
+    for (attrs, withdraw, discard) in cases {
+        let msg = update(&[], &attrs, &NLRI);
+        let (_, faults) = decode_update_faults(&msg, &AS4).expect("decodes");
+        assert_eq!(faults, Faults { withdraw, discard }, "{attrs:?}");
     }
 }
 
