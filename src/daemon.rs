@@ -141,6 +141,8 @@ fn session_config(config: &Config, i: usize, peer: &PeerConfig) -> SessionConfig
         max_prefixes_idle: peer.max_prefixes_idle,
         rov_ext_community: peer.rov_ext_community,
         send_hold_time: server.send_hold_time,
+        idle_hold: peer.idle_hold.first,
+        idle_hold_max: peer.idle_hold.max,
     }
 }
 

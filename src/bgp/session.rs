@@ -64,6 +64,10 @@ pub struct SessionConfig {
     pub rov_ext_community: bool,
     /// RFC 9687 send hold time; `None`: max(8 minutes, 2 x the negotiated hold time).
     pub send_hold_time: Option<Duration>,
+    /// The first idle hold after the session went down, doubled per fall.
+    pub idle_hold: Duration,
+    /// The longest idle hold, and how long the session must stay up to reset it.
+    pub idle_hold_max: Duration,
 }
 
 /// Runs the session until shutdown; returns after sending Cease / Administrative Shutdown
@@ -419,7 +423,11 @@ fn caps_of(n: &Negotiated) -> Caps {
 }
 
 fn fsm_config(config: &SessionConfig) -> FsmConfig {
-    FsmConfig::new(config.speaker.clone(), config.peer_asn)
+    FsmConfig {
+        idle_hold: config.idle_hold,
+        idle_hold_max: config.idle_hold_max,
+        ..FsmConfig::new(config.speaker.clone(), config.peer_asn)
+    }
 }
 
 /// Cease / Maximum Number of Prefixes Reached with the RFC 4486 data (AFI, SAFI, limit); the
