@@ -18,9 +18,11 @@ use serde::{Deserialize, Serialize};
 use crate::rpki::vrp::Asn;
 
 mod convert;
+mod damping;
 mod http;
 mod http_limits;
 
+pub use damping::IdleHold;
 pub use http::{HostName, HostNameError, HttpAccess, HttpToken};
 pub use http_limits::HttpConfig;
 
@@ -198,6 +200,8 @@ pub struct Defaults {
     /// Per-role defaults from `[defaults.role.<role>]` tables (`rov = "..."`), ahead of `rov`.
     /// In file order; each role at most once.
     pub role_rov: Vec<(Role, RovPolicy)>,
+    /// The idle hold of peers that do not set theirs.
+    pub idle_hold: IdleHold,
 }
 
 impl Defaults {
@@ -326,6 +330,8 @@ pub struct PeerConfig {
     pub max_prefixes: Option<u64>,
     /// How long the session stays idle after the peer exceeded `max_prefixes` (default 60 s).
     pub max_prefixes_idle: Duration,
+    /// How long the session waits after it went down: its own keys over `[defaults]`.
+    pub idle_hold: IdleHold,
     /// Only accept the peer's connections; never connect to it (default false).
     pub passive: bool,
     /// The TCP port rovgate connects to (default 179).
@@ -362,7 +368,8 @@ impl ConfigError {
 }
 
 impl Config {
-    /// Reads and parses the config file at `path`.
+    /// Reads and parses the config file at `path`; the VRP and SLURM files it names must be
+    /// there and readable.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             file: path.to_path_buf(),
@@ -370,12 +377,13 @@ impl Config {
             key: None,
             message: e.to_string(),
         })?;
-        Config::parse(&text, path)
+        convert::parse(&text, path, true)
     }
 
     /// Parses config text; `path` names the file in errors and is the base for relative paths.
+    /// The files the config names are not looked at.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        convert::parse(text, path)
+        convert::parse(text, path, false)
     }
 
     /// The embedded default (`configs/default.toml`), as if read from the repository.

@@ -367,3 +367,7 @@ fn error_display_is_file_line_key_message() {
         "{e}"
     );
 }
+
+/// The idle hold keys and the input files `Config::load` checks.
+#[path = "config/load_tests.rs"]
+mod load;

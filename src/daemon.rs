@@ -172,6 +172,8 @@ fn session_config(
         send_hold_time: server.send_hold_time,
         abuse,
         refusals,
+        idle_hold: peer.idle_hold.first,
+        idle_hold_max: peer.idle_hold.max,
     }
 }
 

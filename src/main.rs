@@ -1,6 +1,8 @@
 //! The `rovgate` command: run the daemon, check a config, validate a route.
 //!
-//! Exit codes: 0 success, 1 runtime error, 2 bad config or bad arguments.
+//! Exit codes: 0 success, 1 runtime error, 2 bad config, bad arguments or a bad input file
+//! (an MRT, VRP, SLURM or members file that is missing, empty, not what it should be, or
+//! cut short).
 
 mod allocator;
 
@@ -13,6 +15,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use ipnet::IpNet;
 
 use rovgate::config::{CacheConfig, Config, RpkiConfig};
+use rovgate::replay::ReplayError;
+use rovgate::report::ReportError;
 use rovgate::rpki::{self, Asn, Verdict, VrpTable};
 
 #[derive(Parser)]
@@ -114,8 +118,23 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("rovgate: {e:#}");
-            ExitCode::from(1)
+            ExitCode::from(exit_code(&e))
         }
+    }
+}
+
+/// 2 when an input file the user gave cannot be used, 1 for anything else.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    let bad_input = e
+        .downcast_ref::<ReportError>()
+        .is_some_and(ReportError::is_bad_input)
+        || e.downcast_ref::<ReplayError>()
+            .is_some_and(ReplayError::is_bad_input)
+        || e.downcast_ref::<rpki::file::FileError>().is_some();
+    if bad_input {
+        2
+    } else {
+        1
     }
 }
 

@@ -325,6 +325,9 @@ pub enum Export {
     Withdraw(Vec<IpNet>),
     /// The initial export of this family is complete (End-of-RIB, RFC 4724).
     EndOfRib(Family),
+    /// A re-export the peer asked for with ROUTE-REFRESH starts (BoRR, RFC 7313 §4, when
+    /// enhanced route refresh was negotiated).
+    BeginRefresh(Family),
     /// A re-export the peer asked for with ROUTE-REFRESH is complete (EoRR, RFC 7313, when
     /// enhanced route refresh was negotiated).
     EndOfRefresh(Family),

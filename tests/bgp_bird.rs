@@ -146,6 +146,44 @@ async fn graceful_restart_keeps_routes_of_a_vanished_member() {
     assert!(b.birdc("show route protocol rsrv").contains("192.0.2.0/24"));
 }
 
+/// Expected: `birdc reload in` at a member (BIRD negotiates enhanced route refresh by
+/// default) sends ROUTE-REFRESH; rovgate answers BoRR, the routes, EoRR (RFC 7313 §4), so
+/// BIRD refreshes instead of ignoring an EoRR "without prior BEGIN-OF-RR", and the routes
+/// stay.
+#[tokio::test]
+async fn enhanced_route_refresh_gets_borr_routes_eorr() {
+    if !support::require_tool("bird") {
+        return;
+    }
+    let (pa, pb) = (support::free_port(), support::free_port());
+    let rovgate = Rovgate::start(
+        "err",
+        &peers_config(&[(26, 64496, pa, true), (27, 64497, pb, true)]),
+    );
+    let a = member(26, 64496, pa, rovgate.bgp_port, &["192.0.2.0/24"]);
+    let b = member(27, 64497, pb, rovgate.bgp_port, &[]);
+    wait("route at B", 60, || {
+        b.birdc("show route protocol rsrv").contains("192.0.2.0/24")
+    })
+    .await;
+    b.birdc("debug rsrv all");
+    b.birdc("reload in rsrv");
+    wait("EoRR at B", 30, || b.log().contains("Got END-OF-RR")).await;
+    let log = b.log();
+    let refresh = log.find("Sending ROUTE-REFRESH").unwrap_or(log.len());
+    let events: Vec<&str> = (log[refresh..].lines())
+        .filter_map(|l| l.split("rsrv: Got ").nth(1))
+        .collect();
+    assert_eq!(
+        events.get(..3),
+        Some(&["BEGIN-OF-RR", "UPDATE", "END-OF-RR"][..]),
+        "{log}"
+    );
+    assert!(!log.contains("without prior BEGIN-OF-RR"), "{log}");
+    assert!(b.birdc("show route protocol rsrv").contains("192.0.2.0/24"));
+    drop(a);
+}
+
 /// Expected: a member that announces more prefixes than its `max_prefixes` gets Cease /
 /// Maximum Number of Prefixes Reached, and its routes are withdrawn at the other member.
 #[tokio::test]

@@ -217,6 +217,7 @@ async fn notification_from_the_target_is_an_error() {
         ],
     );
     let mut opts = options(net, port, SMALL_RIB);
+    opts.truncated = replay::mrt::Truncated::Read;
     opts.peers = Some(1);
     opts.local_as = Some(64496);
     opts.timeout = Duration::from_secs(30);
@@ -271,6 +272,7 @@ fn text_output_of_a_small_rib() {
     let out = Command::new(env!("CARGO_BIN_EXE_rovgate"))
         .args(["replay", "--mrt"])
         .arg(data(SMALL_RIB))
+        .arg("--allow-truncated")
         .args([
             "--target",
             &addr,
@@ -303,6 +305,7 @@ fn no_target_exits_1() {
     let out = Command::new(env!("CARGO_BIN_EXE_rovgate"))
         .args(["replay", "--mrt"])
         .arg(data(SMALL_RIB))
+        .arg("--allow-truncated")
         .args([
             "--target",
             &format!("127.0.0.1:{port}"),

@@ -41,6 +41,7 @@ const FIRST_PEER_ROUTES: usize = 8_348;
 /// at .3 connecting to the device, the routes kept for [`check`].
 fn options(net: u8, port: u16) -> ReplayOptions {
     let mut o = ReplayOptions::new(data(SMALL_RIB), format!("127.0.{net}.1:{port}"));
+    o.truncated = mrt::Truncated::Read;
     o.feeder_address = format!("127.0.{net}.2").parse().expect("address");
     o.sink_address = format!("127.0.{net}.3").parse().expect("address");
     o.peers = Some(1);
@@ -68,7 +69,7 @@ fn check(speaker: &str, result: &ReplayResult) {
         "{speaker}"
     );
 
-    let feed = mrt::load(&data(SMALL_RIB)).expect("load the small RIB");
+    let feed = mrt::load_with(&data(SMALL_RIB), mrt::Truncated::Read).expect("small RIB");
     let sent = feed[0].with_asn(FEEDER_AS);
     let routes = run.routes.as_ref().expect("routes kept");
     assert_eq!(routes.len(), FIRST_PEER_ROUTES, "{speaker}");

@@ -21,6 +21,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use ipnet::IpNet;
+use rovgate::replay::mrt::Truncated;
 use rovgate::report::{self, Reason, Report};
 use rovgate::rpki::{self, Asn, RovState, Vrp, VrpTable};
 
@@ -41,10 +42,12 @@ fn rovgate(args: &[&str]) -> Output {
     Command::new(BIN).args(args).output().expect("run rovgate")
 }
 
-/// `rovgate report --mrt SMALL_RIB --vrps VRPS` with more arguments; its stdout.
+/// `rovgate report --allow-truncated --mrt SMALL_RIB --vrps VRPS` with more arguments; its
+/// stdout.
 fn offline(more: &[&str]) -> String {
     let (mrt, vrps) = (data(SMALL_RIB), data(VRPS));
-    let mut args = vec!["report", "--mrt", path(&mrt), "--vrps", path(&vrps)];
+    let mut args = vec!["report", "--allow-truncated", "--mrt", path(&mrt)];
+    args.extend(["--vrps", path(&vrps)]);
     args.extend(more);
     let out = rovgate(&args);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -66,7 +69,8 @@ fn covered(usable: &HashSet<IpNet>, prefix: &IpNet) -> bool {
 
 #[test]
 fn full_table_report_agrees_with_a_linear_recount() {
-    let report = report::from_mrt(&data(FULL_TABLE), &data(VRPS), None).expect("report");
+    let report =
+        report::from_mrt(&data(FULL_TABLE), &data(VRPS), None, Truncated::Refuse).expect("report");
     let vrps = rpki::file::load(&data(VRPS)).expect("vrps");
     let table: VrpTable = vrps.iter().copied().collect();
     let (mut valid, mut not_found) = (0u64, 0u64);
@@ -240,7 +244,14 @@ fn peer_option_reports_that_peer_alone() {
     assert_eq!(records.len(), 1 + expected.invalid_routes.len());
 
     let (mrt, vrps) = (data(SMALL_RIB), data(VRPS));
-    let args = ["report", "--mrt", path(&mrt), "--vrps", path(&vrps)];
+    let args = [
+        "report",
+        "--allow-truncated",
+        "--mrt",
+        path(&mrt),
+        "--vrps",
+        path(&vrps),
+    ];
     let out = rovgate(&[&args[..], &["--peer", "AS1 192.0.2.99"]].concat());
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -228,6 +228,35 @@ fn a_flapping_peer_is_damped_until_it_stays_up() {
     );
 }
 
+/// `[[peer]] idle_hold_seconds = 2`, `idle_hold_max_seconds = 7`: the holds double from
+/// 2 s to 7 s, and a session that stays up for 7 s is forgiven.
+#[test]
+fn configured_idle_hold_bounds_are_used() {
+    let config = FsmConfig {
+        idle_hold: secs(2),
+        idle_hold_max: secs(7),
+        ..FsmConfig::new(local(), PEER_AS)
+    };
+    let mut f = Fsm::new(config);
+    f.handle(Event::Start { passive: true });
+    let up = [
+        Event::TcpAccepted,
+        Event::OpenReceived(peer_open()),
+        Event::KeepaliveReceived,
+    ];
+    let mut holds = vec![];
+    for _ in 0..4 {
+        let a = run(&mut f, &up);
+        assert!(a.contains(&StartTimer(IdleHoldReset, secs(7))), "{a:?}");
+        holds.push(idle_hold_of(&f.handle(Event::TcpFailed)).unwrap());
+        f.handle(Event::TimerExpired(IdleHold));
+    }
+    assert_eq!(holds, [2, 4, 7, 7]);
+    run(&mut f, &up);
+    f.handle(Event::TimerExpired(IdleHoldReset));
+    assert_eq!(idle_hold_of(&f.handle(Event::TcpFailed)), Some(2));
+}
+
 #[test]
 fn hold_time_zero_runs_no_hold_or_keepalive_timers() {
     let mut f = reach(State::OpenSent);

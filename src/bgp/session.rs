@@ -70,6 +70,10 @@ pub struct SessionConfig {
     pub abuse: Arc<PeerAbuse>,
     /// Connections refused (all peers' and strangers').
     pub refusals: Arc<Refusals>,
+    /// The first idle hold after the session went down, doubled per fall.
+    pub idle_hold: Duration,
+    /// The longest idle hold, and how long the session must stay up to reset it.
+    pub idle_hold_max: Duration,
 }
 
 /// Runs the session until shutdown; returns after sending Cease / Administrative Shutdown
@@ -438,7 +442,11 @@ fn caps_of(n: &Negotiated) -> Caps {
 }
 
 fn fsm_config(config: &SessionConfig) -> FsmConfig {
-    FsmConfig::new(config.speaker.clone(), config.peer_asn)
+    FsmConfig {
+        idle_hold: config.idle_hold,
+        idle_hold_max: config.idle_hold_max,
+        ..FsmConfig::new(config.speaker.clone(), config.peer_asn)
+    }
 }
 
 /// The local address to connect from: the first listen address of the remote's family,

@@ -213,6 +213,9 @@ impl Writer {
                     // The session loop closes the session; if it is gone, so is the session.
                     let _ = self.events.send(WriterEvent::LimitReached(*limit)).await;
                 }
+                Export::BeginRefresh(family) if self.enhanced_route_refresh => {
+                    msgs.push(wire::route_refresh(*family, 1));
+                }
                 Export::EndOfRefresh(family) if self.enhanced_route_refresh => {
                     msgs.push(wire::route_refresh(*family, 2));
                 }

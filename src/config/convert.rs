@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -22,12 +22,19 @@ use super::{
 };
 use crate::rpki::vrp::Asn;
 
+mod damping;
+mod files;
 mod http;
 mod rov;
 
-/// Parses config text: TOML syntax, then the raw structs, then conversion.
-pub(super) fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-    let at = Source { text, path };
+/// Parses config text: TOML syntax, then the raw structs, then conversion. With
+/// `check_files`, the VRP and SLURM files it names must be readable files.
+pub(super) fn parse(text: &str, path: &Path, check_files: bool) -> Result<Config, ConfigError> {
+    let at = Source {
+        text,
+        path,
+        check_files,
+    };
     let (doc, errors) = DeTable::parse_recoverable(text);
     if let Some(e) = errors.first() {
         return Err(at.toml_error(e, &doc));
@@ -106,6 +113,8 @@ struct RawPeer {
     port: Option<u16>,
     enforce_first_as: Option<bool>,
     rov_ext_community: Option<bool>,
+    idle_hold_seconds: Option<Spanned<u64>>,
+    idle_hold_max_seconds: Option<Spanned<u64>>,
 }
 
 const DEFAULT_RELOAD_SECONDS: u64 = 5;
@@ -114,6 +123,7 @@ const DEFAULT_RELOAD_SECONDS: u64 = 5;
 pub(super) struct Source<'a> {
     text: &'a str,
     path: &'a Path,
+    check_files: bool,
 }
 
 impl Source<'_> {
@@ -233,21 +243,11 @@ impl Source<'_> {
             })
         });
         Ok(RpkiConfig {
-            vrp_files: self.paths(&raw.vrp_files, "rpki.vrp_files")?,
-            slurm: self.paths(&raw.slurm, "rpki.slurm")?,
+            vrp_files: self.input_files(&raw.vrp_files, "rpki.vrp_files")?,
+            slurm: self.input_files(&raw.slurm, "rpki.slurm")?,
             caches: caches.collect::<Result<_, _>>()?,
             reload: Duration::from_secs(reload.map_or(DEFAULT_RELOAD_SECONDS, |r| *r.get_ref())),
         })
-    }
-
-    /// Resolves relative paths against the config file's directory.
-    fn paths(&self, raw: &[Text], key: &str) -> Result<Vec<PathBuf>, ConfigError> {
-        let base = self.path.parent().unwrap_or(Path::new(""));
-        let path = |(i, p): (usize, &Text)| match p.get_ref().as_str() {
-            "" => Err(self.at(p, format!("{key}[{i}]"), "expected a file path, got \"\"")),
-            s => Ok(base.join(s)),
-        };
-        raw.iter().enumerate().map(path).collect()
     }
 
     fn peer(
@@ -279,6 +279,7 @@ impl Source<'_> {
             },
             max_prefixes: raw.max_prefixes.as_ref().map(|m| *m.get_ref()),
             max_prefixes_idle: Duration::from_secs(raw.max_prefixes_idle_seconds.unwrap_or(60)),
+            idle_hold: self.idle_hold(raw, &key(""), defaults.idle_hold)?,
             passive: raw.passive.unwrap_or(false),
             port: raw.port.unwrap_or(179),
             enforce_first_as: raw.enforce_first_as.unwrap_or(true),

@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use super::churn::{self, ChurnArgs};
-use super::ixp;
+use super::{ixp, mrt};
 use super::{replay, Progress, ReplayError, ReplayOptions, ReplayResult, SinkMode};
 use crate::route::Family;
 use crate::rpki::Asn;
@@ -25,6 +25,10 @@ pub struct ReplayArgs {
     /// MRT file: a TABLE_DUMP_V2 RIB or BGP4MP updates (.gz or .bz2 by name).
     #[arg(long)]
     pub mrt: PathBuf,
+    /// Read an MRT file that is cut short (such as the first MiB of a dump) up to its last
+    /// whole record, with a warning, instead of refusing it.
+    #[arg(long)]
+    pub allow_truncated: bool,
     /// The device under test, HOST:PORT: feeders connect to it.
     #[arg(long)]
     pub target: String,
@@ -125,6 +129,9 @@ impl ReplayArgs {
     pub fn options(&self) -> ReplayOptions {
         let mut o = ReplayOptions::new(&self.mrt, &self.target);
         o.peers = self.peers;
+        if self.allow_truncated {
+            o.truncated = mrt::Truncated::Read;
+        }
         o.sink = match (&self.sink_listen, &self.sink) {
             (Some(addr), _) => SinkMode::Listen(*addr),
             (None, Some(to)) => SinkMode::Connect(to.clone()),

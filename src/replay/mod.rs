@@ -59,6 +59,8 @@ pub enum SinkMode {
 pub struct ReplayOptions {
     /// The MRT file (TABLE_DUMP_V2 or BGP4MP; .gz/.bz2 by name).
     pub mrt: PathBuf,
+    /// Whether an MRT file cut short is an error (the default) or read up to the cut.
+    pub truncated: mrt::Truncated,
     /// The device under test, `HOST:PORT`, that feeders connect to.
     pub target: String,
     /// `None`: one feeder per MRT peer. `Some(n)`: the first MRT peer replicated n times.
@@ -110,6 +112,7 @@ impl ReplayOptions {
         let target = target.into();
         ReplayOptions {
             mrt: mrt.into(),
+            truncated: mrt::Truncated::Refuse,
             sink: SinkMode::Connect(target.clone()),
             target,
             peers: None,
@@ -287,6 +290,17 @@ pub enum ReplayError {
         /// What failed.
         what: &'static str,
     },
+}
+
+impl ReplayError {
+    /// Whether the user's input is at fault: an MRT, VRP or members file that cannot be
+    /// used (`rovgate replay` exits 2, as for a bad config).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            Self::Mrt(_) | Self::Vrps(_) | Self::Members(_) | Self::NoRoutes { .. }
+        )
+    }
 }
 
 /// A family choice on the command line.

@@ -2,7 +2,7 @@
 //! into UPDATEs.
 //!
 //! Where it sits: the first step of a replay (`replay::replay`). bgpkit-parser cuts the file
-//! into raw records (`crate::mrt::open`, gzip/bzip2 by name); this module reads the records
+//! into raw records (`crate::mrt::records`, gzip/bzip2 by name); this module reads the records
 //! itself so path attributes keep their wire bytes:
 //! - TABLE_DUMP_V2 (RFC 6396 §4.3): the PEER_INDEX_TABLE (parsed by bgpkit) names the peers;
 //!   each RIB_IPV4/IPV6_UNICAST entry (and the ADD-PATH variants, RFC 8050) carries the
@@ -18,7 +18,6 @@
 //! holds AS 0 are kept (see `attrs`), and [`deliverable`] says a conforming receiver drops
 //! them.
 
-use std::io;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 use std::sync::Arc;
@@ -29,6 +28,7 @@ use foldhash::HashMap;
 use ipnet::IpNet;
 use tracing::{debug, warn};
 
+use crate::mrt::ReadError;
 use crate::route::{AsPath, AttrSet, Attrs, Family, Interner, Segment};
 
 mod attrs;
@@ -101,14 +101,9 @@ fn rewrite_first_as(path: &AsPath, old: u32, new: u32) -> AsPath {
 /// Why an MRT file could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum MrtError {
-    /// The file could not be opened or read.
-    #[error("{path}: {error}")]
-    Io {
-        /// The file.
-        path: String,
-        /// What failed.
-        error: io::Error,
-    },
+    /// The file could not be opened, is empty, is not MRT, or is cut short.
+    #[error(transparent)]
+    Read(#[from] ReadError),
     /// A TABLE_DUMP_V2 RIB record came before the PEER_INDEX_TABLE, or names a peer the
     /// table does not have.
     #[error("{path}: RIB entry for peer index {index}, which the PEER_INDEX_TABLE does not have")]
@@ -120,19 +115,38 @@ pub enum MrtError {
     },
 }
 
+/// What to do with an MRT file that ends inside a record or a compressed stream.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Truncated {
+    /// It is an error ([`ReadError::Truncated`]).
+    #[default]
+    Refuse,
+    /// Its whole records are read, with a warning (for a file cut on purpose, such as the
+    /// first MiB of a dump).
+    Read,
+}
+
 /// Loads an MRT file (TABLE_DUMP_V2 RIB or BGP4MP updates; gzip or bzip2 by name) into one
-/// feed per MRT peer that has routes, in the file's peer order.
+/// feed per MRT peer that has routes, in the file's peer order. An empty file, one that is
+/// not MRT and one cut short are errors.
 ///
-/// Records bgpkit-parser cannot frame (a truncated last record) end the file, as bgpkit
-/// does; RIB entries whose attributes do not decode are skipped and counted in a warning.
+/// RIB entries whose attributes do not decode are skipped and counted in a warning.
 pub fn load(path: &Path) -> Result<Vec<FeedPeer>, MrtError> {
+    load_with(path, Truncated::Refuse)
+}
+
+/// [`load`], with a choice for a file cut short.
+pub fn load_with(path: &Path, truncated: Truncated) -> Result<Vec<FeedPeer>, MrtError> {
     let name = path.display().to_string();
-    let parser = crate::mrt::open(path).map_err(|error| MrtError::Io {
-        path: name.clone(),
-        error,
-    })?;
     let mut loader = Loader::default();
-    for record in parser.disable_warnings().into_raw_record_iter() {
+    for record in crate::mrt::records(path)? {
+        let record = match record {
+            Err(ReadError::Truncated { records, why, .. }) if truncated == Truncated::Read => {
+                warn!(file = %name, records, error = %why, "MRT file cut short: its whole records are read");
+                break;
+            }
+            read => read?,
+        };
         loader
             .record(record)
             .map_err(|index| MrtError::UnknownPeer {

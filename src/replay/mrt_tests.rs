@@ -73,14 +73,25 @@ fn other_attributes_stay_valid_wire_bytes() {
     assert!(!codes.contains(&attr::LOCAL_PREF), "{codes:?}");
 }
 
-/// A multi-peer RouteViews RIB dump, cut after 1 MiB: several peers, each with routes,
-/// and no error for the cut-off last record.
+/// A multi-peer RouteViews RIB dump, cut after 1 MiB: refused, or read up to the cut on
+/// request: several peers, each with routes.
 #[test]
 fn multi_peer_rib_dump_cut_short() {
-    let peers = load(&data("mrt/rib.20140523.0600_firstMB.bz2")).expect("load");
+    let file = data("mrt/rib.20140523.0600_firstMB.bz2");
+    match load(&file) {
+        Err(e @ MrtError::Read(ReadError::Truncated { records: 9073, .. })) => {
+            assert!(
+                e.to_string()
+                    .contains("rib.20140523.0600_firstMB.bz2 is cut short after 9073 records: "),
+                "{e}"
+            );
+        }
+        other => panic!("expected cut short after 9073 records, got {other:?}"),
+    }
+    let peers = load_with(&file, Truncated::Read).expect("load");
     assert!(peers.len() > 10, "{} peers", peers.len());
     assert!(peers.iter().all(|p| p.routes() > 0 && p.asn != 0));
-    let v6 = load(&data("mrt/rib6.20151101.0600_firstMB.bz2")).expect("load");
+    let v6 = load_with(&data("mrt/rib6.20151101.0600_firstMB.bz2"), Truncated::Read).expect("load");
     assert!(
         v6.iter()
             .map(|p| p.routes_of(Family::Ipv6Unicast))

@@ -77,8 +77,8 @@ pub async fn replay(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
 /// The MRT file's feeds, and how long loading took.
 pub(super) async fn load(opts: &ReplayOptions) -> Result<(Vec<FeedPeer>, Duration), ReplayError> {
     let start = StdInstant::now();
-    let path = opts.mrt.clone();
-    let loaded = tokio::task::spawn_blocking(move || mrt::load(&path))
+    let (path, truncated) = (opts.mrt.clone(), opts.truncated);
+    let loaded = tokio::task::spawn_blocking(move || mrt::load_with(&path, truncated))
         .await
         .map_err(|_| ReplayError::Internal {
             what: "MRT loader task failed",

@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 
 use super::{fetch, from_mrt, render, Format, ReportError};
+use crate::replay::mrt::Truncated;
 
 /// The arguments of `rovgate report`: `--url`, or `--mrt` with `--vrps`.
 #[derive(Clone, Debug, clap::Args)]
@@ -21,6 +22,10 @@ pub struct ReportArgs {
     /// peer is a report peer, named `AS<asn> <address>`, e.g. "AS64496 192.0.2.1".
     #[arg(long, requires = "vrps")]
     pub mrt: Option<PathBuf>,
+    /// Read an --mrt file that is cut short (such as the first MiB of a dump) up to its last
+    /// whole record, with a warning, instead of refusing it.
+    #[arg(long, requires = "mrt")]
+    pub allow_truncated: bool,
     /// The VRPs for --mrt: rpki-client JSON (.gz too), Routinator jsonext, or CSV.
     #[arg(long, requires = "mrt")]
     pub vrps: Option<PathBuf>,
@@ -38,7 +43,13 @@ pub fn run_cli(args: &ReportArgs) -> Result<String, ReportError> {
     let peer = args.peer.as_deref();
     let report = match (&args.url, &args.mrt, &args.vrps) {
         (Some(url), _, _) => fetch(url, peer)?,
-        (None, Some(mrt), Some(vrps)) => from_mrt(mrt, vrps, peer)?,
+        (None, Some(mrt), Some(vrps)) => {
+            let truncated = match args.allow_truncated {
+                true => Truncated::Read,
+                false => Truncated::Refuse,
+            };
+            from_mrt(mrt, vrps, peer, truncated)?
+        }
         _ => return Err(ReportError::NoSource),
     };
     if let Some(name) = peer {

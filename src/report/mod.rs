@@ -93,6 +93,14 @@ pub enum ReportError {
     },
 }
 
+impl ReportError {
+    /// Whether the user's input is at fault: an MRT or VRP file that cannot be used
+    /// (`rovgate report` exits 2, as for a bad config).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(self, Self::Mrt(_) | Self::Vrps(_))
+    }
+}
+
 fn known_list(known: &[String]) -> String {
     if known.is_empty() {
         String::new()

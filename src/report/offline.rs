@@ -1,6 +1,6 @@
 //! The what-if report of an MRT file against a VRP file, without a running rovgate.
 //!
-//! Where it sits: `rovgate report --mrt FILE --vrps FILE`. `replay::mrt::load` gives every
+//! Where it sits: `rovgate report --mrt FILE --vrps FILE`. `replay::mrt::load_with` gives every
 //! MRT peer's routes, `rpki::file::load` the VRPs; [`inputs`] computes every route's state
 //! ([`VrpTable::state`]) and, for each invalid route, whether its destination stays
 //! reachable without it; `report::build` does the rest. Nothing is dropped in a file, so
@@ -12,16 +12,22 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use prefix_trie::PrefixSet;
 
 use super::{build, InvalidInput, PeerInput, Report, ReportError};
-use crate::replay::mrt::{self, FeedPeer};
+use crate::replay::mrt::{self, FeedPeer, Truncated};
 use crate::rpki::{self, RovState, VrpTable};
 
 /// The report of every peer in the MRT file `mrt` (or only `only_peer`, a [`peer_name`])
 /// against the VRP file `vrps` (rpki-client JSON, Routinator JSON or CSV; gzip too). The
-/// two files load in parallel.
-pub fn from_mrt(mrt: &Path, vrps: &Path, only_peer: Option<&str>) -> Result<Report, ReportError> {
+/// two files load in parallel. An MRT file cut short is an error unless `truncated` says
+/// to read it.
+pub fn from_mrt(
+    mrt: &Path,
+    vrps: &Path,
+    only_peer: Option<&str>,
+    truncated: Truncated,
+) -> Result<Report, ReportError> {
     let (feeds, table) = std::thread::scope(|s| {
         let vrps = s.spawn(|| rpki::file::load(vrps).map(VrpTable::from_iter));
-        let feeds = mrt::load(mrt);
+        let feeds = mrt::load_with(mrt, truncated);
         // The loader returns errors and does not panic; if it did, pass the panic on.
         let table = vrps.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
         (feeds, table)

@@ -211,8 +211,10 @@ impl Rib {
                 reason,
             } => self.peer_down(peer, restart, reason),
             RibEvent::Update { peer, update } => self.update(peer, update),
-            // During the update delay the dump at its end is the answer.
+            // During the update delay the dump at its end is the answer. RFC 7313 §4: the
+            // re-export goes between BoRR and EoRR.
             RibEvent::Refresh { peer, family } if self.delay.is_none() => {
+                self.mark(peer, Export::BeginRefresh(family));
                 self.refresh(peer, family);
                 self.mark(peer, Export::EndOfRefresh(family));
             }

@@ -46,6 +46,9 @@ struct Waiting {
     held: Held,
     /// What the peer should hold (`None`: nothing, withdraw).
     now: Option<Attrs>,
+    /// Its place in the stream of noted prefixes; an earlier entry of the prefix in
+    /// `order` (left by a move to the back) is skipped.
+    at: u64,
 }
 
 /// What one peer still has to be sent, in the order it was first noted.
@@ -53,8 +56,8 @@ struct Waiting {
 pub struct Pending {
     waiting: HashMap<IpNet, Waiting>,
     order: VecDeque<IpNet>,
-    /// Markers (End-of-RIB, EoRR, the prefix limit) and how many prefixes must be taken
-    /// before each.
+    /// Markers (End-of-RIB, BoRR, EoRR, the prefix limit) and how many prefixes must be
+    /// taken before each.
     markers: VecDeque<(u64, Export)>,
     /// Prefixes ever put in `order`, and ever taken from it.
     noted: u64,
@@ -74,10 +77,13 @@ impl Pending {
     }
 
     /// Notes a prefix of a re-export on ROUTE-REFRESH: `now` is what the peer should hold,
-    /// sent even if it may hold it already. A prefix the peer should not hold needs
-    /// nothing: if it still holds one, that withdrawal already waits here.
+    /// sent even if it may hold it already, after every marker queued so far (the BoRR of
+    /// the refresh: a route sent before it would be purged as stale at the EoRR). A prefix
+    /// the peer should not hold needs nothing: if it still holds one, that withdrawal
+    /// already waits here.
     pub fn resend(&mut self, prefix: IpNet, now: Option<&Attrs>) {
         if now.is_some() {
+            self.waiting.remove(&prefix);
             self.note(prefix, Held::Unknown, now);
         }
     }
@@ -96,6 +102,7 @@ impl Pending {
                 v.insert(Waiting {
                     held,
                     now: now.cloned(),
+                    at: self.noted,
                 });
                 self.order.push_back(prefix);
                 self.noted += 1;
@@ -120,7 +127,7 @@ impl Pending {
 
     /// How many prefixes wait.
     pub fn len(&self) -> usize {
-        self.order.len()
+        self.waiting.len()
     }
 
     /// Takes up to `max` waiting prefixes (and the markers due among them) as exports:
@@ -132,11 +139,17 @@ impl Pending {
             let Some(prefix) = self.order.pop_front() else {
                 break;
             };
+            let at = self.taken;
             self.taken += 1;
-            if let Some(w) = self.waiting.remove(&prefix) {
-                if !w.held.is(w.now.as_ref()) {
-                    chunk.add(prefix, w.now.as_ref());
-                }
+            let Slot::Occupied(w) = self.waiting.entry(prefix) else {
+                continue;
+            };
+            if w.get().at != at {
+                continue; // moved to the back: sent from there
+            }
+            let w = w.remove();
+            if !w.held.is(w.now.as_ref()) {
+                chunk.add(prefix, w.now.as_ref());
             }
         }
         self.take_markers(&mut chunk);

@@ -80,8 +80,8 @@ fn a_stuck_peer_gets_only_the_final_state_when_it_pulls_again() {
     assert_eq!(pending(&rib, 2), 0);
 }
 
-/// Expected: a peer that asks for a ROUTE-REFRESH is sent every route again, though it
-/// holds them already, then EoRR.
+/// Expected: a peer that asks for a ROUTE-REFRESH is sent BoRR, every route again, though
+/// it holds them already, then EoRR (RFC 7313 §4).
 #[test]
 fn a_refresh_sends_everything_again() {
     let (mut rib, mut rx) = rib_with_a_stuck_peer();
@@ -99,7 +99,59 @@ fn a_refresh_sends_everything_again() {
     rib.flush();
     let chunk = rx[1].try_recv().unwrap().into_exports();
     assert!(
-        matches!(&chunk[..], [Export::Announce(_, p), Export::EndOfRefresh(f)] if p.len() == 2 && *f == family),
+        matches!(&chunk[..], [Export::BeginRefresh(b), Export::Announce(_, p), Export::EndOfRefresh(e)] if p.len() == 2 && *b == family && *e == family),
         "{chunk:?}"
+    );
+}
+
+/// Expected: a stuck peer that asks for a ROUTE-REFRESH while a change waits for it gets
+/// BoRR first and the waiting prefix after it, with the others, then EoRR: a route sent
+/// before BoRR would be marked stale by the peer and purged at EoRR.
+#[test]
+fn a_refresh_sends_waiting_prefixes_after_borr() {
+    let (mut rib, mut rx) = rib_with_a_stuck_peer();
+    rib.handle(RibEvent::Update {
+        peer: PeerId(0),
+        update: announce(&[64496], &["192.0.2.0/24"]),
+    });
+    rib.flush();
+    assert_eq!(pending(&rib, 2), 1);
+    rib.handle(RibEvent::Update {
+        peer: PeerId(1),
+        update: announce(&[64497], &["198.51.100.0/24"]),
+    });
+    let family = Family::Ipv4Unicast;
+    rib.handle(RibEvent::Refresh {
+        peer: PeerId(2),
+        family,
+    });
+    rib.flush();
+    let first = rx[2].try_recv().unwrap().into_exports();
+    assert!(matches!(first[..], [Export::EndOfRib(_)]), "{first:?}");
+    rib.send_ready();
+    let chunk = rx[2].try_recv().unwrap().into_exports();
+    let prefixes = |e: &Export| match e {
+        Export::Announce(_, p) => p.clone(),
+        _ => vec![],
+    };
+    assert!(
+        matches!(chunk.first(), Some(Export::BeginRefresh(f)) if *f == family),
+        "{chunk:?}"
+    );
+    assert!(
+        matches!(chunk.last(), Some(Export::EndOfRefresh(f)) if *f == family),
+        "{chunk:?}"
+    );
+    let mut sent: Vec<IpNet> = chunk.iter().flat_map(prefixes).collect();
+    sent.sort();
+    assert_eq!(
+        sent,
+        [net("192.0.2.0/24"), net("198.51.100.0/24")],
+        "{chunk:?}"
+    );
+    assert_eq!(
+        chunk.len(),
+        4,
+        "BoRR, one announcement per path, EoRR: {chunk:?}"
     );
 }

@@ -11,7 +11,8 @@ use rovgate::route::{AttrSet, Attrs};
 
 /// The full table: one peer, 998,042 IPv4 + 160,147 IPv6 routes.
 pub const FULL_TABLE: &str = "tables/fulltable-2024.mrt.gz";
-/// A multi-peer RouteViews RIB, cut after 1 MiB.
+/// A multi-peer RouteViews RIB, cut after 1 MiB: read it with `Truncated::Read`
+/// (`--allow-truncated`).
 pub const SMALL_RIB: &str = "mrt/rib.20140523.0600_firstMB.bz2";
 
 /// A file under `../shared/data`.

@@ -26,7 +26,8 @@ const UPDATE_MIN: usize = HEADER_LEN + 4;
 const NEXT_HOP_SIZE: usize = 7;
 
 /// Encodes one export as UPDATE messages appended to `out`, each at most `caps.max_len`;
-/// `EndOfRefresh` and `LimitReached` are the session's to handle and encode nothing here.
+/// `BeginRefresh`, `EndOfRefresh` and `LimitReached` are the session's to handle and encode
+/// nothing here.
 ///
 /// IPv4 prefixes go in the NLRI field with NEXT_HOP; IPv6 prefixes in MP_REACH_NLRI,
 /// written first (RFC 7606 §5.1), with a 16- or 32-byte next hop. Announcements whose
@@ -37,8 +38,8 @@ pub fn encode_updates(export: &Export, caps: &Caps, out: &mut Vec<Bytes>) {
         Export::Announce(attrs, prefixes) => announce(attrs, prefixes, caps, out),
         Export::Withdraw(prefixes) => withdraw(prefixes, caps, out),
         Export::EndOfRib(family) => out.push(end_of_rib(*family)),
-        // Not UPDATEs: the session turns these into ROUTE-REFRESH (EoRR) or a Cease.
-        Export::EndOfRefresh(_) | Export::LimitReached(_) => {}
+        // Not UPDATEs: the session turns these into ROUTE-REFRESH (BoRR, EoRR) or a Cease.
+        Export::BeginRefresh(_) | Export::EndOfRefresh(_) | Export::LimitReached(_) => {}
     }
 }
 

@@ -12,7 +12,7 @@ use toml::Spanned;
 
 use super::{Source, Text};
 use crate::config::{ConfigError, Defaults, MassInvalidation, ReportConfig, RovConfig};
-use crate::config::{RovPolicy, TagValues};
+use crate::config::{IdleHold, RovPolicy, TagValues};
 
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,6 +21,8 @@ pub(super) struct RawDefaults {
     /// Keyed by role name, checked in conversion so that errors name the key.
     #[serde(default)]
     role: BTreeMap<Text, RawRoleDefaults>,
+    pub(super) idle_hold_seconds: Option<Spanned<u64>>,
+    pub(super) idle_hold_max_seconds: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -72,6 +74,7 @@ impl Source<'_> {
                 None => RovPolicy::Shadow,
             },
             role_rov: role_rov.collect::<Result<_, _>>()?,
+            idle_hold: self.idle_hold(raw, "defaults.", IdleHold::default())?,
         })
     }
 
