@@ -7,7 +7,6 @@
 //! connect (outgoing); a second link exists only while a connection collision (RFC 4271
 //! §6.8) is resolved.
 
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,65 +15,24 @@ use tokio::sync::{mpsc, watch, Notify};
 use tracing::{debug, info, warn};
 
 use super::abuse::PeerAbuseLog;
-use super::fsm::{self, Action, DownReason, Event, Fsm, FsmConfig, Keep, State};
+use super::fsm::{self, Action, DownReason, Event, Fsm, Keep, State};
 use super::link::{Input, Link};
-use super::open::{decode_open, encode_open, LocalSpeaker, Negotiated};
+use super::open::{decode_open, encode_open, Negotiated};
 use super::wire::{self, Caps, FrameError, MessageType};
 use super::writer::{Control, WriterEvent, SEND_HOLD_MIN};
 use super::Notification;
 use crate::rib::RibEvent;
-use crate::route::abuse::{PeerAbuse, Refusal, Refusals};
-use crate::route::PeerId;
-use crate::rpki::Asn;
+use crate::route::abuse::Refusal;
+
+mod config;
+
+use config::fsm_config;
+pub use config::{local_for, RibLink, SessionConfig};
 
 /// Shared batches and chunks of exports between the RIB and a session's writer. A peer
 /// whose channel is full falls out of step: what else it has to be sent waits in the RIB as
 /// pending state of its own.
 const EXPORT_QUEUE: usize = 8;
-
-/// A session's ways to the RIB task.
-#[derive(Clone)]
-pub struct RibLink {
-    /// Events (routes, peer up and down).
-    pub events: mpsc::Sender<RibEvent>,
-    /// What the writer notifies when it took a chunk of exports.
-    pub writable: Arc<Notify>,
-}
-
-/// What a session needs to know about its peer and itself.
-#[derive(Clone, Debug)]
-pub struct SessionConfig {
-    /// The peer's index.
-    pub peer: PeerId,
-    /// The peer's name, for logs.
-    pub name: String,
-    /// Where to connect (the peer's address and port).
-    pub remote: SocketAddr,
-    /// The local address to connect from (the listen address of the same family).
-    pub local: Option<SocketAddr>,
-    /// The peer's AS.
-    pub peer_asn: Asn,
-    /// Only accept connections.
-    pub passive: bool,
-    /// rovgate's side of the OPEN.
-    pub speaker: LocalSpeaker,
-    /// Longest graceful-restart time honoured for this peer.
-    pub restart_time_max: u16,
-    /// Idle time after the peer exceeded its maximum prefixes.
-    pub max_prefixes_idle: Duration,
-    /// Send the RFC 8097 extended community on routes rovgate tagged.
-    pub rov_ext_community: bool,
-    /// RFC 9687 send hold time; `None`: max(8 minutes, 2 x the negotiated hold time).
-    pub send_hold_time: Option<Duration>,
-    /// What the peer did wrong, counted for the status.
-    pub abuse: Arc<PeerAbuse>,
-    /// Connections refused (all peers' and strangers').
-    pub refusals: Arc<Refusals>,
-    /// The first idle hold after the session went down, doubled per fall.
-    pub idle_hold: Duration,
-    /// The longest idle hold, and how long the session must stay up to reset it.
-    pub idle_hold_max: Duration,
-}
 
 /// Runs the session until shutdown; returns after sending Cease / Administrative Shutdown
 /// (RFC 9003 message) on an open session.
@@ -439,21 +397,4 @@ fn caps_of(n: &Negotiated) -> Caps {
         max_len,
         rov_ext_community: false,
     }
-}
-
-fn fsm_config(config: &SessionConfig) -> FsmConfig {
-    FsmConfig {
-        idle_hold: config.idle_hold,
-        idle_hold_max: config.idle_hold_max,
-        ..FsmConfig::new(config.speaker.clone(), config.peer_asn)
-    }
-}
-
-/// The local address to connect from: the first listen address of the remote's family,
-/// unless it is unspecified (then the kernel picks).
-pub fn local_for(listen: &[SocketAddr], remote: IpAddr) -> Option<SocketAddr> {
-    listen
-        .iter()
-        .find(|l| l.is_ipv4() == remote.is_ipv4() && !l.ip().is_unspecified())
-        .copied()
 }

@@ -44,7 +44,7 @@ use crate::rib::ReevaluationView;
 use crate::rib::{HoldView, PeerView, RibEvent, RibQuery, SharedView};
 use crate::route::abuse::Refusals;
 use crate::route::PeerId;
-use crate::rpki::sources::LocalExceptions;
+use crate::rpki::slurm::LocalExceptions;
 use crate::rpki::status::{unix_seconds, SourceStatus};
 use crate::rpki::VrpStore;
 

@@ -15,12 +15,42 @@ use ipnet::IpNet;
 use rpki::resources::addr::Prefix;
 use rpki::slurm::{PrefixAssertion, PrefixFilter as SlurmFilter};
 use serde::de::IgnoredAny;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch};
 
 use super::file::{poll, read, FileError};
-use super::sources::{LocalExceptions, PrefixFilter, SourceEvent};
+use super::sources::SourceEvent;
 use super::vrp::{Asn, Vrp};
+
+/// A SLURM prefix filter (RFC 8416 §3.3.1): drops VRPs within `prefix` and/or of `asn`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PrefixFilter {
+    /// VRPs whose prefix lies within this one.
+    pub prefix: Option<IpNet>,
+    /// VRPs with this AS.
+    pub asn: Option<Asn>,
+    /// The operator's comment.
+    pub comment: Option<String>,
+}
+
+impl PrefixFilter {
+    /// Whether this filter removes `vrp`; a filter with neither prefix nor AS removes nothing.
+    pub fn drops(&self, vrp: &Vrp) -> bool {
+        let constrained = self.prefix.is_some() || self.asn.is_some();
+        constrained
+            && self.prefix.is_none_or(|p| p.contains(&vrp.prefix))
+            && self.asn.is_none_or(|a| a == vrp.asn)
+    }
+}
+
+/// SLURM filters and assertions (RFC 8416): the local exceptions to the RPKI data.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LocalExceptions {
+    /// Prefix filters: VRPs they match are removed.
+    pub filters: Vec<PrefixFilter>,
+    /// Prefix assertions: VRPs added whatever the sources say.
+    pub assertions: Vec<Vrp>,
+}
 
 /// A SLURM file that cannot be used: the same error as a VRP file's, naming the file and the
 /// line or entry (`prefixFilters[2]`).

@@ -14,9 +14,9 @@ use std::time::{Duration, SystemTime};
 use tokio::time::Instant;
 
 use foldhash::HashSet;
-use ipnet::IpNet;
 use serde::Serialize;
 
+use super::slurm::LocalExceptions;
 use super::status::{SourceState, SourceStatus};
 use super::store::VrpDelta;
 use super::vrp::{Asn, Vrp, VrpTable};
@@ -28,36 +28,6 @@ pub struct Aspa {
     pub customer: Asn,
     /// Its authorised provider ASes.
     pub providers: Vec<Asn>,
-}
-
-/// A SLURM prefix filter (RFC 8416 §3.3.1): drops VRPs within `prefix` and/or of `asn`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct PrefixFilter {
-    /// VRPs whose prefix lies within this one.
-    pub prefix: Option<IpNet>,
-    /// VRPs with this AS.
-    pub asn: Option<Asn>,
-    /// The operator's comment.
-    pub comment: Option<String>,
-}
-
-impl PrefixFilter {
-    /// Whether this filter removes `vrp`; a filter with neither prefix nor AS removes nothing.
-    pub fn drops(&self, vrp: &Vrp) -> bool {
-        let constrained = self.prefix.is_some() || self.asn.is_some();
-        constrained
-            && self.prefix.is_none_or(|p| p.contains(&vrp.prefix))
-            && self.asn.is_none_or(|a| a == vrp.asn)
-    }
-}
-
-/// SLURM filters and assertions (RFC 8416): the local exceptions to the RPKI data.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct LocalExceptions {
-    /// Prefix filters: VRPs they match are removed.
-    pub filters: Vec<PrefixFilter>,
-    /// Prefix assertions: VRPs added whatever the sources say.
-    pub assertions: Vec<Vrp>,
 }
 
 /// What a cache sent in one completed reset or serial query (up to End of Data).

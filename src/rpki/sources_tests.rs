@@ -6,6 +6,7 @@
 use tokio::time::Instant;
 
 use super::*;
+use crate::rpki::slurm::PrefixFilter;
 
 fn vrp(prefix: &str, max_length: u8, asn: u32) -> Vrp {
     Vrp::new(prefix.parse().expect("test prefix"), max_length, Asn(asn)).expect("test VRP")

@@ -10,7 +10,8 @@ use std::time::SystemTime;
 use arc_swap::ArcSwap;
 use ipnet::IpNet;
 
-use super::sources::{Aspa, LocalExceptions};
+use super::slurm::LocalExceptions;
+use super::sources::Aspa;
 use super::status::RpkiStatus;
 use super::vrp::{Vrp, VrpTable};
 
