@@ -20,6 +20,9 @@ use super::Notification;
 use crate::metrics;
 use crate::route::abuse::{Malformed, PeerAbuse, Refusal, Refusals};
 
+/// The NOTIFICATION error code Cease (RFC 4271 §4.5).
+const CEASE: u8 = 6;
+
 /// Counts and logs what one peer did wrong.
 #[derive(Debug)]
 pub struct PeerAbuseLog {
@@ -71,10 +74,16 @@ impl PeerAbuseLog {
         metrics::update_malformed(&self.peer, how);
     }
 
-    /// A NOTIFICATION sent to the peer.
+    /// A NOTIFICATION sent to the peer: an error the peer made at warn, a Cease (rovgate's
+    /// own decision: shutdown, de-configured, collision) at info.
     pub fn notification_sent(&mut self, n: &Notification) {
         self.count_sent(n);
-        if self.connection_log.admit() {
+        if !self.connection_log.admit() {
+            return;
+        }
+        if n.code == CEASE {
+            info!(peer = %self.peer, code = n.code, subcode = n.subcode, "sending NOTIFICATION: {n}");
+        } else {
             warn!(peer = %self.peer, code = n.code, subcode = n.subcode, "sending NOTIFICATION: {n}");
         }
     }

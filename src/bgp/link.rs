@@ -57,6 +57,8 @@ pub struct Link {
     control: Option<mpsc::Sender<Control>>,
     writer_events: Option<mpsc::Receiver<WriterEvent>>,
     writer: Option<JoinHandle<()>>,
+    /// The last closed connection's writer, flushing (bounded) what was queued.
+    closing: Option<JoinHandle<()>>,
     connecting: Option<Connecting>,
     timers: [Option<Instant>; 5],
 }
@@ -89,6 +91,7 @@ impl Link {
             control: None,
             writer_events: None,
             writer: None,
+            closing: None,
             connecting: None,
             timers: [None; 5],
         }
@@ -152,14 +155,18 @@ impl Link {
     /// connect attempt.
     pub fn close(&mut self) {
         if let Some(w) = self.stop() {
-            tokio::spawn(reap(w));
+            self.closing = Some(tokio::spawn(reap(w)));
         }
     }
 
-    /// Waits until the writer has flushed and closed (bounded), e.g. before exiting.
+    /// Waits until the writer, or the last closed connection's, has flushed and closed
+    /// (bounded), e.g. before exiting: a NOTIFICATION queued just before must go out.
     pub async fn finish(&mut self) {
         if let Some(w) = self.stop() {
             reap(w).await;
+        }
+        if let Some(closing) = self.closing.take() {
+            let _ = closing.await;
         }
     }
 
