@@ -24,6 +24,7 @@ fn peer(i: u8) -> PeerInfo {
         max_prefixes: Some(1000),
         // Tagging runs the marking path (marked attribute sets) on every input.
         rov: RovPolicy::Tag,
+        abuse: Default::default(),
     }
 }
 
