@@ -22,8 +22,8 @@ use rovgate::config::{MassInvalidation, RovConfig, RovPolicy};
 use rovgate::policy::Marking;
 use rovgate::replay::mrt::{load, FeedPeer};
 use rovgate::rib::{Outgoing, PeerInfo, Rib, RibEvent};
-use rovgate::route::{AttrSet, Family, PeerId, Update};
-use rovgate::rpki::{file, Asn, SnapshotWriter, Vrp, VrpDelta, VrpStore, VrpsChanged};
+use rovgate::route::{Asn, AttrSet, Family, PeerId, Update};
+use rovgate::rpki::{file, SnapshotWriter, Vrp, VrpDelta, VrpStore, VrpsChanged};
 
 /// The allocator the `rovgate` binary uses, so the numbers are the binary's.
 #[global_allocator]

@@ -67,7 +67,7 @@ fn validate(c: &mut Criterion) {
         b.iter(|| {
             routes
                 .iter()
-                .filter(|r| table.state(&r.prefix, r.origin) == rovgate::rpki::RovState::Invalid)
+                .filter(|r| table.state(&r.prefix, r.origin) == rovgate::route::RovState::Invalid)
                 .count()
         })
     });

@@ -13,9 +13,8 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::route::Asn;
 use serde::{Deserialize, Serialize};
-
-use crate::rpki::vrp::Asn;
 
 mod convert;
 mod damping;

@@ -181,8 +181,7 @@ fn flush(file: &mut Option<BufWriter<File>>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::route::PeerId;
-    use crate::rpki::RovState;
+    use crate::route::{PeerId, RovState};
 
     fn change(peer: u32, n: u8) -> RovChange {
         RovChange {

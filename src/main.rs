@@ -17,7 +17,8 @@ use ipnet::IpNet;
 use rovgate::config::{CacheConfig, Config, RpkiConfig};
 use rovgate::replay::ReplayError;
 use rovgate::report::ReportError;
-use rovgate::rpki::{self, Asn, Verdict, VrpTable};
+use rovgate::route::Asn;
+use rovgate::rpki::{self, Verdict, VrpTable};
 
 #[derive(Parser)]
 #[command(version, about = "BGP route server with RPKI route origin validation")]

@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use super::*;
 use crate::config::RovPolicy;
 use crate::rib::{HoldView, PeerView, RovCounts};
+use crate::route::Asn;
 use crate::rpki::status::SourceStatus;
-use crate::rpki::{Asn, Vrp};
+use crate::rpki::Vrp;
 
 /// One sample line: `name{labels} value`.
 #[derive(Debug)]

@@ -10,11 +10,10 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 
+use crate::route::Asn;
 use bgpkit_parser::models::{AsPathSegment, BgpElem, ElemType};
 use bgpkit_parser::{chunk_mrt_record, BgpkitParser, ParserError, RawMrtRecord};
 use ipnet::IpNet;
-
-use crate::rpki::Asn;
 
 /// One announced route from an MRT file: the prefix and its origin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -14,7 +14,7 @@
 //! A *held* path (a mass invalidation waiting for an operator) is treated as shadow.
 
 use crate::config::{RovConfig, RovPolicy, TagValues};
-use crate::rpki::RovState;
+use crate::route::RovState;
 
 /// Euro-IX "RPKI state" large community function (`rs_asn:1000:y`).
 pub const TAG_FUNCTION: u32 = 1000;

@@ -13,9 +13,10 @@ use std::sync::{Arc, OnceLock};
 use bytes::Bytes;
 use ipnet::IpNet;
 
-use crate::rpki::{Asn, RovState};
-
 pub mod abuse;
+mod origin;
+
+pub use origin::{Asn, RovState};
 
 /// A configured peer, as the RIB indexes it: the place its peer took when the daemon
 /// started. Everything outside the RIB names peers by their configured name (a config

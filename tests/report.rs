@@ -23,7 +23,8 @@ use std::sync::OnceLock;
 use ipnet::IpNet;
 use rovgate::replay::mrt::Truncated;
 use rovgate::report::{self, Reason, Report};
-use rovgate::rpki::{self, Asn, RovState, Vrp, VrpTable};
+use rovgate::route::{Asn, RovState};
+use rovgate::rpki::{self, Vrp, VrpTable};
 
 const BIN: &str = env!("CARGO_BIN_EXE_rovgate");
 /// One peer, 998,042 IPv4 + 160,147 IPv6 routes.

@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 
 use flate2::read::GzDecoder;
 use ipnet::{IpNet, Ipv4Net};
+use rovgate::route::{Asn, RovState};
 use rovgate::rpki::status::SourceState;
-use rovgate::rpki::{self, Asn, RovState, Verdict, Vrp, VrpStore};
+use rovgate::rpki::{self, Verdict, Vrp, VrpStore};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;

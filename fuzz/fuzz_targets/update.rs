@@ -12,8 +12,8 @@ use rovgate::bgp::wire::{decode_update, encode_updates, Caps};
 use rovgate::config::{RovConfig, RovPolicy};
 use rovgate::policy::Marking;
 use rovgate::rib::{PeerInfo, Rib, RibEvent};
-use rovgate::route::{Export, Family, PeerId};
-use rovgate::rpki::{Asn, VrpStore};
+use rovgate::route::{Export, Family, PeerId, Asn};
+use rovgate::rpki::VrpStore;
 
 fn peer(i: u8) -> PeerInfo {
     PeerInfo {

@@ -49,7 +49,7 @@ use bytes::Bytes;
 
 use super::open::{negotiate, LocalSpeaker, Negotiated, PeerOpen};
 use super::Notification;
-use crate::rpki::Asn;
+use crate::route::Asn;
 
 pub use cease::{administrative_cease, collision_cease, max_prefix_cease, resolve_collision, Keep};
 pub use event::{Action, DownReason, Event, State, Timer};

@@ -40,8 +40,7 @@ use netgauze_bgp_pkt::BgpMessage;
 use tokio_util::codec::{Decoder, Encoder};
 
 use super::Notification;
-use crate::route::Family;
-use crate::rpki::Asn;
+use crate::route::{Asn, Family};
 
 /// AS_TRANS (RFC 6793): My AS in an OPEN from a speaker whose AS needs 4 octets.
 pub const AS_TRANS: u16 = 23456;

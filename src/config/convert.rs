@@ -20,7 +20,7 @@ use super::{
     CacheConfig, ChoiceError, Config, ConfigError, Defaults, PeerConfig, Role, RovPolicy,
     RpkiConfig, ServerConfig,
 };
-use crate::rpki::vrp::Asn;
+use crate::route::Asn;
 
 mod damping;
 mod files;

@@ -20,8 +20,9 @@ use super::report::{self, HistoryView, PeerQuery};
 use super::reports::Built;
 use super::{Api, Status};
 use crate::report::{PeerReport, Report};
+use crate::route::Asn;
 use crate::rpki::status::SourceState;
-use crate::rpki::{Asn, Vrp};
+use crate::rpki::Vrp;
 
 /// How many recent ROV changes the page shows.
 const CHANGES: usize = 50;

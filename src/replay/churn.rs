@@ -41,7 +41,8 @@ use tokio::time::{interval_at, Instant, Interval, MissedTickBehavior};
 use tracing::{info, warn};
 
 use super::{ReplayError, RunResult};
-use crate::rpki::{Asn, RovState, VrpTable};
+use crate::route::{Asn, RovState};
+use crate::rpki::VrpTable;
 use server::{Counters, Shared, Source};
 
 /// The highest `--churn-rate`: one serial per millisecond.

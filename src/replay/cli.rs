@@ -16,8 +16,7 @@ use serde_json::json;
 use super::churn::{self, ChurnArgs};
 use super::{ixp, mrt};
 use super::{replay, Progress, ReplayError, ReplayOptions, ReplayResult, SinkMode};
-use crate::route::Family;
-use crate::rpki::Asn;
+use crate::route::{Asn, Family};
 
 /// The arguments of `rovgate replay`.
 #[derive(Clone, Debug, clap::Args)]

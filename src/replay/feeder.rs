@@ -23,8 +23,7 @@ use super::tally::{Tally, TallyReport};
 use super::ReplayError;
 use crate::bgp::open::LocalSpeaker;
 use crate::bgp::wire::{self, Caps, MessageType};
-use crate::route::{Export, Family};
-use crate::rpki::Asn;
+use crate::route::{Asn, Export, Family};
 
 /// Write size: UPDATEs are concatenated into chunks of about this many bytes.
 const CHUNK: usize = 256 * 1024;

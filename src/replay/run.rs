@@ -23,7 +23,8 @@ use super::prefix_set::PrefixSet;
 use super::sink::{Progress, Sink, SinkConfig, SinkReport};
 use super::speaker::Endpoint;
 use super::{nth_from, ReplayError, ReplayOptions, ReplayResult, RunResult, SinkMode};
-use crate::rpki::{RovState, VrpTable};
+use crate::route::RovState;
+use crate::rpki::VrpTable;
 
 /// Replays `opts.mrt` to `opts.target` `opts.runs` times and measures each run.
 pub async fn replay(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {

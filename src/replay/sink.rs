@@ -24,8 +24,7 @@ use super::ReplayError;
 use crate::bgp::open::LocalSpeaker;
 use crate::bgp::wire::attr::{RawAttrs, MP_UNREACH};
 use crate::bgp::wire::{self, MessageType};
-use crate::route::{Attrs, Export, Family, Update};
-use crate::rpki::Asn;
+use crate::route::{Asn, Attrs, Export, Family, Update};
 
 /// Who the sink is.
 #[derive(Clone, Debug)]

@@ -8,7 +8,8 @@ use std::fmt;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
-use crate::rpki::{Asn, RovState, Verdict, Vrp};
+use crate::route::{Asn, RovState};
+use crate::rpki::{Verdict, Vrp};
 
 /// Why a route is invalid.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

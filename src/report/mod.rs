@@ -22,8 +22,9 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use crate::replay::mrt::MrtError;
+use crate::route::{Asn, RovState};
 use crate::rpki::file::FileError;
-use crate::rpki::{Asn, RovState, Vrp, VrpTable};
+use crate::rpki::{Vrp, VrpTable};
 
 pub use cli::{run_cli, ReportArgs};
 pub use client::fetch;

@@ -13,7 +13,8 @@ use prefix_trie::PrefixSet;
 
 use super::{build, InvalidInput, PeerInput, Report, ReportError};
 use crate::replay::mrt::{self, FeedPeer, Truncated};
-use crate::rpki::{self, RovState, VrpTable};
+use crate::route::RovState;
+use crate::rpki::{self, VrpTable};
 
 /// The report of every peer in the MRT file `mrt` (or only `only_peer`, a [`peer_name`])
 /// against the VRP file `vrps` (rpki-client JSON, Routinator JSON or CSV; gzip too). The

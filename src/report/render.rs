@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use super::{Counts, InvalidRoute, PeerReport, Report};
-use crate::rpki::Asn;
+use crate::route::Asn;
 
 /// How [`render`] prints a report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -5,8 +5,7 @@
 
 use std::cmp::Ordering;
 
-use crate::route::{Attrs, PeerId};
-use crate::rpki::RovState;
+use crate::route::{Attrs, PeerId, RovState};
 
 /// One peer's path for a prefix, as the RIB stores it.
 #[derive(Clone, Debug)]

@@ -47,8 +47,8 @@ pub use view::{HoldView, PeerView, ReevaluationView, RibView, RovChange, RovCoun
 
 use crate::config::MassInvalidation;
 use crate::policy::Marking;
-use crate::route::{Attrs, Export, Family, Interner, PeerId, Update};
-use crate::rpki::{RovState, VrpStore};
+use crate::route::{Attrs, Export, Family, Interner, PeerId, RovState, Update};
+use crate::rpki::VrpStore;
 use delay::UpdateDelay;
 use dump::Dump;
 use hold::Hold;

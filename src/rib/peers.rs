@@ -17,8 +17,7 @@ use super::table::Dirty;
 use super::view::{PeerView, RovCounts};
 use crate::config::RovPolicy;
 use crate::route::abuse::PeerAbuse;
-use crate::route::{Attrs, Export, Family, PeerId};
-use crate::rpki::Asn;
+use crate::route::{Asn, Attrs, Export, Family, PeerId};
 
 /// What the RIB needs to know of a configured peer.
 #[derive(Clone, Debug)]

@@ -27,8 +27,8 @@ use tracing::{info, warn};
 use super::view::{ReevaluationView, RovChange};
 use super::{shape, Rib};
 use crate::config::{MassInvalidation, RovPolicy};
-use crate::route::PeerId;
-use crate::rpki::{RovState, VrpSnapshot, VrpsChanged};
+use crate::route::{PeerId, RovState};
+use crate::rpki::{VrpSnapshot, VrpsChanged};
 
 /// Paths re-validated per scan step.
 const SCAN_CHUNK: usize = 16384;

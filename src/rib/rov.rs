@@ -11,8 +11,7 @@ use tracing::info;
 use super::{Path, Rib};
 use crate::config::{MassInvalidation, RovPolicy};
 use crate::policy::{decide, Marking};
-use crate::route::{AttrSet, Family, Interner, PeerId};
-use crate::rpki::RovState;
+use crate::route::{AttrSet, Family, Interner, PeerId, RovState};
 
 impl Rib {
     /// Re-applies policy to every path of `peer` (or of every peer) whose decision may

@@ -7,8 +7,8 @@ use bytes::Bytes;
 
 use super::*;
 use crate::config::{RovConfig, RovPolicy};
-use crate::route::{AsPath, AttrSet, NextHop, Segment};
-use crate::rpki::{Asn, SnapshotWriter, Vrp, VrpDelta, VrpsChanged};
+use crate::route::{AsPath, Asn, AttrSet, NextHop, Segment};
+use crate::rpki::{SnapshotWriter, Vrp, VrpDelta, VrpsChanged};
 use tokio::sync::oneshot;
 
 const RS_ASN: u32 = 64500;

@@ -18,8 +18,7 @@ use serde::Serialize;
 
 use super::table::Top2;
 use super::{Rib, RibQuery};
-use crate::route::{Attrs, Family, PeerId};
-use crate::rpki::{Asn, RovState};
+use crate::route::{Asn, Attrs, Family, PeerId, RovState};
 
 /// One RPKI-invalid path, for the what-if report.
 #[derive(Clone, Debug)]

@@ -5,9 +5,8 @@ use std::net::IpAddr;
 use bytes::Bytes;
 
 use super::*;
-use crate::route::AttrSet;
 use crate::route::{AsPath, NextHop, Segment};
-use crate::rpki::Asn;
+use crate::route::{Asn, AttrSet};
 
 pub(super) fn net(s: &str) -> IpNet {
     s.parse().unwrap()

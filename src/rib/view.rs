@@ -17,9 +17,9 @@ use serde::Serialize;
 use super::best::Path;
 use crate::config::RovPolicy;
 use crate::route::abuse::PeerAbuse;
-use crate::route::PeerId;
+use crate::route::{Asn, PeerId, RovState};
 use crate::rpki::status::unix_seconds;
-use crate::rpki::{Asn, RovState, Vrp};
+use crate::rpki::Vrp;
 
 /// One route's verdict changed on re-evaluation (RFC 9324).
 #[derive(Clone, Debug, Serialize)]

@@ -19,7 +19,8 @@ use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
 
 use super::sources::SourceEvent;
-use super::vrp::{Asn, Vrp};
+use super::vrp::Vrp;
+use crate::route::Asn;
 
 /// A VRP or SLURM file that cannot be used; names the file, and the line or entry where known.
 #[derive(Debug, thiserror::Error)]

@@ -22,7 +22,7 @@ use crate::config::RpkiConfig;
 pub use sources::{SourceEvent, VrpSources};
 pub use status::RpkiStatus;
 pub use store::{SnapshotWriter, VrpDelta, VrpSnapshot, VrpStore, VrpsChanged};
-pub use vrp::{Asn, RovState, Verdict, Vrp, VrpTable};
+pub use vrp::{Verdict, Vrp, VrpTable};
 
 /// How many source events may queue before sources wait for the rpki task.
 const EVENT_QUEUE: usize = 64;

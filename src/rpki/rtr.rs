@@ -26,8 +26,9 @@ use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, info_span, warn, Instrument};
 
 use super::sources::{Aspa, CacheUpdate, SourceEvent};
-use super::vrp::{Asn, Vrp};
+use super::vrp::Vrp;
 use crate::config::CacheConfig;
+use crate::route::Asn;
 
 /// How long a TCP connect to a cache may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -20,7 +20,8 @@ use tokio::sync::{mpsc, watch};
 
 use super::file::{poll, read, FileError};
 use super::sources::SourceEvent;
-use super::vrp::{Asn, Vrp};
+use super::vrp::Vrp;
+use crate::route::Asn;
 
 /// A SLURM prefix filter (RFC 8416 §3.3.1): drops VRPs within `prefix` and/or of `asn`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

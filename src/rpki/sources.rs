@@ -19,7 +19,8 @@ use serde::Serialize;
 use super::slurm::LocalExceptions;
 use super::status::{SourceState, SourceStatus};
 use super::store::VrpDelta;
-use super::vrp::{Asn, Vrp, VrpTable};
+use super::vrp::{Vrp, VrpTable};
+use crate::route::Asn;
 
 /// An ASPA object: the providers a customer AS authorises (RTR v2, type 11).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

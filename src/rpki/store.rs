@@ -161,7 +161,7 @@ impl VrpStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rpki::vrp::{Asn, RovState};
+    use crate::route::{Asn, RovState};
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
     /// Every published table is exactly the sum of the deltas, and a snapshot a reader

@@ -12,29 +12,7 @@ use prefix_trie::{Prefix, PrefixMap};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
-/// An autonomous system number.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Asn(pub u32);
-
-impl fmt::Display for Asn {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "AS{}", self.0)
-    }
-}
-
-impl std::str::FromStr for Asn {
-    type Err = std::num::ParseIntError;
-
-    /// Parses `64496`, `AS64496` or `as64496`.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let digits = s
-            .strip_prefix("AS")
-            .or_else(|| s.strip_prefix("as"))
-            .unwrap_or(s);
-        digits.parse().map(Asn)
-    }
-}
+use crate::route::{Asn, RovState};
 
 /// A validated ROA payload: `prefix` may be announced by `asn` up to `max_length`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -78,28 +56,6 @@ impl Vrp {
 impl fmt::Display for Vrp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}-{} {}", self.prefix, self.max_length, self.asn)
-    }
-}
-
-/// The RFC 6811 validation state of a route.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "kebab-case")]
-pub enum RovState {
-    /// A VRP matches prefix, length and origin.
-    Valid,
-    /// Some VRP covers the prefix, none matches.
-    Invalid,
-    /// No VRP covers the prefix.
-    NotFound,
-}
-
-impl fmt::Display for RovState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            RovState::Valid => "valid",
-            RovState::Invalid => "invalid",
-            RovState::NotFound => "not-found",
-        })
     }
 }
 

@@ -92,7 +92,7 @@ pub async fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool
 /// A VRP from its parts; panics on a bad literal.
 pub fn vrp(prefix: &str, max_length: u8, asn: u32) -> Vrp {
     let prefix = prefix.parse().expect("prefix literal");
-    Vrp::new(prefix, max_length, rovgate::rpki::Asn(asn)).expect("VRP literal")
+    Vrp::new(prefix, max_length, rovgate::route::Asn(asn)).expect("VRP literal")
 }
 
 /// VRPs as rpki-client JSON (no `expires`, which stayrtr would honour).

@@ -11,7 +11,7 @@ use std::net::Ipv4Addr;
 use bytes::Bytes;
 
 use super::super::Notification;
-use crate::rpki::Asn;
+use crate::route::Asn;
 
 /// Which connection of a collision to keep (RFC 4271 §6.8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

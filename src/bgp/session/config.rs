@@ -11,8 +11,7 @@ use crate::bgp::fsm::FsmConfig;
 use crate::bgp::open::LocalSpeaker;
 use crate::rib::RibEvent;
 use crate::route::abuse::{PeerAbuse, Refusals};
-use crate::route::PeerId;
-use crate::rpki::Asn;
+use crate::route::{Asn, PeerId};
 
 /// A session's ways to the RIB task.
 #[derive(Clone)]

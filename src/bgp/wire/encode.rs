@@ -17,8 +17,7 @@ use super::attr::{NEXT_HOP, OPTIONAL, ORIGIN, TRANSITIVE};
 use super::marks;
 use super::nlri::{prefix_size, write_prefix};
 use super::{afi_safi, aspath, Caps, AS_TRANS, HEADER_LEN};
-use crate::route::{AttrSet, Export, Family, NextHop};
-use crate::rpki::RovState;
+use crate::route::{AttrSet, Export, Family, NextHop, RovState};
 
 /// The fixed part of an UPDATE: header, withdrawn length, attribute length.
 const UPDATE_MIN: usize = HEADER_LEN + 4;

@@ -282,8 +282,7 @@ fn reencode(u: crate::route::Update, caps: &Caps) {
 /// RFC 8097 extended community only for peers configured to get it; both decode back.
 #[test]
 fn tagged_routes_carry_their_marks_on_the_wire() {
-    use crate::route::{AsPath, AttrSet, Export, NextHop, Segment};
-    use crate::rpki::RovState;
+    use crate::route::{AsPath, AttrSet, Export, NextHop, RovState, Segment};
     use std::sync::Arc;
     let received = Arc::new(AttrSet::new(
         0,

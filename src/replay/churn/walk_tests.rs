@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::*;
-use crate::rpki::Asn;
+use crate::route::Asn;
 
 /// `n` distinct VRPs, 10.x.y.0/24 with AS 64496 + i.
 pub(crate) fn vrps(n: u32) -> Vec<Vrp> {
