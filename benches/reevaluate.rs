@@ -18,10 +18,9 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use tokio::sync::mpsc;
 
 use rovgate::bgp::wire::{self, encode_updates, Caps};
-use rovgate::config::{MassInvalidation, RovConfig, RovPolicy};
-use rovgate::policy::Marking;
+use rovgate::policy::{Marking, RovMode};
 use rovgate::replay::mrt::{load, FeedPeer};
-use rovgate::rib::{Outgoing, PeerInfo, Rib, RibEvent};
+use rovgate::rib::{MassInvalidation, Outgoing, PeerInfo, Rib, RibEvent};
 use rovgate::route::{Asn, AttrSet, Family, PeerId, Update};
 use rovgate::rpki::{file, SnapshotWriter, Vrp, VrpDelta, VrpStore, VrpsChanged};
 
@@ -54,7 +53,7 @@ struct Bench {
 }
 
 impl Bench {
-    fn new(mode: RovPolicy, feed: &FeedPeer, vrps: &[Vrp]) -> Bench {
+    fn new(mode: RovMode, feed: &FeedPeer, vrps: &[Vrp]) -> Bench {
         let store = VrpStore::new();
         let mut writer = SnapshotWriter::new(store.clone());
         let added = vrps.to_vec();
@@ -75,14 +74,13 @@ impl Bench {
             rov,
             abuse: Default::default(),
         };
-        let peers = vec![peer(1, feed.asn, mode), peer(2, 64499, RovPolicy::Accept)];
-        let rov = RovConfig::default();
+        let peers = vec![peer(1, feed.asn, mode), peer(2, 64499, RovMode::Accept)];
         // Every pass applies in full: what is measured is re-evaluation, never a hold.
         let mass = MassInvalidation {
             min_routes: usize::MAX,
-            ..rov.mass
+            ..MassInvalidation::default()
         };
-        let rib = Rib::new(peers, store.clone(), Marking::new(64500, &rov), mass);
+        let rib = Rib::new(peers, store.clone(), Marking::euro_ix(64500), mass);
         let (out, sink) = mpsc::channel(1 << 20);
         let mut bench = Bench {
             rib,
@@ -173,7 +171,7 @@ fn data() -> (FeedPeer, Vec<Vrp>) {
 fn reevaluate(c: &mut Criterion) {
     let (feed, vrps) = data();
     let rt = runtime();
-    let mut b = Bench::new(RovPolicy::Drop, &feed, &vrps);
+    let mut b = Bench::new(RovMode::Drop, &feed, &vrps);
     rt.block_on(b.load(&feed));
     // 1,000 VRPs spread over the whole set.
     let step = vrps.len() / 1000;
@@ -239,7 +237,7 @@ fn full_table(c: &mut Criterion) {
     let rt = runtime();
     let mut g = c.benchmark_group("rib/full_table");
     g.sample_size(10).measurement_time(Duration::from_secs(40));
-    for mode in [RovPolicy::Accept, RovPolicy::Drop] {
+    for mode in [RovMode::Accept, RovMode::Drop] {
         g.bench_function(mode.to_string(), |bench| {
             bench.iter_custom(|iters| {
                 let mut timed = Duration::ZERO;

@@ -13,7 +13,10 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::policy::{Marking, RovMode, TagValues};
+use crate::rib::MassInvalidation;
 use crate::route::Asn;
+use crate::rpki::RpkiConfig;
 use serde::{Deserialize, Serialize};
 
 mod convert;
@@ -72,42 +75,6 @@ pub struct ServerConfig {
     pub update_delay: Duration,
 }
 
-/// The `[rpki]` table: where VRPs come from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RpkiConfig {
-    /// VRP files (rpki-client or Routinator JSON, CSV), resolved against the config's directory.
-    pub vrp_files: Vec<PathBuf>,
-    /// RFC 8416 SLURM files, resolved against the config's directory.
-    pub slurm: Vec<PathBuf>,
-    /// RTR caches (`[[rpki.cache]]`).
-    pub caches: Vec<CacheConfig>,
-    /// How often files are checked for changes (key `reload_seconds`, default 5).
-    pub reload: Duration,
-}
-
-/// One `[[rpki.cache]]`: an RTR cache.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CacheConfig {
-    /// `host:port` (IPv6 as `[addr]:port`), checked for shape, resolved on connect.
-    pub address: String,
-    /// Lower is preferred; defaults to the cache's position in the file.
-    pub preference: u32,
-}
-
-/// What to do with RPKI-invalid routes from a peer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RovPolicy {
-    /// Pass every route, unmarked.
-    Accept,
-    /// Pass every route, marked with its validation state.
-    Tag,
-    /// Pass every route unchanged, but count and report what dropping would do.
-    Shadow,
-    /// Drop invalid routes (they stay in Adj-RIB-In for re-evaluation).
-    Drop,
-}
-
 /// A peer's relationship to rovgate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -122,13 +89,7 @@ pub enum Role {
     RsClient,
 }
 
-/// The config name of each choice; `Display` and `FromStr` use these.
-const ROV_NAMES: [(&str, RovPolicy); 4] = [
-    ("accept", RovPolicy::Accept),
-    ("tag", RovPolicy::Tag),
-    ("shadow", RovPolicy::Shadow),
-    ("drop", RovPolicy::Drop),
-];
+/// The config name of each role; `Display` and `FromStr` use these.
 const ROLE_NAMES: [(&str, Role); 4] = [
     ("customer", Role::Customer),
     ("peer", Role::Peer),
@@ -161,21 +122,6 @@ fn name_of<T: PartialEq>(names: &[(&'static str, T)], value: &T) -> &'static str
         .map_or("?", |(n, _)| n)
 }
 
-impl FromStr for RovPolicy {
-    type Err = ChoiceError;
-
-    /// Parses `accept`, `tag`, `shadow` or `drop`.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        choose(&ROV_NAMES, s)
-    }
-}
-
-impl fmt::Display for RovPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(name_of(&ROV_NAMES, self))
-    }
-}
-
 impl FromStr for Role {
     type Err = ChoiceError;
 
@@ -195,17 +141,17 @@ impl fmt::Display for Role {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Defaults {
     /// ROV policy for peers without `rov` and without a role default (default `shadow`).
-    pub rov: RovPolicy,
+    pub rov: RovMode,
     /// Per-role defaults from `[defaults.role.<role>]` tables (`rov = "..."`), ahead of `rov`.
     /// In file order; each role at most once.
-    pub role_rov: Vec<(Role, RovPolicy)>,
+    pub role_rov: Vec<(Role, RovMode)>,
     /// The idle hold of peers that do not set theirs.
     pub idle_hold: IdleHold,
 }
 
 impl Defaults {
     /// The policy for a peer of `role` that has no `rov` of its own.
-    pub fn rov_for(&self, role: Role) -> RovPolicy {
+    pub fn rov_for(&self, role: Role) -> RovMode {
         self.role_rov
             .iter()
             .find(|(r, _)| *r == role)
@@ -225,34 +171,15 @@ pub struct RovConfig {
     pub mass: MassInvalidation,
 }
 
-/// The third part `y` of the Euro-IX large community `rs_asn:1000:y` for each validation
-/// state; distinct from each other.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TagValues {
-    /// RPKI valid (key `tag_valid`, default 1).
-    pub valid: u32,
-    /// RPKI not found (key `tag_not_found`, default 2).
-    pub not_found: u32,
-    /// RPKI invalid (key `tag_invalid`, default 4).
-    pub invalid: u32,
-}
-
-/// The mass-invalidation guard: a VRP update that would newly drop at least `min_routes`
-/// routes, and either more than `share_ppm` of all stored routes or routes from more than
-/// `peers` peers, is applied as shadow only until an operator accepts it or `hold` passes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MassInvalidation {
-    /// The share of all stored routes, parts per million (key `mass_invalidation_percent`,
-    /// a percentage above 0 and at most 100; default 0.1 %, 1000 ppm).
-    pub share_ppm: u32,
-    /// The number of peers (key `mass_invalidation_peers`, at least 1, default 10).
-    pub peers: usize,
-    /// An update newly dropping fewer routes is never held (key
-    /// `mass_invalidation_min_routes`, default 100).
-    pub min_routes: usize,
-    /// How long an update is held (key `mass_invalidation_hold_seconds`, default 3600);
-    /// none (0 in the file): until an operator accepts it.
-    pub hold: Option<Duration>,
+impl RovConfig {
+    /// The communities policy adds for a route server of AS `rs_asn` with these settings.
+    pub fn marking(&self, rs_asn: u32) -> Marking {
+        Marking {
+            rs_asn,
+            tag: self.tag,
+            filtered_reason: self.filtered_reason,
+        }
+    }
 }
 
 impl Default for RovConfig {
@@ -262,29 +189,6 @@ impl Default for RovConfig {
             tag: TagValues::default(),
             filtered_reason: true,
             mass: MassInvalidation::default(),
-        }
-    }
-}
-
-impl Default for TagValues {
-    /// The Euro-IX values: 1 valid, 2 not found, 4 invalid.
-    fn default() -> Self {
-        TagValues {
-            valid: 1,
-            not_found: 2,
-            invalid: 4,
-        }
-    }
-}
-
-impl Default for MassInvalidation {
-    /// 0.1 % of routes or 10 peers, at least 100 routes, held for an hour.
-    fn default() -> Self {
-        MassInvalidation {
-            share_ppm: 1000,
-            peers: 10,
-            min_routes: 100,
-            hold: Some(Duration::from_secs(3600)),
         }
     }
 }
@@ -321,7 +225,7 @@ pub struct PeerConfig {
     /// The peer's relationship to rovgate.
     pub role: Role,
     /// The peer's own `rov`, else `[defaults.role.<role>] rov`, else `[defaults] rov`.
-    pub rov: RovPolicy,
+    pub rov: RovMode,
     /// Send the peer the RFC 8097 extended community (0x43/0x00, non-transitive) on routes
     /// rovgate tagged (default false).
     pub rov_ext_community: bool,

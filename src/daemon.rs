@@ -35,7 +35,6 @@ use crate::bgp::session::{self, SessionConfig};
 use crate::config::{Config, PeerConfig};
 use crate::http::guard::{Guard, SharedAccess};
 use crate::http::Api;
-use crate::policy::Marking;
 use crate::rib::{self, PeerInfo, Rib, RibEvent, RibInputs, SharedView, QUERY_QUEUE, RIB_QUEUE};
 use crate::route::abuse::{PeerAbuse, Refusals};
 use crate::route::PeerId;
@@ -50,7 +49,7 @@ pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
     let abuse: Vec<Arc<PeerAbuse>> = config.peers.iter().map(|_| Arc::default()).collect();
     let refusals = Arc::new(Refusals::default());
     let infos = config.peers.iter().zip(&abuse).map(peer_info).collect();
-    let marking = Marking::new(config.server.asn.0, &config.rov);
+    let marking = config.rov.marking(config.server.asn.0);
     let mut rib = Rib::new(infos, store.clone(), marking, config.rov.mass);
     rib.set_update_delay(config.server.update_delay);
     let view = rib.view();
@@ -230,7 +229,7 @@ async fn reload(
     }
     if new.rov != config.rov {
         config.rov = new.rov.clone();
-        let marking = Marking::new(config.server.asn.0, &config.rov);
+        let marking = config.rov.marking(config.server.asn.0);
         let mass = config.rov.mass;
         events.push(RibEvent::SetRovConfig { marking, mass });
     }

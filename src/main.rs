@@ -14,11 +14,11 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use ipnet::IpNet;
 
-use rovgate::config::{CacheConfig, Config, RpkiConfig};
+use rovgate::config::Config;
 use rovgate::replay::ReplayError;
 use rovgate::report::ReportError;
 use rovgate::route::Asn;
-use rovgate::rpki::{self, Verdict, VrpTable};
+use rovgate::rpki::{self, CacheConfig, RpkiConfig, Verdict, VrpTable};
 
 #[derive(Parser)]
 #[command(version, about = "BGP route server with RPKI route origin validation")]

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::*;
-use crate::config::RovPolicy;
+use crate::policy::RovMode;
 use crate::rib::{HoldView, PeerView, RovCounts};
 use crate::route::Asn;
 use crate::rpki::status::SourceStatus;
@@ -109,7 +109,7 @@ fn peer(name: &str, up: bool, counts: RovCounts, would_drop: u64) -> PeerView {
         name: name.into(),
         address: "192.0.2.1".parse().unwrap(),
         asn: Asn(64500),
-        rov: RovPolicy::Shadow,
+        rov: RovMode::Shadow,
         up,
         pending: 0,
         last_down: None,

@@ -13,8 +13,92 @@
 //!
 //! A *held* path (a mass invalidation waiting for an operator) is treated as shadow.
 
-use crate::config::{RovConfig, RovPolicy, TagValues};
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
 use crate::route::RovState;
+
+/// What a peer's ROV mode does with its RPKI-invalid routes (the `rov` key of `[defaults]`
+/// and `[[peer]]`, the `rov` field of the HTTP API).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RovMode {
+    /// Pass every route, untagged.
+    Accept,
+    /// Pass every route, tagged with its validation state.
+    Tag,
+    /// Pass every route unchanged, but count and report what dropping would do.
+    Shadow,
+    /// Drop invalid routes (they stay in Adj-RIB-In for re-evaluation).
+    Drop,
+}
+
+impl RovMode {
+    /// Every mode, in the order the config documents them.
+    pub const ALL: [RovMode; 4] = [
+        RovMode::Accept,
+        RovMode::Tag,
+        RovMode::Shadow,
+        RovMode::Drop,
+    ];
+
+    /// The mode's name in the config file and the HTTP API.
+    pub fn name(self) -> &'static str {
+        match self {
+            RovMode::Accept => "accept",
+            RovMode::Tag => "tag",
+            RovMode::Shadow => "shadow",
+            RovMode::Drop => "drop",
+        }
+    }
+}
+
+/// A name that is no ROV mode.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("expected one of accept, tag, shadow, drop, got {0:?}")]
+pub struct UnknownMode(String);
+
+impl FromStr for RovMode {
+    type Err = UnknownMode;
+
+    /// Parses `accept`, `tag`, `shadow` or `drop`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        (RovMode::ALL.into_iter())
+            .find(|m| m.name() == s)
+            .ok_or_else(|| UnknownMode(s.to_string()))
+    }
+}
+
+impl fmt::Display for RovMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The third part `y` of the Euro-IX large community `rs_asn:1000:y` for each validation
+/// state; distinct from each other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TagValues {
+    /// RPKI valid (config key `tag_valid`, default 1).
+    pub valid: u32,
+    /// RPKI not found (config key `tag_not_found`, default 2).
+    pub not_found: u32,
+    /// RPKI invalid (config key `tag_invalid`, default 4).
+    pub invalid: u32,
+}
+
+impl Default for TagValues {
+    /// The Euro-IX values: 1 valid, 2 not found, 4 invalid.
+    fn default() -> Self {
+        TagValues {
+            valid: 1,
+            not_found: 2,
+            invalid: 4,
+        }
+    }
+}
 
 /// Euro-IX "RPKI state" large community function (`rs_asn:1000:y`).
 pub const TAG_FUNCTION: u32 = 1000;
@@ -35,12 +119,13 @@ pub struct Marking {
 }
 
 impl Marking {
-    /// The marking for a route server of AS `rs_asn` with these `[rov]` settings.
-    pub fn new(rs_asn: u32, rov: &RovConfig) -> Self {
+    /// The marking for a route server of AS `rs_asn` with the `[rov]` defaults: the Euro-IX
+    /// tags, the filtered reason attached.
+    pub fn euro_ix(rs_asn: u32) -> Self {
         Marking {
             rs_asn,
-            tag: rov.tag,
-            filtered_reason: rov.filtered_reason,
+            tag: TagValues::default(),
+            filtered_reason: true,
         }
     }
 
@@ -67,20 +152,20 @@ pub struct Decision {
 
 /// The decision for a path in `state` from a peer in `mode`; `held` paths (an update held
 /// as a mass invalidation) are treated as shadow.
-pub fn decide(mode: RovPolicy, state: RovState, held: bool, marking: &Marking) -> Decision {
+pub fn decide(mode: RovMode, state: RovState, held: bool, marking: &Marking) -> Decision {
     let pass = Decision {
         eligible: true,
         ..Decision::default()
     };
     match mode {
-        RovPolicy::Accept | RovPolicy::Shadow => pass,
-        RovPolicy::Tag => Decision {
+        RovMode::Accept | RovMode::Shadow => pass,
+        RovMode::Tag => Decision {
             eligible: true,
             large: vec![marking.tag(state)],
             ext: Some(state),
         },
-        RovPolicy::Drop if state != RovState::Invalid || held => pass,
-        RovPolicy::Drop => Decision {
+        RovMode::Drop if state != RovState::Invalid || held => pass,
+        RovMode::Drop => Decision {
             eligible: false,
             large: marking
                 .filtered_reason
@@ -98,7 +183,7 @@ pub fn decide(mode: RovPolicy, state: RovState, held: bool, marking: &Marking) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use RovPolicy::{Accept, Drop, Shadow, Tag};
+    use RovMode::{Accept, Drop, Shadow, Tag};
     use RovState::{Invalid, NotFound, Valid};
 
     const MARKING: Marking = Marking {
@@ -154,6 +239,27 @@ mod tests {
                 "{mode} {state:?} held={held}"
             );
         }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        let names = [
+            ("accept", Accept),
+            ("tag", Tag),
+            ("shadow", Shadow),
+            ("drop", Drop),
+        ];
+        assert_eq!(names.map(|(_, mode)| mode), RovMode::ALL);
+        for (name, mode) in names {
+            assert_eq!(
+                (mode.to_string(), name.parse()),
+                (name.to_string(), Ok(mode))
+            );
+        }
+        assert_eq!(
+            "strict".parse::<RovMode>().map_err(|e| e.to_string()),
+            Err("expected one of accept, tag, shadow, drop, got \"strict\"".to_string())
+        );
     }
 
     #[test]

@@ -9,9 +9,8 @@ use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
 use rovgate::bgp::wire::{decode_update, encode_updates, Caps};
-use rovgate::config::{RovConfig, RovPolicy};
-use rovgate::policy::Marking;
-use rovgate::rib::{PeerInfo, Rib, RibEvent};
+use rovgate::policy::{Marking, RovMode};
+use rovgate::rib::{MassInvalidation, PeerInfo, Rib, RibEvent};
 use rovgate::route::{Export, Family, PeerId, Asn};
 use rovgate::rpki::VrpStore;
 
@@ -23,7 +22,7 @@ fn peer(i: u8) -> PeerInfo {
         enforce_first_as: i == 1,
         max_prefixes: Some(1000),
         // Tagging runs the marking path (marked attribute sets) on every input.
-        rov: RovPolicy::Tag,
+        rov: RovMode::Tag,
         abuse: Default::default(),
     }
 }
@@ -51,9 +50,9 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    let rov = RovConfig::default();
-    let marking = Marking::new(64500, &rov);
-    let mut rib = Rib::new(vec![peer(0), peer(1)], VrpStore::new(), marking, rov.mass);
+    let marking = Marking::euro_ix(64500);
+    let mass = MassInvalidation::default();
+    let mut rib = Rib::new(vec![peer(0), peer(1)], VrpStore::new(), marking, mass);
     let (tx, _rx) = tokio::sync::mpsc::channel(1);
     rib.handle(RibEvent::PeerUp { peer: PeerId(0), families: Family::ALL.to_vec(), out: tx });
     rib.handle(RibEvent::Update { peer: PeerId(1), update });

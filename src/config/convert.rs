@@ -16,11 +16,10 @@ use serde::Deserialize;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-use super::{
-    CacheConfig, ChoiceError, Config, ConfigError, Defaults, PeerConfig, Role, RovPolicy,
-    RpkiConfig, ServerConfig,
-};
+use super::{ChoiceError, Config, ConfigError, Defaults, PeerConfig, Role, ServerConfig};
+use crate::policy::{RovMode, UnknownMode};
 use crate::route::Asn;
+use crate::rpki::{CacheConfig, RpkiConfig};
 
 mod damping;
 mod files;
@@ -341,8 +340,8 @@ expected! {
     SocketAddr => "address:port (IPv6 as [address]:port)",
 }
 
-impl Expected for RovPolicy {
-    fn expected(_: &str, e: ChoiceError) -> String {
+impl Expected for RovMode {
+    fn expected(_: &str, e: UnknownMode) -> String {
         e.to_string()
     }
 }

@@ -38,8 +38,9 @@ use tracing::info;
 
 pub use reports::Reports;
 
-use crate::config::{HttpConfig, RovPolicy};
+use crate::config::HttpConfig;
 use crate::history::SharedHistory;
+use crate::policy::RovMode;
 use crate::rib::ReevaluationView;
 use crate::rib::{HoldView, PeerView, RibEvent, RibQuery, SharedView};
 use crate::route::abuse::Refusals;
@@ -117,7 +118,7 @@ pub struct VrpSummary {
 #[derive(Deserialize, Serialize)]
 pub struct SetRov {
     /// `accept`, `tag`, `shadow` or `drop`.
-    pub rov: RovPolicy,
+    pub rov: RovMode,
 }
 
 /// Serves the API on `listener` within `limits` until shutdown.

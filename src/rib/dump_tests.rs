@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use super::tests::{announce, info, net, received};
 use super::*;
-use crate::config::RovConfig;
 use crate::route::Update;
 
 /// A RIB with `n` configured peers (AS 64496 + i) and none up.
@@ -13,8 +12,8 @@ fn rib(n: u8) -> Rib {
     let infos = (0..n)
         .map(|i| info(i + 1, 64496 + u32::from(i), None))
         .collect();
-    let rov = RovConfig::default();
-    Rib::new(infos, VrpStore::new(), Marking::new(64500, &rov), rov.mass)
+    let mass = MassInvalidation::default();
+    Rib::new(infos, VrpStore::new(), Marking::euro_ix(64500), mass)
 }
 
 /// Brings `peer` up with IPv4, its channel holding `room` items.

@@ -10,8 +10,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::export::Outgoing;
 use super::snapshot::{InvalidPaths, PathView};
-use crate::config::{MassInvalidation, RovPolicy};
-use crate::policy::Marking;
+use crate::policy::{Marking, RovMode};
+use crate::rib::MassInvalidation;
 use crate::route::{Family, PeerId, Update};
 use crate::rpki::VrpsChanged;
 
@@ -45,7 +45,7 @@ pub enum RibEvent {
     EndOfResend { peer: PeerId, family: Family },
     /// An operator changed the peer's ROV policy (HTTP or config reload): its stored routes
     /// are re-evaluated; the session stays up.
-    SetPolicy { peer: PeerId, rov: RovPolicy },
+    SetPolicy { peer: PeerId, rov: RovMode },
     /// The `[rov]` settings changed (config reload): every path is marked anew.
     SetRovConfig {
         marking: Marking,

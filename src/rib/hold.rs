@@ -6,7 +6,7 @@
 //! withdraws and announces again (a session reset) is still held; a path that turns valid
 //! or not-found leaves the hold, and a hold with no path left ends by itself.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use foldhash::HashSet;
 use ipnet::IpNet;
@@ -16,6 +16,45 @@ use tracing::info;
 use super::view::HoldView;
 use super::Rib;
 use crate::route::PeerId;
+
+/// The mass-invalidation guard: a VRP update that would newly drop at least `min_routes`
+/// routes, and either more than `share_ppm` of all stored routes or routes from more than
+/// `peers` peers, is applied as shadow only until an operator accepts it or `hold` passes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MassInvalidation {
+    /// The share of all stored routes, parts per million (config key `mass_invalidation_percent`,
+    /// a percentage above 0 and at most 100; default 0.1 %, 1000 ppm).
+    pub share_ppm: u32,
+    /// The number of peers (config key `mass_invalidation_peers`, at least 1, default 10).
+    pub peers: usize,
+    /// An update newly dropping fewer routes is never held (key
+    /// `mass_invalidation_min_routes`, default 100).
+    pub min_routes: usize,
+    /// How long an update is held (config key `mass_invalidation_hold_seconds`, default 3600);
+    /// none (0 in the file): until an operator accepts it.
+    pub hold: Option<Duration>,
+}
+
+impl Default for MassInvalidation {
+    /// 0.1 % of routes or 10 peers, at least 100 routes, held for an hour.
+    fn default() -> Self {
+        MassInvalidation {
+            share_ppm: 1000,
+            peers: 10,
+            min_routes: 100,
+            hold: Some(Duration::from_secs(3600)),
+        }
+    }
+}
+
+impl MassInvalidation {
+    /// Whether newly dropping `routes` routes of `total`, from `peers` peers, is a mass
+    /// invalidation.
+    pub(super) fn holds(&self, routes: usize, peers: usize, total: u64) -> bool {
+        let share = routes as u128 * 1_000_000 > u128::from(self.share_ppm) * u128::from(total);
+        routes >= self.min_routes && (share || peers > self.peers)
+    }
+}
 
 /// A VRP update (or several) held back as a mass invalidation.
 pub(super) struct Hold {
@@ -103,5 +142,29 @@ impl Rib {
             self.reshape(prefix, |p| p.peer == peer && p.held, true);
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mass_invalidation_needs_the_floor_and_a_share_or_peer_count() {
+        let mass = MassInvalidation {
+            share_ppm: 1000,
+            peers: 2,
+            min_routes: 10,
+            hold: None,
+        };
+        let cases = [
+            ("below the floor", 9, 9, 100, false),
+            ("over 0.1% of routes", 11, 1, 10_000, true),
+            ("under 0.1%, few peers", 11, 2, 1_000_000, false),
+            ("under 0.1%, many peers", 11, 3, 1_000_000, true),
+        ];
+        for (name, routes, peers, total, held) in cases {
+            assert_eq!(mass.holds(routes, peers, total), held, "{name}");
+        }
     }
 }

@@ -40,12 +40,12 @@ use tracing::{debug, info, warn};
 pub use best::Path;
 pub use events::{RibEvent, RibInputs, RibQuery, QUERY_QUEUE};
 pub use export::{Batch, Encoded, Outgoing};
+pub use hold::MassInvalidation;
 pub use peers::PeerInfo;
 pub use snapshot::{InvalidPath, InvalidPaths, PathView};
 pub use table::Top2;
 pub use view::{HoldView, PeerView, ReevaluationView, RibView, RovChange, RovCounts, SharedView};
 
-use crate::config::MassInvalidation;
 use crate::policy::Marking;
 use crate::route::{Attrs, Export, Family, Interner, PeerId, RovState, Update};
 use crate::rpki::VrpStore;

@@ -15,7 +15,7 @@ use super::export::{carries, Batch, Outgoing};
 use super::pending::Pending;
 use super::table::Dirty;
 use super::view::{PeerView, RovCounts};
-use crate::config::RovPolicy;
+use crate::policy::RovMode;
 use crate::route::abuse::PeerAbuse;
 use crate::route::{Asn, Attrs, Export, Family, PeerId};
 
@@ -33,7 +33,7 @@ pub struct PeerInfo {
     /// Most prefixes accepted; `None`: no limit.
     pub max_prefixes: Option<u64>,
     /// What ROV does with the peer's routes (changes at run time).
-    pub rov: RovPolicy,
+    pub rov: RovMode,
     /// What its sessions count of its malformed UPDATEs and NOTIFICATIONs (the view shows
     /// them as they are when read).
     pub abuse: Arc<PeerAbuse>,
@@ -102,12 +102,12 @@ impl Peers {
     }
 
     /// The ROV policy for the peer's routes.
-    pub fn rov(&self, peer: PeerId) -> RovPolicy {
+    pub fn rov(&self, peer: PeerId) -> RovMode {
         self.slot(peer).info.rov
     }
 
     /// Changes the ROV policy for the peer's routes; returns the previous one.
-    pub fn set_rov(&mut self, peer: PeerId, rov: RovPolicy) -> RovPolicy {
+    pub fn set_rov(&mut self, peer: PeerId, rov: RovMode) -> RovMode {
         std::mem::replace(&mut self.slot_mut(peer).info.rov, rov)
     }
 

@@ -4,7 +4,6 @@
 
 use super::tests::{announce, info, net, received, withdraw};
 use super::*;
-use crate::config::RovConfig;
 
 /// Peers 0 and 1 read what they are sent; peer 2's channel holds one chunk and nobody
 /// reads it after the first (its End-of-RIB).
@@ -14,8 +13,8 @@ fn rib_with_a_stuck_peer() -> (Rib, Vec<mpsc::Receiver<Outgoing>>) {
         info(2, 64497, None),
         info(3, 64498, None),
     ];
-    let rov = RovConfig::default();
-    let mut rib = Rib::new(infos, VrpStore::new(), Marking::new(64500, &rov), rov.mass);
+    let mass = MassInvalidation::default();
+    let mut rib = Rib::new(infos, VrpStore::new(), Marking::euro_ix(64500), mass);
     let mut rxs = Vec::new();
     for (i, room) in [16, 16, 1].into_iter().enumerate() {
         let (out, rx) = mpsc::channel(room);

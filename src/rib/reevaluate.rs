@@ -26,7 +26,7 @@ use tracing::{info, warn};
 
 use super::view::{ReevaluationView, RovChange};
 use super::{shape, Rib};
-use crate::config::{MassInvalidation, RovPolicy};
+use crate::policy::RovMode;
 use crate::route::{PeerId, RovState};
 use crate::rpki::{VrpSnapshot, VrpsChanged};
 
@@ -109,15 +109,6 @@ fn merge(queue: &mut VecDeque<IpNet>, more: impl IntoIterator<Item = IpNet>) {
     }
 }
 
-impl MassInvalidation {
-    /// Whether newly dropping `routes` routes of `total`, from `peers` peers, is a mass
-    /// invalidation.
-    fn holds(&self, routes: usize, peers: usize, total: u64) -> bool {
-        let share = routes as u128 * 1_000_000 > u128::from(self.share_ppm) * u128::from(total);
-        routes >= self.min_routes && (share || peers > self.peers)
-    }
-}
-
 impl Rib {
     /// Queues the routes a new VRP snapshot may affect for re-evaluation.
     pub fn vrps_changed(&mut self, changed: VrpsChanged) {
@@ -167,7 +158,7 @@ impl Rib {
                         continue;
                     }
                     changed = true;
-                    let drop = self.peers.rov(path.peer) == RovPolicy::Drop;
+                    let drop = self.peers.rov(path.peer) == RovMode::Drop;
                     if drop && state == RovState::Invalid && path.eligible {
                         self.pass.newly_dropped += 1;
                         self.pass.peers.insert(path.peer);
@@ -237,7 +228,7 @@ impl Rib {
             let counts = &mut counts[path.peer.0 as usize];
             counts.count(path, -1);
             let mode = peers.rov(path.peer);
-            let newly_dropped = mode == RovPolicy::Drop && state == RovState::Invalid;
+            let newly_dropped = mode == RovMode::Drop && state == RovState::Invalid;
             if let Some(hold) = hold.as_mut() {
                 if pass.held && newly_dropped && path.eligible {
                     path.held = true;
@@ -310,24 +301,5 @@ mod tests {
         );
         let expected = nets(&["10.0.0.0/8", "192.0.2.0/24", "2001:db8::/32"]);
         assert_eq!(Vec::from(queue), expected);
-    }
-
-    #[test]
-    fn mass_invalidation_needs_the_floor_and_a_share_or_peer_count() {
-        let mass = MassInvalidation {
-            share_ppm: 1000,
-            peers: 2,
-            min_routes: 10,
-            hold: None,
-        };
-        let cases = [
-            ("below the floor", 9, 9, 100, false),
-            ("over 0.1% of routes", 11, 1, 10_000, true),
-            ("under 0.1%, few peers", 11, 2, 1_000_000, false),
-            ("under 0.1%, many peers", 11, 3, 1_000_000, true),
-        ];
-        for (name, routes, peers, total, held) in cases {
-            assert_eq!(mass.holds(routes, peers, total), held, "{name}");
-        }
     }
 }

@@ -9,8 +9,8 @@ use ipnet::IpNet;
 use tracing::info;
 
 use super::{Path, Rib};
-use crate::config::{MassInvalidation, RovPolicy};
-use crate::policy::{decide, Marking};
+use crate::policy::{decide, Marking, RovMode};
+use crate::rib::MassInvalidation;
 use crate::route::{AttrSet, Family, Interner, PeerId, RovState};
 
 impl Rib {
@@ -53,7 +53,7 @@ impl Rib {
         });
     }
 
-    pub(super) fn set_policy(&mut self, peer: PeerId, rov: RovPolicy) {
+    pub(super) fn set_policy(&mut self, peer: PeerId, rov: RovMode) {
         let before = self.peers.set_rov(peer, rov);
         if before != rov {
             info!(peer = %self.peers.name(peer), %before, after = %rov, "ROV policy changed: re-evaluating the peer's routes");
@@ -75,11 +75,11 @@ impl Rib {
 /// anything the decision process or export sees changed.
 pub(super) fn shape(
     path: &mut Path,
-    mode: RovPolicy,
+    mode: RovMode,
     marking: &Marking,
     interned: &mut Interner,
 ) -> bool {
-    path.held &= mode == RovPolicy::Drop && path.rov == RovState::Invalid;
+    path.held &= mode == RovMode::Drop && path.rov == RovState::Invalid;
     let d = decide(mode, path.rov, path.held, marking);
     let marks = path.attrs.marks.as_ref();
     let same_marks = match marks {

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use bytes::Bytes;
 
 use super::*;
-use crate::config::{RovConfig, RovPolicy};
+use crate::policy::RovMode;
 use crate::route::{AsPath, Asn, AttrSet, NextHop, Segment};
 use crate::rpki::{SnapshotWriter, Vrp, VrpDelta, VrpsChanged};
 use tokio::sync::oneshot;
@@ -33,7 +33,7 @@ pub(super) struct Lab {
 }
 
 impl Lab {
-    pub(super) async fn new(mode: RovPolicy, vrps: &[Vrp], mass: MassInvalidation) -> Lab {
+    pub(super) async fn new(mode: RovMode, vrps: &[Vrp], mass: MassInvalidation) -> Lab {
         let store = VrpStore::new();
         let mut writer = SnapshotWriter::new(store.clone());
         let added = vrps.to_vec();
@@ -56,10 +56,10 @@ impl Lab {
         };
         let peers = vec![
             info(0, mode),
-            info(1, RovPolicy::Accept),
-            info(2, RovPolicy::Accept),
+            info(1, RovMode::Accept),
+            info(2, RovMode::Accept),
         ];
-        let marking = Marking::new(RS_ASN, &RovConfig::default());
+        let marking = Marking::euro_ix(RS_ASN);
         let mut rib = Rib::new(peers, store, marking, mass);
         let changes = rib.subscribe();
         let mut rx = Vec::new();
@@ -162,7 +162,7 @@ pub(super) const NO_HOLD: MassInvalidation = MassInvalidation {
 
 /// 192.0.2.0/24 may only be originated by AS 65001; peer 0 announces it from AS 65002
 /// (invalid) and 198.51.100.0/24 (not found).
-async fn invalid_from_peer0(mode: RovPolicy) -> Lab {
+async fn invalid_from_peer0(mode: RovMode) -> Lab {
     let mut lab = Lab::new(mode, &[vrp("192.0.2.0/24", 24, 65001)], NO_HOLD).await;
     lab.announce(0, &[64496, 65002], &["192.0.2.0/24"]).await;
     lab.announce(0, &[64496, 65002], &["198.51.100.0/24"]).await;
@@ -173,21 +173,21 @@ async fn invalid_from_peer0(mode: RovPolicy) -> Lab {
 async fn each_mode_does_what_it_says_with_an_invalid_route() {
     let invalid = net("192.0.2.0/24");
     let not_found = net("198.51.100.0/24");
-    let cases: [(RovPolicy, Announced, u64, u64); 4] = [
+    let cases: [(RovMode, Announced, u64, u64); 4] = [
         (
-            RovPolicy::Accept,
+            RovMode::Accept,
             vec![(invalid, vec![]), (not_found, vec![])],
             0,
             1,
         ),
         (
-            RovPolicy::Shadow,
+            RovMode::Shadow,
             vec![(invalid, vec![]), (not_found, vec![])],
             0,
             1,
         ),
         (
-            RovPolicy::Tag,
+            RovMode::Tag,
             vec![
                 (invalid, vec![[RS_ASN, 1000, 4]]),
                 (not_found, vec![[RS_ASN, 1000, 2]]),
@@ -195,7 +195,7 @@ async fn each_mode_does_what_it_says_with_an_invalid_route() {
             0,
             1,
         ),
-        (RovPolicy::Drop, vec![(not_found, vec![])], 1, 0),
+        (RovMode::Drop, vec![(not_found, vec![])], 1, 0),
     ];
     for (mode, expected, dropped, would_drop) in cases {
         let mut lab = invalid_from_peer0(mode).await;
@@ -210,7 +210,7 @@ async fn each_mode_does_what_it_says_with_an_invalid_route() {
 
 #[tokio::test]
 async fn a_dropped_route_stays_in_adj_rib_in_with_its_filtered_reason() {
-    let lab = invalid_from_peer0(RovPolicy::Drop).await;
+    let lab = invalid_from_peer0(RovMode::Drop).await;
     let paths = lab.rib.table.paths(&net("192.0.2.0/24"));
     assert_eq!(paths.len(), 1);
     let p = &paths[0];
@@ -221,7 +221,7 @@ async fn a_dropped_route_stays_in_adj_rib_in_with_its_filtered_reason() {
 
 #[tokio::test]
 async fn tagged_routes_carry_the_rfc_8097_state() {
-    let mut lab = invalid_from_peer0(RovPolicy::Tag).await;
+    let mut lab = invalid_from_peer0(RovMode::Tag).await;
     let mut batches = Vec::new();
     while let Ok(batch) = lab.rx[1].try_recv() {
         batches.extend(batch.into_exports());
@@ -238,7 +238,7 @@ async fn tagged_routes_carry_the_rfc_8097_state() {
 
 #[tokio::test]
 async fn a_valid_path_wins_when_the_better_invalid_one_is_dropped() {
-    let mut lab = Lab::new(RovPolicy::Drop, &[vrp("192.0.2.0/24", 24, 65001)], NO_HOLD).await;
+    let mut lab = Lab::new(RovMode::Drop, &[vrp("192.0.2.0/24", 24, 65001)], NO_HOLD).await;
     // Peer 0's path is shorter but invalid; peer 1's longer path is valid.
     lab.announce(0, &[64496, 65002], &["192.0.2.0/24"]).await;
     lab.announce(1, &[64497, 64999, 65001], &["192.0.2.0/24"])
@@ -252,7 +252,7 @@ async fn a_valid_path_wins_when_the_better_invalid_one_is_dropped() {
 #[tokio::test]
 async fn vrp_changes_withdraw_and_restore_routes_without_a_refresh() {
     let v = vrp("192.0.2.0/24", 24, 65002);
-    let mut lab = Lab::new(RovPolicy::Drop, &[v], NO_HOLD).await;
+    let mut lab = Lab::new(RovMode::Drop, &[v], NO_HOLD).await;
     lab.announce(0, &[64496, 65002], &["192.0.2.0/25"]).await;
     // /25 is longer than maxLength 24: invalid, never exported.
     assert_eq!(lab.routes(1), (vec![], vec![]));
@@ -287,13 +287,13 @@ async fn vrp_changes_withdraw_and_restore_routes_without_a_refresh() {
 
 #[tokio::test]
 async fn switching_a_peer_to_drop_and_back_re_exports_its_routes() {
-    let mut lab = invalid_from_peer0(RovPolicy::Shadow).await;
+    let mut lab = invalid_from_peer0(RovMode::Shadow).await;
     lab.routes(1);
-    let (peer, rov) = (PeerId(0), RovPolicy::Drop);
+    let (peer, rov) = (PeerId(0), RovMode::Drop);
     lab.event(RibEvent::SetPolicy { peer, rov }).await;
     assert_eq!(lab.routes(1), (vec![], vec![net("192.0.2.0/24")]));
-    assert_eq!(lab.peer0().rov, RovPolicy::Drop);
-    let rov = RovPolicy::Tag;
+    assert_eq!(lab.peer0().rov, RovMode::Drop);
+    let rov = RovMode::Tag;
     lab.event(RibEvent::SetPolicy { peer, rov }).await;
     let (mut ann, _) = lab.routes(1);
     ann.sort();
@@ -313,7 +313,7 @@ async fn a_mass_invalidation_is_held_until_accepted() {
         hold: None,
     };
     let cover = vrp("10.0.0.0/8", 24, 64496);
-    let mut lab = Lab::new(RovPolicy::Drop, &[cover], mass).await;
+    let mut lab = Lab::new(RovMode::Drop, &[cover], mass).await;
     let prefixes: Vec<String> = (0..5).map(|i| format!("10.{i}.0.0/24")).collect();
     let refs: Vec<&str> = prefixes.iter().map(String::as_str).collect();
     lab.announce(0, &[64496], &refs).await;
@@ -353,7 +353,7 @@ async fn the_first_vrps_are_never_held() {
         min_routes: 1,
         hold: None,
     };
-    let mut lab = Lab::new(RovPolicy::Drop, &[], mass).await;
+    let mut lab = Lab::new(RovMode::Drop, &[], mass).await;
     lab.announce(0, &[64496], &["192.0.2.0/24", "198.51.100.0/24"])
         .await;
     lab.routes(1);
@@ -373,7 +373,7 @@ async fn a_held_update_applies_itself_when_its_hold_time_ends() {
         hold: Some(Duration::from_secs(60)),
     };
     let v = vrp("192.0.2.0/24", 24, 64496);
-    let mut lab = Lab::new(RovPolicy::Drop, &[v], mass).await;
+    let mut lab = Lab::new(RovMode::Drop, &[v], mass).await;
     lab.announce(0, &[64496], &["192.0.2.0/24"]).await;
     lab.routes(1);
     lab.change_vrps(vec![vrp("192.0.2.0/24", 24, 1)], vec![v])
@@ -388,7 +388,7 @@ async fn a_held_update_applies_itself_when_its_hold_time_ends() {
 #[tokio::test]
 async fn losing_every_vrp_fails_open_to_not_found() {
     let v = vrp("192.0.2.0/24", 24, 65001);
-    let mut lab = invalid_from_peer0(RovPolicy::Drop).await;
+    let mut lab = invalid_from_peer0(RovMode::Drop).await;
     lab.routes(1);
     // Caches past expire withdraw their VRPs: the dropped route becomes not-found, exported.
     lab.change_vrps(vec![], vec![v]).await;

@@ -3,13 +3,13 @@
 
 use super::rov_tests::{net, vrp, Lab, NO_HOLD};
 use super::*;
-use crate::config::RovPolicy;
+use crate::policy::RovMode;
 
 #[tokio::test]
 async fn invalid_paths_know_whether_their_destination_stays_reachable() {
     // Only AS 65001 may originate in 192.0.2.0/24 (up to /25).
     let vrps = [vrp("192.0.2.0/24", 25, 65001)];
-    let mut lab = Lab::new(RovPolicy::Shadow, &vrps, NO_HOLD).await;
+    let mut lab = Lab::new(RovMode::Shadow, &vrps, NO_HOLD).await;
     // Peer 0 (shadow): two invalid routes. Peer 1: the /24 from the right origin (valid).
     lab.announce(0, &[64496, 65002], &["192.0.2.0/25", "192.0.2.128/25"])
         .await;
@@ -42,7 +42,7 @@ async fn invalid_paths_know_whether_their_destination_stays_reachable() {
 #[tokio::test]
 async fn lookup_shows_every_path_of_the_longest_matching_prefix() {
     let vrps = [vrp("192.0.2.0/24", 24, 65001)];
-    let mut lab = Lab::new(RovPolicy::Drop, &vrps, NO_HOLD).await;
+    let mut lab = Lab::new(RovMode::Drop, &vrps, NO_HOLD).await;
     lab.announce(0, &[64496, 65002], &["192.0.2.0/24"]).await;
     lab.announce(1, &[64497, 65001], &["192.0.2.0/24"]).await;
     let (found, paths) = lab.rib.lookup(net("192.0.2.128/25"));
@@ -73,7 +73,7 @@ fn asked(rib: &mut Rib, busy: bool) -> InvalidPaths {
 #[tokio::test]
 async fn invalid_paths_are_collected_again_only_when_the_table_changed() {
     let vrps = [vrp("192.0.2.0/24", 24, 65001)];
-    let mut lab = Lab::new(RovPolicy::Shadow, &vrps, NO_HOLD).await;
+    let mut lab = Lab::new(RovMode::Shadow, &vrps, NO_HOLD).await;
     lab.announce(0, &[64496, 65002], &["192.0.2.0/24"]).await;
     lab.rib.flush();
     let first = asked(&mut lab.rib, false);

@@ -19,7 +19,7 @@ pub(super) fn info(i: u8, asn: u32, max: Option<u64>) -> PeerInfo {
         asn: Asn(asn),
         enforce_first_as: true,
         max_prefixes: max,
-        rov: crate::config::RovPolicy::Accept,
+        rov: crate::policy::RovMode::Accept,
         abuse: Default::default(),
     }
 }
@@ -56,9 +56,8 @@ async fn rib3(max: Option<u64>) -> (Rib, Vec<mpsc::Receiver<Outgoing>>) {
         info(2, 64497, None),
         info(3, 64498, None),
     ];
-    let rov = crate::config::RovConfig::default();
-    let marking = Marking::new(64500, &rov);
-    let mut rib = Rib::new(infos, VrpStore::new(), marking, rov.mass);
+    let marking = Marking::euro_ix(64500);
+    let mut rib = Rib::new(infos, VrpStore::new(), marking, MassInvalidation::default());
     let mut rxs = Vec::new();
     for i in 0..3 {
         let (tx, rx) = mpsc::channel(16);

@@ -15,7 +15,7 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use super::best::Path;
-use crate::config::RovPolicy;
+use crate::policy::RovMode;
 use crate::route::abuse::PeerAbuse;
 use crate::route::{Asn, PeerId, RovState};
 use crate::rpki::status::unix_seconds;
@@ -92,7 +92,7 @@ pub struct PeerView {
     /// The peer's AS.
     pub asn: Asn,
     /// The ROV policy in force for its routes.
-    pub rov: RovPolicy,
+    pub rov: RovMode,
     /// Whether its session is established.
     pub up: bool,
     /// Prefixes still to be sent to it (its writer pulls them as its socket takes them).

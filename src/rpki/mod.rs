@@ -14,15 +14,39 @@ pub mod status;
 pub mod store;
 pub mod vrp;
 
+use std::path::PathBuf;
+use std::time::Duration;
+
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tracing::{info, warn};
 
-use crate::config::RpkiConfig;
 pub use sources::{SourceEvent, VrpSources};
 pub use status::RpkiStatus;
 pub use store::{SnapshotWriter, VrpDelta, VrpSnapshot, VrpStore, VrpsChanged};
 pub use vrp::{Verdict, Vrp, VrpTable};
+
+/// Where VRPs come from (the config's `[rpki]` table).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RpkiConfig {
+    /// VRP files (rpki-client or Routinator JSON, CSV), resolved against the config's directory.
+    pub vrp_files: Vec<PathBuf>,
+    /// RFC 8416 SLURM files, resolved against the config's directory.
+    pub slurm: Vec<PathBuf>,
+    /// RTR caches (`[[rpki.cache]]`).
+    pub caches: Vec<CacheConfig>,
+    /// How often files are checked for changes (key `reload_seconds`, default 5).
+    pub reload: Duration,
+}
+
+/// An RTR cache (one `[[rpki.cache]]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CacheConfig {
+    /// `host:port` (IPv6 as `[addr]:port`), checked for shape, resolved on connect.
+    pub address: String,
+    /// Lower is preferred; defaults to the cache's position in the file.
+    pub preference: u32,
+}
 
 /// How many source events may queue before sources wait for the rpki task.
 const EVENT_QUEUE: usize = 64;

@@ -27,7 +27,7 @@ use tracing::{debug, info, info_span, warn, Instrument};
 
 use super::sources::{Aspa, CacheUpdate, SourceEvent};
 use super::vrp::Vrp;
-use crate::config::CacheConfig;
+use super::CacheConfig;
 use crate::route::Asn;
 
 /// How long a TCP connect to a cache may take.

@@ -21,8 +21,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use rovgate::config::{CacheConfig, RpkiConfig};
-use rovgate::rpki::Vrp;
+use rovgate::rpki::{CacheConfig, RpkiConfig, Vrp};
 
 /// Whether `name` is on PATH. When it is missing: panics if `CI` is set (CI installs every
 /// tool, so a missing one is a broken setup), else prints a note and returns false so the

@@ -11,8 +11,10 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{Source, Text};
-use crate::config::{ConfigError, Defaults, MassInvalidation, ReportConfig, RovConfig};
-use crate::config::{IdleHold, RovPolicy, TagValues};
+use crate::config::IdleHold;
+use crate::config::{ConfigError, Defaults, ReportConfig, RovConfig};
+use crate::policy::{RovMode, TagValues};
+use crate::rib::MassInvalidation;
 
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,7 +73,7 @@ impl Source<'_> {
         Ok(Defaults {
             rov: match &raw.rov {
                 Some(rov) => self.parse(rov, "defaults.rov")?,
-                None => RovPolicy::Shadow,
+                None => RovMode::Shadow,
             },
             role_rov: role_rov.collect::<Result<_, _>>()?,
             idle_hold: self.idle_hold(raw, "defaults.", IdleHold::default())?,
