@@ -18,7 +18,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::route::RovState;
+use crate::route::{RovState, FILTERED_FUNCTION, TAG_FUNCTION};
 
 /// What a peer's ROV mode does with its RPKI-invalid routes (the `rov` key of `[defaults]`
 /// and `[[peer]]`, the `rov` field of the HTTP API).
@@ -100,10 +100,6 @@ impl Default for TagValues {
     }
 }
 
-/// Euro-IX "RPKI state" large community function (`rs_asn:1000:y`).
-pub const TAG_FUNCTION: u32 = 1000;
-/// Euro-IX "filtered reason" large community function (`rs_asn:1101:y`).
-pub const FILTERED_FUNCTION: u32 = 1101;
 /// Filtered reason: RPKI invalid (`rs_asn:1101:13`).
 pub const FILTERED_RPKI_INVALID: u32 = 13;
 

@@ -16,7 +16,7 @@ use ipnet::IpNet;
 pub mod abuse;
 mod origin;
 
-pub use origin::{Asn, RovState};
+pub use origin::{Asn, RovState, FILTERED_FUNCTION, TAG_FUNCTION};
 
 /// A configured peer, as the RIB indexes it: the place its peer took when the daemon
 /// started. Everything outside the RIB names peers by their configured name (a config

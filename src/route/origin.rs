@@ -1,5 +1,7 @@
 //! Who originated a route and what RPKI says about it: the [`Asn`] and the RFC 6811
-//! [`RovState`], shared by the codec, the RPKI table, policy, the RIB and the reports.
+//! [`RovState`], shared by the codec, the RPKI table, policy, the RIB and the reports, and
+//! the Euro-IX large community functions that carry the state: policy adds them, the codec
+//! strips peers' copies of them.
 
 use std::fmt;
 
@@ -50,3 +52,8 @@ impl fmt::Display for RovState {
         })
     }
 }
+
+/// Euro-IX "RPKI state" large community function (`rs_asn:1000:y`).
+pub const TAG_FUNCTION: u32 = 1000;
+/// Euro-IX "filtered reason" large community function (`rs_asn:1101:y`).
+pub const FILTERED_FUNCTION: u32 = 1101;

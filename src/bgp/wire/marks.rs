@@ -9,8 +9,7 @@
 use bytes::Bytes;
 
 use super::attr::{self, RawAttrs, EXT_COMMUNITIES, LARGE_COMMUNITIES, OPTIONAL, TRANSITIVE};
-use crate::policy::{FILTERED_FUNCTION, TAG_FUNCTION};
-use crate::route::RovState;
+use crate::route::{RovState, FILTERED_FUNCTION, TAG_FUNCTION};
 
 /// `other` without the marks only rovgate may set, as other route servers strip their own
 /// informational communities on input: the large communities `rs_asn:1000:*` (RPKI state)
