@@ -1,23 +1,22 @@
 //! Prometheus metrics: every name, its description, and the one place rovgate records it.
 //!
-//! Where it sits: the RIB task records the two things only it sees as they happen, how long
-//! each UPDATE took ([`update_processed`]) and each re-evaluation pass ([`reevaluated`]);
-//! the session tasks and the listener record what peers and strangers did wrong
-//! ([`update_malformed`], [`notification_sent`], [`connection_refused`], ...).
-//! Everything else is state the tasks already publish as snapshots (`RibView`, `RpkiStatus`,
-//! `VrpSnapshot`), so the HTTP task sets those gauges from the snapshots when it serves
-//! `GET /metrics` ([`render`]) and never waits on a writer. [`install`] sets up the recorder
+//! Where it sits: the session tasks and the listener record what peers and strangers did
+//! wrong ([`update_malformed`], [`notification_sent`], [`connection_refused`], ...).
+//! Everything else is state the tasks already publish as snapshots (`RibView` with the RIB's
+//! timings and verdict changes, `RpkiStatus`, `VrpSnapshot`), so the HTTP task sets those
+//! gauges and renders those histograms from the snapshots when it serves `GET /metrics`
+//! ([`render`]) and never waits on a writer. [`install`] sets up the recorder
 //! once per process.
 
+use std::fmt::Write;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
-use metrics::{describe_counter, describe_gauge, describe_histogram, gauge, Counter, Histogram};
-use metrics::{Label, Unit};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use metrics::{counter, describe_counter, describe_gauge, gauge, Label};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tracing::warn;
 
-use crate::rib::RibView;
+use crate::rib::{Histogram, RibView};
 use crate::route::abuse::{Malformed, Refusal};
 use crate::rpki::status::SourceState;
 use crate::rpki::{RpkiStatus, VrpSnapshot};
@@ -73,45 +72,23 @@ pub const MASS_INVALIDATION_HELD: &str = "rovgate_mass_invalidation_held";
 /// Gauge: routes the held VRP update would newly drop (0: none held).
 pub const MASS_INVALIDATION_ROUTES: &str = "rovgate_mass_invalidation_routes";
 
-/// UPDATE handling takes microseconds; a slow one (a long AS path, a large NLRI) milliseconds.
-const UPDATE_BUCKETS: [f64; 10] = [1e-6, 5e-6, 1e-5, 5e-5, 1e-4, 5e-4, 1e-3, 5e-3, 1e-2, 0.1];
-/// A pass walks a few routes or a full table times several peers.
-const REEVALUATION_BUCKETS: [f64; 10] = [1e-3, 1e-2, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0];
 /// How often histogram samples are folded into buckets when nobody scrapes.
 const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 
-/// The installed recorder's handle and the hot-path metrics, looked up once.
-struct Installed {
-    handle: PrometheusHandle,
-    update: Histogram,
-    reevaluation: Histogram,
-    changes: Counter,
-}
-
-static INSTALLED: OnceLock<Installed> = OnceLock::new();
+/// The installed recorder's handle.
+static INSTALLED: OnceLock<PrometheusHandle> = OnceLock::new();
 
 /// Installs the Prometheus recorder (once per process; a second call returns the handle of
 /// the first) and describes every metric.
 ///
-/// Also starts a thread that folds recorded histogram samples into their buckets every few
-/// seconds, so they do not pile up when nothing scrapes `/metrics`. Before `install`, the
-/// record functions do nothing.
+/// Also starts a thread that does the recorder's upkeep every few seconds, so nothing piles
+/// up when nothing scrapes `/metrics`. Before `install`, the record functions do nothing.
 pub fn install() -> PrometheusHandle {
-    INSTALLED.get_or_init(install_once).handle.clone()
+    INSTALLED.get_or_init(install_once).clone()
 }
 
-fn install_once() -> Installed {
-    let recorder = PrometheusBuilder::new()
-        .set_buckets_for_metric(
-            Matcher::Full(UPDATE_PROCESSING_SECONDS.into()),
-            &UPDATE_BUCKETS,
-        )
-        .and_then(|b| {
-            let reevaluation = Matcher::Full(REEVALUATION_SECONDS.into());
-            b.set_buckets_for_metric(reevaluation, &REEVALUATION_BUCKETS)
-        })
-        .expect("bucket lists are non-empty constants")
-        .build_recorder();
+fn install_once() -> PrometheusHandle {
+    let recorder = PrometheusBuilder::new().build_recorder();
     let handle = recorder.handle();
     if let Err(e) = metrics::set_global_recorder(recorder) {
         warn!(error = %e, "another metrics recorder is installed: /metrics will miss its data");
@@ -125,19 +102,14 @@ fn install_once() -> Installed {
             upkeep.run_upkeep();
         });
     if let Err(e) = spawned {
-        warn!(error = %e, "no metrics upkeep thread: histograms are folded on scrape only");
+        warn!(error = %e, "no metrics upkeep thread: upkeep happens on scrape only");
     }
-    Installed {
-        handle,
-        update: metrics::histogram!(UPDATE_PROCESSING_SECONDS),
-        reevaluation: metrics::histogram!(REEVALUATION_SECONDS),
-        changes: metrics::counter!(ROV_CHANGES_TOTAL),
-    }
+    handle
 }
 
 // Help text for every histogram (all in seconds), counter and gauge; a table, one per line.
 #[rustfmt::skip]
-const HISTOGRAMS: &[(&str, &str)] = &[
+const HISTOGRAMS: [(&str, &str); 2] = [
     (UPDATE_PROCESSING_SECONDS, "Time the RIB took to handle one UPDATE."),
     (REEVALUATION_SECONDS, "Time a re-evaluation pass took, snapshot to last export."),
 ];
@@ -171,22 +143,11 @@ const GAUGES: &[(&str, &str)] = &[
 ];
 
 fn describe() {
-    for &(name, help) in HISTOGRAMS {
-        describe_histogram!(name, Unit::Seconds, help);
-    }
     for &(name, help) in COUNTERS {
         describe_counter!(name, help);
     }
     for &(name, help) in GAUGES {
         describe_gauge!(name, help);
-    }
-}
-
-/// One UPDATE handled by the RIB: how long it took (seconds histogram
-/// `rovgate_update_processing_seconds`).
-pub fn update_processed(took: Duration) {
-    if let Some(installed) = INSTALLED.get() {
-        installed.update.record(took);
     }
 }
 
@@ -232,15 +193,6 @@ fn notification_labels(peer: &str, code: u8, subcode: u8) -> [(&'static str, Str
     ]
 }
 
-/// A re-evaluation pass finished: its duration (histogram `rovgate_reevaluation_seconds`)
-/// and the verdict changes it made (counter `rovgate_rov_changes_total`).
-pub fn reevaluated(took: Duration, changes: u64) {
-    if let Some(installed) = INSTALLED.get() {
-        installed.reevaluation.record(took);
-        installed.changes.increment(changes);
-    }
-}
-
 /// Sets every gauge from the published snapshots, then renders the Prometheus text. Called
 /// by `GET /metrics`.
 pub fn render(
@@ -251,7 +203,33 @@ pub fn render(
 ) -> String {
     set_rib(rib);
     set_rpki(rpki, vrps, SystemTime::now());
-    handle.render()
+    let mut text = handle.render();
+    let [(update, update_help), (reevaluation, reevaluation_help)] = HISTOGRAMS;
+    write_histogram(&mut text, update, update_help, &rib.timings.update);
+    write_histogram(
+        &mut text,
+        reevaluation,
+        reevaluation_help,
+        &rib.timings.reevaluation,
+    );
+    text
+}
+
+/// Appends a histogram the RIB published, in the exposition format the recorder uses for
+/// its own (cumulative `_bucket`s by `le`, then `_sum` and `_count`); nothing before its
+/// first sample.
+fn write_histogram(text: &mut String, name: &str, help: &str, h: &Histogram) {
+    if h.count == 0 {
+        return;
+    }
+    let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} histogram");
+    let mut below = 0;
+    for (le, n) in h.bounds.iter().zip(h.counts) {
+        below += n;
+        let _ = writeln!(text, "{name}_bucket{{le=\"{le}\"}} {below}");
+    }
+    let _ = writeln!(text, "{name}_bucket{{le=\"+Inf\"}} {}", h.count);
+    let _ = writeln!(text, "{name}_sum {}\n{name}_count {}\n", h.sum, h.count);
 }
 
 fn flag(on: bool) -> f64 {
@@ -259,6 +237,7 @@ fn flag(on: bool) -> f64 {
 }
 
 fn set_rib(rib: &RibView) {
+    counter!(ROV_CHANGES_TOTAL).absolute(rib.reevaluation.changes);
     let up = rib.peers.iter().filter(|p| p.up).count();
     gauge!(SESSIONS, "state" => "established").set(up as f64);
     gauge!(SESSIONS, "state" => "down").set((rib.peers.len() - up) as f64);

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::*;
 use crate::policy::RovMode;
-use crate::rib::{HoldView, PeerView, RovCounts};
+use crate::rib::{HoldView, PeerView, ReevaluationView, RovCounts, Timings};
 use crate::route::Asn;
 use crate::rpki::status::SourceStatus;
 use crate::rpki::Vrp;
@@ -140,13 +140,14 @@ fn parser_rejects_what_prometheus_rejects() {
 }
 
 /// Expect: every gauge equals the snapshot it came from; the histograms and the counter
-/// grow by what was recorded; the text is valid Prometheus exposition format.
+/// grow by what the RIB's view says was recorded; the text is valid Prometheus exposition format.
 #[test]
 fn render_reports_snapshots_and_recorded_times() {
     let before = parse(&install().render()).unwrap();
     let count = |s: &[Sample], name: &str| value(s, name, &[]).unwrap_or(0.0);
-    update_processed(Duration::from_micros(40));
-    reevaluated(Duration::from_millis(120), 3);
+    let mut timings = Timings::default();
+    timings.update.record(Duration::from_micros(40));
+    timings.reevaluation.record(Duration::from_millis(120));
     send_hold_expired("metrics-p1");
     update_malformed("metrics-p1", Malformed::TreatAsWithdraw);
     notification_sent("metrics-p1", 3, 1);
@@ -180,9 +181,13 @@ fn render_reports_snapshots_and_recorded_times() {
             peer("metrics-p2", false, c2, 0),
         ],
         held_update: Some(held),
-        reevaluation: Default::default(),
+        reevaluation: ReevaluationView {
+            changes: 3,
+            ..Default::default()
+        },
         update_delay: None,
         generation: 0,
+        timings,
     };
     let mut cache = SourceStatus::new("rtr", "127.0.0.1:8282".into(), Some(1));
     cache.state = SourceState::Up;

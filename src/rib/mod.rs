@@ -26,6 +26,7 @@ mod rov;
 mod snapshot;
 mod stale;
 mod table;
+mod timings;
 mod view;
 
 use std::sync::Arc;
@@ -44,6 +45,7 @@ pub use hold::MassInvalidation;
 pub use peers::PeerInfo;
 pub use snapshot::{InvalidPath, InvalidPaths, PathView};
 pub use table::Top2;
+pub use timings::{Histogram, Timings};
 pub use view::{HoldView, PeerView, ReevaluationView, RibView, RovChange, RovCounts, SharedView};
 
 use crate::policy::Marking;
@@ -132,6 +134,8 @@ pub struct Rib {
     changes: Vec<RovChange>,
     changes_tx: broadcast::Sender<RovChange>,
     view: SharedView,
+    /// How long UPDATEs and re-evaluation passes took, for the view.
+    timings: Timings,
     /// Writers wake the RIB through this when they took a chunk.
     writable: Arc<Notify>,
     /// The last report's invalid paths and when they were collected.
@@ -169,6 +173,7 @@ impl Rib {
             report: None,
             dumps: Vec::new(),
             delay: None,
+            timings: Timings::default(),
         };
         rib.publish_view();
         rib
@@ -265,7 +270,7 @@ impl Rib {
     fn update(&mut self, peer: PeerId, update: Update) {
         let started = std::time::Instant::now();
         self.apply_update(peer, update);
-        crate::metrics::update_processed(started.elapsed());
+        self.timings.update.record(started.elapsed());
     }
 
     fn apply_update(&mut self, peer: PeerId, update: Update) {
@@ -381,6 +386,7 @@ impl Rib {
             update_delay: self.delay.as_ref().map(UpdateDelay::missing),
             reevaluation: self.pass.view(),
             generation: self.table.generation(),
+            timings: self.timings,
         }));
     }
 }

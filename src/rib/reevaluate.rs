@@ -59,8 +59,6 @@ pub(super) struct Pass {
     next_first: bool,
     /// When the first change of this pass arrived.
     started: Option<Instant>,
-    /// Verdict changes this pass made.
-    changes: u64,
     stats: ReevaluationView,
 }
 
@@ -79,7 +77,6 @@ impl Pass {
             next: Vec::new(),
             next_first: false,
             started: None,
-            changes: 0,
             stats: ReevaluationView {
                 serial,
                 ..Default::default()
@@ -243,7 +240,6 @@ impl Rib {
             counts.count(path, 1);
             let verdict = snapshot.table.validate(&prefix, origin);
             pass.stats.changes += 1;
-            pass.changes += 1;
             changes.push(RovChange {
                 time: Some(SystemTime::now()),
                 peer: path.peer,
@@ -269,8 +265,7 @@ impl Rib {
         pass.stats.serial = serial;
         pass.stats.passes += 1;
         pass.stats.last_ms = took.map(|d: Duration| d.as_secs_f64() * 1e3);
-        let changes = std::mem::take(&mut pass.changes);
-        crate::metrics::reevaluated(took.unwrap_or_default(), changes);
+        self.timings.reevaluation.record(took.unwrap_or_default());
         pass.found.clear();
         (pass.applied, pass.applying, pass.held, pass.first) = (0, false, false, false);
         pass.newly_dropped = 0;

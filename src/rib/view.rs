@@ -15,6 +15,7 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use super::best::Path;
+use super::timings::Timings;
 use crate::policy::RovMode;
 use crate::route::abuse::PeerAbuse;
 use crate::route::{Asn, PeerId, RovState};
@@ -154,6 +155,9 @@ pub struct RibView {
     /// The route table's generation: it moves whenever a stored path changes, so a report
     /// built at the same generation (and VRP serial) is still current.
     pub generation: u64,
+    /// How long UPDATEs and re-evaluation passes took (for `/metrics`, not the JSON API).
+    #[serde(skip)]
+    pub timings: Timings,
 }
 
 /// The published [`RibView`]; cheap to clone, readers never block.
