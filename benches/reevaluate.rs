@@ -18,8 +18,8 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use tokio::sync::mpsc;
 
 use rovgate::bgp::wire::{self, encode_updates, Caps};
+use rovgate::feed::{load, FeedPeer};
 use rovgate::policy::{Marking, RovMode};
-use rovgate::replay::mrt::{load, FeedPeer};
 use rovgate::rib::{MassInvalidation, Outgoing, PeerInfo, Rib, RibEvent};
 use rovgate::route::{Asn, AttrSet, Family, PeerId, Update};
 use rovgate::rpki::{file, SnapshotWriter, Vrp, VrpDelta, VrpStore, VrpsChanged};

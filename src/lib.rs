@@ -15,6 +15,7 @@ pub mod accept;
 pub mod bgp;
 pub mod config;
 pub mod daemon;
+pub mod feed;
 pub mod history;
 pub mod http;
 pub mod metrics;

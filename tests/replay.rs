@@ -217,7 +217,7 @@ async fn notification_from_the_target_is_an_error() {
         ],
     );
     let mut opts = options(net, port, SMALL_RIB);
-    opts.truncated = replay::mrt::Truncated::Read;
+    opts.truncated = rovgate::feed::Truncated::Read;
     opts.peers = Some(1);
     opts.local_as = Some(64496);
     opts.timeout = Duration::from_secs(30);

@@ -57,7 +57,7 @@ async fn churn_reaches_rovgate_during_the_replay() {
     tokio::spawn(splice(front, rtr));
 
     let mut opts = ReplayOptions::new(data(SMALL_RIB), format!("127.0.0.1:{}", rovgate.bgp_port));
-    opts.truncated = replay::mrt::Truncated::Read;
+    opts.truncated = rovgate::feed::Truncated::Read;
     opts.peers = Some(1);
     opts.local_as = Some(64496);
     opts.feeder_address = format!("127.0.{net}.2").parse().expect("address");

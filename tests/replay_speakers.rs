@@ -27,7 +27,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rovgate::replay::{self, mrt, ReplayOptions, ReplayResult};
+use rovgate::feed;
+use rovgate::replay::{self, ReplayOptions, ReplayResult};
 use rovgate::route::AttrSet;
 use support::bgpd::Bgpd;
 use support::table::{data, SMALL_RIB};
@@ -41,7 +42,7 @@ const FIRST_PEER_ROUTES: usize = 8_348;
 /// at .3 connecting to the device, the routes kept for [`check`].
 fn options(net: u8, port: u16) -> ReplayOptions {
     let mut o = ReplayOptions::new(data(SMALL_RIB), format!("127.0.{net}.1:{port}"));
-    o.truncated = mrt::Truncated::Read;
+    o.truncated = feed::Truncated::Read;
     o.feeder_address = format!("127.0.{net}.2").parse().expect("address");
     o.sink_address = format!("127.0.{net}.3").parse().expect("address");
     o.peers = Some(1);
@@ -69,7 +70,7 @@ fn check(speaker: &str, result: &ReplayResult) {
         "{speaker}"
     );
 
-    let feed = mrt::load_with(&data(SMALL_RIB), mrt::Truncated::Read).expect("small RIB");
+    let feed = feed::load_with(&data(SMALL_RIB), feed::Truncated::Read).expect("small RIB");
     let sent = feed[0].with_asn(FEEDER_AS);
     let routes = run.routes.as_ref().expect("routes kept");
     assert_eq!(routes.len(), FIRST_PEER_ROUTES, "{speaker}");

@@ -21,7 +21,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use ipnet::IpNet;
-use rovgate::replay::mrt::Truncated;
+use rovgate::feed::Truncated;
 use rovgate::report::{self, Reason, Report};
 use rovgate::route::{Asn, RovState};
 use rovgate::rpki::{self, Vrp, VrpTable};

@@ -14,8 +14,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use super::churn::{self, ChurnArgs};
-use super::{ixp, mrt};
+use super::ixp;
 use super::{replay, Progress, ReplayError, ReplayOptions, ReplayResult, SinkMode};
+use crate::feed;
 use crate::route::{Asn, Family};
 
 /// The arguments of `rovgate replay`.
@@ -129,7 +130,7 @@ impl ReplayArgs {
         let mut o = ReplayOptions::new(&self.mrt, &self.target);
         o.peers = self.peers;
         if self.allow_truncated {
-            o.truncated = mrt::Truncated::Read;
+            o.truncated = feed::Truncated::Read;
         }
         o.sink = match (&self.sink_listen, &self.sink) {
             (Some(addr), _) => SinkMode::Listen(*addr),

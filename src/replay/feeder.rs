@@ -17,12 +17,12 @@ use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::mrt::FeedPeer;
 use super::speaker::{self, Endpoint, Session};
 use super::tally::{Tally, TallyReport};
 use super::ReplayError;
 use crate::bgp::open::LocalSpeaker;
 use crate::bgp::wire::{self, Caps, MessageType};
+use crate::feed::FeedPeer;
 use crate::route::{Asn, Export, Family};
 
 /// Write size: UPDATEs are concatenated into chunks of about this many bytes.

@@ -29,11 +29,11 @@ use tracing::info;
 
 use super::feeder::{Feeder, FeederConfig, FeederReport};
 use super::members::{self, Member};
-use super::mrt::FeedPeer;
 use super::run::{self, abort, ended_early};
 use super::sink::Progress;
 use super::tally::{Catalog, Tally, TallyReport};
 use super::{ReplayError, ReplayOptions, ReplayResult, RunResult};
+use crate::feed::FeedPeer;
 use crate::route::Family;
 
 /// One member's part of a run.

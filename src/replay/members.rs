@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use foldhash::HashSet;
 
-use super::mrt::FeedPeer;
+use crate::feed::FeedPeer;
 
 /// The share of its max-prefix limit each member announces, in percent.
 pub const SHARE_PERCENT: usize = 60;

@@ -3,13 +3,13 @@
 //!
 //! ```text
 //!  MRT file ──load──► FeedPeer per MRT peer ──► feeder 127.0.0.2 ─┐  UPDATEs
-//!   (mrt.rs)          (grouped by attributes)   feeder 127.0.0.4 ─┼──────────► device under test
+//!   (feed.rs)         (grouped by attributes)   feeder 127.0.0.4 ─┼──────────► device under test
 //!                                               ...  (feeder.rs)  ┘                 │
 //!                                                   sink 127.0.0.3 (sink.rs) ◄──────┘
 //!  convergence = first UPDATE written by any feeder → last expected prefix at the sink
 //! ```
 //!
-//! Read `mrt.rs` first (what a feed is), then this file (`replay`: one run after another),
+//! Read `crate::feed` first (what a feed is), then this file (`replay`: one run after another),
 //! then `feeder.rs` and `sink.rs`; `speaker.rs` is the OPEN/KEEPALIVE part they share, and
 //! `cli.rs` the `rovgate replay` command; `churn.rs` is the optional built-in RTR cache that
 //! changes the device's VRPs while each run lasts. Member mode (`--members`, an IXP whose
@@ -22,7 +22,7 @@ mod cli;
 pub mod feeder;
 pub mod ixp;
 pub mod members;
-pub mod mrt;
+
 mod prefix_set;
 mod run;
 pub mod sink;
@@ -43,6 +43,7 @@ pub use run::replay;
 pub use sink::Progress;
 
 use crate::bgp::Notification;
+use crate::feed;
 use crate::route::{Attrs, Family};
 
 /// Where the sink's session comes from.
@@ -60,7 +61,7 @@ pub struct ReplayOptions {
     /// The MRT file (TABLE_DUMP_V2 or BGP4MP; .gz/.bz2 by name).
     pub mrt: PathBuf,
     /// Whether an MRT file cut short is an error (the default) or read up to the cut.
-    pub truncated: mrt::Truncated,
+    pub truncated: feed::Truncated,
     /// The device under test, `HOST:PORT`, that feeders connect to.
     pub target: String,
     /// `None`: one feeder per MRT peer. `Some(n)`: the first MRT peer replicated n times.
@@ -112,7 +113,7 @@ impl ReplayOptions {
         let target = target.into();
         ReplayOptions {
             mrt: mrt.into(),
-            truncated: mrt::Truncated::Refuse,
+            truncated: feed::Truncated::Refuse,
             sink: SinkMode::Connect(target.clone()),
             target,
             peers: None,
@@ -179,7 +180,7 @@ pub struct ReplayResult {
     /// Routes the feeders announce (each feeder's prefixes counted).
     pub sent: usize,
     /// Distinct prefixes the feeders announce with attributes a conforming receiver keeps
-    /// (`mrt::deliverable`): what the sink waits for.
+    /// (`feed::deliverable`): what the sink waits for.
     pub expected: usize,
     /// Each run, in order.
     pub runs: Vec<RunResult>,
@@ -205,7 +206,7 @@ impl ReplayResult {
 pub enum ReplayError {
     /// The MRT file could not be loaded.
     #[error(transparent)]
-    Mrt(#[from] mrt::MrtError),
+    Mrt(#[from] feed::MrtError),
     /// The `--drop-invalid` VRP file could not be loaded.
     #[error(transparent)]
     Vrps(#[from] crate::rpki::file::FileError),

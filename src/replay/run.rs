@@ -18,11 +18,11 @@ use tracing::info;
 
 use super::churn::{self, ChurnServer};
 use super::feeder::{Feeder, FeederConfig, FeederReport};
-use super::mrt::{self, FeedPeer};
 use super::prefix_set::PrefixSet;
 use super::sink::{Progress, Sink, SinkConfig, SinkReport};
 use super::speaker::Endpoint;
 use super::{nth_from, ReplayError, ReplayOptions, ReplayResult, RunResult, SinkMode};
+use crate::feed::{self, FeedPeer};
 use crate::route::RovState;
 use crate::rpki::VrpTable;
 
@@ -79,7 +79,7 @@ pub async fn replay(opts: &ReplayOptions) -> Result<ReplayResult, ReplayError> {
 pub(super) async fn load(opts: &ReplayOptions) -> Result<(Vec<FeedPeer>, Duration), ReplayError> {
     let start = StdInstant::now();
     let (path, truncated) = (opts.mrt.clone(), opts.truncated);
-    let loaded = tokio::task::spawn_blocking(move || mrt::load_with(&path, truncated))
+    let loaded = tokio::task::spawn_blocking(move || feed::load_with(&path, truncated))
         .await
         .map_err(|_| ReplayError::Internal {
             what: "MRT loader task failed",
@@ -105,7 +105,7 @@ pub(super) fn expected(
 ) -> (PrefixSet, usize) {
     let (mut expected, mut volatile) = (PrefixSet::default(), HashSet::default());
     let batches = feeds.iter().flat_map(|f| &f.batches);
-    for (attrs, prefixes) in batches.filter(|(a, _)| mrt::deliverable(a)) {
+    for (attrs, prefixes) in batches.filter(|(a, _)| feed::deliverable(a)) {
         let origin = attrs.as_path.origin();
         for p in prefixes {
             match vrps.state(p, origin) {

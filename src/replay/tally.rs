@@ -18,9 +18,9 @@ use ipnet::IpNet;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 
-use super::mrt::FeedPeer;
 use super::prefix_set::PrefixSet;
 use super::sink::Progress;
+use crate::feed::FeedPeer;
 use crate::route::Update;
 
 /// The prefixes members wait for, numbered, each with its slice.

@@ -11,10 +11,10 @@ use super::*;
 use crate::bgp::wire::{self, Caps, MAX_LEN, MAX_LEN_EXTENDED};
 use crate::route::{AttrSet, NextHop};
 
-fn full_table() -> mrt::FeedPeer {
+fn full_table() -> feed::FeedPeer {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/data/tables/fulltable-2024.mrt.gz");
-    mrt::load(&path).expect("load the full table").remove(0)
+    feed::load(&path).expect("load the full table").remove(0)
 }
 
 fn same(a: &AttrSet, b: &AttrSet) -> bool {
@@ -78,7 +78,7 @@ fn feeder_encodes_only_negotiated_families() {
         None,
         Default::default(),
     ));
-    let feed = mrt::FeedPeer {
+    let feed = feed::FeedPeer {
         asn: 64496,
         address: "192.0.2.1".parse().expect("address"),
         batches: vec![(attrs, vec!["10.0.0.0/8".parse().expect("prefix")])],

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use super::{fetch, from_mrt, render, Format, ReportError};
-use crate::replay::mrt::Truncated;
+use crate::feed::Truncated;
 
 /// The arguments of `rovgate report`: `--url`, or `--mrt` with `--vrps`.
 #[derive(Clone, Debug, clap::Args)]

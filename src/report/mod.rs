@@ -21,7 +21,7 @@ mod render;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
-use crate::replay::mrt::MrtError;
+use crate::feed::MrtError;
 use crate::route::{Asn, RovState};
 use crate::rpki::file::FileError;
 use crate::rpki::{Vrp, VrpTable};

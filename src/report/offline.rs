@@ -1,6 +1,6 @@
 //! The what-if report of an MRT file against a VRP file, without a running rovgate.
 //!
-//! Where it sits: `rovgate report --mrt FILE --vrps FILE`. `replay::mrt::load_with` gives every
+//! Where it sits: `rovgate report --mrt FILE --vrps FILE`. `feed::load_with` gives every
 //! MRT peer's routes, `rpki::file::load` the VRPs; [`inputs`] computes every route's state
 //! ([`VrpTable::state`]) and, for each invalid route, whether its destination stays
 //! reachable without it; `report::build` does the rest. Nothing is dropped in a file, so
@@ -12,7 +12,7 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use prefix_trie::PrefixSet;
 
 use super::{build, InvalidInput, PeerInput, Report, ReportError};
-use crate::replay::mrt::{self, FeedPeer, Truncated};
+use crate::feed::{self, FeedPeer, Truncated};
 use crate::route::RovState;
 use crate::rpki::{self, VrpTable};
 
@@ -28,7 +28,7 @@ pub fn from_mrt(
 ) -> Result<Report, ReportError> {
     let (feeds, table) = std::thread::scope(|s| {
         let vrps = s.spawn(|| rpki::file::load(vrps).map(VrpTable::from_iter));
-        let feeds = mrt::load_with(mrt, truncated);
+        let feeds = feed::load_with(mrt, truncated);
         // The loader returns errors and does not panic; if it did, pass the panic on.
         let table = vrps.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
         (feeds, table)

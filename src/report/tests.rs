@@ -9,7 +9,7 @@ use ipnet::IpNet;
 use super::explain::{explain, Explanation};
 use super::render::csv_quote;
 use super::*;
-use crate::replay::mrt::FeedPeer;
+use crate::feed::FeedPeer;
 use crate::route::{AsPath, AttrSet, NextHop, Segment};
 
 fn net(s: &str) -> IpNet {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use foldhash::HashMap;
 use ipnet::IpNet;
 use rovgate::bgp::wire::attr::{RawAttrs, COMMUNITIES, LARGE_COMMUNITIES};
-use rovgate::replay::mrt;
+use rovgate::feed;
 use rovgate::route::{AttrSet, Attrs};
 
 /// The full table: one peer, 998,042 IPv4 + 160,147 IPv6 routes.
@@ -36,10 +36,10 @@ fn communities(a: &AttrSet, code: u8, unit: usize) -> Option<Vec<Vec<u8>>> {
 /// Every 997th route of the MRT arrived with the same AS_PATH, COMMUNITIES and
 /// LARGE_COMMUNITY.
 pub fn check_sample(routes: &HashMap<IpNet, Attrs>) {
-    let feed = mrt::load(&data(FULL_TABLE)).expect("load");
+    let feed = feed::load(&data(FULL_TABLE)).expect("load");
     let sample = (feed[0].batches.iter())
         .flat_map(|(a, p)| p.iter().map(move |p| (p, a)))
-        .filter(|(_, a)| mrt::deliverable(a))
+        .filter(|(_, a)| feed::deliverable(a))
         .step_by(997);
     let (mut checked, mut large) = (0, 0);
     let (c, l) = (COMMUNITIES, LARGE_COMMUNITIES);

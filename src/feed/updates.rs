@@ -1,8 +1,8 @@
 //! BGP4MP update files as feeds: each peer's UPDATEs applied in order, the routes announced
-//! at the end of the file kept. Also the byte helpers `replay::mrt` shares: NLRI prefixes
+//! at the end of the file kept. Also the byte helpers `feed` shares: NLRI prefixes
 //! and synthetic UPDATE messages.
 //!
-//! Where it sits: inside `replay::mrt::load`, for BGP4MP and BGP4MP_ET records. Messages
+//! Where it sits: inside `feed::load`, for BGP4MP and BGP4MP_ET records. Messages
 //! come out of the records through `bgp::wire::Bgp4mpMessages` and are decoded by
 //! `bgp::wire::decode_update`, as a session would decode them; an UPDATE the codec refuses
 //! (a session reset on a real session) is skipped. State changes are not applied.

@@ -1,6 +1,6 @@
 //! TABLE_DUMP_V2 attribute lists into `AttrSet`s, through the codec.
 //!
-//! Where it sits: `replay::mrt` calls [`decode`] once per distinct attribute list. The list
+//! Where it sits: `feed` calls [`decode`] once per distinct attribute list. The list
 //! becomes a synthetic UPDATE announcing the entry's prefix, which `bgp::wire::decode_update`
 //! reads as it would read a peer's (4-octet AS): MP_REACH_NLRI, abbreviated to its next hop
 //! in TABLE_DUMP_V2 (RFC 6396 §4.3.4), is rebuilt in full first.

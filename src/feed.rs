@@ -1,9 +1,10 @@
 //! MRT files as feeds: each MRT peer's routes, grouped by attribute set, ready to be packed
-//! into UPDATEs.
+//! into UPDATEs or validated.
 //!
-//! Where it sits: the first step of a replay (`replay::replay`). bgpkit-parser cuts the file
-//! into raw records (`crate::mrt::records`, gzip/bzip2 by name); this module reads the records
-//! itself so path attributes keep their wire bytes:
+//! Where it sits: the first step of a replay (`replay::replay`) and of an offline report
+//! (`report::offline`), above the codec whose attribute decoding it reuses. bgpkit-parser
+//! cuts the file into raw records (`crate::mrt::records`, gzip/bzip2 by name); this module
+//! reads the records itself so path attributes keep their wire bytes:
 //! - TABLE_DUMP_V2 (RFC 6396 §4.3): the PEER_INDEX_TABLE (parsed by bgpkit) names the peers;
 //!   each RIB_IPV4/IPV6_UNICAST entry (and the ADD-PATH variants, RFC 8050) carries the
 //!   attributes as a 4-octet-AS BGP attribute list. Each distinct list is decoded once, by
@@ -330,5 +331,5 @@ fn rib_entry(b: &[u8], add_path: bool) -> Option<(u16, &[u8], &[u8])> {
 }
 
 #[cfg(test)]
-#[path = "mrt_tests.rs"]
+#[path = "feed_tests.rs"]
 mod tests;
