@@ -18,6 +18,8 @@ pub mod daemon;
 pub mod feed;
 pub mod history;
 pub mod http;
+#[cfg(test)]
+mod layering_tests;
 pub mod metrics;
 pub mod mrt;
 pub mod policy;
