@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 
 use rovgate::bgp::wire::{self, encode_updates, Caps};
 use rovgate::feed::{load, FeedPeer};
-use rovgate::policy::{Marking, RovMode};
+use rovgate::policy::{RovMode, Tagging};
 use rovgate::rib::{MassInvalidation, Outgoing, PeerInfo, Rib, RibEvent};
 use rovgate::route::{Asn, AttrSet, Family, PeerId, Update};
 use rovgate::rpki::{file, SnapshotWriter, Vrp, VrpDelta, VrpStore, VrpsChanged};
@@ -80,7 +80,7 @@ impl Bench {
             min_routes: usize::MAX,
             ..MassInvalidation::default()
         };
-        let rib = Rib::new(peers, store.clone(), Marking::euro_ix(64500), mass);
+        let rib = Rib::new(peers, store.clone(), Tagging::euro_ix(64500), mass);
         let (out, sink) = mpsc::channel(1 << 20);
         let mut bench = Bench {
             rib,

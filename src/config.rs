@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::policy::{Marking, RovMode, TagValues};
+use crate::policy::{RovMode, TagValues, Tagging};
 use crate::rib::MassInvalidation;
 use crate::route::Asn;
 use crate::rpki::RpkiConfig;
@@ -140,7 +140,7 @@ impl fmt::Display for Role {
 /// The `[defaults]` table: what a peer gets when it does not say.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Defaults {
-    /// ROV policy for peers without `rov` and without a role default (default `shadow`).
+    /// ROV mode for peers without `rov` and without a role default (default `shadow`).
     pub rov: RovMode,
     /// Per-role defaults from `[defaults.role.<role>]` tables (`rov = "..."`), ahead of `rov`.
     /// In file order; each role at most once.
@@ -173,8 +173,8 @@ pub struct RovConfig {
 
 impl RovConfig {
     /// The communities policy adds for a route server of AS `rs_asn` with these settings.
-    pub fn marking(&self, rs_asn: u32) -> Marking {
-        Marking {
+    pub fn tagging(&self, rs_asn: u32) -> Tagging {
+        Tagging {
             rs_asn,
             tag: self.tag,
             filtered_reason: self.filtered_reason,

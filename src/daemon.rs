@@ -49,8 +49,8 @@ pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
     let abuse: Vec<Arc<PeerAbuse>> = config.peers.iter().map(|_| Arc::default()).collect();
     let refusals = Arc::new(Refusals::default());
     let infos = config.peers.iter().zip(&abuse).map(peer_info).collect();
-    let marking = config.rov.marking(config.server.asn.0);
-    let mut rib = Rib::new(infos, store.clone(), marking, config.rov.mass);
+    let tagging = config.rov.tagging(config.server.asn.0);
+    let mut rib = Rib::new(infos, store.clone(), tagging, config.rov.mass);
     rib.set_update_delay(config.server.update_delay);
     let view = rib.view();
     let writable = rib.writable();
@@ -229,9 +229,9 @@ async fn reload(
     }
     if new.rov != config.rov {
         config.rov = new.rov.clone();
-        let marking = config.rov.marking(config.server.asn.0);
+        let tagging = config.rov.tagging(config.server.asn.0);
         let mass = config.rov.mass;
-        events.push(RibEvent::SetRovConfig { marking, mass });
+        events.push(RibEvent::SetRovConfig { tagging, mass });
     }
     config.defaults = new.defaults.clone();
     if new.server.http_access != config.server.http_access {

@@ -234,7 +234,7 @@ fn validate(
     let verdict = table.validate(&prefix.trunc(), Some(asn));
     match format {
         Format::Json => println!("{}", serde_json::to_string(&verdict)?),
-        Format::Text => print!("{}", explain(&prefix, asn, &verdict)),
+        Format::Text => print!("{}", verdict_text(&prefix, asn, &verdict)),
     }
     Ok(())
 }
@@ -269,7 +269,9 @@ async fn fetch_rtr(address: String) -> Result<VrpTable> {
     }
 }
 
-fn explain(prefix: &IpNet, asn: Asn, v: &Verdict) -> String {
+/// `validate --format text`: the state, then each VRP behind it (report::explain is the
+/// what-to-fix advice of the what-if report, a different thing).
+fn verdict_text(prefix: &IpNet, asn: Asn, v: &Verdict) -> String {
     let mut out = format!("{prefix} {asn}: {}\n", v.state);
     let lists = [
         ("matched", &v.matched),

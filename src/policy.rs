@@ -9,7 +9,7 @@
 //! | accept | pass              | pass                                                 |
 //! | shadow | pass              | pass, counted as *would be dropped*                  |
 //! | tag    | pass + `rs:1000:y`| pass + `rs:1000:y` (+ RFC 8097 to peers that want it)|
-//! | drop   | pass              | not eligible, kept in Adj-RIB-In, `rs:1101:13` mark  |
+//! | drop   | pass              | not eligible, kept in Adj-RIB-In, `rs:1101:13` added|
 //!
 //! A *held* path (a mass invalidation waiting for an operator) is treated as shadow.
 
@@ -105,7 +105,7 @@ pub const FILTERED_RPKI_INVALID: u32 = 13;
 
 /// The communities policy adds: the route server's AS and the `[rov]` settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Marking {
+pub struct Tagging {
     /// The global administrator of every large community rovgate adds.
     pub rs_asn: u32,
     /// The `rs_asn:1000:y` values per state.
@@ -114,11 +114,11 @@ pub struct Marking {
     pub filtered_reason: bool,
 }
 
-impl Marking {
-    /// The marking for a route server of AS `rs_asn` with the `[rov]` defaults: the Euro-IX
+impl Tagging {
+    /// The tagging for a route server of AS `rs_asn` with the `[rov]` defaults: the Euro-IX
     /// tags, the filtered reason attached.
     pub fn euro_ix(rs_asn: u32) -> Self {
-        Marking {
+        Tagging {
             rs_asn,
             tag: TagValues::default(),
             filtered_reason: true,
@@ -148,7 +148,7 @@ pub struct Decision {
 
 /// The decision for a path in `state` from a peer in `mode`; `held` paths (an update held
 /// as a mass invalidation) are treated as shadow.
-pub fn decide(mode: RovMode, state: RovState, held: bool, marking: &Marking) -> Decision {
+pub fn decide(mode: RovMode, state: RovState, held: bool, tagging: &Tagging) -> Decision {
     let pass = Decision {
         eligible: true,
         ..Decision::default()
@@ -157,16 +157,16 @@ pub fn decide(mode: RovMode, state: RovState, held: bool, marking: &Marking) -> 
         RovMode::Accept | RovMode::Shadow => pass,
         RovMode::Tag => Decision {
             eligible: true,
-            large: vec![marking.tag(state)],
+            large: vec![tagging.tag(state)],
             ext: Some(state),
         },
         RovMode::Drop if state != RovState::Invalid || held => pass,
         RovMode::Drop => Decision {
             eligible: false,
-            large: marking
+            large: tagging
                 .filtered_reason
                 .then_some(vec![[
-                    marking.rs_asn,
+                    tagging.rs_asn,
                     FILTERED_FUNCTION,
                     FILTERED_RPKI_INVALID,
                 ]])
@@ -182,7 +182,7 @@ mod tests {
     use RovMode::{Accept, Drop, Shadow, Tag};
     use RovState::{Invalid, NotFound, Valid};
 
-    const MARKING: Marking = Marking {
+    const TAGGING: Tagging = Tagging {
         rs_asn: 64500,
         tag: TagValues {
             valid: 1,
@@ -230,7 +230,7 @@ mod tests {
                 ext,
             };
             assert_eq!(
-                decide(mode, state, held, &MARKING),
+                decide(mode, state, held, &TAGGING),
                 expected,
                 "{mode} {state:?} held={held}"
             );
@@ -260,11 +260,11 @@ mod tests {
 
     #[test]
     fn filtered_reason_can_be_switched_off() {
-        let marking = Marking {
+        let tagging = Tagging {
             filtered_reason: false,
-            ..MARKING
+            ..TAGGING
         };
-        let d = decide(Drop, Invalid, false, &marking);
+        let d = decide(Drop, Invalid, false, &tagging);
         assert!(!d.eligible && d.large.is_empty());
     }
 }

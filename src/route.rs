@@ -174,7 +174,7 @@ pub struct AttrSet {
     /// The other attributes, wire-encoded as received.
     pub other: Bytes,
     /// What rovgate added (ROV tag, filtered reason); `None` for a set as received.
-    pub marks: Option<Box<Marks>>,
+    pub tags: Option<Box<Tags>>,
     /// The encoded attributes for 4-octet-AS peers and for 2-octet-AS peers, made once on
     /// first export and shared by all peers (filled by the BGP encoder).
     pub encoded: [OnceLock<Bytes>; 2],
@@ -186,26 +186,26 @@ pub struct AttrSet {
 /// (RFC 7947); ROV tagging and filtered-reason communities are the exception, and the BGP
 /// encoder writes them into the outgoing attributes.
 #[derive(Debug)]
-pub struct Marks {
+pub struct Tags {
     /// The attribute set as received.
     pub received: Attrs,
     /// Large communities (RFC 8092) to add, e.g. the Euro-IX `rs_asn:1000:4` (invalid).
     pub large: Vec<[u32; 3]>,
     /// The state the RFC 8097 extended community carries, for peers configured to get it.
-    pub rov: Option<RovState>,
+    pub state: Option<RovState>,
 }
 
-impl PartialEq for Marks {
+impl PartialEq for Tags {
     fn eq(&self, o: &Self) -> bool {
-        Arc::ptr_eq(&self.received, &o.received) && self.large == o.large && self.rov == o.rov
+        Arc::ptr_eq(&self.received, &o.received) && self.large == o.large && self.state == o.state
     }
 }
 
-impl Hash for Marks {
+impl Hash for Tags {
     fn hash<H: Hasher>(&self, h: &mut H) {
         Arc::as_ptr(&self.received).hash(h);
         self.large.hash(h);
-        self.rov.hash(h);
+        self.state.hash(h);
     }
 }
 
@@ -224,7 +224,7 @@ impl AttrSet {
             next_hop,
             med,
             other,
-            marks: None,
+            tags: None,
             encoded: Default::default(),
             digest: OnceLock::new(),
         }
@@ -232,12 +232,12 @@ impl AttrSet {
 
     /// A hash of the set, made on first use and kept: the session task makes it right
     /// after decoding, so the RIB's interner only compares. The fields must not change
-    /// once it is made. A marked set hashes its received set's digest and its marks.
+    /// once it is made. A tagged set hashes its received set's digest and its tags.
     pub fn digest(&self) -> u64 {
         static SEED: OnceLock<foldhash::fast::RandomState> = OnceLock::new();
         *self.digest.get_or_init(|| {
             let mut h = SEED.get_or_init(Default::default).build_hasher();
-            match &self.marks {
+            match &self.tags {
                 Some(m) => {
                     m.received.digest().hash(&mut h);
                     m.hash(&mut h);
@@ -254,19 +254,19 @@ impl AttrSet {
         })
     }
 
-    /// `received` with rovgate's marks added; without marks, a copy of `received`'s fields
+    /// `received` with rovgate's tags added; without tags, a copy of `received`'s fields
     /// that interns back to `received` itself.
-    pub fn marked(received: &Attrs, large: Vec<[u32; 3]>, rov: Option<RovState>) -> AttrSet {
+    pub fn tagged(received: &Attrs, large: Vec<[u32; 3]>, state: Option<RovState>) -> AttrSet {
         let received = received.received();
-        let marks = (!large.is_empty() || rov.is_some()).then(|| {
-            Box::new(Marks {
+        let tags = (!large.is_empty() || state.is_some()).then(|| {
+            Box::new(Tags {
                 received: received.clone(),
                 large,
-                rov,
+                state,
             })
         });
         AttrSet {
-            marks,
+            tags,
             ..AttrSet::new(
                 received.origin,
                 received.as_path.clone(),
@@ -277,9 +277,9 @@ impl AttrSet {
         }
     }
 
-    /// The attribute set as the peer sent it (itself, unless rovgate marked it).
+    /// The attribute set as the peer sent it (itself, unless rovgate tagged it).
     pub fn received(self: &Arc<Self>) -> &Arc<Self> {
-        self.marks.as_ref().map_or(self, |m| &m.received)
+        self.tags.as_ref().map_or(self, |m| &m.received)
     }
 }
 
@@ -290,7 +290,7 @@ impl PartialEq for AttrSet {
             && self.med == o.med
             && self.other == o.other
             && self.as_path == o.as_path
-            && self.marks == o.marks
+            && self.tags == o.tags
     }
 }
 

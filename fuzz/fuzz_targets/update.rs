@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
 use rovgate::bgp::wire::{decode_update, encode_updates, Caps};
-use rovgate::policy::{Marking, RovMode};
+use rovgate::policy::{Tagging, RovMode};
 use rovgate::rib::{MassInvalidation, PeerInfo, Rib, RibEvent};
 use rovgate::route::{Export, Family, PeerId, Asn};
 use rovgate::rpki::VrpStore;
@@ -21,7 +21,7 @@ fn peer(i: u8) -> PeerInfo {
         asn: Asn(64496 + u32::from(i)),
         enforce_first_as: i == 1,
         max_prefixes: Some(1000),
-        // Tagging runs the marking path (marked attribute sets) on every input.
+        // Tagging runs the tagging path (marked attribute sets) on every input.
         rov: RovMode::Tag,
         abuse: Default::default(),
     }
@@ -50,9 +50,9 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    let marking = Marking::euro_ix(64500);
+    let tagging = Tagging::euro_ix(64500);
     let mass = MassInvalidation::default();
-    let mut rib = Rib::new(vec![peer(0), peer(1)], VrpStore::new(), marking, mass);
+    let mut rib = Rib::new(vec![peer(0), peer(1)], VrpStore::new(), tagging, mass);
     let (tx, _rx) = tokio::sync::mpsc::channel(1);
     rib.handle(RibEvent::PeerUp { peer: PeerId(0), families: Family::ALL.to_vec(), out: tx });
     rib.handle(RibEvent::Update { peer: PeerId(1), update });

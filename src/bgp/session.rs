@@ -288,8 +288,7 @@ impl Session {
                 // What rovgate's own marks (ROV tags, RFC 8097 state) say must come from
                 // rovgate, not a peer.
                 for (attrs, _) in &mut update.announced {
-                    if let Some(other) = wire::scrub_marks(&attrs.other, self.config.speaker.asn.0)
-                    {
+                    if let Some(other) = wire::scrub_tags(&attrs.other, self.config.speaker.asn.0) {
                         attrs.other = other;
                     }
                     // Hashed here, in parallel with the RIB, which only looks it up.

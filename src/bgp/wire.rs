@@ -22,8 +22,8 @@ mod cursor;
 mod decode;
 mod encode;
 mod frame;
-mod marks;
-pub use marks::scrub as scrub_marks;
+mod tags;
+pub use tags::scrub as scrub_tags;
 mod nlri;
 mod update_attrs;
 

@@ -15,7 +15,7 @@ pub struct Path {
     /// Its interned attributes.
     pub attrs: Attrs,
     /// Its RFC 6811 state against the VRP snapshot it was last validated with.
-    pub rov: RovState,
+    pub state: RovState,
     /// Whether it may be selected and exported (false: filtered, kept for re-evaluation).
     pub eligible: bool,
     /// Kept from a restarting peer (graceful restart) or before a route refresh, until the
@@ -71,7 +71,7 @@ mod tests {
         Path {
             peer: PeerId(peer),
             attrs: Arc::new(AttrSet::new(origin, as_path, nh, med, Default::default())),
-            rov: RovState::NotFound,
+            state: RovState::NotFound,
             eligible: true,
             stale: false,
             held: false,

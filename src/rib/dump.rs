@@ -100,7 +100,7 @@ impl Rib {
             });
             if dump.left.is_empty() || dump.members.is_empty() {
                 for &peer in &dump.members {
-                    self.peers.mark(peer, Export::EndOfRib(dump.family));
+                    self.peers.queue_marker(peer, Export::EndOfRib(dump.family));
                 }
                 return false;
             }

@@ -13,7 +13,7 @@ fn rib(n: u8) -> Rib {
         .map(|i| info(i + 1, 64496 + u32::from(i), None))
         .collect();
     let mass = MassInvalidation::default();
-    Rib::new(infos, VrpStore::new(), Marking::euro_ix(64500), mass)
+    Rib::new(infos, VrpStore::new(), Tagging::euro_ix(64500), mass)
 }
 
 /// Brings `peer` up with IPv4, its channel holding `room` items.

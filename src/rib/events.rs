@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::export::Outgoing;
 use super::snapshot::{InvalidPaths, PathView};
-use crate::policy::{Marking, RovMode};
+use crate::policy::{RovMode, Tagging};
 use crate::rib::MassInvalidation;
 use crate::route::{Family, PeerId, Update};
 use crate::rpki::VrpsChanged;
@@ -38,17 +38,17 @@ pub enum RibEvent {
     Update { peer: PeerId, update: Update },
     /// The peer asked for our routes again (ROUTE-REFRESH).
     Refresh { peer: PeerId, family: Family },
-    /// The peer starts re-sending a family (enhanced route refresh BoRR): mark its paths
+    /// The peer starts re-sending a family (enhanced route refresh BoRR): set its paths
     /// stale until `EndOfResend`.
     BeginResend { peer: PeerId, family: Family },
     /// The peer finished re-sending a family (EoRR or End-of-RIB): drop paths still stale.
     EndOfResend { peer: PeerId, family: Family },
-    /// An operator changed the peer's ROV policy (HTTP or config reload): its stored routes
+    /// An operator changed the peer's ROV mode (HTTP or config reload): its stored routes
     /// are re-evaluated; the session stays up.
     SetPolicy { peer: PeerId, rov: RovMode },
-    /// The `[rov]` settings changed (config reload): every path is marked anew.
+    /// The `[rov]` settings changed (config reload): every path is tagged anew.
     SetRovConfig {
-        marking: Marking,
+        tagging: Tagging,
         mass: MassInvalidation,
     },
     /// An operator accepts a VRP update held as a mass invalidation; the reply says

@@ -154,9 +154,9 @@ impl Rib {
     }
 
     /// Queues a marker for `peer` after everything that changed so far.
-    pub(super) fn mark(&mut self, peer: PeerId, marker: Export) {
+    pub(super) fn queue_marker(&mut self, peer: PeerId, marker: Export) {
         self.export();
-        self.peers.mark(peer, marker);
+        self.peers.queue_marker(peer, marker);
     }
 
     /// Ends a batch: broadcasts verdict changes, notes what changed, hands each peer whose

@@ -8,8 +8,8 @@
 //! and diffs them into the pending state (`pending.rs`, Adj-RIB-Out) of each peer that fell
 //! behind, which its writer pulls when its socket takes more; the RIB never waits for a
 //! peer. An update delay (`delay.rs`) can hold all export after a start. It validates each
-//! path against the current VRP snapshot and lets the peer's ROV policy (`policy.rs`)
-//! decide whether it is eligible and how it is marked; when the VRPs change it
+//! path against the current VRP snapshot and lets the peer's ROV mode (`policy.rs`)
+//! decide whether it is eligible and how it is tagged; when the VRPs change it
 //! re-evaluates the routes they cover (`reevaluate.rs`). Queries (report, looking glass)
 //! come on their own channel and are answered between batches (`snapshot.rs`).
 
@@ -48,7 +48,7 @@ pub use table::Top2;
 pub use timings::{Histogram, Timings};
 pub use view::{HoldView, PeerView, ReevaluationView, RibView, RovChange, RovCounts, SharedView};
 
-use crate::policy::Marking;
+use crate::policy::Tagging;
 use crate::route::{Attrs, Export, Family, Interner, PeerId, RovState, Update};
 use crate::rpki::VrpStore;
 use delay::UpdateDelay;
@@ -122,7 +122,7 @@ pub struct Rib {
     table: Table,
     interned: Interner,
     vrps: VrpStore,
-    marking: Marking,
+    tagging: Tagging,
     mass: MassInvalidation,
     /// Per-peer path counts by ROV state, indexed by `PeerId`.
     counts: Vec<RovCounts>,
@@ -147,12 +147,12 @@ pub struct Rib {
 }
 
 impl Rib {
-    /// An empty RIB for these peers, validating against `vrps`, marking routes with
-    /// `marking` and holding mass invalidations by `mass`.
+    /// An empty RIB for these peers, validating against `vrps`, tagging routes with
+    /// `tagging` and holding mass invalidations by `mass`.
     pub fn new(
         peers: Vec<PeerInfo>,
         vrps: VrpStore,
-        marking: Marking,
+        tagging: Tagging,
         mass: MassInvalidation,
     ) -> Self {
         let counts = vec![RovCounts::default(); peers.len()];
@@ -162,7 +162,7 @@ impl Rib {
             interned: Interner::default(),
             pass: Pass::new(vrps.load().serial),
             vrps,
-            marking,
+            tagging,
             mass,
             counts,
             hold: None,
@@ -219,15 +219,15 @@ impl Rib {
             // During the update delay the dump at its end is the answer. RFC 7313 §4: the
             // re-export goes between BoRR and EoRR.
             RibEvent::Refresh { peer, family } if self.delay.is_none() => {
-                self.mark(peer, Export::BeginRefresh(family));
+                self.queue_marker(peer, Export::BeginRefresh(family));
                 self.refresh(peer, family);
-                self.mark(peer, Export::EndOfRefresh(family));
+                self.queue_marker(peer, Export::EndOfRefresh(family));
             }
             RibEvent::Refresh { .. } => {}
-            RibEvent::BeginResend { peer, family } => self.mark_stale(peer, Some(family)),
+            RibEvent::BeginResend { peer, family } => self.set_stale(peer, Some(family)),
             RibEvent::EndOfResend { peer, family } => self.purge_stale(peer, Some(family)),
             RibEvent::SetPolicy { peer, rov } => self.set_policy(peer, rov),
-            RibEvent::SetRovConfig { marking, mass } => self.set_rov_config(marking, mass),
+            RibEvent::SetRovConfig { tagging, mass } => self.set_rov_config(tagging, mass),
             RibEvent::AcceptVrps { reply } => {
                 // The operator may have given up waiting; the accept stands anyway.
                 let _ = reply.send(self.accept_held("accepted by an operator"));
@@ -256,7 +256,7 @@ impl Rib {
         match restart {
             Some(time) => {
                 info!(peer = %self.peers.name(peer), ?time, "peer down: keeping its routes as stale (graceful restart)");
-                self.mark_stale(peer, None);
+                self.set_stale(peer, None);
                 self.peers
                     .set_stale_deadline(peer, Some(Instant::now() + time));
             }
@@ -287,8 +287,8 @@ impl Rib {
             // One snapshot for the whole UPDATE, not one load per route.
             let vrps = self.vrps.load();
             for prefix in prefixes {
-                let rov = vrps.table.state(&prefix, attrs.as_path.origin());
-                self.insert(peer, prefix, attrs.clone(), rov);
+                let state = vrps.table.state(&prefix, attrs.as_path.origin());
+                self.insert(peer, prefix, attrs.clone(), state);
             }
         }
         if let Some(family) = update.end_of_rib {
@@ -300,7 +300,7 @@ impl Rib {
         }
     }
 
-    fn insert(&mut self, peer: PeerId, prefix: IpNet, attrs: Attrs, rov: RovState) {
+    fn insert(&mut self, peer: PeerId, prefix: IpNet, attrs: Attrs, state: RovState) {
         if self.peers.over_limit(peer) {
             return;
         }
@@ -310,7 +310,7 @@ impl Rib {
         let mut path = Path {
             peer,
             attrs,
-            rov,
+            state,
             eligible: true,
             stale: false,
             held,
@@ -318,7 +318,7 @@ impl Rib {
         shape(
             &mut path,
             self.peers.rov(peer),
-            &self.marking,
+            &self.tagging,
             &mut self.interned,
         );
         self.counts[peer.0 as usize].count(&path, 1);
@@ -333,7 +333,7 @@ impl Rib {
                         self.counts[peer.0 as usize].count(&path, -1);
                     }
                     self.peers.uncount_route(peer);
-                    self.mark(peer, Export::LimitReached(limit));
+                    self.queue_marker(peer, Export::LimitReached(limit));
                 }
             }
         }

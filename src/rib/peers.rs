@@ -101,12 +101,12 @@ impl Peers {
         &self.slot(peer).info.name
     }
 
-    /// The ROV policy for the peer's routes.
+    /// The ROV mode for the peer's routes.
     pub fn rov(&self, peer: PeerId) -> RovMode {
         self.slot(peer).info.rov
     }
 
-    /// Changes the ROV policy for the peer's routes; returns the previous one.
+    /// Changes the ROV mode for the peer's routes; returns the previous one.
     pub fn set_rov(&mut self, peer: PeerId, rov: RovMode) -> RovMode {
         std::mem::replace(&mut self.slot_mut(peer).info.rov, rov)
     }
@@ -183,11 +183,11 @@ impl Peers {
     }
 
     /// Queues a marker for an established peer; the prefix limit goes ahead of the routes.
-    pub fn mark(&mut self, peer: PeerId, marker: Export) {
+    pub fn queue_marker(&mut self, peer: PeerId, marker: Export) {
         if let Some(pending) = self.pending(peer) {
             match marker {
                 Export::LimitReached(_) => pending.signal(marker),
-                marker => pending.mark(marker),
+                marker => pending.queue_marker(marker),
             }
         }
     }

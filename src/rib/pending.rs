@@ -111,7 +111,7 @@ impl Pending {
     }
 
     /// Queues a marker to follow every prefix noted so far.
-    pub fn mark(&mut self, marker: Export) {
+    pub fn queue_marker(&mut self, marker: Export) {
         self.markers.push_back((self.noted, marker));
     }
 

@@ -14,7 +14,7 @@ fn rib_with_a_stuck_peer() -> (Rib, Vec<mpsc::Receiver<Outgoing>>) {
         info(3, 64498, None),
     ];
     let mass = MassInvalidation::default();
-    let mut rib = Rib::new(infos, VrpStore::new(), Marking::euro_ix(64500), mass);
+    let mut rib = Rib::new(infos, VrpStore::new(), Tagging::euro_ix(64500), mass);
     let mut rxs = Vec::new();
     for (i, room) in [16, 16, 1].into_iter().enumerate() {
         let (out, rx) = mpsc::channel(room);
@@ -105,7 +105,7 @@ fn a_refresh_sends_everything_again() {
 
 /// Expected: a stuck peer that asks for a ROUTE-REFRESH while a change waits for it gets
 /// BoRR first and the waiting prefix after it, with the others, then EoRR: a route sent
-/// before BoRR would be marked stale by the peer and purged at EoRR.
+/// before BoRR would be set stale by the peer and purged at EoRR.
 #[test]
 fn a_refresh_sends_waiting_prefixes_after_borr() {
     let (mut rib, mut rx) = rib_with_a_stuck_peer();

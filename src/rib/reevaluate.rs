@@ -151,7 +151,7 @@ impl Rib {
                 for path in paths {
                     visited += 1;
                     let state = snapshot.table.state(&prefix, path.attrs.as_path.origin());
-                    if state == path.rov {
+                    if state == path.state {
                         continue;
                     }
                     changed = true;
@@ -209,7 +209,7 @@ impl Rib {
             table,
             peers,
             interned,
-            marking,
+            tagging,
             counts,
             pass,
             hold,
@@ -219,7 +219,7 @@ impl Rib {
         table.reshape(prefix, &*peers, |path| {
             let origin = path.attrs.as_path.origin();
             let state = snapshot.table.state(&prefix, origin);
-            if state == path.rov {
+            if state == path.state {
                 return false;
             }
             let counts = &mut counts[path.peer.0 as usize];
@@ -235,8 +235,8 @@ impl Rib {
                     hold.remove(prefix, path.peer);
                 }
             }
-            let before = std::mem::replace(&mut path.rov, state);
-            shape(path, mode, marking, interned);
+            let before = std::mem::replace(&mut path.state, state);
+            shape(path, mode, tagging, interned);
             counts.count(path, 1);
             let verdict = snapshot.table.validate(&prefix, origin);
             pass.stats.changes += 1;

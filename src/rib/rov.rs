@@ -2,14 +2,14 @@
 //! mode, and when the `[rov]` settings change.
 //!
 //! Where it sits: inside the RIB task. [`shape`] asks `policy::decide` and sets a path's
-//! eligibility and marks (an interned marked attribute set); the `Rib` methods here re-shape
+//! eligibility and tags (an interned tagged attribute set); the `Rib` methods here re-shape
 //! stored paths and export what changed, without touching sessions.
 
 use ipnet::IpNet;
 use tracing::info;
 
 use super::{Path, Rib};
-use crate::policy::{decide, Marking, RovMode};
+use crate::policy::{decide, RovMode, Tagging};
 use crate::rib::MassInvalidation;
 use crate::route::{AttrSet, Family, Interner, PeerId, RovState};
 
@@ -36,7 +36,7 @@ impl Rib {
             table,
             peers,
             interned,
-            marking,
+            tagging,
             counts,
             ..
         } = self;
@@ -47,7 +47,7 @@ impl Rib {
             let counts = &mut counts[path.peer.0 as usize];
             counts.count(path, -1);
             path.held &= !release;
-            let changed = shape(path, peers.rov(path.peer), marking, interned);
+            let changed = shape(path, peers.rov(path.peer), tagging, interned);
             counts.count(path, 1);
             changed || release
         });
@@ -61,37 +61,37 @@ impl Rib {
         }
     }
 
-    pub(super) fn set_rov_config(&mut self, marking: Marking, mass: MassInvalidation) {
+    pub(super) fn set_rov_config(&mut self, tagging: Tagging, mass: MassInvalidation) {
         self.mass = mass;
-        if marking != self.marking {
-            info!("ROV communities changed: marking every route anew");
-            self.marking = marking;
+        if tagging != self.tagging {
+            info!("ROV communities changed: tagging every route anew");
+            self.tagging = tagging;
             self.reshape_peer(None);
         }
     }
 }
 
-/// Applies `mode`'s decision for the path's state: eligibility and marks. Returns whether
+/// Applies `mode`'s decision for the path's state: eligibility and tags. Returns whether
 /// anything the decision process or export sees changed.
 pub(super) fn shape(
     path: &mut Path,
     mode: RovMode,
-    marking: &Marking,
+    tagging: &Tagging,
     interned: &mut Interner,
 ) -> bool {
-    path.held &= mode == RovMode::Drop && path.rov == RovState::Invalid;
-    let d = decide(mode, path.rov, path.held, marking);
-    let marks = path.attrs.marks.as_ref();
-    let same_marks = match marks {
+    path.held &= mode == RovMode::Drop && path.state == RovState::Invalid;
+    let d = decide(mode, path.state, path.held, tagging);
+    let tags = path.attrs.tags.as_ref();
+    let same_tags = match tags {
         None => d.large.is_empty() && d.ext.is_none(),
-        Some(m) => m.large == d.large && m.rov == d.ext,
+        Some(m) => m.large == d.large && m.state == d.ext,
     };
-    let changed = !same_marks || path.eligible != d.eligible;
-    if !same_marks {
+    let changed = !same_tags || path.eligible != d.eligible;
+    if !same_tags {
         path.attrs = if d.large.is_empty() && d.ext.is_none() {
             path.attrs.received().clone()
         } else {
-            interned.intern(AttrSet::marked(&path.attrs, d.large, d.ext))
+            interned.intern(AttrSet::tagged(&path.attrs, d.large, d.ext))
         };
     }
     path.eligible = d.eligible;

@@ -59,8 +59,8 @@ impl Lab {
             info(1, RovMode::Accept),
             info(2, RovMode::Accept),
         ];
-        let marking = Marking::euro_ix(RS_ASN);
-        let mut rib = Rib::new(peers, store, marking, mass);
+        let tagging = Tagging::euro_ix(RS_ASN);
+        let mut rib = Rib::new(peers, store, tagging, mass);
         let changes = rib.subscribe();
         let mut rx = Vec::new();
         for i in 0..3 {
@@ -130,15 +130,15 @@ impl Lab {
         self.rib.flush();
     }
 
-    /// What peer `i` was sent since the last call: announced (prefix, marks), withdrawn.
+    /// What peer `i` was sent since the last call: announced (prefix, tags), withdrawn.
     fn routes(&mut self, i: usize) -> (Announced, Vec<IpNet>) {
         let (mut ann, mut wd) = (Vec::new(), Vec::new());
         while let Ok(batch) = self.rx[i].try_recv() {
             for e in batch.into_exports() {
                 match e {
                     Export::Announce(a, ps) => {
-                        let marks = a.marks.as_ref().map_or(vec![], |m| m.large.clone());
-                        ann.extend(ps.into_iter().map(|p| (p, marks.clone())));
+                        let tags = a.tags.as_ref().map_or(vec![], |m| m.large.clone());
+                        ann.extend(ps.into_iter().map(|p| (p, tags.clone())));
                     }
                     Export::Withdraw(ps) => wd.extend(ps),
                     _ => {}
@@ -214,9 +214,9 @@ async fn a_dropped_route_stays_in_adj_rib_in_with_its_filtered_reason() {
     let paths = lab.rib.table.paths(&net("192.0.2.0/24"));
     assert_eq!(paths.len(), 1);
     let p = &paths[0];
-    assert!(!p.eligible && p.rov == RovState::Invalid);
-    let marks = p.attrs.marks.as_ref().expect("marked");
-    assert_eq!(marks.large, vec![[RS_ASN, 1101, 13]]);
+    assert!(!p.eligible && p.state == RovState::Invalid);
+    let tags = p.attrs.tags.as_ref().expect("tagged");
+    assert_eq!(tags.large, vec![[RS_ASN, 1101, 13]]);
 }
 
 #[tokio::test]
@@ -229,7 +229,7 @@ async fn tagged_routes_carry_the_rfc_8097_state() {
     let states: Vec<_> = batches
         .iter()
         .filter_map(|e| match e {
-            Export::Announce(a, _) => a.marks.as_ref().and_then(|m| m.rov),
+            Export::Announce(a, _) => a.tags.as_ref().and_then(|m| m.state),
             _ => None,
         })
         .collect();

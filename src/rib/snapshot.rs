@@ -59,7 +59,8 @@ pub struct PathView {
     /// MULTI_EXIT_DISC.
     pub med: Option<u32>,
     /// The RPKI state it was last validated to.
-    pub rov: RovState,
+    #[serde(rename = "rov")]
+    pub state: RovState,
     /// May be selected and exported (false: dropped as invalid).
     pub eligible: bool,
     /// The best path, exported to every other peer.
@@ -109,7 +110,7 @@ impl Rib {
         let mut out = Vec::new();
         for family in Family::ALL {
             for (prefix, paths) in self.table.iter(family) {
-                for path in paths.iter().filter(|p| p.rov == RovState::Invalid) {
+                for path in paths.iter().filter(|p| p.state == RovState::Invalid) {
                     out.push(InvalidPath {
                         peer: path.peer,
                         prefix,
@@ -125,7 +126,7 @@ impl Rib {
 
     fn reachable_without(&self, prefix: IpNet, peer: PeerId) -> bool {
         let usable = |p: &super::Path, same_prefix: bool| {
-            p.rov != RovState::Invalid && !(same_prefix && p.peer == peer)
+            p.state != RovState::Invalid && !(same_prefix && p.peer == peer)
         };
         (self.table.cover(&prefix).into_iter())
             .any(|(p, paths)| paths.iter().any(|path| usable(path, p == prefix)))
@@ -146,12 +147,12 @@ impl Rib {
                 origin: p.attrs.as_path.origin(),
                 next_hop: p.attrs.next_hop.addr(),
                 med: p.attrs.med,
-                rov: p.rov,
+                state: p.state,
                 eligible: p.eligible,
                 best: top.best.as_ref().is_some_and(|b| b.peer == p.peer),
                 stale: p.stale,
                 held: p.held,
-                added_large_communities: (p.attrs.marks.iter())
+                added_large_communities: (p.attrs.tags.iter())
                     .flat_map(|m| m.large.iter().map(|[a, b, c]| format!("{a}:{b}:{c}")))
                     .collect(),
             })

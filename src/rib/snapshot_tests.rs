@@ -49,7 +49,7 @@ async fn lookup_shows_every_path_of_the_longest_matching_prefix() {
     assert_eq!(found, Some(net("192.0.2.0/24")));
     let got: Vec<_> = paths
         .iter()
-        .map(|p| (p.peer.as_str(), p.rov, p.eligible, p.best))
+        .map(|p| (p.peer.as_str(), p.state, p.eligible, p.best))
         .collect();
     assert_eq!(
         got,

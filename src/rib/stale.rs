@@ -1,5 +1,5 @@
 //! Graceful restart (RFC 4724) and enhanced route refresh (RFC 7313) on the RIB side:
-//! a peer's paths marked stale, and withdrawn when the peer does not re-send them.
+//! a peer's paths set stale, and withdrawn when the peer does not re-send them.
 //!
 //! Where it sits: inside the RIB task; `mod.rs` calls these on PeerDown with a restart
 //! time, on BoRR/EoRR and End-of-RIB, and when a stale deadline passes.
@@ -14,7 +14,7 @@ impl Rib {
         family.map_or(Family::ALL.to_vec(), |f| vec![f])
     }
 
-    pub(super) fn mark_stale(&mut self, peer: PeerId, family: Option<Family>) {
+    pub(super) fn set_stale(&mut self, peer: PeerId, family: Option<Family>) {
         for f in Self::families(family) {
             for prefix in self.table.prefixes_of(f, peer, |_| true) {
                 // Staleness does not change the order: nothing to sort or export.

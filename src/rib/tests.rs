@@ -56,8 +56,8 @@ async fn rib3(max: Option<u64>) -> (Rib, Vec<mpsc::Receiver<Outgoing>>) {
         info(2, 64497, None),
         info(3, 64498, None),
     ];
-    let marking = Marking::euro_ix(64500);
-    let mut rib = Rib::new(infos, VrpStore::new(), marking, MassInvalidation::default());
+    let tagging = Tagging::euro_ix(64500);
+    let mut rib = Rib::new(infos, VrpStore::new(), tagging, MassInvalidation::default());
     let mut rxs = Vec::new();
     for i in 0..3 {
         let (tx, rx) = mpsc::channel(16);

@@ -66,12 +66,12 @@ impl RovCounts {
     pub fn count(&mut self, path: &Path, sign: i64) {
         let add = |n: &mut u64| *n = n.saturating_add_signed(sign);
         add(&mut self.routes);
-        add(match path.rov {
+        add(match path.state {
             RovState::Valid => &mut self.valid,
             RovState::Invalid => &mut self.invalid,
             RovState::NotFound => &mut self.not_found,
         });
-        if !path.eligible && path.rov == RovState::Invalid {
+        if !path.eligible && path.state == RovState::Invalid {
             add(&mut self.dropped);
         }
         if path.held {
@@ -92,7 +92,7 @@ pub struct PeerView {
     pub address: IpAddr,
     /// The peer's AS.
     pub asn: Asn,
-    /// The ROV policy in force for its routes.
+    /// The ROV mode in force for its routes.
     pub rov: RovMode,
     /// Whether its session is established.
     pub up: bool,

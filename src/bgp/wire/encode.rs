@@ -14,8 +14,8 @@ use tracing::warn;
 
 use super::attr::{self, RawAttrs, AGGREGATOR, AS4_AGGREGATOR, MED, MP_REACH, MP_UNREACH};
 use super::attr::{NEXT_HOP, OPTIONAL, ORIGIN, TRANSITIVE};
-use super::marks;
 use super::nlri::{prefix_size, write_prefix};
+use super::tags;
 use super::{afi_safi, aspath, Caps, AS_TRANS, HEADER_LEN};
 use crate::route::{AttrSet, Export, Family, NextHop, RovState};
 
@@ -45,7 +45,7 @@ pub fn encode_updates(export: &Export, caps: &Caps, out: &mut Vec<Bytes>) {
 fn announce(attrs: &AttrSet, prefixes: &[IpNet], caps: &Caps, out: &mut Vec<Bytes>) {
     let ext = caps
         .rov_ext_community
-        .then(|| attrs.marks.as_ref()?.rov)
+        .then(|| attrs.tags.as_ref()?.state)
         .flatten();
     // The RFC 8097 variant goes to few peers and is not cached; everything else is.
     let uncached;
@@ -236,7 +236,7 @@ fn after_as_path(cached: &[u8]) -> usize {
 }
 
 /// The attributes of a set for 4-octet (`as4`) or 2-octet peers, without NEXT_HOP and
-/// MP_REACH_NLRI: ORIGIN, AS_PATH, MED, the received others with rovgate's marks added
+/// MP_REACH_NLRI: ORIGIN, AS_PATH, MED, the received others with rovgate's tags added
 /// (and the RFC 8097 extended community for `ext`), and AS4_PATH if needed.
 fn encode_attrs(a: &AttrSet, as4: bool, ext: Option<RovState>) -> Bytes {
     let mut out = Vec::with_capacity(64 + a.other.len());
@@ -245,11 +245,11 @@ fn encode_attrs(a: &AttrSet, as4: bool, ext: Option<RovState>) -> Bytes {
     if let Some(med) = a.med {
         attr::write(&mut out, OPTIONAL, MED, &med.to_be_bytes());
     }
-    let large = a.marks.as_ref().map_or(&[][..], |m| &m.large[..]);
+    let large = a.tags.as_ref().map_or(&[][..], |m| &m.large[..]);
     let other = if large.is_empty() && ext.is_none() {
         a.other.clone()
     } else {
-        marks::add(&a.other, large, ext)
+        tags::add(&a.other, large, ext)
     };
     if as4 {
         out.extend_from_slice(&other);

@@ -281,7 +281,7 @@ fn reencode(u: crate::route::Update, caps: &Caps) {
 /// A route rovgate tagged is encoded with its large community for every peer, and with the
 /// RFC 8097 extended community only for peers configured to get it; both decode back.
 #[test]
-fn tagged_routes_carry_their_marks_on_the_wire() {
+fn tagged_routes_carry_their_tags_on_the_wire() {
     use crate::route::{AsPath, AttrSet, Export, NextHop, RovState, Segment};
     use std::sync::Arc;
     let received = Arc::new(AttrSet::new(
@@ -291,7 +291,7 @@ fn tagged_routes_carry_their_marks_on_the_wire() {
         None,
         Bytes::new(),
     ));
-    let tagged = AttrSet::marked(&received, vec![[64500, 1000, 4]], Some(RovState::Invalid));
+    let tagged = AttrSet::tagged(&received, vec![[64500, 1000, 4]], Some(RovState::Invalid));
     let export = Export::Announce(Arc::new(tagged), vec![net("192.0.2.0/24")]);
     let ext_peer = Caps {
         rov_ext_community: true,

@@ -3,15 +3,15 @@
 //! (RFC 8097).
 //!
 //! Where it sits: the UPDATE encoder (`encode.rs`) calls [`add`] for attribute sets the RIB
-//! marked (`route::Marks`); every other attribute passes through byte for byte. Sessions
-//! call [`scrub`] on what peers send, so a peer cannot forge rovgate's own marks.
+//! tagged (`route::Tags`); every other attribute passes through byte for byte. Sessions
+//! call [`scrub`] on what peers send, so a peer cannot forge rovgate's own tags.
 
 use bytes::Bytes;
 
 use super::attr::{self, RawAttrs, EXT_COMMUNITIES, LARGE_COMMUNITIES, OPTIONAL, TRANSITIVE};
 use crate::route::{RovState, FILTERED_FUNCTION, TAG_FUNCTION};
 
-/// `other` without the marks only rovgate may set, as other route servers strip their own
+/// `other` without the tags only rovgate may set, as other route servers strip their own
 /// informational communities on input: the large communities `rs_asn:1000:*` (RPKI state)
 /// and `rs_asn:1101:*` (filtered reason), and every RFC 8097 origin validation state
 /// extended community (§2: it is not sent across ASes, so a peer's copy is a forgery or a
@@ -33,19 +33,19 @@ pub fn scrub(other: &[u8], rs_asn: u32) -> Option<Bytes> {
         EXT_COMMUNITIES => Some(8),
         _ => None,
     };
-    let marked = |a: &attr::RawAttr| {
+    let tagged = |a: &attr::RawAttr| {
         width(a.code).is_some_and(|w| a.value.chunks(w).any(|c| ours(a.code, c)))
     };
     if !RawAttrs::new(other)
         .filter_map(Result::ok)
-        .any(|a| marked(&a))
+        .any(|a| tagged(&a))
     {
         return None;
     }
     let mut out = Vec::with_capacity(other.len());
     for a in RawAttrs::new(other) {
         let Ok(a) = a else { break };
-        let Some(w) = width(a.code).filter(|_| marked(&a)) else {
+        let Some(w) = width(a.code).filter(|_| tagged(&a)) else {
             out.extend_from_slice(a.bytes);
             continue;
         };
@@ -125,7 +125,7 @@ mod tests {
     type Case = (&'static str, Vec<u8>, Option<RovState>, Vec<u8>);
 
     #[test]
-    fn marks_join_existing_attributes_or_are_appended() {
+    fn tags_join_existing_attributes_or_are_appended() {
         let lc = [0xc0, 32, 12, 0, 0, 0, 9, 0, 0, 0, 8, 0, 0, 0, 7];
         let tag = [[64500, 1000, 4]];
         let tag_bytes = [0, 0, 0xfb, 0xf4, 0, 0, 3, 0xe8, 0, 0, 0, 4];
