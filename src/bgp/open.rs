@@ -39,7 +39,7 @@ use netgauze_bgp_pkt::wire::deserializer::{BgpMessageParsingError, BgpParsingCon
 use netgauze_bgp_pkt::BgpMessage;
 use tokio_util::codec::{Decoder, Encoder};
 
-use super::Notification;
+use super::{Notification, Reason};
 use crate::route::Family;
 use crate::rpki::Asn;
 
@@ -212,13 +212,17 @@ pub fn decode_open(frame: &[u8]) -> Result<PeerOpen, Notification> {
     );
     let mut codec = BgpCodec::new_from_ctx(true, ctx);
     let mut buf = BytesMut::from(frame);
-    let bad_length = || Notification::new(1, 2, frame.get(16..18).unwrap_or_default().to_vec());
+    let bad_length = || {
+        Notification::with_data(
+            Reason::BadMessageLength,
+            frame.get(16..18).unwrap_or_default().to_vec(),
+        )
+    };
     let open = match codec.decode(&mut buf) {
         Ok(Some((BgpMessage::Open(open), _))) if buf.is_empty() => open,
         Ok(Some((_, _))) if buf.is_empty() => {
-            return Err(Notification::new(
-                1,
-                3,
+            return Err(Notification::with_data(
+                Reason::BadMessageType,
                 frame.get(18..19).unwrap_or_default().to_vec(),
             ))
         }
@@ -238,7 +242,7 @@ pub fn decode_open(frame: &[u8]) -> Result<PeerOpen, Notification> {
         graceful_restart: None,
     };
     let params = frame.get(29..).unwrap_or_default();
-    capabilities(params, &mut p).ok_or_else(|| Notification::new(2, 0, Bytes::new()))?;
+    capabilities(params, &mut p).ok_or(Reason::OpenError)?;
     Ok(p)
 }
 
@@ -319,25 +323,27 @@ fn notification(e: BgpMessageParsingError) -> Notification {
     use BgpMessageParsingError as M;
     use BgpOpenMessageParsingError as O;
     match e {
-        M::ConnectionNotSynchronized { .. } => Notification::new(1, 1, Bytes::new()),
-        M::UndefinedBgpMessageType { code, .. } => Notification::new(1, 3, vec![code]),
+        M::ConnectionNotSynchronized { .. } => Reason::ConnectionNotSynchronized.into(),
+        M::UndefinedBgpMessageType { code, .. } => {
+            Notification::with_data(Reason::BadMessageType, vec![code])
+        }
         M::BadMessageLength { length, .. } | M::UnparseableBytes { length, .. } => {
-            Notification::new(1, 2, length.to_be_bytes().to_vec())
+            Notification::with_data(Reason::BadMessageLength, length.to_be_bytes().to_vec())
         }
         M::BgpOpenMessageParsingError(o) => match o {
             O::UnsupportedVersionNumber { .. } => {
-                Notification::new(2, 1, 4u16.to_be_bytes().to_vec())
+                Notification::with_data(Reason::UnsupportedVersion, 4u16.to_be_bytes().to_vec())
             }
-            O::UnacceptableHoldTime { .. } => Notification::new(2, 6, Bytes::new()),
-            O::InvalidBgpId { .. } => Notification::new(2, 3, Bytes::new()),
+            O::UnacceptableHoldTime { .. } => Reason::UnacceptableHoldTime.into(),
+            O::InvalidBgpId { .. } => Reason::BadBgpId.into(),
             O::ParameterError(BgpParameterParsingError::UndefinedParameterType { .. }) => {
-                Notification::new(2, 4, Bytes::new())
+                Reason::UnsupportedOptionalParameter.into()
             }
-            O::Parse(_) | O::ParameterError(_) => Notification::new(2, 0, Bytes::new()),
+            O::Parse(_) | O::ParameterError(_) => Reason::OpenError.into(),
         },
         // A truncated header, or a message that is not an OPEN.
-        M::Parse(_) => Notification::new(1, 2, Bytes::new()),
-        _ => Notification::new(1, 3, Bytes::new()),
+        M::Parse(_) => Reason::BadMessageLength.into(),
+        _ => Reason::BadMessageType.into(),
     }
 }
 
@@ -351,14 +357,14 @@ pub fn negotiate(
     peer: &PeerOpen,
 ) -> Result<Negotiated, Notification> {
     if peer.asn != expected_asn {
-        return Err(Notification::new(2, 2, Bytes::new()));
+        return Err(Reason::BadPeerAs.into());
     }
     if matches!(peer.hold_time, 1 | 2) {
-        return Err(Notification::new(2, 6, Bytes::new()));
+        return Err(Reason::UnacceptableHoldTime.into());
     }
     let ibgp = expected_asn == local.asn;
     if peer.router_id.is_unspecified() || (ibgp && peer.router_id == local.router_id) {
-        return Err(Notification::new(2, 3, Bytes::new()));
+        return Err(Reason::BadBgpId.into());
     }
     let families: Vec<Family> = Family::ALL
         .into_iter()
@@ -369,7 +375,7 @@ pub fn negotiate(
         let data: Vec<u8> = (local.families.iter())
             .flat_map(|&f| [[1, 4].as_slice(), &mp_value(f)].concat())
             .collect();
-        return Err(Notification::new(2, 7, data));
+        return Err(Notification::with_data(Reason::UnsupportedCapability, data));
     }
     let hold_time = local.hold_time.min(peer.hold_time);
     let graceful_restart = peer.graceful_restart.as_ref().map(|gr| GracefulRestart {

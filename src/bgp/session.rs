@@ -20,7 +20,7 @@ use super::link::{Input, Link};
 use super::open::{decode_open, encode_open, Negotiated};
 use super::wire::{self, Caps, FrameError, MessageType};
 use super::writer::{Control, WriterEvent, SEND_HOLD_MIN};
-use super::Notification;
+use super::Reason;
 use crate::rib::RibEvent;
 use crate::route::abuse::Refusal;
 
@@ -66,7 +66,7 @@ pub async fn run(
         }
         s.resolve_collision().await;
     }
-    let bye = fsm::administrative_cease(2, "rovgate is shutting down");
+    let bye = fsm::administrative_cease(Reason::AdministrativeShutdown, "rovgate is shutting down");
     s.feed(
         Which::Main,
         Event::Stop {
@@ -234,7 +234,7 @@ impl Session {
             Input::Writer(WriterEvent::SendHoldExpired) => {
                 warn!(peer = %self.config.name, "send hold timer expired: the peer took no data (RFC 9687)");
                 crate::metrics::send_hold_expired(&self.config.name);
-                vec![Event::MessageError(Notification::new(8, 0, Vec::new()))]
+                vec![Event::MessageError(Reason::SendHoldTimerExpired.into())]
             }
             Input::Writer(WriterEvent::LimitReached(limit)) => {
                 self.limit_idle = true;

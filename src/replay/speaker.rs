@@ -20,7 +20,7 @@ use tracing::{debug, info};
 use super::ReplayError;
 use crate::bgp::open::{decode_open, encode_open, negotiate, LocalSpeaker, Negotiated};
 use crate::bgp::wire::{self, Caps, Frame, FrameError, Framer, MessageType};
-use crate::bgp::Notification;
+use crate::bgp::{Notification, Reason};
 
 /// Read buffer per session: large, so a full table arrives in few reads.
 const READ_BUFFER: usize = 256 * 1024;
@@ -94,7 +94,7 @@ pub(crate) async fn establish(
 fn retryable(e: &ReplayError) -> bool {
     match e {
         ReplayError::Connect { .. } | ReplayError::Io { .. } | ReplayError::Closed { .. } => true,
-        ReplayError::Notification { notification, .. } => notification.code == 6,
+        ReplayError::Notification { notification, .. } => notification.is_cease(),
         _ => false,
     }
 }
@@ -167,7 +167,7 @@ async fn handshake(
     let frame = next_frame(&mut reader, who).await?;
     if frame.kind != MessageType::Keepalive {
         // RFC 6608: unexpected message in OpenConfirm.
-        let n = Notification::new(5, 2, Vec::new());
+        let n = Notification::from(Reason::UnexpectedInOpenConfirm);
         return Err(refuse(&mut writer, n, who).await);
     }
     info!(who, peer_as = negotiated.peer_asn.0, families = ?negotiated.families, "session established");
@@ -189,7 +189,7 @@ async fn handshake(
 /// (RFC 6608: unexpected message in OpenSent).
 fn agree(frame: &Frame, local: &LocalSpeaker) -> Result<Negotiated, Notification> {
     if frame.kind != MessageType::Open {
-        return Err(Notification::new(5, 1, Vec::new()));
+        return Err(Reason::UnexpectedInOpenSent.into());
     }
     let open = decode_open(&frame.bytes)?;
     negotiate(local, open.asn, &open)
@@ -269,7 +269,7 @@ pub(crate) async fn keep_alive(
             () = stopped(&mut stop) => break,
         }
     }
-    let cease = wire::notification(&Notification::new(6, 2, Vec::new()));
+    let cease = wire::notification(&Reason::AdministrativeShutdown.into());
     // The peer may be gone already; the session ends either way.
     let _ = writer.write_all(&cease).await;
     let _ = writer.shutdown().await;
