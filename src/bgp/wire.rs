@@ -33,6 +33,7 @@ mod tests;
 use bytes::{BufMut, Bytes, BytesMut};
 
 pub use bgp4mp::{Bgp4mpMessage, Bgp4mpMessages};
+pub(crate) use cursor::Cursor;
 pub use decode::{decode_update, decode_update_faults, Fault, Faults};
 pub use encode::encode_updates;
 pub use frame::{Frame, FrameError, Framer, MessageType};
