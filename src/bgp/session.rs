@@ -42,7 +42,7 @@ pub async fn run(
     mut accepted: mpsc::Receiver<TcpStream>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut s = Session::new(config, rib);
+    let mut s = SessionTask::new(config, rib);
     let start = Event::Start {
         passive: s.config.passive,
     };
@@ -67,13 +67,8 @@ pub async fn run(
         s.resolve_collision().await;
     }
     let bye = fsm::administrative_cease(Reason::AdministrativeShutdown, "rovgate is shutting down");
-    s.feed(
-        Which::Main,
-        Event::Stop {
-            notification: Some(bye),
-        },
-    )
-    .await;
+    let notification = Some(bye);
+    s.feed(Which::Main, Event::Stop { notification }).await;
     s.main.finish().await;
 }
 
@@ -90,7 +85,9 @@ enum Which {
     Extra,
 }
 
-struct Session {
+/// A session task's state: its peer's configuration, the RIB's channels, and the link (FSM
+/// and connection) it runs, with a second one while a collision is resolved.
+struct SessionTask {
     config: SessionConfig,
     rib: mpsc::Sender<RibEvent>,
     writable: Arc<Notify>,
@@ -103,11 +100,11 @@ struct Session {
     abuse: PeerAbuseLog,
 }
 
-impl Session {
+impl SessionTask {
     fn new(config: SessionConfig, rib: RibLink) -> Self {
         let main = Link::new(Fsm::new(fsm_config(&config)));
         let abuse = PeerAbuseLog::new(&config.name, config.abuse.clone(), config.refusals.clone());
-        Session {
+        SessionTask {
             config,
             rib: rib.events,
             writable: rib.writable,

@@ -27,8 +27,9 @@ const READ_BUFFER: usize = 256 * 1024;
 /// Pause between attempts while a peer refuses or resets the connection.
 const RETRY: Duration = Duration::from_secs(1);
 
-/// An Established session.
-pub(crate) struct Session {
+/// A replay speaker's Established session with the target (or with the feeder, for the
+/// sink): its halves and what was agreed.
+pub(crate) struct ReplaySession {
     /// Who this is, for messages: "feeder 127.0.0.2", "sink 127.0.0.3".
     pub who: String,
     /// Frames from the peer.
@@ -63,7 +64,7 @@ pub(crate) async fn establish(
     local: &LocalSpeaker,
     who: &str,
     deadline: Instant,
-) -> Result<Session, ReplayError> {
+) -> Result<ReplaySession, ReplayError> {
     loop {
         let attempt = async {
             let stream = match endpoint {
@@ -143,7 +144,7 @@ async fn handshake(
     stream: TcpStream,
     local: &LocalSpeaker,
     who: &str,
-) -> Result<Session, ReplayError> {
+) -> Result<ReplaySession, ReplayError> {
     let io = |error| ReplayError::Io {
         who: who.to_string(),
         error,
@@ -176,7 +177,7 @@ async fn handshake(
         max_len,
         rov_ext_community: false,
     };
-    Ok(Session {
+    Ok(ReplaySession {
         who: who.to_string(),
         reader,
         writer,
