@@ -1,9 +1,10 @@
 //! Accepting TCP connections without spinning when `accept` fails.
 //!
-//! Where it sits: under the BGP listener (`bgp/listener.rs`) and the HTTP server
-//! (`http/server.rs`). When rovgate runs out of file descriptors, `accept` fails at once
-//! with EMFILE for as long as the connection waits in the kernel's queue; retrying at once
-//! turns that into a busy loop and a flood of log lines. An [`Acceptor`] waits instead:
+//! Where it sits: under the BGP listener (`bgp/listener.rs`), the HTTP server
+//! (`http/server.rs`) and the replay tool's RTR server (`replay/churn/server.rs`). When
+//! rovgate runs out of file descriptors, `accept` fails at once with EMFILE for as long
+//! as the connection waits in the kernel's queue; retrying at once turns that into a busy
+//! loop and a flood of log lines. An [`Acceptor`] waits instead:
 //! 1 s after the first failure, doubling with every failure in a row up to
 //! [`MAX_BACKOFF`], back to 1 s after a connection is accepted (as tokio's mini-redis
 //! does). It logs one line per wait, naming how long it waits, so the log is bounded too.

@@ -14,40 +14,203 @@
 //!                                          HTTP token and names ──ArcSwap──► http task
 //!  SIGTERM / SIGINT ──► shutdown (watch<bool>) ──► every task; sessions send Cease first
 //! ```
+//!
+//! [`run`] is the binary's: it binds what the config says ([`Listeners::bind`]) and hands
+//! the listeners to [`start`], which spawns the tasks and returns a [`Daemon`] naming the
+//! bound addresses; [`Daemon::shutdown`] stops it. A test calls [`start`] with listeners
+//! bound to port 0.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use arc_swap::ArcSwap;
-use tokio::net::TcpListener;
-use tokio::signal::unix::{signal, SignalKind};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
-use tracing::{error, info, warn};
+use tracing::{info, warn};
 
 use crate::bgp::abuse::Refuser;
 use crate::bgp::listener;
 use crate::bgp::open::LocalSpeaker;
 use crate::bgp::session::{self, SessionConfig};
-use crate::config::{Config, PeerConfig};
+use crate::config::{Config, PeerConfig, ServerConfig};
 use crate::http::guard::{Guard, SharedAccess};
 use crate::http::Api;
 use crate::rib::{self, PeerInfo, Rib, RibEvent, RibInputs, SharedView, QUERY_QUEUE, RIB_QUEUE};
 use crate::route::abuse::{PeerAbuse, Refusals};
 use crate::route::PeerId;
 
-/// Runs rovgate until SIGTERM or SIGINT; SIGHUP reloads `path` (when the config came from
-/// a file).
+mod signals;
+#[cfg(test)]
+mod tests;
+
+/// How long shutdown waits at most for the sessions to send their Cease.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// Runs rovgate until SIGTERM or SIGINT on what `[server]` says to listen on; SIGHUP
+/// reloads `path` (when the config came from a file).
 pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
+    // Before anything runs: a signal sent once rovgate said it runs is never lost.
+    let signals = signals::Signals::install()?;
+    let listeners = Listeners::bind(&config.server).await?;
+    let daemon = start(&config, listeners)?;
+    signals.wait(config, path.as_deref(), &daemon).await?;
+    info!("shutting down");
+    daemon.shutdown().await;
+    Ok(())
+}
+
+/// The sockets rovgate serves, bound before it starts: [`Listeners::bind`] binds what the
+/// config says, a test binds port 0.
+pub struct Listeners {
+    /// The BGP listeners.
+    pub bgp: Vec<TcpListener>,
+    /// The HTTP API's listener; none: no HTTP.
+    pub http: Option<TcpListener>,
+}
+
+impl Listeners {
+    /// Binds `[server] http` (when set) and every `[server] listen` address.
+    pub async fn bind(server: &ServerConfig) -> Result<Listeners> {
+        let http = match server.http {
+            Some(addr) => Some(bind(addr, "HTTP").await?),
+            None => None,
+        };
+        let mut bgp = Vec::new();
+        for addr in &server.listen {
+            bgp.push(bind(*addr, "BGP").await?);
+        }
+        Ok(Listeners { bgp, http })
+    }
+}
+
+async fn bind(addr: SocketAddr, what: &str) -> Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding the {what} listener {addr}"))
+}
+
+/// The address `listener` is bound to (`what` names it in the error).
+fn local_addr(listener: &TcpListener, what: &str) -> Result<SocketAddr> {
+    (listener.local_addr()).with_context(|| format!("the {what} listener's address"))
+}
+
+/// A running rovgate, from [`start`]: where it listens, and how to stop it.
+pub struct Daemon {
+    /// The BGP listeners' addresses, in the order given (the real port when bound to 0).
+    pub bgp: Vec<SocketAddr>,
+    /// The HTTP API's address, when it serves one.
+    pub http: Option<SocketAddr>,
+    stop: watch::Sender<bool>,
+    /// The session and BGP listener tasks, awaited at shutdown.
+    tasks: Vec<JoinHandle<()>>,
+    /// The RIB's inbound queue, its view and the HTTP access settings: what a reload changes.
+    rib: mpsc::Sender<RibEvent>,
+    view: SharedView,
+    access: SharedAccess,
+}
+
+impl Daemon {
+    /// Stops every task (the one `watch` shutdown) and waits, at most [`SHUTDOWN_GRACE`],
+    /// for the BGP listeners to close and the sessions to send their Cease.
+    pub async fn shutdown(self) {
+        // Every task holds a receiver; a send error only means they are all gone already.
+        let _ = self.stop.send(true);
+        let all = futures_util::future::join_all(self.tasks);
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, all).await;
+    }
+}
+
+/// What the sessions and the HTTP API share: the RIB's queues and view, the VRPs, the
+/// counters of refused connections.
+struct Core {
+    store: crate::rpki::VrpStore,
+    rib: mpsc::Sender<RibEvent>,
+    queries: mpsc::Sender<rib::RibQuery>,
+    view: SharedView,
+    writable: Arc<tokio::sync::Notify>,
+    history: crate::history::SharedHistory,
+    abuse: Vec<Arc<PeerAbuse>>,
+    refusals: Arc<Refusals>,
+}
+
+/// Starts rovgate on `listeners` (the config's `listen` and `http` addresses are not looked
+/// at); call it within a tokio runtime. Ready when it returns: connections wait in the
+/// listeners' queues until the tasks spawned here take them.
+pub fn start(config: &Config, listeners: Listeners) -> Result<Daemon> {
+    let bgp: Vec<SocketAddr> = (listeners.bgp.iter())
+        .map(|l| local_addr(l, "BGP"))
+        .collect::<Result<_>>()?;
+    let http = (listeners.http.as_ref())
+        .map(|l| local_addr(l, "HTTP"))
+        .transpose()?;
     let (stop, shutdown) = watch::channel(false);
+    let core = spawn_core(config, &shutdown);
+    let access: SharedAccess = Arc::new(ArcSwap::from_pointee(config.server.http_access.clone()));
+    if let (Some(listener), Some(addr)) = (listeners.http, http) {
+        serve_http(config, (listener, addr), &core, &access, &shutdown);
+    }
+    let (sessions, mut tasks) = spawn_sessions(config, &bgp, &core, &shutdown);
+    for (listener, addr) in listeners.bgp.into_iter().zip(&bgp) {
+        info!(%addr, "BGP listening");
+        let refuser = Refuser::new(core.refusals.clone());
+        let run = listener::run(listener, sessions.clone(), refuser, shutdown.clone());
+        tasks.push(tokio::spawn(run));
+    }
+    info!(
+        asn = config.server.asn.0,
+        peers = config.peers.len(),
+        "rovgate running"
+    );
+    let (rib, view) = (core.rib, core.view);
+    Ok(Daemon {
+        bgp,
+        http,
+        stop,
+        tasks,
+        rib,
+        view,
+        access,
+    })
+}
+
+/// Spawns the HTTP API on `listener`, bound to `addr`.
+fn serve_http(
+    config: &Config,
+    (listener, addr): (TcpListener, SocketAddr),
+    core: &Core,
+    access: &SharedAccess,
+    shutdown: &watch::Receiver<bool>,
+) {
+    info!(%addr, "HTTP API listening");
+    if let Some(warning) = config.server.http_warning() {
+        warn!("{warning}");
+    }
+    let api = Api {
+        vrps: core.store.clone(),
+        rib: core.view.clone(),
+        events: core.rib.clone(),
+        queries: core.queries.clone(),
+        history: core.history.clone(),
+        metrics: crate::metrics::install(),
+        guard: Guard::new(addr, access.clone()),
+        reports: Default::default(),
+        refusals: core.refusals.clone(),
+    };
+    let limits = config.http;
+    tokio::spawn(crate::http::serve(listener, api, limits, shutdown.clone()));
+}
+
+/// Spawns the RPKI sources, the RIB and the ROV history.
+fn spawn_core(config: &Config, shutdown: &watch::Receiver<bool>) -> Core {
     let (store, vrps_changed) = crate::rpki::spawn(&config.rpki, shutdown.clone());
     let (rib_tx, rib_rx) = mpsc::channel(RIB_QUEUE);
     let (queries, queries_rx) = mpsc::channel(QUERY_QUEUE);
     let abuse: Vec<Arc<PeerAbuse>> = config.peers.iter().map(|_| Arc::default()).collect();
-    let refusals = Arc::new(Refusals::default());
     let infos = config.peers.iter().zip(&abuse).map(peer_info).collect();
     let tagging = config.rov.tagging(config.server.asn.0);
     let mut rib = Rib::new(infos, store.clone(), tagging, config.rov.mass);
@@ -66,72 +229,44 @@ pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
         vrps_changed,
     };
     tokio::spawn(rib::run(rib, inputs, shutdown.clone()));
-    let access: SharedAccess = Arc::new(ArcSwap::from_pointee(config.server.http_access.clone()));
-    if let Some(addr) = config.server.http {
-        let listener = TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("binding the HTTP listener {addr}"))?;
-        info!(%addr, "HTTP API listening");
-        if let Some(warning) = config.server.http_warning() {
-            warn!("{warning}");
-        }
-        let bound = listener
-            .local_addr()
-            .context("the HTTP listener's address")?;
-        let api = Api {
-            vrps: store.clone(),
-            rib: view.clone(),
-            events: rib_tx.clone(),
-            queries,
-            history,
-            metrics: crate::metrics::install(),
-            guard: Guard::new(bound, access.clone()),
-            reports: Default::default(),
-            refusals: refusals.clone(),
-        };
-        let limits = config.http;
-        tokio::spawn(crate::http::serve(listener, api, limits, shutdown.clone()));
+    Core {
+        store,
+        rib: rib_tx,
+        queries,
+        view,
+        writable,
+        history,
+        abuse,
+        refusals: Arc::new(Refusals::default()),
     }
+}
+
+/// Spawns one session task per peer; returns where the listeners hand each peer's
+/// connections, and the tasks.
+fn spawn_sessions(
+    config: &Config,
+    listen: &[SocketAddr],
+    core: &Core,
+    shutdown: &watch::Receiver<bool>,
+) -> (
+    HashMap<IpAddr, mpsc::Sender<TcpStream>>,
+    Vec<JoinHandle<()>>,
+) {
     let mut sessions = HashMap::new();
-    let mut tasks: Vec<JoinHandle<()>> = Vec::new();
+    let mut tasks = Vec::new();
     for (i, peer) in config.peers.iter().enumerate() {
         let (tx, accepted) = mpsc::channel(4);
         sessions.insert(peer.address, tx);
-        let counts = (abuse[i].clone(), refusals.clone());
-        let cfg = session_config(&config, i, peer, counts);
+        let counts = (core.abuse[i].clone(), core.refusals.clone());
+        let cfg = session_config(config, listen, i, peer, counts);
         let rib = session::RibLink {
-            events: rib_tx.clone(),
-            writable: writable.clone(),
+            events: core.rib.clone(),
+            writable: core.writable.clone(),
         };
-        tasks.push(tokio::spawn(session::run(
-            cfg,
-            rib,
-            accepted,
-            shutdown.clone(),
-        )));
+        let run = session::run(cfg, rib, accepted, shutdown.clone());
+        tasks.push(tokio::spawn(run));
     }
-    for addr in &config.server.listen {
-        let listener = TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("binding the BGP listener {addr}"))?;
-        info!(%addr, "BGP listening");
-        let refuser = Refuser::new(refusals.clone());
-        let sessions = sessions.clone();
-        tokio::spawn(listener::run(listener, sessions, refuser, shutdown.clone()));
-    }
-    info!(
-        asn = config.server.asn.0,
-        peers = config.peers.len(),
-        "rovgate running"
-    );
-    wait_for_signal(config, path.as_deref(), &rib_tx, &view, &access).await?;
-    info!("shutting down");
-    // Every task holds a receiver; a send error only means they are all gone already.
-    let _ = stop.send(true);
-    // Give sessions a moment to send their Cease.
-    let all = futures_util::future::join_all(tasks);
-    let _ = tokio::time::timeout(Duration::from_secs(3), all).await;
-    Ok(())
+    (sessions, tasks)
 }
 
 fn peer_info((p, abuse): (&PeerConfig, &Arc<PeerAbuse>)) -> PeerInfo {
@@ -146,9 +281,11 @@ fn peer_info((p, abuse): (&PeerConfig, &Arc<PeerAbuse>)) -> PeerInfo {
     }
 }
 
-/// The session of peer `i`, counting into `(abuse, refusals)`.
+/// The session of peer `i`, connecting out from an address of `listen`, counting into
+/// `(abuse, refusals)`.
 fn session_config(
     config: &Config,
+    listen: &[SocketAddr],
     i: usize,
     peer: &PeerConfig,
     (abuse, refusals): (Arc<PeerAbuse>, Arc<Refusals>),
@@ -160,8 +297,8 @@ fn session_config(
     SessionConfig {
         peer: PeerId(i as u32),
         name: peer.name.clone(),
-        remote: std::net::SocketAddr::new(peer.address, peer.port),
-        local: session::local_for(&server.listen, peer.address),
+        remote: SocketAddr::new(peer.address, peer.port),
+        local: session::local_for(listen, peer.address),
         peer_asn: peer.asn,
         passive: peer.passive,
         speaker,
@@ -174,87 +311,4 @@ fn session_config(
         idle_hold: peer.idle_hold.first,
         idle_hold_max: peer.idle_hold.max,
     }
-}
-
-/// Waits for SIGTERM or SIGINT, reloading the config on every SIGHUP meanwhile.
-async fn wait_for_signal(
-    mut config: Config,
-    path: Option<&Path>,
-    rib: &mpsc::Sender<RibEvent>,
-    view: &SharedView,
-    access: &SharedAccess,
-) -> Result<()> {
-    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-    let mut hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
-    loop {
-        tokio::select! {
-            _ = term.recv() => return Ok(()),
-            r = tokio::signal::ctrl_c() => return r.context("waiting for SIGINT"),
-            _ = hup.recv() => match path {
-                Some(path) => reload(&mut config, path, rib, view, access).await,
-                None => warn!("SIGHUP: running the embedded config, there is no file to reload"),
-            },
-        }
-    }
-}
-
-/// Re-reads the config and applies what can change at run time: peers' `rov` modes (the
-/// file wins over a mode set over HTTP since; peers are matched by name, so reordering
-/// `[[peer]]` tables changes nothing) and the `[rov]` settings, by re-evaluating stored
-/// routes (no session is reset), and the HTTP access settings (token, names). Anything
-/// else that changed is named in a warning and waits for a restart.
-async fn reload(
-    config: &mut Config,
-    path: &Path,
-    rib: &mpsc::Sender<RibEvent>,
-    view: &SharedView,
-    access: &SharedAccess,
-) {
-    let new = match Config::load(path) {
-        Ok(new) => new,
-        Err(e) => return error!(error = %e, "config reload failed: the running config stays"),
-    };
-    let running = view.load();
-    let mut events = Vec::new();
-    // Peers are matched by name: the order of `[[peer]]` tables means nothing.
-    for next in &new.peers {
-        let Some(i) = config.peers.iter().position(|p| p.name == next.name) else {
-            continue;
-        };
-        config.peers[i].rov = next.rov;
-        if running.peers.get(i).is_none_or(|p| p.rov != next.rov) {
-            let (peer, rov) = (PeerId(i as u32), next.rov);
-            events.push(RibEvent::SetPolicy { peer, rov });
-        }
-    }
-    if new.rov != config.rov {
-        config.rov = new.rov.clone();
-        let tagging = config.rov.tagging(config.server.asn.0);
-        let mass = config.rov.mass;
-        events.push(RibEvent::SetRovConfig { tagging, mass });
-    }
-    config.defaults = new.defaults.clone();
-    if new.server.http_access != config.server.http_access {
-        config.server.http_access = new.server.http_access.clone();
-        access.store(Arc::new(new.server.http_access.clone()));
-        info!("HTTP access (token, names) reloaded");
-    }
-    if !same_but_peer_order(&new, config) {
-        warn!("config reload: changes other than rov modes, [rov] and HTTP access need a restart and are not applied");
-    }
-    info!(changes = events.len(), "config reloaded");
-    for event in events {
-        // The RIB ends only at shutdown.
-        let _ = rib.send(event).await;
-    }
-}
-
-/// Whether two configs are equal once their peers are put in the same order (by name).
-fn same_but_peer_order(a: &Config, b: &Config) -> bool {
-    let by_name = |c: &Config| {
-        let mut c = c.clone();
-        c.peers.sort_by(|x, y| x.name.cmp(&y.name));
-        c
-    };
-    by_name(a) == by_name(b)
 }

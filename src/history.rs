@@ -209,7 +209,9 @@ mod tests {
         assert_eq!(prefixes(h.recent(None, 1)), ["192.0.2.4/32"]);
     }
 
-    #[tokio::test]
+    /// The clock is paused: the polls below wait on tokio's time, which moves on only when
+    /// the history task has nothing left to do.
+    #[tokio::test(start_paused = true)]
     async fn changes_are_kept_and_appended_to_the_file() {
         let dir = std::env::temp_dir().join(format!("rovgate-history-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

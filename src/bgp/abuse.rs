@@ -16,7 +16,7 @@ use tracing::{info, warn};
 
 use super::log_limit::LogLimit;
 use super::wire::{self, Faults};
-use super::Notification;
+use super::{Notification, Reason};
 use crate::metrics;
 use crate::route::abuse::{Malformed, PeerAbuse, Refusal, Refusals};
 
@@ -137,7 +137,7 @@ impl Refuser {
         if self.log.admit() {
             info!(%from, "BGP connection from an address that is not a configured peer: rejected");
         }
-        tokio::spawn(refuse(stream, Notification::new(6, 5, Vec::new())));
+        tokio::spawn(refuse(stream, Reason::ConnectionRejected.into()));
     }
 }
 

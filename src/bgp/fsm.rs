@@ -45,10 +45,8 @@ mod event;
 use std::cmp::min;
 use std::time::Duration;
 
-use bytes::Bytes;
-
 use super::open::{negotiate, LocalSpeaker, Negotiated, PeerOpen};
-use super::Notification;
+use super::{Notification, Reason};
 use crate::route::Asn;
 
 pub use cease::{administrative_cease, collision_cease, max_prefix_cease, resolve_collision, Keep};
@@ -194,7 +192,7 @@ impl Fsm {
                 }
                 self.connect(out);
             }
-            Timer::Hold => self.fail(out, Notification::new(4, 0, Bytes::new())),
+            Timer::Hold => self.fail(out, Reason::HoldTimerExpired.into()),
             Timer::Keepalive => {
                 out.push(Action::SendKeepalive);
                 self.start_keepalive(out);
@@ -276,7 +274,7 @@ impl Fsm {
 
     fn stop(&mut self, out: &mut Vec<Action>, notification: Option<Notification>) {
         self.started = None;
-        let n = notification.unwrap_or_else(|| Notification::new(6, 2, Bytes::new()));
+        let n = notification.unwrap_or_else(|| Reason::AdministrativeShutdown.into());
         match self.state {
             State::Idle => self.stop_timer(out, Timer::IdleHold),
             State::Connect | State::Active => self.idle(out, DownReason::ConnectionLost),
@@ -329,13 +327,13 @@ fn bit(t: Timer) -> u8 {
 
 /// The FSM error for an unexpected message in `state` (RFC 6608 subcodes).
 fn fsm_error(state: State) -> Notification {
-    let subcode = match state {
-        State::OpenSent => 1,
-        State::OpenConfirm => 2,
-        State::Established => 3,
-        _ => 0,
+    let reason = match state {
+        State::OpenSent => Reason::UnexpectedInOpenSent,
+        State::OpenConfirm => Reason::UnexpectedInOpenConfirm,
+        State::Established => Reason::UnexpectedInEstablished,
+        _ => Reason::FsmError,
     };
-    Notification::new(5, subcode, Bytes::new())
+    reason.into()
 }
 
 #[cfg(test)]

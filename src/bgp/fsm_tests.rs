@@ -4,6 +4,8 @@
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use super::*;
 use crate::route::Family;
 
@@ -74,7 +76,7 @@ fn transitions() {
     use State::*;
     let n22 = notif(2, 2);
     let n40 = notif(4, 0);
-    let shutdown = administrative_cease(2, "maintenance until 14:00");
+    let shutdown = administrative_cease(Reason::AdministrativeShutdown, "maintenance until 14:00");
     let bad_as = PeerOpen {
         asn: Asn(64497),
         ..peer_open()
@@ -317,17 +319,22 @@ fn collisions_keep_the_higher_identifier_then_the_larger_as() {
 
 #[test]
 fn shutdown_communication_follows_rfc_9003() {
-    let n = administrative_cease(2, "maintenance");
+    let n = administrative_cease(Reason::AdministrativeShutdown, "maintenance");
     assert_eq!((n.code, n.subcode), (6, 2));
     assert_eq!(n.data.as_ref(), b"\x0bmaintenance");
-    let long = administrative_cease(4, &"x".repeat(300));
+    let long = administrative_cease(Reason::AdministrativeReset, &"x".repeat(300));
     assert_eq!((long.subcode, long.data[0], long.data.len()), (4, 255, 256));
-    let wide = administrative_cease(2, &"é".repeat(200)); // 2 octets each
+    let wide = administrative_cease(Reason::AdministrativeShutdown, &"é".repeat(200)); // 2 octets each
     assert_eq!(
         (wide.data[0], wide.data.len()),
         (254, 255),
         "cut at a character boundary"
     );
     assert!(std::str::from_utf8(&wide.data[1..]).is_ok());
-    assert_eq!(administrative_cease(2, "").data.as_ref(), [0]);
+    assert_eq!(
+        administrative_cease(Reason::AdministrativeShutdown, "")
+            .data
+            .as_ref(),
+        [0]
+    );
 }

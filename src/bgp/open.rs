@@ -5,42 +5,25 @@
 //! [`PeerOpen`] to the FSM, which calls [`negotiate`]. The [`Negotiated`] result configures the
 //! session's codec (4-octet AS, extended messages) and tells the RIB the peer's families.
 //!
-//! Encoding uses netgauze-bgp-pkt (`BgpOpenMessage` through `BgpCodec`); decoding uses its
-//! parser for the header and fixed fields and reads capabilities by hand (netgauze 0.13
-//! mis-parses some real ones, see `capabilities`). Choices:
-//! - We advertise, in one parameter: multiprotocol per local family, route refresh (2),
-//!   enhanced route refresh (70), 4-octet AS (65), extended message (6) and graceful restart
-//!   (64) as receiving speaker only (restart time, no flags, no families, RFC 4724 §3: we
-//!   keep a restarting peer's routes but preserve nothing of our own).
+//! The bytes are in `open/message.rs` ([`encode_open`], [`decode_open`]), one pass each, the
+//! RFC 9072 extended optional parameters included. Choices:
 //! - Unknown capabilities and families other than IPv4/IPv6 unicast are ignored (RFC 5492);
 //!   a malformed multiprotocol, graceful-restart or 4-octet AS capability is 2/0 (RFC 4271
 //!   §6.2). No multiprotocol capability means IPv4 unicast only (RFC 4760 §8).
 //! - No family in common: 2/7 Unsupported Capability listing our multiprotocol capabilities
 //!   (RFC 5492 §3 allows it); a session that can carry no route only hides a mistake.
-//! - A BGP Identifier equal to ours is refused (2/3) only on iBGP (RFC 6286 §2.2). netgauze
-//!   also refuses multicast and broadcast identifiers (2/3), stricter than RFC 6286.
-//! - RFC 9072 extended optional parameters are not supported: 2/4.
+//! - A BGP Identifier equal to ours is refused (2/3) only on iBGP (RFC 6286 §2.2); a
+//!   multicast or broadcast identifier is refused (2/3) always, stricter than RFC 6286.
+//! - Optional parameters other than Capabilities are 2/4.
 
-use std::collections::HashMap;
+mod message;
+
 use std::net::Ipv4Addr;
 
-use bytes::{Bytes, BytesMut};
-use netgauze_bgp_pkt::capabilities::{
-    BgpCapability, FourOctetAsCapability, GracefulRestartCapability,
-    MultiProtocolExtensionsCapability,
-};
-use netgauze_bgp_pkt::codec::{BgpCodec, BgpCodecDecoderError};
-use netgauze_bgp_pkt::nlri::{Ipv4UnicastAddress, Ipv6UnicastAddress, NlriAddressType};
-use netgauze_bgp_pkt::open::{BgpOpenMessage, BgpOpenMessageParameter};
-use netgauze_bgp_pkt::wire::deserializer::open::{
-    BgpOpenMessageParsingError, BgpParameterParsingError,
-};
-use netgauze_bgp_pkt::wire::deserializer::{BgpMessageParsingError, BgpParsingContext};
-use netgauze_bgp_pkt::BgpMessage;
-use tokio_util::codec::{Decoder, Encoder};
-
-use super::Notification;
+use super::{Notification, Reason};
 use crate::route::{Asn, Family};
+
+pub use message::{decode_open, encode_open};
 
 /// AS_TRANS (RFC 6793): My AS in an OPEN from a speaker whose AS needs 4 octets.
 pub const AS_TRANS: u16 = 23456;
@@ -141,205 +124,6 @@ pub struct Negotiated {
     pub graceful_restart: Option<GracefulRestart>,
 }
 
-/// The family of an AFI/SAFI pair, if rovgate routes it.
-pub fn family(afi: u16, safi: u8) -> Option<Family> {
-    match (afi, safi) {
-        (1, 1) => Some(Family::Ipv4Unicast),
-        (2, 1) => Some(Family::Ipv6Unicast),
-        _ => None,
-    }
-}
-
-/// A multiprotocol capability's value: AFI, reserved, SAFI.
-fn mp_value(f: Family) -> [u8; 4] {
-    match f {
-        Family::Ipv4Unicast => [0, 1, 0, 1],
-        Family::Ipv6Unicast => [0, 2, 0, 1],
-    }
-}
-
-fn mp_capability(f: Family) -> BgpCapability {
-    let address_type = match f {
-        Family::Ipv4Unicast => Ipv4UnicastAddress::address_type(),
-        Family::Ipv6Unicast => Ipv6UnicastAddress::address_type(),
-    };
-    BgpCapability::MultiProtocolExtensions(MultiProtocolExtensionsCapability::new(address_type))
-}
-
-/// Encodes rovgate's OPEN (whole message, header included).
-pub fn encode_open(local: &LocalSpeaker) -> Bytes {
-    let my_as = u16::try_from(local.asn.0).unwrap_or(AS_TRANS);
-    let mut caps: Vec<BgpCapability> = local.families.iter().map(|&f| mp_capability(f)).collect();
-    caps.extend([
-        BgpCapability::RouteRefresh,
-        BgpCapability::EnhancedRouteRefresh,
-        BgpCapability::FourOctetAs(FourOctetAsCapability::new(local.asn.0)),
-        BgpCapability::GracefulRestartCapability(GracefulRestartCapability::new(
-            false,
-            false,
-            local.graceful_restart_time.min(0x0fff),
-            Vec::new(),
-        )),
-        BgpCapability::ExtendedMessage,
-    ]);
-    let params = vec![BgpOpenMessageParameter::new_capabilities(caps)];
-    let open = BgpOpenMessage::new(my_as, local.hold_time, local.router_id, params);
-    let mut buf = BytesMut::with_capacity(64);
-    BgpCodec::default()
-        .encode(BgpMessage::Open(open), &mut buf)
-        .expect("an OPEN of a few fixed capabilities always encodes");
-    buf.freeze()
-}
-
-/// Decodes a peer's OPEN frame (whole message, header included).
-///
-/// Errors are the NOTIFICATION to send: 1/x for a bad header or length, 2/1 for a version
-/// other than 4 (data: 4 as a u16), 2/3 for a zero, multicast or broadcast BGP Identifier,
-/// 2/4 for an unknown optional parameter, 2/6 for hold time 1 or 2, 2/0 for a malformed
-/// parameter or a malformed multiprotocol, graceful-restart or 4-octet AS capability.
-pub fn decode_open(frame: &[u8]) -> Result<PeerOpen, Notification> {
-    // netgauze checks the header and the fixed fields; its capability errors are collected,
-    // not fatal, and its capability list is not used (see `capabilities`).
-    let ctx = BgpParsingContext::new(
-        true,
-        HashMap::new(),
-        HashMap::new(),
-        false,
-        false,
-        false,
-        false,
-    );
-    let mut codec = BgpCodec::new_from_ctx(true, ctx);
-    let mut buf = BytesMut::from(frame);
-    let bad_length = || Notification::new(1, 2, frame.get(16..18).unwrap_or_default().to_vec());
-    let open = match codec.decode(&mut buf) {
-        Ok(Some((BgpMessage::Open(open), _))) if buf.is_empty() => open,
-        Ok(Some((_, _))) if buf.is_empty() => {
-            return Err(Notification::new(
-                1,
-                3,
-                frame.get(18..19).unwrap_or_default().to_vec(),
-            ))
-        }
-        Ok(_) => return Err(bad_length()),
-        Err(BgpCodecDecoderError::BgpMessageParsingError(e)) => return Err(notification(e)),
-        Err(_) => return Err(bad_length()),
-    };
-    let mut p = PeerOpen {
-        asn: Asn(u32::from(open.my_as())),
-        hold_time: open.hold_time(),
-        router_id: open.bgp_id(),
-        families: Vec::new(),
-        as4: false,
-        route_refresh: false,
-        enhanced_route_refresh: false,
-        extended_message: false,
-        graceful_restart: None,
-    };
-    let params = frame.get(29..).unwrap_or_default();
-    capabilities(params, &mut p).ok_or_else(|| Notification::new(2, 0, Bytes::new()))?;
-    Ok(p)
-}
-
-/// Reads the capabilities rovgate uses from the optional parameters into `p`; `None` when
-/// one of them is malformed.
-///
-/// By hand rather than from netgauze's list: netgauze 0.13 loses its place after some
-/// capabilities (Multiple Labels, RFC 8277, as real routers send it; fixed-length ones with
-/// a wrong length) and drops a graceful-restart capability that lists a family it does not
-/// know. The parameters' structure has already been checked by netgauze.
-fn capabilities(params: &[u8], p: &mut PeerOpen) -> Option<()> {
-    let mut mp_seen = false;
-    for (kind, value) in tlvs(params)? {
-        if kind != 2 {
-            continue;
-        }
-        for (code, v) in tlvs(value)? {
-            match (code, v.len()) {
-                (1, 4) => {
-                    mp_seen = true;
-                    let f = family(u16::from_be_bytes([v[0], v[1]]), v[3]);
-                    if let Some(f) = f.filter(|f| !p.families.contains(f)) {
-                        p.families.push(f);
-                    }
-                }
-                (2, _) => p.route_refresh = true,
-                (6, _) => p.extended_message = true,
-                (64, n) if n >= 2 && (n - 2) % 4 == 0 => p.graceful_restart = Some(graceful(v)),
-                (65, 4) => {
-                    p.as4 = true;
-                    p.asn = Asn(u32::from_be_bytes([v[0], v[1], v[2], v[3]]));
-                }
-                (70, _) => p.enhanced_route_refresh = true,
-                (1 | 64 | 65, _) => return None,
-                _ => {}
-            }
-        }
-    }
-    if !mp_seen {
-        p.families.push(Family::Ipv4Unicast);
-    }
-    p.families.sort();
-    Some(())
-}
-
-/// Splits type-length-value triples with 1-octet types and lengths; `None` if one overruns.
-fn tlvs(mut b: &[u8]) -> Option<Vec<(u8, &[u8])>> {
-    let mut out = Vec::new();
-    while let [kind, len, rest @ ..] = b {
-        let value = rest.get(..usize::from(*len))?;
-        out.push((*kind, value));
-        b = &rest[value.len()..];
-    }
-    b.is_empty().then_some(out)
-}
-
-/// A graceful-restart capability's value (RFC 4724 §3), its length already checked.
-fn graceful(v: &[u8]) -> GracefulRestart {
-    let mut out = GracefulRestart {
-        restart_time: u16::from_be_bytes([v[0] & 0x0f, v[1]]),
-        restarting: v[0] & 0x80 != 0,
-        families: Vec::new(),
-        forwarding_preserved: Vec::new(),
-    };
-    for t in v[2..].chunks_exact(4) {
-        if let Some(f) = family(u16::from_be_bytes([t[0], t[1]]), t[2]) {
-            out.families.push(f);
-            if t[3] & 0x80 != 0 {
-                out.forwarding_preserved.push(f);
-            }
-        }
-    }
-    out
-}
-
-/// The NOTIFICATION for an OPEN netgauze could not parse (RFC 4271 §6.1, §6.2).
-fn notification(e: BgpMessageParsingError) -> Notification {
-    use BgpMessageParsingError as M;
-    use BgpOpenMessageParsingError as O;
-    match e {
-        M::ConnectionNotSynchronized { .. } => Notification::new(1, 1, Bytes::new()),
-        M::UndefinedBgpMessageType { code, .. } => Notification::new(1, 3, vec![code]),
-        M::BadMessageLength { length, .. } | M::UnparseableBytes { length, .. } => {
-            Notification::new(1, 2, length.to_be_bytes().to_vec())
-        }
-        M::BgpOpenMessageParsingError(o) => match o {
-            O::UnsupportedVersionNumber { .. } => {
-                Notification::new(2, 1, 4u16.to_be_bytes().to_vec())
-            }
-            O::UnacceptableHoldTime { .. } => Notification::new(2, 6, Bytes::new()),
-            O::InvalidBgpId { .. } => Notification::new(2, 3, Bytes::new()),
-            O::ParameterError(BgpParameterParsingError::UndefinedParameterType { .. }) => {
-                Notification::new(2, 4, Bytes::new())
-            }
-            O::Parse(_) | O::ParameterError(_) => Notification::new(2, 0, Bytes::new()),
-        },
-        // A truncated header, or a message that is not an OPEN.
-        M::Parse(_) => Notification::new(1, 2, Bytes::new()),
-        _ => Notification::new(1, 3, Bytes::new()),
-    }
-}
-
 /// Checks a peer's OPEN against rovgate's and the configured peer AS, and agrees on the rest.
 ///
 /// Errors, each the NOTIFICATION to send: 2/2 the AS is not `expected_asn`; 2/6 hold time 1
@@ -350,14 +134,14 @@ pub fn negotiate(
     peer: &PeerOpen,
 ) -> Result<Negotiated, Notification> {
     if peer.asn != expected_asn {
-        return Err(Notification::new(2, 2, Bytes::new()));
+        return Err(Reason::BadPeerAs.into());
     }
     if matches!(peer.hold_time, 1 | 2) {
-        return Err(Notification::new(2, 6, Bytes::new()));
+        return Err(Reason::UnacceptableHoldTime.into());
     }
     let ibgp = expected_asn == local.asn;
     if peer.router_id.is_unspecified() || (ibgp && peer.router_id == local.router_id) {
-        return Err(Notification::new(2, 3, Bytes::new()));
+        return Err(Reason::BadBgpId.into());
     }
     let families: Vec<Family> = Family::ALL
         .into_iter()
@@ -366,9 +150,9 @@ pub fn negotiate(
     if families.is_empty() {
         // The data: our multiprotocol capabilities, code 1, length 4 (RFC 5492 §3).
         let data: Vec<u8> = (local.families.iter())
-            .flat_map(|&f| [[1, 4].as_slice(), &mp_value(f)].concat())
+            .flat_map(|&f| message::multiprotocol(f))
             .collect();
-        return Err(Notification::new(2, 7, data));
+        return Err(Notification::with_data(Reason::UnsupportedCapability, data));
     }
     let hold_time = local.hold_time.min(peer.hold_time);
     let graceful_restart = peer.graceful_restart.as_ref().map(|gr| GracefulRestart {

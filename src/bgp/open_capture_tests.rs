@@ -3,6 +3,7 @@
 
 use super::tests::{local, peer};
 use super::*;
+use crate::bgp::wire::family;
 
 #[path = "test_capture.rs"]
 mod capture;

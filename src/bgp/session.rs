@@ -20,7 +20,7 @@ use super::link::{Input, Link};
 use super::open::{decode_open, encode_open, Negotiated};
 use super::wire::{self, Caps, FrameError, MessageType};
 use super::writer::{Control, WriterEvent, SEND_HOLD_MIN};
-use super::Notification;
+use super::Reason;
 use crate::rib::RibEvent;
 use crate::route::abuse::Refusal;
 
@@ -42,7 +42,7 @@ pub async fn run(
     mut accepted: mpsc::Receiver<TcpStream>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut s = Session::new(config, rib);
+    let mut s = SessionTask::new(config, rib);
     let start = Event::Start {
         passive: s.config.passive,
     };
@@ -66,14 +66,9 @@ pub async fn run(
         }
         s.resolve_collision().await;
     }
-    let bye = fsm::administrative_cease(2, "rovgate is shutting down");
-    s.feed(
-        Which::Main,
-        Event::Stop {
-            notification: Some(bye),
-        },
-    )
-    .await;
+    let bye = fsm::administrative_cease(Reason::AdministrativeShutdown, "rovgate is shutting down");
+    let notification = Some(bye);
+    s.feed(Which::Main, Event::Stop { notification }).await;
     s.main.finish().await;
 }
 
@@ -90,7 +85,9 @@ enum Which {
     Extra,
 }
 
-struct Session {
+/// A session task's state: its peer's configuration, the RIB's channels, and the link (FSM
+/// and connection) it runs, with a second one while a collision is resolved.
+struct SessionTask {
     config: SessionConfig,
     rib: mpsc::Sender<RibEvent>,
     writable: Arc<Notify>,
@@ -103,11 +100,11 @@ struct Session {
     abuse: PeerAbuseLog,
 }
 
-impl Session {
+impl SessionTask {
     fn new(config: SessionConfig, rib: RibLink) -> Self {
         let main = Link::new(Fsm::new(fsm_config(&config)));
         let abuse = PeerAbuseLog::new(&config.name, config.abuse.clone(), config.refusals.clone());
-        Session {
+        SessionTask {
             config,
             rib: rib.events,
             writable: rib.writable,
@@ -234,7 +231,7 @@ impl Session {
             Input::Writer(WriterEvent::SendHoldExpired) => {
                 warn!(peer = %self.config.name, "send hold timer expired: the peer took no data (RFC 9687)");
                 crate::metrics::send_hold_expired(&self.config.name);
-                vec![Event::MessageError(Notification::new(8, 0, Vec::new()))]
+                vec![Event::MessageError(Reason::SendHoldTimerExpired.into())]
             }
             Input::Writer(WriterEvent::LimitReached(limit)) => {
                 self.limit_idle = true;
@@ -285,7 +282,7 @@ impl Session {
         match wire::decode_update_faults(bytes, &caps) {
             Ok((mut update, faults)) => {
                 self.abuse.faults(&faults);
-                // What rovgate's own marks (ROV tags, RFC 8097 state) say must come from
+                // What rovgate's own tags (ROV tags and filtered reasons, RFC 8097 state) say must come from
                 // rovgate, not a peer.
                 for (attrs, _) in &mut update.announced {
                     if let Some(other) = wire::scrub_tags(&attrs.other, self.config.speaker.asn.0) {

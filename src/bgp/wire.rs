@@ -33,11 +33,12 @@ mod tests;
 use bytes::{BufMut, Bytes, BytesMut};
 
 pub use bgp4mp::{Bgp4mpMessage, Bgp4mpMessages};
+pub(crate) use cursor::Cursor;
 pub use decode::{decode_update, decode_update_faults, Fault, Faults};
 pub use encode::encode_updates;
 pub use frame::{Frame, FrameError, Framer, MessageType};
 
-use super::Notification;
+use super::{Notification, Reason};
 use crate::route::Family;
 
 /// The fixed BGP message header: 16-byte marker, 2-byte length, 1-byte type.
@@ -122,7 +123,10 @@ pub fn route_refresh(family: Family, subtype: u8) -> Bytes {
 /// ignore. A body that is not 4 bytes is NOTIFICATION 7/1 with the message as data.
 pub fn decode_route_refresh(frame: &[u8]) -> Result<Option<(Family, u8)>, Notification> {
     let Some(&[a, b, subtype, safi]) = frame.get(HEADER_LEN..) else {
-        return Err(Notification::new(7, 1, Bytes::copy_from_slice(frame)));
+        return Err(Notification::with_data(
+            Reason::BadRouteRefreshLength,
+            Bytes::copy_from_slice(frame),
+        ));
     };
     let family = family(u16::from_be_bytes([a, b]), safi);
     Ok(family

@@ -17,7 +17,7 @@ use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::speaker::{self, Endpoint, Session};
+use super::speaker::{self, Endpoint, ReplaySession};
 use super::tally::{Tally, TallyReport};
 use super::ReplayError;
 use crate::bgp::open::LocalSpeaker;
@@ -63,7 +63,7 @@ pub struct FeederReport {
 
 /// An Established feeder with its UPDATEs encoded, not sending yet.
 pub struct Feeder {
-    session: Session,
+    session: ReplaySession,
     chunks: Vec<Bytes>,
     updates: usize,
     tally: Option<Tally>,
@@ -121,7 +121,7 @@ impl Feeder {
     /// Sends the feed, then keeps the session up; ends with the report after `stop`, or
     /// with the error that ended the session. Spawn it: all feeders start together.
     pub async fn run(self, stop: watch::Receiver<bool>) -> Result<FeederReport, ReplayError> {
-        let Session {
+        let ReplaySession {
             who,
             mut reader,
             mut writer,

@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::prefix_set::PrefixSet;
-use super::speaker::{self, Endpoint, Session};
+use super::speaker::{self, Endpoint, ReplaySession};
 use super::ReplayError;
 use crate::bgp::open::LocalSpeaker;
 use crate::bgp::wire::attr::{RawAttrs, MP_UNREACH};
@@ -76,7 +76,7 @@ pub struct SinkReport {
 
 /// An Established sink, not reading yet.
 pub struct Sink {
-    session: Session,
+    session: ReplaySession,
     keep_routes: bool,
 }
 
@@ -146,11 +146,11 @@ struct State {
 }
 
 async fn run(
-    session: Session,
+    session: ReplaySession,
     mut state: State,
     stop: watch::Receiver<bool>,
 ) -> Result<SinkReport, ReplayError> {
-    let Session {
+    let ReplaySession {
         who,
         mut reader,
         writer,

@@ -20,15 +20,16 @@ use tracing::{debug, info};
 use super::ReplayError;
 use crate::bgp::open::{decode_open, encode_open, negotiate, LocalSpeaker, Negotiated};
 use crate::bgp::wire::{self, Caps, Frame, FrameError, Framer, MessageType};
-use crate::bgp::Notification;
+use crate::bgp::{Notification, Reason};
 
 /// Read buffer per session: large, so a full table arrives in few reads.
 const READ_BUFFER: usize = 256 * 1024;
 /// Pause between attempts while a peer refuses or resets the connection.
 const RETRY: Duration = Duration::from_secs(1);
 
-/// An Established session.
-pub(crate) struct Session {
+/// A replay speaker's Established session with the target (or with the feeder, for the
+/// sink): its halves and what was agreed.
+pub(crate) struct ReplaySession {
     /// Who this is, for messages: "feeder 127.0.0.2", "sink 127.0.0.3".
     pub who: String,
     /// Frames from the peer.
@@ -63,7 +64,7 @@ pub(crate) async fn establish(
     local: &LocalSpeaker,
     who: &str,
     deadline: Instant,
-) -> Result<Session, ReplayError> {
+) -> Result<ReplaySession, ReplayError> {
     loop {
         let attempt = async {
             let stream = match endpoint {
@@ -94,7 +95,7 @@ pub(crate) async fn establish(
 fn retryable(e: &ReplayError) -> bool {
     match e {
         ReplayError::Connect { .. } | ReplayError::Io { .. } | ReplayError::Closed { .. } => true,
-        ReplayError::Notification { notification, .. } => notification.code == 6,
+        ReplayError::Notification { notification, .. } => notification.is_cease(),
         _ => false,
     }
 }
@@ -143,7 +144,7 @@ async fn handshake(
     stream: TcpStream,
     local: &LocalSpeaker,
     who: &str,
-) -> Result<Session, ReplayError> {
+) -> Result<ReplaySession, ReplayError> {
     let io = |error| ReplayError::Io {
         who: who.to_string(),
         error,
@@ -167,7 +168,7 @@ async fn handshake(
     let frame = next_frame(&mut reader, who).await?;
     if frame.kind != MessageType::Keepalive {
         // RFC 6608: unexpected message in OpenConfirm.
-        let n = Notification::new(5, 2, Vec::new());
+        let n = Notification::from(Reason::UnexpectedInOpenConfirm);
         return Err(refuse(&mut writer, n, who).await);
     }
     info!(who, peer_as = negotiated.peer_asn.0, families = ?negotiated.families, "session established");
@@ -176,7 +177,7 @@ async fn handshake(
         max_len,
         rov_ext_community: false,
     };
-    Ok(Session {
+    Ok(ReplaySession {
         who: who.to_string(),
         reader,
         writer,
@@ -189,7 +190,7 @@ async fn handshake(
 /// (RFC 6608: unexpected message in OpenSent).
 fn agree(frame: &Frame, local: &LocalSpeaker) -> Result<Negotiated, Notification> {
     if frame.kind != MessageType::Open {
-        return Err(Notification::new(5, 1, Vec::new()));
+        return Err(Reason::UnexpectedInOpenSent.into());
     }
     let open = decode_open(&frame.bytes)?;
     negotiate(local, open.asn, &open)
@@ -269,7 +270,7 @@ pub(crate) async fn keep_alive(
             () = stopped(&mut stop) => break,
         }
     }
-    let cease = wire::notification(&Notification::new(6, 2, Vec::new()));
+    let cease = wire::notification(&Reason::AdministrativeShutdown.into());
     // The peer may be gone already; the session ends either way.
     let _ = writer.write_all(&cease).await;
     let _ = writer.shutdown().await;

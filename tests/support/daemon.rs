@@ -1,6 +1,10 @@
 //! The real `rovgate run` binary started by a test with a generated config.
+//!
+//! rovgate binds port 0 (BGP and HTTP) and the test reads the ports it got from its
+//! "listening" log lines: no port is guessed, so none can be taken by someone else first.
 
 use std::fs;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -11,18 +15,21 @@ pub const TOKEN: &str = "test-token-0123456789abcdef";
 /// The `[server]` keys that turn writes on with [`TOKEN`].
 const WRITES_ON: &str = "http_token_file = \"api-token\"\n";
 
+/// How long rovgate may take to start (bind, spawn its tasks, log "rovgate running").
+const START_LIMIT: Duration = Duration::from_secs(10);
+
 /// A running rovgate: its BGP port on 127.0.0.1, its HTTP port, its log.
 pub struct Rovgate {
     child: Child,
-    /// The BGP port it listens on (127.0.0.1).
+    /// The BGP port it listens on (127.0.0.1), the one it bound.
     pub bgp_port: u16,
-    /// The HTTP port.
+    /// The HTTP port it bound.
     pub http_port: u16,
     dir: PathBuf,
 }
 
 impl Rovgate {
-    /// Starts rovgate with `[server]` on free ports, HTTP writes on with [`TOKEN`], and the
+    /// Starts rovgate with `[server]` on ports it binds itself (port 0), HTTP writes on with [`TOKEN`], and the
     /// rest of the config from `rest` (`[rpki]`, `[defaults]`, `[[peer]]` tables).
     pub fn start(name: &str, rest: &str) -> Rovgate {
         Rovgate::start_in(None, "127.0.0.1", name, rest)
@@ -55,10 +62,9 @@ impl Rovgate {
         file_limit: Option<u32>,
     ) -> Rovgate {
         let dir = super::scratch_dir(&format!("rovgate-{name}"));
-        let (bgp_port, http_port) = (super::free_port(), super::free_port());
         let config = format!(
-            "[server]\nasn = 64500\nrouter_id = \"192.0.2.254\"\nlisten = [\"{bgp_ip}:{bgp_port}\"]\n\
-             http = \"127.0.0.1:{http_port}\"\nhold_time = 30\n{server}\n{rest}"
+            "[server]\nasn = 64500\nrouter_id = \"192.0.2.254\"\nlisten = [\"{bgp_ip}:0\"]\n\
+             http = \"127.0.0.1:0\"\nhold_time = 30\n{server}\n{rest}"
         );
         fs::write(dir.join("api-token"), format!("{TOKEN}\n")).unwrap();
         let file = dir.join("rovgate.toml");
@@ -87,22 +93,33 @@ impl Rovgate {
             .stderr(log)
             .spawn()
             .expect("start rovgate");
-        let r = Rovgate {
+        let mut r = Rovgate {
             child,
-            bgp_port,
-            http_port,
+            bgp_port: 0,
+            http_port: 0,
             dir,
         };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !r.log().contains("rovgate running") {
-            assert!(
-                Instant::now() < deadline,
-                "rovgate did not start: {}",
-                r.log()
-            );
+        r.wait_until_running();
+        r
+    }
+
+    /// Waits for "rovgate running", logged once every listener is bound and served, and
+    /// takes the ports rovgate bound from its "listening" lines, logged before it.
+    fn wait_until_running(&mut self) {
+        let deadline = Instant::now() + START_LIMIT;
+        loop {
+            let log = self.log();
+            if log.contains("rovgate running") {
+                self.bgp_port = bound_port(&log, "BGP listening");
+                self.http_port = bound_port(&log, "HTTP API listening");
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("rovgate exited ({status}) before it ran: {log}");
+            }
+            assert!(Instant::now() < deadline, "rovgate did not start: {log}");
             std::thread::sleep(Duration::from_millis(50));
         }
-        r
     }
 
     /// `GET /api/v1/status`, if it answers.
@@ -210,6 +227,15 @@ impl Rovgate {
         let _ = Command::new("kill").args(["-TERM", &pid]).status();
         self.child.wait().expect("wait for rovgate")
     }
+}
+
+/// The port of the `addr=IP:PORT` field on the first log line saying `message`.
+fn bound_port(log: &str, message: &str) -> u16 {
+    let line = log.lines().find(|l| l.contains(message));
+    let addr = line.and_then(|l| l.split_whitespace().find_map(|w| w.strip_prefix("addr=")));
+    let addr: Option<SocketAddr> = addr.and_then(|a| a.parse().ok());
+    addr.unwrap_or_else(|| panic!("no {message:?} line with addr=IP:PORT in: {log}"))
+        .port()
 }
 
 impl Drop for Rovgate {

@@ -15,10 +15,11 @@ pub mod table;
 
 use std::fmt::Write as _;
 use std::fs;
-use std::net::TcpListener;
+use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use rovgate::rpki::{CacheConfig, RpkiConfig, Vrp};
@@ -52,10 +53,41 @@ pub fn init_logs() {
         .try_init();
 }
 
-/// A TCP port on 127.0.0.1 that was free a moment ago.
+/// A TCP port for a program that takes its listen port from its config or arguments (BIRD,
+/// OpenBGPD, GoBGP, ExaBGP, stayrtr, `rovgate replay`'s sink): the test must name the port
+/// before the program starts, and a socket cannot be held for another process to take
+/// over, so the port is free but not held. rovgate itself binds port 0 (see `daemon.rs`).
+///
+/// To keep the gap safe, the port is never one the kernel hands out by itself (it comes
+/// from below the ephemeral range, `net.ipv4.ip_local_port_range`, so no outgoing
+/// connection or port-0 bind takes it meanwhile), it is reserved for the life of the test
+/// process by holding UDP port 127.0.0.1:PORT (TCP's ports are apart, so the program can
+/// bind it; no test, in this process or another test binary running at the same time, gets
+/// it twice), and it was free for TCP on 127.0.0.1 when handed out.
 pub fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    listener.local_addr().expect("local address").port()
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    static HELD: Mutex<Vec<UdpSocket>> = Mutex::new(Vec::new());
+    const LOWEST: u16 = 10_000;
+    let range = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range");
+    let ephemeral = range
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse().ok());
+    let span = usize::from(ephemeral.unwrap_or(32_768u16).saturating_sub(LOWEST).max(1));
+    // Test processes start at different places, so they seldom try the same ports.
+    let first = std::process::id() as usize;
+    for _ in 0..span {
+        let port = LOWEST + ((first + NEXT.fetch_add(1, Ordering::Relaxed)) % span) as u16;
+        let Ok(reserved) = UdpSocket::bind(("127.0.0.1", port)) else {
+            continue;
+        };
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            HELD.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(reserved);
+            return port;
+        }
+    }
+    panic!("no free port left below the ephemeral range");
 }
 
 /// A fresh, empty directory under the system temp dir, named after `name`.

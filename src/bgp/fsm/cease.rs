@@ -8,9 +8,7 @@
 use std::cmp::min;
 use std::net::Ipv4Addr;
 
-use bytes::Bytes;
-
-use super::super::Notification;
+use super::super::{Notification, Reason};
 use crate::route::Asn;
 
 /// Which connection of a collision to keep (RFC 4271 §6.8).
@@ -48,12 +46,13 @@ pub fn resolve_collision(
 
 /// Cease 6/7, Connection Collision Resolution: what the losing connection gets.
 pub fn collision_cease() -> Notification {
-    Notification::new(6, 7, Bytes::new())
+    Reason::ConnectionCollision.into()
 }
 
-/// A Cease with an RFC 9003 shutdown communication: subcode 2 (Administrative Shutdown) or 4
-/// (Administrative Reset); the message is cut to 255 octets at a character boundary.
-pub fn administrative_cease(subcode: u8, message: &str) -> Notification {
+/// A Cease with an RFC 9003 shutdown communication: `reason` is
+/// [`Reason::AdministrativeShutdown`] or [`Reason::AdministrativeReset`]; the message is cut
+/// to 255 octets at a character boundary.
+pub fn administrative_cease(reason: Reason, message: &str) -> Notification {
     let mut end = min(message.len(), 255);
     while !message.is_char_boundary(end) {
         end -= 1;
@@ -61,7 +60,7 @@ pub fn administrative_cease(subcode: u8, message: &str) -> Notification {
     let mut data = Vec::with_capacity(end + 1);
     data.push(end as u8);
     data.extend_from_slice(&message.as_bytes()[..end]);
-    Notification::new(6, subcode, data)
+    Notification::with_data(reason, data)
 }
 
 /// Cease / Maximum Number of Prefixes Reached with the RFC 4486 data (AFI, SAFI, limit); the
@@ -69,5 +68,5 @@ pub fn administrative_cease(subcode: u8, message: &str) -> Notification {
 pub fn max_prefix_cease(limit: u64) -> Notification {
     let mut data = vec![0, 1, 1];
     data.extend_from_slice(&u32::try_from(limit).unwrap_or(u32::MAX).to_be_bytes());
-    Notification::new(6, 1, data)
+    Notification::with_data(Reason::MaxPrefixes, data)
 }

@@ -5,7 +5,6 @@
 
 use std::net::Ipv4Addr;
 
-use bytes::Bytes;
 use ipnet::IpNet;
 
 use super::attr::{AS_PATH, MP_REACH, NEXT_HOP, ORIGIN};
@@ -13,7 +12,7 @@ use super::cursor::Cursor;
 use super::nlri::read_prefixes;
 use super::update_attrs::{MpReach, Parsed};
 use super::{Caps, HEADER_LEN};
-use crate::bgp::Notification;
+use crate::bgp::{Notification, Reason};
 use crate::route::{AttrSet, Family, NextHop, Update};
 
 /// Decodes an UPDATE frame (header included, as [`super::Framer`] yields it).
@@ -77,8 +76,8 @@ impl Faults {
 /// [`decode_update`], and the errors the UPDATE survived (for the session's counters and
 /// log; `Err` is a session reset).
 pub fn decode_update_faults(frame: &[u8], caps: &Caps) -> Result<(Update, Faults), Notification> {
-    let malformed_list = || Notification::new(3, 1, Bytes::new());
-    let bad_network = |_| Notification::new(3, 10, Bytes::new());
+    let malformed_list = || Notification::from(Reason::MalformedAttributeList);
+    let bad_network = |_| Notification::from(Reason::InvalidNetwork);
     let mut c = Cursor::new(frame.get(HEADER_LEN..).ok_or_else(malformed_list)?);
     let wlen = c.u16().ok_or_else(malformed_list)?;
     let withdrawn = c.take(usize::from(wlen)).ok_or_else(malformed_list)?;

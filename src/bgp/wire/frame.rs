@@ -8,7 +8,7 @@ use bytes::{Bytes, BytesMut};
 use tokio_util::codec::Decoder;
 
 use super::{HEADER_LEN, MAX_LEN};
-use crate::bgp::Notification;
+use crate::bgp::{Notification, Reason};
 
 /// The type of a BGP message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -115,15 +115,15 @@ impl Framer {
     fn header(&self, h: &[u8; HEADER_LEN]) -> Result<(MessageType, usize), Notification> {
         let [marker @ .., l0, l1, code] = *h;
         if marker != [0xff; 16] {
-            return Err(Notification::new(1, 1, Bytes::new()));
+            return Err(Reason::ConnectionNotSynchronized.into());
         }
         let len = usize::from(u16::from_be_bytes([l0, l1]));
-        let bad_len = || Notification::new(1, 2, Bytes::copy_from_slice(&[l0, l1]));
+        let bad_len = || Notification::with_data(Reason::BadMessageLength, vec![l0, l1]);
         if !(HEADER_LEN..=self.max_len).contains(&len) {
             return Err(bad_len());
         }
         let kind = MessageType::from_code(code)
-            .ok_or_else(|| Notification::new(1, 3, Bytes::copy_from_slice(&[code])))?;
+            .ok_or_else(|| Notification::with_data(Reason::BadMessageType, vec![code]))?;
         if !kind.length_ok(len) {
             return Err(bad_len());
         }

@@ -16,7 +16,7 @@ use super::cursor::Cursor;
 use super::decode::Faults;
 use super::nlri::read_prefixes;
 use super::{aspath, family, Caps, AS_TRANS};
-use crate::bgp::Notification;
+use crate::bgp::{Notification, Reason};
 use crate::route::{AsPath, Family, NextHop};
 
 /// MP_REACH_NLRI for a unicast family.
@@ -99,7 +99,7 @@ impl Parsed {
         let (word, bit) = (usize::from(a.code / 64), a.code % 64);
         if self.seen.get(word).is_some_and(|w| w & (1 << bit) != 0) {
             if matches!(a.code, MP_REACH | MP_UNREACH) {
-                return Err(Notification::new(3, 1, Bytes::new()));
+                return Err(Reason::MalformedAttributeList.into());
             }
             self.faults.discard(Some(a.code), "repeated attribute");
             return Ok(());
@@ -250,7 +250,10 @@ impl Parsed {
     /// dropped.
     fn unknown(&mut self, a: RawAttr) -> Result<(), Notification> {
         if a.flags & OPTIONAL == 0 {
-            return Err(Notification::new(3, 2, Bytes::copy_from_slice(a.bytes)));
+            return Err(Notification::with_data(
+                Reason::UnrecognizedWellKnown,
+                Bytes::copy_from_slice(a.bytes),
+            ));
         }
         if a.flags & TRANSITIVE != 0 {
             let start = self.other.len();
@@ -266,7 +269,8 @@ impl Parsed {
     /// 3/9 with the attribute as data (RFC 4760 §7); wrong flags or a semantically wrong
     /// next hop are treat-as-withdraw. Other AFI/SAFIs are ignored.
     fn mp_reach(&mut self, a: RawAttr) -> Result<(), Notification> {
-        let err = || Notification::new(3, 9, Bytes::copy_from_slice(a.bytes));
+        let err =
+            || Notification::with_data(Reason::OptionalAttribute, Bytes::copy_from_slice(a.bytes));
         let mut c = Cursor::new(a.value);
         let (afi, safi) = (c.u16().ok_or_else(err)?, c.u8().ok_or_else(err)?);
         let nh_len = usize::from(c.u8().ok_or_else(err)?);
@@ -293,7 +297,8 @@ impl Parsed {
 
     /// MP_UNREACH_NLRI: errors are NOTIFICATION 3/9; other AFI/SAFIs are ignored.
     fn mp_unreach(&mut self, a: RawAttr) -> Result<(), Notification> {
-        let err = || Notification::new(3, 9, Bytes::copy_from_slice(a.bytes));
+        let err =
+            || Notification::with_data(Reason::OptionalAttribute, Bytes::copy_from_slice(a.bytes));
         let mut c = Cursor::new(a.value);
         let (afi, safi) = (c.u16().ok_or_else(err)?, c.u8().ok_or_else(err)?);
         let family = family(afi, safi);

@@ -32,9 +32,10 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::time::Instant;
-use tracing::{debug, info, warn};
+use tracing::{debug, info};
 
 use super::walk::{Delta, FullSet, Walk};
+use crate::accept::Acceptor;
 use crate::rpki::Vrp;
 
 /// The timing sent in End of Data (RTR v1 and v2): a short retry, so that a device which
@@ -249,25 +250,17 @@ impl PayloadSource for Source {
 }
 
 /// The connections of `listener`, each registered before the crate's server subscribes it
-/// to Serial Notifies. Accept errors are logged and retried.
+/// to Serial Notifies. Accept errors back off (`accept.rs`).
 pub(crate) fn accept(
     listener: TcpListener,
     shared: Arc<Shared>,
 ) -> impl Stream<Item = io::Result<Observed>> {
-    futures_util::stream::unfold((listener, shared), |(listener, shared)| async move {
-        loop {
-            match listener.accept().await {
-                Ok((sock, peer)) => {
-                    let _ = sock.set_nodelay(true);
-                    let observed = Observed::new(sock, peer, shared.clone());
-                    return Some((Ok(observed), (listener, shared)));
-                }
-                Err(error) => {
-                    warn!(%error, "RTR server: accept failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            }
-        }
+    let listener = Acceptor::new(listener, "RTR");
+    futures_util::stream::unfold((listener, shared), |(mut listener, shared)| async move {
+        let (sock, peer) = listener.accept().await;
+        let _ = sock.set_nodelay(true);
+        let observed = Observed::new(sock, peer, shared.clone());
+        Some((Ok(observed), (listener, shared)))
     })
 }
 
