@@ -282,8 +282,8 @@ impl SessionTask {
         match wire::decode_update_faults(bytes, &caps) {
             Ok((mut update, faults)) => {
                 self.abuse.faults(&faults);
-                // What rovgate's own tags (ROV tags and filtered reasons, RFC 8097 state) say must come from
-                // rovgate, not a peer.
+                // What rovgate's own tags (ROV state, filtered reason, RFC 8097 state) say
+                // must come from rovgate, not a peer.
                 for (attrs, _) in &mut update.announced {
                     if let Some(other) = wire::scrub_tags(&attrs.other, self.config.speaker.asn.0) {
                         attrs.other = other;
