@@ -1,9 +1,11 @@
-//! The types everyone shares: peers, prefixes, interned path attributes, routes, and the
-//! decoded form of an UPDATE.
+//! The types everyone shares: peers, prefixes, interned path attributes, the origin AS and
+//! its RPKI state ([`Asn`], [`RovState`]), and the decoded form of an UPDATE.
 //!
-//! Where it sits: the BGP session task decodes wire bytes into [`Update`]s of these types and
-//! sends them to the RIB task; the RIB stores [`Route`]s and hands [`Export`]s back to
-//! sessions, which encode them. The RIB never sees wire messages, only these types.
+//! Where it sits: at the bottom of the layering (`route` < `rpki` < `policy` < `rib` <
+//! `bgp`, checked by `layering_tests.rs`). The BGP session task decodes wire bytes into
+//! [`Update`]s of these types and sends them to the RIB task; the RIB stores each path with
+//! its interned [`Attrs`] and hands [`Export`]s back to sessions, which encode them. The RIB
+//! never sees wire messages, only these types.
 
 use std::fmt;
 use std::hash::{BuildHasher, Hash, Hasher};

@@ -1,10 +1,10 @@
 //! VRP files: rpki-client JSON, Routinator `json`/`jsonext` and `csv`, plain or gzip.
 //!
-//! Where it sits: one [`watch`] task per `rpki.vrp_files` entry reads its file at start and
+//! Where it sits: one [`watch()`] task per `rpki.vrp_files` entry reads its file at start and
 //! whenever its mtime or size changes, and sends [`SourceEvent::FileLoaded`] (or
 //! [`SourceEvent::FileFailed`]: the whole file is rejected, its previous VRPs stay) to the rpki
 //! task (`mod.rs`), which merges it with the other sources (`sources.rs`). [`load`] is also
-//! what `rovgate validate --vrps FILE` reads. The polling loop, [`poll`], is shared with
+//! what `rovgate validate --vrps FILE` reads. The polling loop, `poll`, is shared with
 //! `slurm.rs`.
 
 use std::fmt;

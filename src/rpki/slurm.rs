@@ -1,6 +1,6 @@
 //! SLURM files (RFC 8416): local filters and assertions over the RPKI data.
 //!
-//! Where it sits: one [`watch`] task per `rpki.slurm` entry reads its file at start and
+//! Where it sits: one [`watch()`] task per `rpki.slurm` entry reads its file at start and
 //! whenever it changes (the same polling loop as VRP files, `file::poll`), and sends
 //! [`SourceEvent::SlurmLoaded`] (or [`SourceEvent::SlurmFailed`]: the previous exceptions stay)
 //! to the rpki task (`mod.rs`). `sources.rs` applies the [`LocalExceptions`] on top of every
