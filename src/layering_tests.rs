@@ -22,14 +22,6 @@ const CORE: [(&str, &[&str]); 5] = [
 ];
 /// Utilities any module may use; they use only `route`.
 const LEAVES: [&str; 2] = ["mrt", "accept"];
-/// Edges against the rule that are known and owed a fix, each with its reason.
-const KNOWN: [(&str, &str, &str); 1] = [(
-    "bgp",
-    "metrics",
-    "sessions and the listener record abuse counters with metrics's helpers (issue 17: \
-     publish them in a view, as the RIB does its timings)",
-)];
-
 /// Whether module `from` may name module `to`.
 fn allowed(from: &str, to: &str) -> bool {
     let below = |m: &str| CORE.iter().find(|(c, _)| *c == m).map(|(_, b)| *b);
@@ -153,7 +145,6 @@ fn violations(path: &str, from: &str, text: &str) -> Vec<String> {
     named_modules(&code)
         .into_iter()
         .filter(|(_, to)| !allowed(from, to))
-        .filter(|(_, to)| !KNOWN.iter().any(|&(f, t, _)| f == from && t == to))
         .map(|(at, to)| {
             let line = code[..at].matches('\n').count() + 1;
             format!("{path}:{line}: {from} -> {to} (crate::{to}) is against the layering")

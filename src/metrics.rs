@@ -1,8 +1,8 @@
 //! Prometheus metrics: every name, its description, and the one place rovgate records it.
 //!
 //! Where it sits: the session tasks and the listener record what peers and strangers did
-//! wrong ([`update_malformed`], [`notification_sent`], [`connection_refused`], ...).
-//! Everything else is state the tasks already publish as snapshots (`RibView` with the RIB's
+//! wrong themselves (`bgp::counters`; their names are described here). Everything else is
+//! state the tasks already publish as snapshots (`RibView` with the RIB's
 //! timings and verdict changes, `RpkiStatus`, `VrpSnapshot`), so the HTTP task sets those
 //! gauges and renders those histograms from the snapshots when it serves `GET /metrics`
 //! ([`render`]) and never waits on a writer. [`install`] sets up the recorder
@@ -16,8 +16,11 @@ use metrics::{counter, describe_counter, describe_gauge, gauge, Label};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tracing::warn;
 
+use crate::bgp::counters::{
+    CONNECTIONS_REFUSED_TOTAL, NOTIFICATIONS_RECEIVED_TOTAL, NOTIFICATIONS_SENT_TOTAL,
+    SEND_HOLD_EXPIRED_TOTAL, UPDATES_MALFORMED_TOTAL,
+};
 use crate::rib::{Histogram, RibView};
-use crate::route::abuse::{Malformed, Refusal};
 use crate::rpki::status::SourceState;
 use crate::rpki::{RpkiStatus, VrpSnapshot};
 
@@ -27,18 +30,6 @@ pub const UPDATE_PROCESSING_SECONDS: &str = "rovgate_update_processing_seconds";
 pub const REEVALUATION_SECONDS: &str = "rovgate_reevaluation_seconds";
 /// Counter: route verdicts changed by re-evaluation.
 pub const ROV_CHANGES_TOTAL: &str = "rovgate_rov_changes_total";
-/// Counter `{peer}`: sessions closed because the peer took no data (RFC 9687).
-pub const SEND_HOLD_EXPIRED_TOTAL: &str = "rovgate_send_hold_expired_total";
-/// Counter `{peer, reason}`: malformed UPDATEs by RFC 7606 outcome (`treat_as_withdraw`,
-/// `attribute_discard`, `session_reset`).
-pub const UPDATES_MALFORMED_TOTAL: &str = "rovgate_updates_malformed_total";
-/// Counter `{peer, code, subcode}`: NOTIFICATIONs sent.
-pub const NOTIFICATIONS_SENT_TOTAL: &str = "rovgate_notifications_sent_total";
-/// Counter `{peer, code, subcode}`: NOTIFICATIONs received.
-pub const NOTIFICATIONS_RECEIVED_TOTAL: &str = "rovgate_notifications_received_total";
-/// Counter `{reason}`: TCP connections refused (`unknown_address`, `already_established`,
-/// `already_connecting`).
-pub const CONNECTIONS_REFUSED_TOTAL: &str = "rovgate_connections_refused_total";
 /// Gauge `{peer}`: prefixes waiting to be sent to the peer.
 pub const EXPORT_PENDING: &str = "rovgate_export_pending";
 /// Gauge `{state="established"|"down"}`: peers by session state.
@@ -149,48 +140,6 @@ fn describe() {
     for &(name, help) in GAUGES {
         describe_gauge!(name, help);
     }
-}
-
-/// A session was closed by its send hold timer (counter `rovgate_send_hold_expired_total`).
-pub fn send_hold_expired(peer: &str) {
-    metrics::counter!(SEND_HOLD_EXPIRED_TOTAL, "peer" => peer.to_string()).increment(1);
-}
-
-/// A malformed UPDATE from `peer`, handled as `how` (counter
-/// `rovgate_updates_malformed_total`).
-pub fn update_malformed(peer: &str, how: Malformed) {
-    let reason = how.label();
-    metrics::counter!(UPDATES_MALFORMED_TOTAL, "peer" => peer.to_string(), "reason" => reason)
-        .increment(1);
-}
-
-/// A NOTIFICATION sent to `peer` (counter `rovgate_notifications_sent_total`).
-pub fn notification_sent(peer: &str, code: u8, subcode: u8) {
-    let labels = notification_labels(peer, code, subcode);
-    metrics::counter!(NOTIFICATIONS_SENT_TOTAL, &labels).increment(1);
-}
-
-/// A NOTIFICATION received from `peer` (counter `rovgate_notifications_received_total`).
-pub fn notification_received(peer: &str, code: u8, subcode: u8) {
-    let labels = notification_labels(peer, code, subcode);
-    metrics::counter!(NOTIFICATIONS_RECEIVED_TOTAL, &labels).increment(1);
-}
-
-/// A TCP connection refused (counter `rovgate_connections_refused_total`).
-pub fn connection_refused(why: Refusal) {
-    metrics::counter!(CONNECTIONS_REFUSED_TOTAL, "reason" => why.label()).increment(1);
-}
-
-/// The labels of a NOTIFICATION: codes 1-8 and subcodes 0-15 (what the RFCs assign) as
-/// numbers, anything else a peer sends as `other`, so a peer cannot grow the series
-/// without bound.
-fn notification_labels(peer: &str, code: u8, subcode: u8) -> [(&'static str, String); 3] {
-    let number = |n: u8, known: bool| if known { n.to_string() } else { "other".into() };
-    [
-        ("peer", peer.to_string()),
-        ("code", number(code, (1..=8).contains(&code))),
-        ("subcode", number(subcode, subcode <= 15)),
-    ]
 }
 
 /// Sets every gauge from the published snapshots, then renders the Prometheus text. Called

@@ -3,7 +3,7 @@
 //!
 //! Where it sits: each session task holds a [`PeerAbuseLog`] for its peer, the listener a
 //! [`Refuser`]. Each event goes to three places: the counters the status shows
-//! (`route::abuse`), the Prometheus counters (`crate::metrics`), and the log, rate-limited
+//! (`route::abuse`), the Prometheus counters (`bgp::counters`), and the log, rate-limited
 //! per peer and kind of line (`log_limit`), since a peer or anyone who can reach the port
 //! can cause these lines at will.
 
@@ -14,10 +14,10 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tracing::{info, warn};
 
+use super::counters;
 use super::log_limit::LogLimit;
 use super::wire::{self, Faults};
 use super::{Notification, Reason};
-use crate::metrics;
 use crate::route::abuse::{Malformed, PeerAbuse, Refusal, Refusals};
 
 /// The NOTIFICATION error code Cease (RFC 4271 §4.5).
@@ -71,7 +71,7 @@ impl PeerAbuseLog {
 
     fn malformed(&self, how: Malformed) {
         self.counts.malformed(how);
-        metrics::update_malformed(&self.peer, how);
+        counters::update_malformed(&self.peer, how);
     }
 
     /// A NOTIFICATION sent to the peer: an error the peer made at warn, a Cease (rovgate's
@@ -90,13 +90,13 @@ impl PeerAbuseLog {
 
     fn count_sent(&self, n: &Notification) {
         self.counts.notification_sent();
-        metrics::notification_sent(&self.peer, n.code, n.subcode);
+        counters::notification_sent(&self.peer, n.code, n.subcode);
     }
 
     /// A NOTIFICATION received from the peer.
     pub fn notification_received(&mut self, n: &Notification) {
         self.counts.notification_received();
-        metrics::notification_received(&self.peer, n.code, n.subcode);
+        counters::notification_received(&self.peer, n.code, n.subcode);
         if self.connection_log.admit() {
             info!(peer = %self.peer, code = n.code, subcode = n.subcode, "NOTIFICATION received: {n}");
         }
@@ -143,7 +143,7 @@ impl Refuser {
 
 fn count_refusal(refusals: &Refusals, why: Refusal) {
     refusals.count(why);
-    metrics::connection_refused(why);
+    counters::connection_refused(why);
 }
 
 /// Sends a NOTIFICATION on a connection that is not taken, and closes it.

@@ -5,6 +5,7 @@
 //! `route::Update`s for the RIB, and encodes the RIB's `route::Export`s for its peer.
 
 pub mod abuse;
+pub mod counters;
 pub mod fsm;
 pub mod link;
 pub mod listener;

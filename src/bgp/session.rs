@@ -230,7 +230,7 @@ impl SessionTask {
             }
             Input::Writer(WriterEvent::SendHoldExpired) => {
                 warn!(peer = %self.config.name, "send hold timer expired: the peer took no data (RFC 9687)");
-                crate::metrics::send_hold_expired(&self.config.name);
+                super::counters::send_hold_expired(&self.config.name);
                 vec![Event::MessageError(Reason::SendHoldTimerExpired.into())]
             }
             Input::Writer(WriterEvent::LimitReached(limit)) => {
