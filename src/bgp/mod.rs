@@ -11,6 +11,8 @@ pub mod listener;
 mod log_limit;
 pub mod open;
 pub mod session;
+#[cfg(test)]
+pub(crate) mod test_capture;
 pub mod wire;
 pub mod writer;
 

@@ -3,9 +3,7 @@
 
 use super::tests::{local, peer};
 use super::*;
-
-#[path = "test_capture.rs"]
-mod capture;
+use crate::bgp::test_capture as capture;
 
 /// tcpdump's decode of each OPEN in a `.out` file, as the `PeerOpen` it describes.
 fn expected_opens(out: &str) -> Vec<PeerOpen> {
