@@ -5,19 +5,18 @@
 //! Each test runs its own exchange (`support::lab`) on its own loopback /24: 127.0.70.0 to
 //! 127.0.72.0.
 
-mod support;
-
 use std::fs;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::lab::{self, Lab, EDGE_AS, MEMBER_AS, OTHER_AS};
+use crate::support;
+use crate::support::lab::{self, Lab, EDGE_AS, MEMBER_AS, OTHER_AS};
 
 /// A peer name that is markup if the page does not escape it.
 const MARKUP_NAME: &str = "edge <b>&\"x\" 'y'";
 
 fn tools_present() -> bool {
-    lab::tools_present() && support::require_tool("chromium")
+    support::tools_present(&[&lab::TOOLS[..], &["chromium"]].concat())
 }
 
 /// Loads `url` in headless Chromium with a fresh profile and returns the DOM it rendered.
@@ -289,7 +288,7 @@ async fn overview_shows_a_held_mass_invalidation_until_accepted() {
     );
 
     lab.invalidate_edge();
-    support::wait_for("the update held", Duration::from_secs(30), || {
+    support::wait_for("the update held", 30, || {
         lab.rovgate
             .status()
             .is_some_and(|s| !s["held_update"].is_null())
@@ -313,7 +312,7 @@ async fn overview_shows_a_held_mass_invalidation_until_accepted() {
         .rovgate
         .post("/api/v1/vrps/accept", serde_json::json!({}));
     assert_eq!(accepted, Ok(serde_json::json!({"accepted": true})));
-    support::wait_for("the edge's route dropped", Duration::from_secs(30), || {
+    support::wait_for("the edge's route dropped", 30, || {
         lab.peer("edge")["dropped"] == 1
     })
     .await;
