@@ -31,11 +31,6 @@ pub(crate) async fn exchange(net: u8, members: &[Peer], more: &str, vrps: &[Vrp]
     Lab::exchange(net, members, &receiver(), more, vrps, RtrTiming::default()).await
 }
 
-/// Whether every tool an exchange starts is installed (see `support::tools_present`).
-pub(crate) fn tools_present() -> bool {
-    support::tools_present(&lab::TOOLS)
-}
-
 /// Expected: with VRPs making one route of each member valid, one invalid (another AS) and
 /// one not-found, OpenBGPD gets:
 /// - from the `drop` member the valid and not-found routes but not the invalid one, and
@@ -47,7 +42,7 @@ pub(crate) fn tools_present() -> bool {
 /// - from the `accept` member all three, unchanged.
 #[tokio::test]
 async fn each_rov_mode_treats_an_invalid_route_its_way() {
-    if !tools_present() {
+    if !support::tools_present(&lab::TOOLS) {
         return;
     }
     let modes = [("drop", 1), ("shadow", 2), ("tag", 3), ("accept", 4)];
@@ -134,7 +129,7 @@ async fn each_rov_mode_treats_an_invalid_route_its_way() {
 /// No session is reset.
 #[tokio::test]
 async fn http_switches_a_peer_between_shadow_and_drop() {
-    if !tools_present() {
+    if !support::tools_present(&lab::TOOLS) {
         return;
     }
     let asn = 64621;
@@ -190,7 +185,7 @@ async fn http_switches_a_peer_between_shadow_and_drop() {
 /// to `shadow` and SIGHUP again brings the route back. No session is reset.
 #[tokio::test]
 async fn sighup_applies_a_changed_rov_mode() {
-    if !tools_present() {
+    if !support::tools_present(&lab::TOOLS) {
         return;
     }
     let asn = 64631;
@@ -236,7 +231,7 @@ async fn sighup_applies_a_changed_rov_mode() {
 /// OpenBGPD and leaves m1 (still `shadow`) and its invalid route alone; no session resets.
 #[tokio::test]
 async fn sighup_matches_peers_by_name_not_by_order() {
-    if !tools_present() {
+    if !support::tools_present(&lab::TOOLS) {
         return;
     }
     let (a1, a2) = (64641, 64642);

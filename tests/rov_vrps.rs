@@ -3,14 +3,14 @@
 //! exchanges are `rov`'s (see there), on 127.0.61.0 and 127.0.64.0 to 127.0.67.0.
 
 use std::process::Command;
-use std::time::Duration;
 
 use ipnet::IpNet;
 use serde_json::{json, Value};
 
-use crate::rov::{exchange, tools_present, TAG_INVALID, TAG_NOT_FOUND, TAG_VALID};
-use crate::support::lab::{member, receiver, Lab, Peer, OTHER_AS};
-use crate::support::{eventually, vrp, wait_for, RtrTiming};
+use crate::rov::{exchange, TAG_INVALID, TAG_NOT_FOUND, TAG_VALID};
+use crate::support;
+use crate::support::lab::{self, member, receiver, Lab, Peer, OTHER_AS};
+use crate::support::{eventually, unix_seconds, vrp, wait_for, RtrTiming};
 
 /// Expected: under `drop`, when the cache's VRPs change so that a valid route turns invalid,
 /// rovgate withdraws it from OpenBGPD; when they change back, it announces it again. A
@@ -18,7 +18,7 @@ use crate::support::{eventually, vrp, wait_for, RtrTiming};
 /// ROUTE-REFRESH: the stored routes are re-evaluated.
 #[tokio::test]
 async fn vrp_change_withdraws_and_reannounces_without_session_reset() {
-    if !tools_present() {
+    if !support::tools_present(&lab::TOOLS) {
         return;
     }
     let asn = 64611;
@@ -69,7 +69,7 @@ async fn vrp_change_withdraws_and_reannounces_without_session_reset() {
 /// and the tag is :4 again. No session is reset.
 #[tokio::test]
 async fn stale_caches_fail_open_to_not_found() {
-    if !tools_present() {
+    if !support::tools_present(&lab::TOOLS) {
         return;
     }
     let (drop_as, tag_as) = (64651, 64652);
@@ -153,7 +153,7 @@ async fn stale_caches_fail_open_to_not_found() {
 /// `held_update` is null; a second accept finds nothing to accept.
 #[tokio::test]
 async fn mass_invalidation_is_held_until_accepted() {
-    if !tools_present() {
+    if !support::tools_present(&lab::TOOLS) {
         return;
     }
     let members = hold_members();
@@ -257,7 +257,7 @@ fn held_routes_at_receiver(x: &Lab) -> usize {
 /// not dropped. After `POST /api/v1/vrps/accept` they are withdrawn.
 #[tokio::test]
 async fn held_mass_invalidation_survives_a_session_reset() {
-    if !tools_present() {
+    if !support::tools_present(&lab::TOOLS) {
         return;
     }
     let members = hold_members();
@@ -312,7 +312,7 @@ async fn held_mass_invalidation_survives_a_session_reset() {
 /// (not 400), since that update, ending 3600 s after it.
 #[tokio::test]
 async fn undone_mass_invalidation_is_no_longer_held() {
-    if !tools_present() {
+    if !support::tools_present(&lab::TOOLS) {
         return;
     }
     let members = hold_members();
@@ -345,7 +345,11 @@ async fn undone_mass_invalidation_is_no_longer_held() {
         x.peer("many")
     );
 
-    std::thread::sleep(Duration::from_millis(1100)); // a new `since` second
+    let since = first["since"].as_u64().unwrap_or_default();
+    wait_for("a second later than the first hold's", 5, || {
+        unix_seconds() > since
+    })
+    .await;
     x.cache.rewrite(&invalid_again);
     wait_for("the update held", 30, || x.peer("many")["held"] == 200).await;
     let second = x.status()["held_update"].clone();

@@ -15,7 +15,8 @@ use crate::support::lab::{self, Lab, EDGE_AS, MEMBER_AS, OTHER_AS};
 /// A peer name that is markup if the page does not escape it.
 const MARKUP_NAME: &str = "edge <b>&\"x\" 'y'";
 
-fn tools_present() -> bool {
+/// Whether the lab's tools and Chromium are installed (see `support::tools_present`).
+fn lab_and_chromium_present() -> bool {
     support::tools_present(&[&lab::TOOLS[..], &["chromium"]].concat())
 }
 
@@ -146,7 +147,7 @@ fn cell<'a>(row: &'a [(String, String)], header: &str) -> &'a str {
 /// listed.
 #[tokio::test]
 async fn peer_page_explains_the_invalid_route() {
-    if !tools_present() {
+    if !lab_and_chromium_present() {
         return;
     }
     let lab = Lab::start(70, "member-a", "edge").await;
@@ -193,7 +194,7 @@ fn json_str(value: &serde_json::Value) -> &str {
 /// own page. An unknown peer's page is a 404.
 #[tokio::test]
 async fn overview_shows_sessions_sources_and_would_drop() {
-    if !tools_present() {
+    if !lab_and_chromium_present() {
         return;
     }
     let lab = Lab::start(71, "member-a", MARKUP_NAME).await;
@@ -275,7 +276,7 @@ fn paragraph(dom: &str, id: &str) -> Option<String> {
 /// invalid.
 #[tokio::test]
 async fn overview_shows_a_held_mass_invalidation_until_accepted() {
-    if !tools_present() {
+    if !lab_and_chromium_present() {
         return;
     }
     let rov = "[rov]\nmass_invalidation_min_routes = 1\nmass_invalidation_hold_seconds = 0\n";

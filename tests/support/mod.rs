@@ -171,7 +171,8 @@ pub struct Stayrtr {
     started: Option<u64>,
 }
 
-fn unix_seconds() -> u64 {
+/// The current time in whole seconds since the Unix epoch.
+pub fn unix_seconds() -> u64 {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
     now.map_or(0, |d| d.as_secs())
 }
