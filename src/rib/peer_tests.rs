@@ -4,16 +4,19 @@
 use super::tests::{announce, net, received, rib3, send, withdraw};
 use super::*;
 
+/// Three peers up (see `rib3`); peer 0 announced 192.0.2.0/24 and 198.51.100.0/24, and what
+/// peer 1 was sent is read.
+async fn two_routes_from_peer0() -> (Rib, Vec<mpsc::Receiver<Outgoing>>) {
+    let (mut rib, mut rx) = rib3(None).await;
+    let update = announce(&[64496], &["192.0.2.0/24", "198.51.100.0/24"]);
+    send(&mut rib, 0, update).await;
+    received(&mut rx[1]);
+    (rib, rx)
+}
+
 #[tokio::test]
 async fn withdraw_and_peer_down_propagate() {
-    let (mut rib, mut rx) = rib3(None).await;
-    send(
-        &mut rib,
-        0,
-        announce(&[64496], &["192.0.2.0/24", "198.51.100.0/24"]),
-    )
-    .await;
-    received(&mut rx[1]);
+    let (mut rib, mut rx) = two_routes_from_peer0().await;
     send(&mut rib, 0, withdraw(&["192.0.2.0/24"])).await;
     assert_eq!(received(&mut rx[1]).1, vec![net("192.0.2.0/24")]);
     rib.handle(RibEvent::PeerDown {
@@ -98,14 +101,7 @@ async fn max_prefixes_exceeded_asks_the_session_to_close() {
 
 #[tokio::test]
 async fn graceful_restart_keeps_stale_routes_until_end_of_rib() {
-    let (mut rib, mut rx) = rib3(None).await;
-    send(
-        &mut rib,
-        0,
-        announce(&[64496], &["192.0.2.0/24", "198.51.100.0/24"]),
-    )
-    .await;
-    received(&mut rx[1]);
+    let (mut rib, mut rx) = two_routes_from_peer0().await;
     rib.handle(RibEvent::PeerDown {
         peer: PeerId(0),
         restart: Some(Duration::from_secs(120)),
