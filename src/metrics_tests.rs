@@ -1,8 +1,6 @@
 //! Tests of the metrics module: what `render` prints parses as Prometheus text and says
 //! what the snapshots say.
 
-use std::collections::{BTreeMap, HashMap};
-
 use super::*;
 use crate::bgp::counters::*;
 use crate::policy::RovMode;
@@ -12,99 +10,9 @@ use crate::route::Asn;
 use crate::rpki::status::SourceStatus;
 use crate::rpki::Vrp;
 
-/// One sample line: `name{labels} value`.
-#[derive(Debug)]
-struct Sample {
-    name: String,
-    labels: BTreeMap<String, String>,
-    value: f64,
-}
-
-fn is_name(s: &str, colon: bool) -> bool {
-    let start = |c: char| c.is_ascii_alphabetic() || c == '_' || (colon && c == ':');
-    let mut chars = s.chars();
-    chars.next().is_some_and(start) && chars.all(|c| start(c) || c.is_ascii_digit())
-}
-
-/// A strict Prometheus text parser: only HELP and TYPE comments, quoted label values,
-/// f64 values, and a `# TYPE` before every sample of its metric.
-fn parse(text: &str) -> Result<Vec<Sample>, String> {
-    let mut types: HashMap<&str, &str> = HashMap::new();
-    let mut samples = Vec::new();
-    for line in text.lines().filter(|l| !l.is_empty()) {
-        if let Some(rest) = line.strip_prefix("# TYPE ") {
-            let (name, kind) = rest.split_once(' ').ok_or(line)?;
-            let known = ["counter", "gauge", "histogram", "summary", "untyped"];
-            if !is_name(name, true) || !known.contains(&kind) {
-                return Err(format!("bad TYPE: {line}"));
-            }
-            types.insert(name, kind);
-            continue;
-        }
-        if line.starts_with("# HELP ") {
-            continue;
-        }
-        let end = line.find(['{', ' ']).ok_or(line)?;
-        let (name, mut rest) = line.split_at(end);
-        if !is_name(name, true) {
-            return Err(format!("bad name: {line}"));
-        }
-        let mut labels = BTreeMap::new();
-        if let Some(mut l) = rest.strip_prefix('{') {
-            while !l.starts_with('}') {
-                let (key, after) = l.split_once("=\"").ok_or(line)?;
-                let (mut value, mut chars) = (String::new(), after.char_indices());
-                let close = loop {
-                    match chars.next().ok_or(line)? {
-                        (i, '"') => break i,
-                        (_, '\\') => match chars.next().ok_or(line)?.1 {
-                            'n' => value.push('\n'),
-                            c @ ('\\' | '"') => value.push(c),
-                            _ => return Err(format!("bad escape: {line}")),
-                        },
-                        (_, c) => value.push(c),
-                    }
-                };
-                if !is_name(key, false) || labels.insert(key.into(), value).is_some() {
-                    return Err(format!("bad label {key:?}: {line}"));
-                }
-                l = &after[close + 1..];
-                l = l.strip_prefix(',').unwrap_or(l);
-            }
-            rest = &l[1..];
-        }
-        let value = rest.strip_prefix(' ').ok_or(line)?;
-        let value: f64 = value.parse().map_err(|_| format!("bad value: {line}"))?;
-        let family = ["_bucket", "_sum", "_count"]
-            .iter()
-            .filter_map(|s| name.strip_suffix(s))
-            .find(|base| matches!(types.get(base), Some(&"histogram" | &"summary")))
-            .unwrap_or(name);
-        if !types.contains_key(family) {
-            return Err(format!("no TYPE before {line}"));
-        }
-        let name = name.into();
-        samples.push(Sample {
-            name,
-            labels,
-            value,
-        });
-    }
-    Ok(samples)
-}
-
-fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    let labels: BTreeMap<String, String> = labels
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    let mut found = samples
-        .iter()
-        .filter(|s| s.name == name && s.labels == labels);
-    let first = found.next()?.value;
-    assert!(found.next().is_none(), "{name} {labels:?} appears twice");
-    Some(first)
-}
+/// The one Prometheus text parser of the tests, and its self-test.
+#[path = "../tests/support/prom.rs"]
+mod prom;
 
 fn peer(name: &str, up: bool, counts: RovCounts, would_drop: u64) -> PeerView {
     PeerView {
@@ -121,32 +29,12 @@ fn peer(name: &str, up: bool, counts: RovCounts, would_drop: u64) -> PeerView {
     }
 }
 
-#[test]
-fn parser_rejects_what_prometheus_rejects() {
-    let typed = "# TYPE a gauge\n";
-    assert_eq!(
-        parse(&format!("{typed}a{{x=\"1\",y=\"q\\\"\"}} 2.5\n")).unwrap()[0].value,
-        2.5
-    );
-    for bad in ["a 1", "# TYPE a gauge\n1a 1", "# TYPE a gauge\na{x=1} 1"] {
-        assert!(parse(bad).is_err(), "{bad:?} parsed");
-    }
-    for bad in [
-        "a{x=\"1\"} one",
-        "a{x=\"1\",x=\"2\"} 1",
-        "a{x=\"1} 1",
-        "a  1",
-    ] {
-        assert!(parse(&format!("{typed}{bad}")).is_err(), "{bad:?} parsed");
-    }
-}
-
 /// Expect: every gauge equals the snapshot it came from; the histograms and the counter
 /// grow by what the RIB's view says was recorded; the text is valid Prometheus exposition format.
 #[test]
 fn render_reports_snapshots_and_recorded_times() {
-    let before = parse(&install().render()).unwrap();
-    let count = |s: &[Sample], name: &str| value(s, name, &[]).unwrap_or(0.0);
+    let before = prom::parse(&install().render()).unwrap();
+    let count = |e: &prom::Exposition, name: &str| e.get(name, &[]).unwrap_or(0.0);
     let mut timings = Timings::default();
     timings.update.record(Duration::from_micros(40));
     timings.reevaluation.record(Duration::from_millis(120));
@@ -215,9 +103,9 @@ fn render_reports_snapshots_and_recorded_times() {
 
     // A second install shares the first recorder: it sees what was recorded above.
     let text = render(&install(), &rib, &rpki, &vrps);
-    let after = parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let after = prom::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     let get = |name: &str, labels: &[(&str, &str)]| {
-        value(&after, name, labels).unwrap_or_else(|| panic!("no {name} {labels:?}\n{text}"))
+        (after.get(name, labels)).unwrap_or_else(|| panic!("no {name} {labels:?}\n{text}"))
     };
     for (state, n) in [("valid", 6.0), ("invalid", 3.0), ("not_found", 1.0)] {
         assert_eq!(get(ROUTES, &[("peer", "metrics-p1"), ("state", state)]), n);
@@ -264,10 +152,19 @@ fn render_reports_snapshots_and_recorded_times() {
     let fast = [("le", "0.00005")];
     assert!(get(&format!("{UPDATE_PROCESSING_SECONDS}_bucket"), &fast) >= 1.0);
 
-    for (name, _) in HISTOGRAMS.iter().chain(COUNTERS).chain(GAUGES) {
-        assert!(
-            text.contains(&format!("# HELP {name} ")),
-            "{name} undescribed"
-        );
+    let kinds = [
+        ("histogram", &HISTOGRAMS[..]),
+        ("counter", COUNTERS),
+        ("gauge", GAUGES),
+    ];
+    for (kind, metrics) in kinds {
+        for &(name, _) in metrics {
+            assert!(
+                text.contains(&format!("# HELP {name} ")),
+                "{name} undescribed"
+            );
+            let typed = after.types.get(name).map(String::as_str);
+            assert_eq!(typed, Some(kind), "TYPE of {name}");
+        }
     }
 }

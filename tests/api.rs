@@ -4,14 +4,11 @@
 //!
 //! Each test runs its own exchange on its own loopback /24: 127.0.73.0 to 127.0.76.0.
 
-mod support;
-
-use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
-
 use serde_json::{json, Value};
 
-use support::lab::{self, Lab, MEMBER_AS, OTHER_AS};
+use crate::support;
+use crate::support::lab::{self, Lab, MEMBER_AS, OTHER_AS};
+use crate::support::prom;
 
 const MEMBER: &str = "member-a";
 const EDGE: &str = "edge";
@@ -41,7 +38,7 @@ fn vrp_json(prefix: &str, max_length: u8, asn: u32) -> Value {
 /// `?peer=edge` reports the edge alone; `?peer=nobody` is a 404.
 #[tokio::test]
 async fn report_lists_the_invalid_route_and_agrees_with_status() {
-    if !lab::tools_present() {
+    if !support::tools_present(&lab::TOOLS) {
         return;
     }
     let lab = Lab::start(73, MEMBER, EDGE).await;
@@ -109,210 +106,13 @@ async fn report_lists_the_invalid_route_and_agrees_with_status() {
     assert_eq!(code(&lab, "/api/v1/report?peer=nobody"), 404);
 }
 
-/// One sample of a Prometheus text exposition.
-#[derive(Debug)]
-struct Sample {
-    name: String,
-    labels: BTreeMap<String, String>,
-    value: f64,
-}
-
-/// A parsed exposition: the samples and each metric family's TYPE.
-struct Exposition {
-    samples: Vec<Sample>,
-    types: HashMap<String, String>,
-}
-
-fn metric_name(s: &str) -> bool {
-    let first = |c: char| c.is_ascii_alphabetic() || c == '_' || c == ':';
-    let mut chars = s.chars();
-    chars.next().is_some_and(first) && chars.all(|c| first(c) || c.is_ascii_digit())
-}
-
-fn label_name(s: &str) -> bool {
-    metric_name(s) && !s.contains(':')
-}
-
-fn float(s: &str) -> Option<f64> {
-    match s {
-        "+Inf" => Some(f64::INFINITY),
-        "-Inf" => Some(f64::NEG_INFINITY),
-        "NaN" => Some(f64::NAN),
-        _ if s.chars().all(|c| c.is_ascii_digit() || "+-.eE".contains(c)) => s.parse().ok(),
-        _ => None,
-    }
-}
-
-/// Parses `{a="x",b="y\"z"}` at the start of `s`; returns the labels and the rest.
-fn labels(s: &str) -> Result<(BTreeMap<String, String>, &str), String> {
-    let mut out = BTreeMap::new();
-    let mut rest = s.strip_prefix('{').ok_or("no '{'")?;
-    loop {
-        if let Some(after) = rest.strip_prefix('}') {
-            return Ok((out, after));
-        }
-        let (key, after) = rest.split_once("=\"").ok_or("a label without =\"")?;
-        if !label_name(key) {
-            return Err(format!("bad label name {key:?}"));
-        }
-        let mut value = String::new();
-        let mut chars = after.char_indices();
-        let end = loop {
-            match chars.next().ok_or("an unterminated label value")? {
-                (i, '"') => break i,
-                (_, '\\') => match chars.next().ok_or("a dangling backslash")?.1 {
-                    'n' => value.push('\n'),
-                    c @ ('\\' | '"') => value.push(c),
-                    c => return Err(format!("bad escape \\{c}")),
-                },
-                (_, '\n') => return Err("a newline in a label value".into()),
-                (_, c) => value.push(c),
-            }
-        };
-        if out.insert(key.to_string(), value).is_some() {
-            return Err(format!("label {key} twice"));
-        }
-        rest = &after[end + 1..];
-        if let Some(after) = rest.strip_prefix(',') {
-            rest = after;
-        } else if !rest.starts_with('}') {
-            return Err("labels not separated by ','".into());
-        }
-    }
-}
-
-/// A strict parser of the Prometheus text format (0.0.4): `# HELP name text` and
-/// `# TYPE name kind` comments only, one TYPE per family and before its samples, samples
-/// `name{label="value",...} value [timestamp]`, no series twice.
-fn parse_metrics(text: &str) -> Result<Exposition, String> {
-    let mut types: HashMap<String, String> = HashMap::new();
-    let mut samples: Vec<Sample> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (n, line) in text.lines().enumerate() {
-        let bad = |why: &str| format!("line {}: {why}: {line:?}", n + 1);
-        if line.is_empty() {
-            continue;
-        }
-        if let Some(comment) = line.strip_prefix("# ") {
-            let mut words = comment.splitn(3, ' ');
-            let (word, name, rest) = (words.next(), words.next(), words.next());
-            let name = name
-                .filter(|n| metric_name(n))
-                .ok_or_else(|| bad("bad name"))?;
-            match (word, rest) {
-                (Some("HELP"), _) => {}
-                (Some("TYPE"), Some(kind)) => {
-                    let kinds = ["counter", "gauge", "histogram", "summary", "untyped"];
-                    if !kinds.contains(&kind) {
-                        return Err(bad("unknown type"));
-                    }
-                    if samples.iter().any(|s| s.name == name) {
-                        return Err(bad("TYPE after samples"));
-                    }
-                    if types.insert(name.to_string(), kind.to_string()).is_some() {
-                        return Err(bad("second TYPE"));
-                    }
-                }
-                _ => return Err(bad("a comment that is neither HELP nor TYPE")),
-            }
-            continue;
-        }
-        let end = line.find(['{', ' ']).ok_or_else(|| bad("no value"))?;
-        let name = &line[..end];
-        if !metric_name(name) {
-            return Err(bad("bad metric name"));
-        }
-        let (labels, rest) = match line[end..].starts_with('{') {
-            true => labels(&line[end..]).map_err(|e| bad(&e))?,
-            false => (BTreeMap::new(), &line[end..]),
-        };
-        let mut fields = rest
-            .strip_prefix(' ')
-            .ok_or_else(|| bad("no space"))?
-            .split(' ');
-        let value = fields
-            .next()
-            .and_then(float)
-            .ok_or_else(|| bad("bad value"))?;
-        if let Some(ts) = fields.next() {
-            ts.parse::<i64>().map_err(|_| bad("bad timestamp"))?;
-        }
-        if fields.next().is_some() {
-            return Err(bad("trailing fields"));
-        }
-        let family = ["_bucket", "_sum", "_count"]
-            .iter()
-            .filter_map(|suffix| name.strip_suffix(suffix))
-            .find(|base| {
-                matches!(
-                    types.get(*base).map(String::as_str),
-                    Some("histogram" | "summary")
-                )
-            })
-            .unwrap_or(name);
-        if !types.contains_key(family) {
-            return Err(bad("a sample without a TYPE"));
-        }
-        if !seen.insert(format!("{name}{labels:?}")) {
-            return Err(bad("a series twice"));
-        }
-        samples.push(Sample {
-            name: name.to_string(),
-            labels,
-            value,
-        });
-    }
-    Ok(Exposition { samples, types })
-}
-
-impl Exposition {
-    /// The value of the one series `name{labels}`; panics if there is none.
-    fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
-        let labels: BTreeMap<String, String> = (labels.iter())
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let found = self
-            .samples
-            .iter()
-            .find(|s| s.name == name && s.labels == labels);
-        found.unwrap_or_else(|| panic!("no {name}{labels:?}")).value
-    }
-}
-
-#[test]
-fn the_metrics_parser_rejects_malformed_text() {
-    let ok = "# HELP a_b Help text.\n# TYPE a_b gauge\na_b{x=\"1\",y=\"q\\\"\\\\\"} 2.5\n\
-              # TYPE h histogram\nh_bucket{le=\"+Inf\"} 3\nh_sum 1e-3\nh_count 3 1700000000\n";
-    let parsed = parse_metrics(ok).unwrap();
-    assert_eq!(parsed.value("a_b", &[("x", "1"), ("y", "q\"\\")]), 2.5);
-    assert_eq!(parsed.value("h_count", &[]), 3.0);
-    for bad in [
-        "a 1",
-        "# TYPE a gauge\n1a 1",
-        "# TYPE a gauge\na{x=1} 1",
-        "# TYPE a gauge\na{x=\"1\"} one",
-        "# TYPE a gauge\na{x=\"1\",x=\"2\"} 1",
-        "# TYPE a gauge\na{x=\"1\" y=\"2\"} 1",
-        "# TYPE a gauge\na{x=\"1} 1",
-        "# TYPE a gauge\na{x=\"\\t\"} 1",
-        "# TYPE a gauge\na  1",
-        "# TYPE a gauge\na 1 2 3",
-        "# TYPE a gauge\na 1\na 2",
-        "# TYPE a gauge\n# TYPE a counter\na 1",
-        "# TYPE a gauge\n# a comment\na 1",
-        "# TYPE a meter\na 1",
-    ] {
-        assert!(parse_metrics(bad).is_err(), "{bad:?} parsed");
-    }
-}
-
 /// Expected: a `/metrics` scrape is valid Prometheus text, and its gauges say what the
 /// report and the status say: `rovgate_routes{peer,state}` the report's valid, invalid and
 /// not-found counts of each peer, `rovgate_would_drop` and `rovgate_routes_dropped` its
 /// would-drop and dropped counts, `rovgate_vrps` the status' VRP count.
 #[tokio::test]
 async fn metrics_parse_and_match_the_report() {
-    if !lab::tools_present() {
+    if !support::tools_present(&lab::TOOLS) {
         return;
     }
     let lab = Lab::start(74, MEMBER, EDGE).await;
@@ -321,7 +121,7 @@ async fn metrics_parse_and_match_the_report() {
     let url = format!("{}/metrics", lab.url());
     let text = ureq::get(&url).call().expect("GET /metrics").into_string();
     let text = text.expect("the metrics' text");
-    let metrics = parse_metrics(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let metrics = prom::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
 
     for family in ["rovgate_routes", "rovgate_would_drop", "rovgate_vrps"] {
         let kind = metrics.types.get(family).map(String::as_str);
@@ -362,7 +162,7 @@ async fn metrics_parse_and_match_the_report() {
 /// shows `rov` "valid" and its matching VRP.
 #[tokio::test]
 async fn looking_glass_shows_why_the_path_is_invalid() {
-    if !lab::tools_present() {
+    if !support::tools_present(&lab::TOOLS) {
         return;
     }
     let lab = Lab::start(75, MEMBER, EDGE).await;
@@ -409,7 +209,7 @@ async fn looking_glass_shows_why_the_path_is_invalid() {
 /// ROA as the covering VRP; the edge's history does not show it.
 #[tokio::test]
 async fn history_records_the_route_turning_valid() {
-    if !lab::tools_present() {
+    if !support::tools_present(&lab::TOOLS) {
         return;
     }
     let mut lab = Lab::start(76, MEMBER, EDGE).await;
@@ -429,7 +229,7 @@ async fn history_records_the_route_turning_valid() {
     lab.fix_vrps();
     let mut found = Vec::new();
     let what = "the change in the history and the member's counts";
-    support::wait_for(what, Duration::from_secs(30), || {
+    support::wait_for(what, 30, || {
         found = of_prefix(&lab.rovgate.get("/api/v1/history").unwrap_or_default());
         !found.is_empty() && lab.peer(MEMBER)["invalid"] == 0
     })

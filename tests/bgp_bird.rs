@@ -1,11 +1,9 @@
 //! rovgate as a route server between real BIRD 2 instances on loopback.
 
-mod support;
-
-use std::time::Duration;
-
-use support::bird::{preamble, Bird};
-use support::daemon::Rovgate;
+use crate::support;
+use crate::support::bird::{preamble, Bird};
+use crate::support::daemon::Rovgate;
+use crate::support::wait_for;
 
 /// A BIRD member router at 127.0.0.N (AS `asn`) peering with rovgate; `static_routes` are
 /// announced with a community and a large community.
@@ -40,16 +38,12 @@ fn peers_config(peers: &[(u8, u32, u16, bool)]) -> String {
     peers.iter().map(peer).collect()
 }
 
-async fn wait(what: &str, secs: u64, done: impl FnMut() -> bool) {
-    support::wait_for(what, Duration::from_secs(secs), done).await;
-}
-
 /// Expected: routes announced by one BIRD arrive at the other with AS_PATH, NEXT_HOP,
 /// communities and large communities unchanged (rovgate's AS not prepended); a withdraw
 /// propagates; stopping the announcing BIRD withdraws its routes at the other.
 #[tokio::test]
 async fn routes_cross_between_two_birds_unchanged() {
-    if !support::require_tool("bird") {
+    if !support::tools_present(&["bird"]) {
         return;
     }
     let (pa, pb) = (support::free_port(), support::free_port());
@@ -66,11 +60,11 @@ async fn routes_cross_between_two_birds_unchanged() {
         &["192.0.2.0/24", "198.51.100.0/24", "2001:db8:12::/48"],
     );
     let b = member(13, 64497, pb, rovgate.bgp_port, &[]);
-    wait("both sessions up", 60, || {
+    wait_for("both sessions up", 60, || {
         a.established("rsrv") && b.established("rsrv")
     })
     .await;
-    wait("routes at B", 30, || {
+    wait_for("routes at B", 30, || {
         b.birdc("show route protocol rsrv")
             .contains("198.51.100.0/24")
     })
@@ -87,12 +81,12 @@ async fn routes_cross_between_two_birds_unchanged() {
     assert!(all.contains("(64496, 1, 2)"), "{all}");
     // The IPv6 route travels in its own UPDATE (MP_REACH): wait for it too.
     let v6 = || b.birdc("show route all 2001:db8:12::/48");
-    wait("the IPv6 route at B", 30, || {
+    wait_for("the IPv6 route at B", 30, || {
         v6().contains("BGP.as_path: 64496")
     })
     .await;
     a.stop();
-    wait("routes withdrawn at B", 30, || {
+    wait_for("routes withdrawn at B", 30, || {
         !b.birdc("show route protocol rsrv").contains("192.0.2.0/24")
     })
     .await;
@@ -105,7 +99,7 @@ async fn routes_cross_between_two_birds_unchanged() {
 /// when it comes back and re-sends only some of them, End-of-RIB withdraws the rest.
 #[tokio::test]
 async fn graceful_restart_keeps_routes_of_a_vanished_member() {
-    if !support::require_tool("bird") {
+    if !support::tools_present(&["bird"]) {
         return;
     }
     let (pa, pb) = (support::free_port(), support::free_port());
@@ -121,13 +115,13 @@ async fn graceful_restart_keeps_routes_of_a_vanished_member() {
         &["192.0.2.0/24", "198.51.100.0/24"],
     );
     let b = member(23, 64497, pb, rovgate.bgp_port, &[]);
-    wait("routes at B", 60, || {
+    wait_for("routes at B", 60, || {
         b.birdc("show route protocol rsrv")
             .contains("198.51.100.0/24")
     })
     .await;
     drop(a); // SIGKILL: no NOTIFICATION
-    wait("rovgate saw the session drop", 30, || {
+    wait_for("rovgate saw the session drop", 30, || {
         rovgate.log().contains("keeping its routes as stale")
     })
     .await;
@@ -137,8 +131,8 @@ async fn graceful_restart_keeps_routes_of_a_vanished_member() {
         "stale routes kept"
     );
     let a = member(22, 64496, pa, rovgate.bgp_port, &["192.0.2.0/24"]);
-    wait("A back", 60, || a.established("rsrv")).await;
-    wait("the route A did not re-send is gone", 30, || {
+    wait_for("A back", 60, || a.established("rsrv")).await;
+    wait_for("the route A did not re-send is gone", 30, || {
         !b.birdc("show route protocol rsrv")
             .contains("198.51.100.0/24")
     })
@@ -152,7 +146,7 @@ async fn graceful_restart_keeps_routes_of_a_vanished_member() {
 /// stay.
 #[tokio::test]
 async fn enhanced_route_refresh_gets_borr_routes_eorr() {
-    if !support::require_tool("bird") {
+    if !support::tools_present(&["bird"]) {
         return;
     }
     let (pa, pb) = (support::free_port(), support::free_port());
@@ -162,13 +156,13 @@ async fn enhanced_route_refresh_gets_borr_routes_eorr() {
     );
     let a = member(26, 64496, pa, rovgate.bgp_port, &["192.0.2.0/24"]);
     let b = member(27, 64497, pb, rovgate.bgp_port, &[]);
-    wait("route at B", 60, || {
+    wait_for("route at B", 60, || {
         b.birdc("show route protocol rsrv").contains("192.0.2.0/24")
     })
     .await;
     b.birdc("debug rsrv all");
     b.birdc("reload in rsrv");
-    wait("EoRR at B", 30, || b.log().contains("Got END-OF-RR")).await;
+    wait_for("EoRR at B", 30, || b.log().contains("Got END-OF-RR")).await;
     let log = b.log();
     let refresh = log.find("Sending ROUTE-REFRESH").unwrap_or(log.len());
     let events: Vec<&str> = (log[refresh..].lines())
@@ -188,7 +182,7 @@ async fn enhanced_route_refresh_gets_borr_routes_eorr() {
 /// Maximum Number of Prefixes Reached, and its routes are withdrawn at the other member.
 #[tokio::test]
 async fn max_prefixes_exceeded_closes_the_session_and_withdraws() {
-    if !support::require_tool("bird") {
+    if !support::tools_present(&["bird"]) {
         return;
     }
     let (pa, pb) = (support::free_port(), support::free_port());
@@ -196,7 +190,7 @@ async fn max_prefixes_exceeded_closes_the_session_and_withdraws() {
     peers = peers.replacen("passive = true\n", "passive = true\nmax_prefixes = 2\n", 1);
     let rovgate = Rovgate::start("maxpfx", &peers);
     let b = member(73, 64497, pb, rovgate.bgp_port, &[]);
-    wait("B up", 60, || b.established("rsrv")).await;
+    wait_for("B up", 60, || b.established("rsrv")).await;
     let a = member(
         72,
         64496,
@@ -204,11 +198,11 @@ async fn max_prefixes_exceeded_closes_the_session_and_withdraws() {
         rovgate.bgp_port,
         &["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"],
     );
-    wait("A told why", 60, || {
+    wait_for("A told why", 60, || {
         a.log().contains("Maximum number of prefixes reached")
     })
     .await;
-    wait("nothing of A's left at B", 30, || {
+    wait_for("nothing of A's left at B", 30, || {
         !b.birdc("show route protocol rsrv").contains("/24")
     })
     .await;
@@ -219,15 +213,15 @@ async fn max_prefixes_exceeded_closes_the_session_and_withdraws() {
 /// RFC 9003 message, which BIRD logs, and exits 0.
 #[tokio::test]
 async fn sigterm_sends_administrative_shutdown() {
-    if !support::require_tool("bird") {
+    if !support::tools_present(&["bird"]) {
         return;
     }
     let pa = support::free_port();
     let mut rovgate = Rovgate::start("sigterm", &peers_config(&[(82, 64496, pa, true)]));
     let a = member(82, 64496, pa, rovgate.bgp_port, &[]);
-    wait("A up", 60, || a.established("rsrv")).await;
+    wait_for("A up", 60, || a.established("rsrv")).await;
     assert!(rovgate.terminate().success());
-    wait("BIRD logged the shutdown message", 30, || {
+    wait_for("BIRD logged the shutdown message", 30, || {
         a.log().contains("rovgate is shutting down")
     })
     .await;

@@ -1,11 +1,8 @@
 //! rovgate between ExaBGP peers: a 4-octet-AS peer and a 2-octet-only peer (RFC 6793).
 
-mod support;
-
-use std::time::Duration;
-
-use support::daemon::Rovgate;
-use support::exabgp::Exabgp;
+use crate::support;
+use crate::support::daemon::Rovgate;
+use crate::support::exabgp::Exabgp;
 
 fn peer(n: u8, asn: u32, port: u16) -> String {
     format!(
@@ -28,7 +25,7 @@ fn neighbor(n: u8, asn: u32, rovgate_port: u16, extra: &str) -> String {
 /// rovgate may set it (RFC 8097 §2), so it strips it from what peers send.
 #[tokio::test]
 async fn four_octet_and_two_octet_peers_exchange_routes() {
-    if !support::require_tool("exabgp") {
+    if !support::tools_present(&["exabgp"]) {
         return;
     }
     let rovgate = Rovgate::start(
@@ -47,7 +44,7 @@ async fn four_octet_and_two_octet_peers_exchange_routes() {
             "  capability { asn4 disable; }\n  static {\n    route 198.51.100.0/24 next-hop 127.0.0.52 as-path [ 64510 65020 ];\n  }\n"),
     );
     let what = "both routes delivered";
-    support::wait_for(what, Duration::from_secs(90), || {
+    support::wait_for(what, 90, || {
         two.received().contains("203.0.113.0/24") && four.received().contains("198.51.100.0/24")
     })
     .await;
@@ -105,7 +102,7 @@ async fn four_octet_and_two_octet_peers_exchange_routes() {
 /// peer both reach the other (IPv4 NLRI over an IPv6 session), in a test network namespace.
 #[tokio::test]
 async fn ipv4_and_ipv6_routes_over_ipv6_sessions() {
-    if !support::require_tool("exabgp") {
+    if !support::tools_present(&["exabgp"]) {
         return;
     }
     let ns = support::netns::Netns::new("v6", &["2001:db8::1", "2001:db8::2", "2001:db8::3"]);
@@ -135,13 +132,9 @@ async fn ipv4_and_ipv6_routes_over_ipv6_sessions() {
         &body(2, 64496, routes),
     );
     let receiver = Exabgp::start_in(Some(&ns.name), "2001:db8::1", "v6b", &body(3, 64497, ""));
-    support::wait_for(
-        "both routes over IPv6 sessions",
-        Duration::from_secs(90),
-        || {
-            let r = receiver.received();
-            r.contains("203.0.113.0/24") && r.contains("2001:db8:2::/48")
-        },
-    )
+    support::wait_for("both routes over IPv6 sessions", 90, || {
+        let r = receiver.received();
+        r.contains("203.0.113.0/24") && r.contains("2001:db8:2::/48")
+    })
     .await;
 }

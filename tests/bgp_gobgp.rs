@@ -1,14 +1,12 @@
 //! rovgate between GoBGP and ExaBGP. GoBGP treats loopback next hops as invalid, so this
 //! runs in a network namespace the test makes, with addresses from 198.18.0.0/24.
 
-mod support;
-
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
-use support::daemon::Rovgate;
-use support::exabgp::Exabgp;
-use support::netns::Netns;
+use crate::support;
+use crate::support::daemon::Rovgate;
+use crate::support::exabgp::Exabgp;
+use crate::support::netns::Netns;
 
 /// gobgpd in the namespace; killed on drop.
 struct Gobgpd {
@@ -70,7 +68,7 @@ impl Drop for Gobgpd {
 /// a route GoBGP announces reaches ExaBGP; rovgate's AS is in neither path.
 #[tokio::test]
 async fn gobgp_and_exabgp_exchange_routes_through_rovgate() {
-    if !support::require_tool("gobgpd") || !support::require_tool("exabgp") {
+    if !support::tools_present(&["gobgpd", "exabgp"]) {
         return;
     }
     let ns = Netns::new("gobgp", &["198.18.0.1", "198.18.0.2", "198.18.0.3"]);
@@ -88,7 +86,7 @@ async fn gobgp_and_exabgp_exchange_routes_through_rovgate() {
         ),
     );
     let gobgp = Gobgpd::start(&ns, rovgate.bgp_port);
-    support::wait_for("GoBGP has ExaBGP's route", Duration::from_secs(90), || {
+    support::wait_for("GoBGP has ExaBGP's route", 90, || {
         gobgp.gobgp(&["global", "rib"]).contains("203.0.113.0/24")
     })
     .await;
@@ -108,7 +106,7 @@ async fn gobgp_and_exabgp_exchange_routes_through_rovgate() {
         "nexthop",
         "198.18.0.2",
     ]);
-    support::wait_for("ExaBGP has GoBGP's route", Duration::from_secs(60), || {
+    support::wait_for("ExaBGP has GoBGP's route", 60, || {
         exa.received().contains("198.51.100.0/24")
     })
     .await;

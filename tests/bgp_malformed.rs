@@ -2,14 +2,12 @@
 //! side shows what got through, the status and `/metrics` count them. The sender is `MalformedUpdatePeer`, a raw-socket fake that
 //! stands in for what no real BGP speaker will send: deliberately broken UPDATEs.
 
-mod support;
-
 use std::net::SocketAddr;
-use std::time::Duration;
 
-use support::bird::{preamble, Bird};
-use support::daemon::Rovgate;
-use support::raw_peer::RawPeer;
+use crate::support;
+use crate::support::bird::{preamble, Bird};
+use crate::support::daemon::Rovgate;
+use crate::support::raw_peer::RawPeer;
 
 /// An UPDATE body: no withdrawals, these attributes, these IPv4 NLRI bytes.
 fn update(attrs: &[u8], nlri: &[u8]) -> Vec<u8> {
@@ -58,7 +56,7 @@ fn overrunning_attrs() -> Vec<u8> {
 /// List).
 #[tokio::test]
 async fn malformed_attribute_is_treat_as_withdraw_and_broken_list_resets() {
-    if !support::require_tool("bird") {
+    if !support::tools_present(&["bird"]) {
         return;
     }
     let port = support::free_port();
@@ -76,17 +74,14 @@ async fn malformed_attribute_is_treat_as_withdraw_and_broken_list_resets() {
             rovgate.bgp_port
         ),
     );
-    support::wait_for("BIRD up", Duration::from_secs(60), || {
-        bird.established("rsrv")
-    })
-    .await;
+    support::wait_for("BIRD up", 60, || bird.established("rsrv")).await;
     let target: SocketAddr = format!("127.0.0.1:{}", rovgate.bgp_port).parse().unwrap();
     let mut fake = MalformedUpdatePeer::connect(target);
     fake.send_update(&update(&good_attrs(0), &[24, 192, 0, 2]));
     fake.send_update(&update(&good_attrs(5), &[24, 198, 51, 100])); // ORIGIN 5: malformed
     fake.send_update(&update(&good_attrs(0), &[24, 203, 0, 113]));
     let routes = || bird.birdc("show route protocol rsrv");
-    support::wait_for("good routes at BIRD", Duration::from_secs(30), || {
+    support::wait_for("good routes at BIRD", 30, || {
         let r = routes();
         r.contains("192.0.2.0/24") && r.contains("203.0.113.0/24")
     })
@@ -97,11 +92,9 @@ async fn malformed_attribute_is_treat_as_withdraw_and_broken_list_resets() {
     );
     fake.send_update(&overrunning_attrs());
     assert_eq!(fake.notification(), Some((3, 1)));
-    support::wait_for(
-        "the fake's routes withdrawn at BIRD",
-        Duration::from_secs(30),
-        || !routes().contains("192.0.2.0/24"),
-    )
+    support::wait_for("the fake's routes withdrawn at BIRD", 30, || {
+        !routes().contains("192.0.2.0/24")
+    })
     .await;
 }
 
@@ -121,19 +114,15 @@ async fn malformed_updates_and_notifications_are_counted_per_peer() {
     fake.send_update(&update(&good_attrs(5), &[24, 198, 51, 100])); // ORIGIN 5
     let atomic_aggregate_len_1 = [good_attrs(0), vec![0x40, 6, 1, 0]].concat();
     fake.send_update(&update(&atomic_aggregate_len_1, &[24, 192, 0, 2]));
-    support::wait_for(
-        "treat-as-withdraw and discard counted",
-        Duration::from_secs(30),
-        || {
-            counts("fake").is_some_and(|a| {
-                a["malformed"]["treat_as_withdraw"] == 1 && a["malformed"]["attribute_discard"] == 1
-            })
-        },
-    )
+    support::wait_for("treat-as-withdraw and discard counted", 30, || {
+        counts("fake").is_some_and(|a| {
+            a["malformed"]["treat_as_withdraw"] == 1 && a["malformed"]["attribute_discard"] == 1
+        })
+    })
     .await;
     fake.send_update(&overrunning_attrs());
     assert_eq!(fake.notification(), Some((3, 1)));
-    support::wait_for("the session reset counted", Duration::from_secs(30), || {
+    support::wait_for("the session reset counted", 30, || {
         counts("fake").is_some_and(|a| a["malformed"]["session_reset"] == 1)
     })
     .await;
@@ -142,18 +131,16 @@ async fn malformed_updates_and_notifications_are_counted_per_peer() {
     assert_eq!(fake_counts["notifications_received"], 0, "{fake_counts}");
 
     let mut quitter = RawPeer::connect("127.0.0.63", 64498, target, None);
-    support::wait_for("the quitter up", Duration::from_secs(30), || {
+    support::wait_for("the quitter up", 30, || {
         rovgate
             .peer_status("quitter")
             .is_some_and(|p| p["up"] == true)
     })
     .await;
     quitter.send(3, &[6, 2]); // Cease / Administrative Shutdown
-    support::wait_for(
-        "the quitter's NOTIFICATION counted",
-        Duration::from_secs(30),
-        || counts("quitter").is_some_and(|a| a["notifications_received"] == 1),
-    )
+    support::wait_for("the quitter's NOTIFICATION counted", 30, || {
+        counts("quitter").is_some_and(|a| a["notifications_received"] == 1)
+    })
     .await;
 
     let metrics = rovgate.metrics();

@@ -1,15 +1,15 @@
 //! rovgate as a route server between BIRD 2 (sending) and OpenBGPD (receiving), and how it
 //! treats connections it must refuse.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
-use support::bgpd::Bgpd;
-use support::bird::{preamble, Bird};
-use support::daemon::Rovgate;
+use crate::support;
+use crate::support::bgpd::Bgpd;
+use crate::support::bird::{preamble, Bird};
+use crate::support::daemon::Rovgate;
+use crate::support::wait_for;
 
 fn bird_member(n: u8, asn: u32, port: u16, rovgate_port: u16, routes: &[&str]) -> Bird {
     let ip = format!("127.0.0.{n}");
@@ -44,16 +44,12 @@ fn peer(n: u8, asn: u32, port: u16) -> String {
     )
 }
 
-async fn wait(what: &str, secs: u64, done: impl FnMut() -> bool) {
-    support::wait_for(what, Duration::from_secs(secs), done).await;
-}
-
 /// Expected: a route BIRD announces shows in OpenBGPD's RIB with BIRD's AS path (rovgate's
 /// AS not prepended), BIRD's next hop, and its community and large community; a BIRD
 /// shutdown withdraws it at OpenBGPD.
 #[tokio::test]
 async fn bird_routes_reach_openbgpd_unchanged() {
-    if !support::require_tool("bird") || !support::require_tool("bgpd") {
+    if !support::tools_present(&["bird", "bgpd"]) {
         return;
     }
     let (pa, pb) = (support::free_port(), support::free_port());
@@ -66,7 +62,7 @@ async fn bird_routes_reach_openbgpd_unchanged() {
         &["192.0.2.0/24", "198.51.100.0/25"],
     );
     let bgpd = bgpd_member(33, 64498, pb, rovgate.bgp_port);
-    wait("OpenBGPD has the routes", 90, || {
+    wait_for("OpenBGPD has the routes", 90, || {
         let rib = bgpd.bgpctl("show rib");
         rib.contains("198.51.100.0/25") && rib.contains("192.0.2.0/24")
     })
@@ -81,7 +77,7 @@ async fn bird_routes_reach_openbgpd_unchanged() {
     assert!(detail.contains("64496:100"), "{detail}");
     assert!(detail.contains("64496:1:2"), "{detail}");
     bird.stop();
-    wait("withdrawn at OpenBGPD", 30, || {
+    wait_for("withdrawn at OpenBGPD", 30, || {
         !bgpd.bgpctl("show rib").contains("192.0.2.0/24")
     })
     .await;

@@ -1,12 +1,13 @@
 //! The `rovgate` binary as a user drives it: `check-config`, `validate`, and `run` with its
 //! status API, on the shipped configs and real VRPs.
 
-mod support;
-
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::support;
 
 const BIN: &str = env!("CARGO_BIN_EXE_rovgate");
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -31,6 +32,57 @@ impl Drop for Daemon {
 
 fn get(url: &str) -> Option<serde_json::Value> {
     ureq::get(url).call().ok()?.into_json().ok()
+}
+
+/// The commands `rovgate --help` lists (not `help`), each with its subcommands' paths when
+/// its own `--help` lists some: `run`, ..., `vrps accept`.
+fn commands_in_help(path: &[&str]) -> BTreeSet<String> {
+    let help = String::from_utf8_lossy(&rovgate(&[path, &["--help"]].concat()).stdout).into_owned();
+    let listed = (help.lines())
+        .skip_while(|l| *l != "Commands:")
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help");
+    let mut commands = BTreeSet::new();
+    for name in listed {
+        let sub = [path, &[name]].concat();
+        let nested = commands_in_help(&sub);
+        if nested.is_empty() {
+            commands.insert(sub.join(" "));
+        } else {
+            commands.extend(nested);
+        }
+    }
+    commands
+}
+
+/// Expected: the commands the README's "Commands" section has a heading for
+/// (``### `rovgate NAME ...` ``, up to the first argument) are exactly those `--help` lists.
+#[test]
+fn readme_lists_the_commands_help_lists() {
+    let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
+    let section = readme
+        .split("\n## Commands\n")
+        .nth(1)
+        .expect("README's Commands section");
+    let section = section.split("\n## ").next().unwrap_or_default();
+    let documented: BTreeSet<String> = (section.lines())
+        .filter_map(|l| l.strip_prefix("### `rovgate "))
+        .map(|l| {
+            let words = l.split([' ', '`']);
+            let name = words.take_while(|w| {
+                w.starts_with(|c: char| c.is_ascii_lowercase())
+                    && w.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+            });
+            name.collect::<Vec<_>>().join(" ")
+        })
+        .collect();
+    assert_eq!(
+        documented,
+        commands_in_help(&[]),
+        "README's commands vs rovgate --help"
+    );
 }
 
 /// Expected: the shipped example and default configs are accepted.
@@ -220,7 +272,7 @@ fn run_serves_status_and_stops_on_sigterm() {
 /// the same verdict as the file.
 #[test]
 fn validate_against_an_rtr_cache() {
-    if !support::require_tool("stayrtr") {
+    if !support::tools_present(&["stayrtr"]) {
         return;
     }
     let cache = support::Stayrtr::start(&[support::vrp("192.0.2.0/24", 24, 64496)]);

@@ -4,15 +4,14 @@
 //! stuck one is a `RawPeer` whose TCP window stays shut while it keeps sending KEEPALIVEs
 //! (no real router stops reading on purpose).
 
-mod support;
-
 use std::io::Write;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use support::bird::{preamble, Bird};
-use support::daemon::Rovgate;
-use support::raw_peer::{message, RawPeer};
+use crate::support;
+use crate::support::bird::{preamble, Bird};
+use crate::support::daemon::Rovgate;
+use crate::support::raw_peer::{message, RawPeer};
 
 /// Routes the feeding BIRD announces, each with its own large community (and 16 more it
 /// shares), so that each goes in its own UPDATE of about 300 bytes: 12 MB to every member,
@@ -64,7 +63,7 @@ fn imported(bird: &Bird) -> u32 {
 /// status and counted in the metrics; the others stay up.
 #[tokio::test]
 async fn a_member_that_stops_reading_stalls_nobody() {
-    if !support::require_tool("bird") {
+    if !support::tools_present(&["bird"]) {
         return;
     }
     let peers = [
@@ -86,7 +85,7 @@ async fn a_member_that_stops_reading_stalls_nobody() {
             std::thread::sleep(Duration::from_secs(3));
         }
     });
-    support::wait_for("the stuck member up", Duration::from_secs(30), || {
+    support::wait_for("the stuck member up", 30, || {
         rovgate
             .peer_status("stuck")
             .is_some_and(|p| p["up"] == true)
@@ -94,11 +93,9 @@ async fn a_member_that_stops_reading_stalls_nobody() {
     .await;
     let receiver = member(72, rovgate.bgp_port, 0);
     let _feeder = member(71, rovgate.bgp_port, ROUTES);
-    support::wait_for(
-        "every route at the receiver",
-        Duration::from_secs(120),
-        || imported(&receiver) == ROUTES,
-    )
+    support::wait_for("every route at the receiver", 120, || {
+        imported(&receiver) == ROUTES
+    })
     .await;
     let stuck_now = rovgate.peer_status("stuck").unwrap();
     assert!(
@@ -108,21 +105,15 @@ async fn a_member_that_stops_reading_stalls_nobody() {
     );
     assert_eq!(stuck_now["up"], true, "{stuck_now}");
     let late = member(74, rovgate.bgp_port, 0);
-    support::wait_for(
-        "every route at the member that came up late",
-        Duration::from_secs(120),
-        || imported(&late) == ROUTES,
-    )
+    support::wait_for("every route at the member that came up late", 120, || {
+        imported(&late) == ROUTES
+    })
     .await;
-    support::wait_for(
-        "the stuck member cut by the send hold timer",
-        Duration::from_secs(120),
-        || {
-            rovgate
-                .peer_status("stuck")
-                .is_some_and(|p| p["up"] == false)
-        },
-    )
+    support::wait_for("the stuck member cut by the send hold timer", 120, || {
+        rovgate
+            .peer_status("stuck")
+            .is_some_and(|p| p["up"] == false)
+    })
     .await;
     let stuck_then = rovgate.peer_status("stuck").unwrap();
     let reason = stuck_then["last_down"].as_str().unwrap_or_default();
@@ -154,7 +145,7 @@ fn announcements_received(bird: &Bird) -> u32 {
 /// path for every prefix came in after a first one.
 #[tokio::test]
 async fn the_update_delay_sends_each_prefix_once() {
-    if !support::require_tool("bird") {
+    if !support::tools_present(&["bird"]) {
         return;
     }
     const N: u32 = 2_000;
@@ -168,7 +159,7 @@ async fn the_update_delay_sends_each_prefix_once() {
     let _first = member(76, rovgate.bgp_port, N);
     support::wait_for(
         "the first member's table and End-of-RIB in rovgate",
-        Duration::from_secs(60),
+        60,
         || {
             let waiting = rovgate.status().is_some_and(|s| s["update_delay"] == 1);
             waiting
@@ -180,11 +171,9 @@ async fn the_update_delay_sends_each_prefix_once() {
     .await;
     assert_eq!(imported(&receiver), 0, "nothing sent during the delay");
     let _better = member(75, rovgate.bgp_port, N);
-    support::wait_for(
-        "every route at the receiver",
-        Duration::from_secs(60),
-        || imported(&receiver) == N,
-    )
+    support::wait_for("every route at the receiver", 60, || {
+        imported(&receiver) == N
+    })
     .await;
     assert!(rovgate.status().unwrap()["update_delay"].is_null());
     let rib = receiver.birdc("show route protocol rsrv all");

@@ -7,15 +7,13 @@
 //! times a second: each is answered, and the load still completes (queries are served off
 //! the UPDATE queue).
 
-mod support;
-
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::daemon::Rovgate;
+use crate::support::table::{check_sample, data, FULL_TABLE};
 use rovgate::replay::{self, ReplayOptions};
-use support::daemon::Rovgate;
-use support::table::{check_sample, data, FULL_TABLE};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rovgate_passes_the_whole_full_table_unchanged() {

@@ -1,13 +1,11 @@
 //! rovgate at its open-file limit: idle HTTP clients must not keep BGP peers out, nor make
 //! the listeners spin. rovgate runs with `ulimit -n 128`; a real BIRD is the BGP peer.
 
-mod support;
-
 use std::net::TcpStream;
-use std::time::Duration;
 
-use support::bird::{preamble, Bird};
-use support::daemon::Rovgate;
+use crate::support;
+use crate::support::bird::{preamble, Bird};
+use crate::support::daemon::Rovgate;
 
 /// rovgate's open-file limit in these tests.
 const FILE_LIMIT: u32 = 128;
@@ -58,7 +56,7 @@ async fn wait_member_up(rovgate: &Rovgate, bird: &Bird, n: u8) {
     };
     support::wait_for(
         "the member's session and routes, seen over HTTP",
-        Duration::from_secs(180),
+        180,
         || bird.established("rsrv") && rovgate.status().is_some_and(up),
     )
     .await;
@@ -78,17 +76,15 @@ fn accept_failures(rovgate: &Rovgate) -> Vec<String> {
 /// log says the limit was reached.
 #[tokio::test]
 async fn idle_http_clients_stay_within_the_cap_and_bgp_comes_up() {
-    if !support::require_tool("bird") {
+    if !support::tools_present(&["bird"]) {
         return;
     }
     let rovgate = Rovgate::start_with_file_limit("hardening-cap", &peer(41, ""), FILE_LIMIT);
     let before = rovgate.open_files();
     let _idle = idle_clients(&rovgate);
-    support::wait_for(
-        "rovgate holding 64 idle HTTP connections",
-        Duration::from_secs(60),
-        || rovgate.open_files() >= before + 64,
-    )
+    support::wait_for("rovgate holding 64 idle HTTP connections", 60, || {
+        rovgate.open_files() >= before + 64
+    })
     .await;
     let bird = member(41, &rovgate);
     wait_member_up(&rovgate, &bird, 41).await;
@@ -105,7 +101,7 @@ async fn idle_http_clients_stay_within_the_cap_and_bgp_comes_up() {
 /// a handful of accept failures.
 #[tokio::test]
 async fn out_of_file_descriptors_the_listeners_back_off_and_bgp_recovers() {
-    if !support::require_tool("bird") {
+    if !support::tools_present(&["bird"]) {
         return;
     }
     // The idle clients are sent away by the test, not by the header timeout.
@@ -122,16 +118,14 @@ async fn out_of_file_descriptors_the_listeners_back_off_and_bgp_recovers() {
             .iter()
             .any(|l| l.contains(&listener) && l.contains(&wait))
     };
-    support::wait_for(
-        "the HTTP listener out of file descriptors",
-        Duration::from_secs(60),
-        || failed("HTTP", 1),
-    )
+    support::wait_for("the HTTP listener out of file descriptors", 60, || {
+        failed("HTTP", 1)
+    })
     .await;
     let bird = member(42, &rovgate);
     support::wait_for(
         "the BGP listener failing three times in a row, waiting longer each time",
-        Duration::from_secs(120),
+        120,
         || failed("BGP", 4),
     )
     .await;

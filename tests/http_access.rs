@@ -4,16 +4,14 @@
 //! the security headers; SIGHUP turns writes on and rotates the token.
 //! No external programs: the configured peer is passive and never connects.
 
-mod support;
-
 use std::process::Command;
-use std::time::Duration;
 
 use base64::Engine as _;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use support::daemon::{Rovgate, TOKEN};
+use crate::support;
+use crate::support::daemon::{Rovgate, TOKEN};
 
 /// One passive peer whose ROV mode the tests change.
 const PEER: &str = "[[peer]]\nname = \"m1\"\naddress = \"127.0.0.2\"\nasn = 64496\n\
@@ -89,7 +87,7 @@ fn accept_vrps(r: &Rovgate, headers: &[(&str, &str)], body: &str) -> Answer {
 /// Waits until the RIB has applied m1's new mode (the API answers once it has asked).
 async fn wait_for_rov(r: &Rovgate, rov: &str) {
     let what = format!("m1 at {rov}");
-    support::wait_for(&what, Duration::from_secs(30), || rov_of_m1(r) == rov).await;
+    support::wait_for(&what, 30, || rov_of_m1(r) == rov).await;
 }
 
 fn rov_of_m1(r: &Rovgate) -> Value {

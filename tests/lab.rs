@@ -9,9 +9,7 @@
 //! client's kernel routes, an HTTP request from the client), as an operator would.
 //!
 //! Needs root and `ip netns`: without root the tests say so and return early, unless `CI`
-//! is set, where a missing tool or missing root fails them.
-
-mod support;
+//! is set, where a missing tool or missing root fails them (`support::absent`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -19,20 +17,16 @@ use std::time::Instant;
 
 use serde_json::Value;
 
+use crate::support;
+
 const LAB_SH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/vm/lab.sh");
 
 /// Whether the lab can run here: root, and every tool it drives (`frr` for the FRR client).
-/// Not possible: panics when `CI` is set, else prints why and returns false.
+/// Not possible: see `support::absent`.
 fn lab_possible(frr: bool) -> bool {
     let uid = Command::new("id").arg("-u").output().expect("run id -u");
     if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
-        if std::env::var_os("CI").is_some() {
-            panic!("the lab needs root (ip netns), and CI is set: run the tests as root");
-        }
-        eprintln!(
-            "note: the lab needs root (ip netns); skipping (it fails instead when CI is set)"
-        );
-        return false;
+        return support::absent("root (the lab makes network namespaces)");
     }
     let mut tools = vec![
         "ip", "ss", "setsid", "bird", "birdc", "stayrtr", "curl", "jq", "python3",
@@ -40,32 +34,27 @@ fn lab_possible(frr: bool) -> bool {
     if frr {
         tools.extend(["bgpd", "bgpctl", "vtysh"]);
     }
-    if !tools.iter().all(|t| support::require_tool(t)) {
+    if !support::tools_present(&tools) {
         return false;
     }
     if frr && !Path::new("/usr/lib/frr/zebra").exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "FRR's /usr/lib/frr/zebra is missing, and CI is set: apt-get install frr"
-        );
-        eprintln!("note: FRR is not installed; skipping");
-        return false;
+        return support::absent("FRR's /usr/lib/frr/zebra (apt-get install frr)");
     }
     true
 }
 
-/// One lab, removed (`lab.sh down`) when dropped.
-struct Lab {
+/// One lab of `vm/lab.sh`, removed (`lab.sh down`) when dropped.
+struct LabSh {
     name: String,
     dir: PathBuf,
 }
 
-impl Lab {
+impl LabSh {
     /// `lab.sh up` with this build of rovgate; panics with the output if it fails.
-    fn up(test: &str, more: &[&str]) -> Lab {
+    fn up(test: &str, more: &[&str]) -> LabSh {
         let name = format!("t{}-{test}", std::process::id());
         let dir = std::env::temp_dir().join(format!("rovgate-lab-{name}"));
-        let lab = Lab { name, dir };
+        let lab = LabSh { name, dir };
         let out = lab.run(&[&["up"], more].concat());
         assert_ok(&out, "lab.sh up");
         lab
@@ -164,7 +153,7 @@ impl Lab {
     }
 }
 
-impl Drop for Lab {
+impl Drop for LabSh {
     fn drop(&mut self) {
         let out = self.run(&["down"]);
         if !out.status.success() {
@@ -216,7 +205,7 @@ fn hijack_is_answered_by_the_hijacker_until_drop_then_by_the_victim() {
     if !lab_possible(false) {
         return;
     }
-    let lab = Lab::up("hijack", &[]);
+    let lab = LabSh::up("hijack", &[]);
     let out = lab.scenario("hijack");
     assert_in_order(
         &out,
@@ -260,7 +249,7 @@ fn cache_loss_keeps_vrps_until_expire_then_fails_open_and_recovers() {
     if !lab_possible(false) {
         return;
     }
-    let lab = Lab::up("cacheloss", &[]);
+    let lab = LabSh::up("cacheloss", &[]);
     let out = lab.scenario("cache-loss");
     assert_in_order(
         &out,
@@ -299,7 +288,7 @@ fn customer_invalid_gets_a_suggested_roa_and_turns_valid_without_a_reset() {
     if !lab_possible(false) {
         return;
     }
-    let lab = Lab::up("custinv", &[]);
+    let lab = LabSh::up("custinv", &[]);
     let out = lab.scenario("customer-invalid");
     assert_in_order(
         &out,
@@ -339,7 +328,7 @@ fn router_config_bird_openbgpd_and_frr_each_get_the_filtered_routes() {
     if !lab_possible(true) {
         return;
     }
-    let lab = Lab::up("routers", &["--client", "bird"]);
+    let lab = LabSh::up("routers", &["--client", "bird"]);
     let out = lab.scenario("router-config");
     assert_in_order(
         &out,
@@ -379,7 +368,7 @@ fn up_is_idempotent_and_repairs_and_down_removes_everything() {
     if !lab_possible(false) {
         return;
     }
-    let lab = Lab::up("updown", &[]);
+    let lab = LabSh::up("updown", &[]);
     let pids = lab.pids();
     assert!(pids.len() >= 7, "{pids:?}");
     let again = lab.run(&["up"]);

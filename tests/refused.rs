@@ -2,13 +2,12 @@
 //! refused with Cease / Connection Rejected, counted in the status and `/metrics`, and
 //! logged a bounded number of times however many arrive.
 
-mod support;
-
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use support::daemon::Rovgate;
-use support::raw_peer::{connect_from, RawPeer};
+use crate::support;
+use crate::support::daemon::Rovgate;
+use crate::support::raw_peer::{connect_from, RawPeer};
 
 /// How many connections the flood opens.
 const FLOOD: u64 = 500;
@@ -35,10 +34,7 @@ async fn a_flood_from_an_unknown_address_is_counted_and_logged_bounded() {
         let status = rovgate.status()?;
         status["connections_refused"]["unknown_address"].as_u64()
     };
-    support::wait_for("every connection counted", Duration::from_secs(60), || {
-        refused() == Some(FLOOD)
-    })
-    .await;
+    support::wait_for("every connection counted", 60, || refused() == Some(FLOOD)).await;
     let minutes = started.elapsed().as_secs() as usize / 60 + 1;
 
     let status = rovgate.status().unwrap();

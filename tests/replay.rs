@@ -15,17 +15,16 @@
 //!
 //! Each test has its own 127.0.N.x addresses and BIRD port, so they run in parallel.
 
-mod support;
-
 use std::net::SocketAddr;
 use std::process::Command;
 use std::time::Duration;
 
+use crate::support;
+use crate::support::bird::{preamble, Bird};
+use crate::support::table::{check_sample, data, FULL_TABLE, SMALL_RIB};
 use ipnet::IpNet;
 use rovgate::replay::{self, ReplayError, ReplayOptions, SinkMode};
 use rovgate::route::Family;
-use support::bird::{preamble, Bird};
-use support::table::{check_sample, data, FULL_TABLE, SMALL_RIB};
 
 /// BIRD as an RFC 7947 route server on 127.0.`net`.1, port `port`, with these neighbours
 /// as (address, AS, port to connect to or `None` to wait for them). Routes pass unchanged
@@ -59,7 +58,7 @@ fn options(net: u8, port: u16, file: &str) -> ReplayOptions {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bird_passes_the_whole_full_table_unchanged() {
-    if !support::require_tool("bird") {
+    if !support::tools_present(&["bird"]) {
         return;
     }
     let (net, port) = (31, support::free_port());
@@ -91,7 +90,7 @@ async fn bird_passes_the_whole_full_table_unchanged() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bird_ipv4_only_twice() {
-    if !support::require_tool("bird") {
+    if !support::tools_present(&["bird"]) {
         return;
     }
     let (net, port) = (32, support::free_port());
@@ -121,7 +120,7 @@ async fn bird_ipv4_only_twice() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bird_three_replicated_feeders_and_a_listening_sink() {
-    if !support::require_tool("bird") {
+    if !support::tools_present(&["bird"]) {
         return;
     }
     let (net, port, sink_port) = (33, support::free_port(), support::free_port());
@@ -161,7 +160,7 @@ async fn bird_three_replicated_feeders_and_a_listening_sink() {
 /// member's share, the stuck one's included; the stuck member is not measured.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bird_members_with_one_stuck() {
-    if !support::require_tool("bird") {
+    if !support::tools_present(&["bird"]) {
         return;
     }
     let (net, port) = (34, support::free_port());
@@ -203,7 +202,7 @@ async fn bird_members_with_one_stuck() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notification_from_the_target_is_an_error() {
-    if !support::require_tool("bird") {
+    if !support::tools_present(&["bird"]) {
         return;
     }
     let (net, port) = (34, support::free_port());

@@ -17,15 +17,14 @@
 //!
 //! rovgate holds a peer that reconnects idle for 5 s, so the second run costs 5 s.
 
-mod support;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::support;
+use crate::support::daemon::Rovgate;
+use crate::support::table::{data, SMALL_RIB};
 use rovgate::replay::{self, ChurnOptions, ReplayOptions};
 use serde_json::json;
-use support::daemon::Rovgate;
-use support::table::{data, SMALL_RIB};
 use tokio::net::{TcpListener, TcpStream};
 
 const VRPS: &str = "vrps/rpki-client-2023-05-04-ripe-prepdev.json.gz";
@@ -107,7 +106,7 @@ async fn churn_reaches_rovgate_during_the_replay() {
         sources.into_iter().find(|src| src["name"] == json!(cache))
     };
     let mut seen = None;
-    let caught_up = support::eventually(Duration::from_secs(10), || {
+    let caught_up = support::eventually(10, || {
         seen = rovgate
             .status()
             .and_then(|s| Some((source(&s)?, s["vrps"]["count"].clone())));
@@ -133,7 +132,7 @@ async fn churn_reaches_rovgate_during_the_replay() {
 async fn splice(front: TcpListener, rtr: SocketAddr) {
     while let Ok((mut rovgate, _)) = front.accept().await {
         let mut server = None;
-        support::wait_for("the replay's RTR server", Duration::from_secs(30), || {
+        support::wait_for("the replay's RTR server", 30, || {
             server = std::net::TcpStream::connect(rtr).ok();
             server.is_some()
         })

@@ -20,18 +20,17 @@
 //! Each test has its own 127.0.N.x addresses (N = 90 OpenBGPD, 91 GoBGP) and free ports, so
 //! they run in parallel with the other tests.
 
-mod support;
-
 use std::fs;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support;
+use crate::support::bgpd::Bgpd;
+use crate::support::table::{data, SMALL_RIB};
 use rovgate::feed;
 use rovgate::replay::{self, ReplayOptions, ReplayResult};
 use rovgate::route::AttrSet;
-use support::bgpd::Bgpd;
-use support::table::{data, SMALL_RIB};
 
 /// The feeder's AS; the sink has `ReplayOptions`' default, 64497.
 const FEEDER_AS: u32 = 64496;
@@ -117,7 +116,7 @@ fn openbgpd(net: u8, port: u16) -> Bgpd {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openbgpd_passes_every_route_unchanged() {
-    if !support::require_tool("bgpd") {
+    if !support::tools_present(&["bgpd"]) {
         return;
     }
     let (net, port) = (90, support::free_port());
@@ -220,7 +219,7 @@ impl Drop for Gobgpd {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gobgp_passes_every_route_unchanged() {
-    if !support::require_tool("gobgpd") {
+    if !support::tools_present(&["gobgpd"]) {
         return;
     }
     let (net, port) = (91, support::free_port());

@@ -4,18 +4,16 @@
 //!
 //! Each test runs on its own loopback /24: 127.0.93.0 and 127.0.94.0.
 
-mod support;
-
 use std::process::Command;
 use std::sync::{Arc, Barrier};
-use std::time::Duration;
 
 use rovgate::report::{Report, MAX_PAGE};
 use serde_json::{json, Value};
 
-use support::bird::{preamble, Bird};
-use support::daemon::Rovgate;
-use support::{scratch_dir, vrp, vrp_json, wait_for};
+use crate::support;
+use crate::support::bird::{preamble, Bird};
+use crate::support::daemon::Rovgate;
+use crate::support::{scratch_dir, vrp, vrp_json, wait_for};
 
 /// The AS the covering ROAs name instead of the members'.
 const OTHER_AS: u32 = 65000;
@@ -65,7 +63,7 @@ async fn exchange(net: u8, members: &[Member]) -> (Rovgate, Vec<Bird>) {
         );
     }
     let rovgate = Rovgate::start(&format!("pages{net}"), &config);
-    wait_for("rovgate has the VRPs", Duration::from_secs(60), || {
+    wait_for("rovgate has the VRPs", 60, || {
         rovgate
             .status()
             .is_some_and(|s| s["vrps"]["count"] == json!(vrps.len()))
@@ -87,7 +85,7 @@ async fn exchange(net: u8, members: &[Member]) -> (Rovgate, Vec<Bird>) {
             Bird::start(&format!("pages{net}-{i}"), &config)
         })
         .collect();
-    let held = support::eventually(Duration::from_secs(300), || {
+    let held = support::eventually(300, || {
         let status = rovgate.status().unwrap_or_default();
         let peers = status["peers"].as_array().cloned().unwrap_or_default();
         status["reevaluation"]["pending"] == 0
@@ -179,7 +177,7 @@ fn memory(rovgate: &Rovgate, key: &str) -> u64 {
 /// size hold every route; and `rovgate report --url` prints all of them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_reports_share_one_build() {
-    if !support::require_tool("bird") {
+    if !support::tools_present(&["bird"]) {
         return;
     }
     let member = Member {
@@ -252,7 +250,7 @@ async fn concurrent_reports_share_one_build() {
 /// or unknown build a 409.
 #[tokio::test]
 async fn pages_concatenate_to_the_whole_lists() {
-    if !support::require_tool("bird") {
+    if !support::tools_present(&["bird"]) {
         return;
     }
     let members = [

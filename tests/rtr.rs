@@ -4,8 +4,6 @@
 //! Each test drives the library as the daemon does: `rpki::spawn` with RTR caches only,
 //! then polls the published store and status until a deadline.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,7 +20,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use support::{require_tool, rtr_config, vrp, wait_for, RtrTiming, Stayrtr};
+use crate::support;
+use crate::support::{rtr_config, vrp, wait_for, RtrTiming, Stayrtr};
 
 const FULL_VRPS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -33,8 +32,8 @@ const PFX2AS: &str = concat!(
     "/../shared/data/tables/routeviews-rv2-20240406.pfx2as.gz"
 );
 
-/// How long a small VRP set may take to reach the store.
-const SYNC: Duration = Duration::from_secs(30);
+/// How long (seconds) a small VRP set may take to reach the store.
+const SYNC: u64 = 30;
 
 /// The effective VRPs of the current snapshot, sorted.
 fn vrps(store: &VrpStore) -> BTreeSet<Vrp> {
@@ -45,11 +44,11 @@ fn set(vrps: &[Vrp]) -> BTreeSet<Vrp> {
     vrps.iter().copied().collect()
 }
 
-/// Whether stayrtr is installed (see `require_tool`); also shows rovgate's logs in the
+/// Whether stayrtr is installed (see `support::tools_present`); also shows rovgate's logs in the
 /// test output.
 fn stayrtr_present() -> bool {
     support::init_logs();
-    require_tool("stayrtr")
+    support::tools_present(&["stayrtr"])
 }
 
 /// Starts the rpki task with these caches as (address, preference).
@@ -76,8 +75,7 @@ async fn full_set_reaches_the_store_and_validates_like_a_linear_scan() {
     let cache = Stayrtr::start_json(&json, timing);
     drop(json);
     let (store, _shutdown) = spawn(&[(cache.address(), 1)]);
-    let limit = Duration::from_secs(120);
-    wait_for("424,223 VRPs in the store", limit, || {
+    wait_for("424,223 VRPs in the store", 120, || {
         store.load().table.len() == 424_223
     })
     .await;
@@ -205,8 +203,7 @@ async fn data_of_a_vanished_cache_expires() {
     assert_eq!(vrps(&store), set(&served), "data stays until expire");
 
     let gone = || store.status().stale && store.load().table.is_empty();
-    let limit = Duration::from_secs(10);
-    wait_for("the data withdrawn and status stale", limit, gone).await;
+    wait_for("the data withdrawn and status stale", 10, gone).await;
     let after = stopped.elapsed();
     assert!(
         after >= Duration::from_secs(3),

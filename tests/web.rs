@@ -5,19 +5,19 @@
 //! Each test runs its own exchange (`support::lab`) on its own loopback /24: 127.0.70.0 to
 //! 127.0.72.0.
 
-mod support;
-
 use std::fs;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::lab::{self, Lab, EDGE_AS, MEMBER_AS, OTHER_AS};
+use crate::support;
+use crate::support::lab::{self, Lab, EDGE_AS, MEMBER_AS, OTHER_AS};
 
 /// A peer name that is markup if the page does not escape it.
 const MARKUP_NAME: &str = "edge <b>&\"x\" 'y'";
 
-fn tools_present() -> bool {
-    lab::tools_present() && support::require_tool("chromium")
+/// Whether the lab's tools and Chromium are installed (see `support::tools_present`).
+fn lab_and_chromium_present() -> bool {
+    support::tools_present(&[&lab::TOOLS[..], &["chromium"]].concat())
 }
 
 /// Loads `url` in headless Chromium with a fresh profile and returns the DOM it rendered.
@@ -147,7 +147,7 @@ fn cell<'a>(row: &'a [(String, String)], header: &str) -> &'a str {
 /// listed.
 #[tokio::test]
 async fn peer_page_explains_the_invalid_route() {
-    if !tools_present() {
+    if !lab_and_chromium_present() {
         return;
     }
     let lab = Lab::start(70, "member-a", "edge").await;
@@ -194,7 +194,7 @@ fn json_str(value: &serde_json::Value) -> &str {
 /// own page. An unknown peer's page is a 404.
 #[tokio::test]
 async fn overview_shows_sessions_sources_and_would_drop() {
-    if !tools_present() {
+    if !lab_and_chromium_present() {
         return;
     }
     let lab = Lab::start(71, "member-a", MARKUP_NAME).await;
@@ -276,7 +276,7 @@ fn paragraph(dom: &str, id: &str) -> Option<String> {
 /// invalid.
 #[tokio::test]
 async fn overview_shows_a_held_mass_invalidation_until_accepted() {
-    if !tools_present() {
+    if !lab_and_chromium_present() {
         return;
     }
     let rov = "[rov]\nmass_invalidation_min_routes = 1\nmass_invalidation_hold_seconds = 0\n";
@@ -289,7 +289,7 @@ async fn overview_shows_a_held_mass_invalidation_until_accepted() {
     );
 
     lab.invalidate_edge();
-    support::wait_for("the update held", Duration::from_secs(30), || {
+    support::wait_for("the update held", 30, || {
         lab.rovgate
             .status()
             .is_some_and(|s| !s["held_update"].is_null())
@@ -313,7 +313,7 @@ async fn overview_shows_a_held_mass_invalidation_until_accepted() {
         .rovgate
         .post("/api/v1/vrps/accept", serde_json::json!({}));
     assert_eq!(accepted, Ok(serde_json::json!({"accepted": true})));
-    support::wait_for("the edge's route dropped", Duration::from_secs(30), || {
+    support::wait_for("the edge's route dropped", 30, || {
         lab.peer("edge")["dropped"] == 1
     })
     .await;

@@ -10,7 +10,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tracing::{info, warn};
 
@@ -22,6 +22,8 @@ use crate::route::abuse::{Malformed, PeerAbuse, Refusal, Refusals};
 
 /// The NOTIFICATION error code Cease (RFC 4271 §4.5).
 const CEASE: u8 = 6;
+/// How long a refused connection waits for the peer to close after the NOTIFICATION.
+const REFUSE_LINGER: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Counts and logs what one peer did wrong.
 #[derive(Debug)]
@@ -146,9 +148,15 @@ fn count_refusal(refusals: &Refusals, why: Refusal) {
     counters::connection_refused(why);
 }
 
-/// Sends a NOTIFICATION on a connection that is not taken, and closes it.
+/// Sends a NOTIFICATION on a connection that is not taken, and closes it once the peer
+/// closes its side too (at most [`REFUSE_LINGER`] later): closing it with the peer's OPEN
+/// still unread would reset it, and a peer still sending may then never read the
+/// NOTIFICATION.
 async fn refuse(mut stream: TcpStream, n: Notification) {
     // The peer may be gone already; there is nothing more to do either way.
     let _ = stream.write_all(&wire::notification(&n)).await;
     let _ = stream.shutdown().await;
+    let mut buf = [0u8; 4096];
+    let drain = async { while stream.read(&mut buf).await.is_ok_and(|n| n > 0) {} };
+    let _ = tokio::time::timeout(REFUSE_LINGER, drain).await;
 }

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
+use tokio::io::AsyncReadExt;
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::mpsc;
@@ -154,31 +155,32 @@ impl Link {
     /// Closes the connection (after queued writes, for a short while) or abandons the
     /// connect attempt.
     pub fn close(&mut self) {
-        if let Some(w) = self.stop() {
-            self.closing = Some(tokio::spawn(reap(w)));
+        if let Some((w, r)) = self.stop() {
+            self.closing = Some(tokio::spawn(reap(w, r)));
         }
     }
 
     /// Waits until the writer, or the last closed connection's, has flushed and closed
     /// (bounded), e.g. before exiting: a NOTIFICATION queued just before must go out.
     pub async fn finish(&mut self) {
-        if let Some(w) = self.stop() {
-            reap(w).await;
+        if let Some((w, r)) = self.stop() {
+            reap(w, r).await;
         }
         if let Some(closing) = self.closing.take() {
             let _ = closing.await;
         }
     }
 
-    /// Tells the writer to close and forgets the connection; returns the writer's task.
-    fn stop(&mut self) -> Option<JoinHandle<()>> {
+    /// Tells the writer to close and forgets the connection; returns the writer's task and
+    /// the read half, for [`reap`].
+    fn stop(&mut self) -> Option<(JoinHandle<()>, Option<OwnedReadHalf>)> {
         if let Some(c) = self.control.take() {
             let _ = c.try_send(Control::Close);
         }
-        self.reader = None;
+        let reader = self.reader.take().map(FramedRead::into_inner);
         self.writer_events = None;
         self.connecting = None;
-        self.writer.take()
+        self.writer.take().map(|w| (w, reader))
     }
 
     /// Sets or clears a timer.
@@ -217,12 +219,19 @@ impl Link {
     }
 }
 
-/// Gives a closing writer [`WRITER_GRACE`] to flush, then aborts it (dropping the socket).
-async fn reap(mut writer: JoinHandle<()>) {
-    if tokio::time::timeout(WRITER_GRACE, &mut writer)
-        .await
-        .is_err()
-    {
+/// Gives a closing writer [`WRITER_GRACE`] to flush and shut its side, then aborts it; until
+/// the peer closes its side too (or the grace ends), reads and drops what it still sends. A
+/// socket closed with unread input is reset, and a peer still sending may then never read
+/// the NOTIFICATION that was sent to it.
+async fn reap(mut writer: JoinHandle<()>, reader: Option<OwnedReadHalf>) {
+    let drain = async {
+        let _ = (&mut writer).await;
+        if let Some(mut reader) = reader {
+            let mut buf = [0u8; 4096];
+            while reader.read(&mut buf).await.is_ok_and(|n| n > 0) {}
+        }
+    };
+    if tokio::time::timeout(WRITER_GRACE, drain).await.is_err() {
         writer.abort();
     }
 }

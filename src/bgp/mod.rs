@@ -13,6 +13,8 @@ mod log_limit;
 mod notification;
 pub mod open;
 pub mod session;
+#[cfg(test)]
+pub(crate) mod test_capture;
 pub mod wire;
 pub mod writer;
 

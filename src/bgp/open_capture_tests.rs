@@ -3,10 +3,8 @@
 
 use super::tests::{local, peer};
 use super::*;
+use crate::bgp::test_capture as capture;
 use crate::bgp::wire::family;
-
-#[path = "test_capture.rs"]
-mod capture;
 
 /// tcpdump's decode of each OPEN in a `.out` file, as the `PeerOpen` it describes.
 fn expected_opens(out: &str) -> Vec<PeerOpen> {

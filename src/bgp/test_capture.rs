@@ -1,12 +1,20 @@
 //! Test support: BGP messages out of the real packet captures in `../shared/data/pcap`.
 //!
-//! Where it sits: only in tests (`open_tests.rs` includes it with `#[path]`; wire tests can do
-//! the same). Reads classic pcap and pcapng; Ethernet (with VLAN tags), BSD loopback, raw IP,
-//! Cisco HDLC and Linux cooked links; IPv4 and IPv6; reassembles each TCP direction by
-//! sequence number (retransmissions dropped) and splits the stream at BGP markers.
+//! Where it sits: only in tests (`#[cfg(test)]` in `bgp/mod.rs`), the one capture reader of
+//! the OPEN tests (`open_capture_tests.rs`) and the codec's (`wire/tests/capture.rs`). Reads
+//! classic pcap and pcapng; Ethernet (with VLAN tags), BSD loopback, raw IP, Cisco HDLC and
+//! Linux cooked links; IPv4 and IPv6; reassembles each TCP direction by sequence number
+//! (segments out of order wait for the gap to fill, retransmissions are dropped, a gap that
+//! never fills is skipped) and splits the stream at BGP markers.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+
+/// One end of a TCP connection.
+pub type Endpoint = (IpAddr, u16);
+/// One direction of a TCP connection: (source, destination).
+pub type Direction = (Endpoint, Endpoint);
 
 /// The shared captures directory.
 pub fn pcap_dir() -> PathBuf {
@@ -37,47 +45,92 @@ pub fn captures(dir: &Path) -> Vec<PathBuf> {
 
 /// The BGP messages (header included) in a capture, in the order they complete.
 pub fn bgp_messages(path: &Path) -> Vec<Vec<u8>> {
+    let messages = bgp_messages_by_direction(path);
+    messages.into_iter().map(|(_, m)| m).collect()
+}
+
+/// The BGP messages (header included) in a capture with the direction each was sent in, in
+/// the order they complete.
+pub fn bgp_messages_by_direction(path: &Path) -> Vec<(Direction, Vec<u8>)> {
     let data = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut streams: HashMap<Vec<u8>, Stream> = HashMap::new();
+    let mut streams: HashMap<Direction, Stream> = HashMap::new();
+    let mut order = Vec::new();
     let mut out = Vec::new();
     for (link, frame) in packets(&data) {
-        let Some((flow, seq, payload)) = link_payload(link, frame).and_then(ip_tcp) else {
+        let Some((direction, seq, payload)) = link_payload(link, frame).and_then(ip_tcp) else {
             continue;
         };
-        streams
-            .entry(flow)
-            .or_default()
-            .push(seq, payload, &mut out);
+        let stream = streams.entry(direction).or_insert_with(|| {
+            order.push(direction);
+            Stream::default()
+        });
+        for m in stream.push(seq, payload) {
+            out.push((direction, m));
+        }
+    }
+    for direction in order {
+        let stream = streams.get_mut(&direction).expect("a stream of the order");
+        out.extend(stream.finish().into_iter().map(|m| (direction, m)));
     }
     out
 }
 
+/// One TCP direction: the next expected sequence number, segments waiting for a gap before
+/// them to fill, and bytes not yet split into messages.
 #[derive(Default)]
 struct Stream {
     next: Option<u32>,
+    waiting: BTreeMap<u32, Vec<u8>>,
     buf: Vec<u8>,
 }
 
 impl Stream {
-    fn push(&mut self, seq: u32, payload: &[u8], out: &mut Vec<Vec<u8>>) {
+    /// Takes a segment; returns the messages it completes.
+    fn push(&mut self, seq: u32, payload: &[u8]) -> Vec<Vec<u8>> {
+        if payload.is_empty() {
+            return Vec::new(); // a SYN, a bare ACK: the data starts with the first payload
+        }
+        self.waiting.insert(seq, payload.to_vec());
         let next = *self.next.get_or_insert(seq);
-        let ahead = seq.wrapping_sub(next) as i32; // > 0: a gap; < 0: an overlap
-        let fresh = if ahead > 0 {
-            self.buf.clear(); // resynchronise on the next marker
-            payload
-        } else {
-            match payload.get(ahead.unsigned_abs() as usize..) {
-                Some(fresh) if !fresh.is_empty() => fresh,
-                _ => return, // a retransmission or an empty segment
+        self.next = Some(self.take_in_order(next));
+        self.split()
+    }
+
+    /// Appends the waiting segments that continue the stream at `next`; drops those wholly
+    /// before it (retransmissions); returns the new `next`.
+    fn take_in_order(&mut self, mut next: u32) -> u32 {
+        while let Some((&seq, _)) = self.waiting.first_key_value() {
+            let segment = self.waiting.remove(&seq).unwrap_or_default();
+            let end = seq.wrapping_add(segment.len() as u32);
+            if (seq.wrapping_sub(next) as i32) > 0 {
+                self.waiting.insert(seq, segment); // a gap before it
+                break;
             }
-        };
-        self.buf.extend_from_slice(fresh);
-        self.next = Some(seq.wrapping_add(payload.len() as u32));
-        while let Some(start) = self
-            .buf
-            .windows(16)
-            .position(|w| w.iter().all(|&b| b == 0xff))
-        {
+            if (end.wrapping_sub(next) as i32) > 0 {
+                let skip = next.wrapping_sub(seq) as usize;
+                self.buf.extend_from_slice(&segment[skip..]);
+                next = end;
+            }
+        }
+        next
+    }
+
+    /// At the end of the capture: skips each gap that never filled (resynchronising on the
+    /// next marker) and returns the messages after it.
+    fn finish(&mut self) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        while let Some((&seq, _)) = self.waiting.first_key_value() {
+            self.buf.clear();
+            self.next = Some(self.take_in_order(seq));
+            out.extend(self.split());
+        }
+        out
+    }
+
+    /// Splits whole messages off the front of the buffer, from the first marker on.
+    fn split(&mut self) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        while let Some(start) = (self.buf.windows(16)).position(|w| w.iter().all(|&b| b == 0xff)) {
             let Some(len) = self.buf.get(start + 16..start + 18) else {
                 break;
             };
@@ -88,6 +141,7 @@ impl Stream {
             out.push(self.buf[start..start + len].to_vec());
             self.buf.drain(..start + len);
         }
+        out
     }
 }
 
@@ -181,23 +235,27 @@ fn link_payload(link: u32, f: &[u8]) -> Option<&[u8]> {
     }
 }
 
-/// (flow key, sequence number, payload) of a TCP segment in an IPv4 or IPv6 packet.
-fn ip_tcp(ip: &[u8]) -> Option<(Vec<u8>, u32, &[u8])> {
-    let (addrs, tcp) = match ip.first()? >> 4 {
+/// (direction, sequence number, payload) of a TCP segment in an IPv4 or IPv6 packet.
+fn ip_tcp(ip: &[u8]) -> Option<(Direction, u32, &[u8])> {
+    let (src, dst, tcp): (IpAddr, IpAddr, &[u8]) = match ip.first()? >> 4 {
         4 => {
             let ihl = usize::from(ip[0] & 0x0f) * 4;
             let total = usize::from(u16_at(ip, 2, false)?);
             (*ip.get(9)? == 6).then_some(())?;
-            (ip.get(12..20)?, ip.get(ihl..total.min(ip.len()))?)
+            let s: [u8; 4] = ip.get(12..16)?.try_into().ok()?;
+            let d: [u8; 4] = ip.get(16..20)?.try_into().ok()?;
+            (s.into(), d.into(), ip.get(ihl..total.min(ip.len()))?)
         }
         6 => {
             let total = 40 + usize::from(u16_at(ip, 4, false)?);
             (*ip.get(6)? == 6).then_some(())?;
-            (ip.get(8..40)?, ip.get(40..total.min(ip.len()))?)
+            let s: [u8; 16] = ip.get(8..24)?.try_into().ok()?;
+            let d: [u8; 16] = ip.get(24..40)?.try_into().ok()?;
+            (s.into(), d.into(), ip.get(40..total.min(ip.len()))?)
         }
         _ => return None,
     };
     let offset = usize::from(tcp.get(12)? >> 4) * 4;
-    let flow = [addrs, tcp.get(0..4)?].concat();
-    Some((flow, u32_at(tcp, 4, false)?, tcp.get(offset..)?))
+    let direction = ((src, u16_at(tcp, 0, false)?), (dst, u16_at(tcp, 2, false)?));
+    Some((direction, u32_at(tcp, 4, false)?, tcp.get(offset..)?))
 }

@@ -394,6 +394,8 @@ impl Rib {
 #[cfg(test)]
 mod dump_tests;
 #[cfg(test)]
+mod peer_tests;
+#[cfg(test)]
 mod pending_tests;
 #[cfg(test)]
 mod rov_tests;

@@ -1,13 +1,10 @@
 //! ROV in the route path, driven through `Rib`: each policy mode, re-evaluation when the
 //! VRPs change, run-time policy changes and the mass-invalidation hold.
 
-use std::net::IpAddr;
-
-use bytes::Bytes;
-
+use super::tests::{announce, info, net};
 use super::*;
 use crate::policy::RovMode;
-use crate::route::{AsPath, Asn, AttrSet, NextHop, Segment};
+use crate::route::Asn;
 use crate::rpki::{SnapshotWriter, Vrp, VrpDelta, VrpsChanged};
 use tokio::sync::oneshot;
 
@@ -15,10 +12,6 @@ const RS_ASN: u32 = 64500;
 
 /// Announced prefixes with the large communities rovgate added.
 type Announced = Vec<(IpNet, Vec<[u32; 3]>)>;
-
-pub(super) fn net(s: &str) -> IpNet {
-    s.parse().unwrap()
-}
 
 pub(super) fn vrp(prefix: &str, max: u8, asn: u32) -> Vrp {
     Vrp::new(net(prefix), max, Asn(asn)).unwrap()
@@ -45,19 +38,16 @@ impl Lab {
             vec![],
             Default::default(),
         );
-        let info = |i: u8, rov| PeerInfo {
+        // Named p0, p1, p2 (the snapshot tests name them), at 127.0.0.1 to .3.
+        let peer = |i: u8, rov| PeerInfo {
             name: format!("p{i}"),
-            address: IpAddr::from([127, 0, 0, i + 1]),
-            asn: Asn(64496 + u32::from(i)),
-            enforce_first_as: true,
-            max_prefixes: None,
             rov,
-            abuse: Default::default(),
+            ..info(i + 1, 64496 + u32::from(i), None)
         };
         let peers = vec![
-            info(0, mode),
-            info(1, RovMode::Accept),
-            info(2, RovMode::Accept),
+            peer(0, mode),
+            peer(1, RovMode::Accept),
+            peer(2, RovMode::Accept),
         ];
         let tagging = Tagging::euro_ix(RS_ASN);
         let mut rib = Rib::new(peers, store, tagging, mass);
@@ -86,17 +76,7 @@ impl Lab {
 
     /// Peer `peer` announces `prefixes` with this AS path.
     pub(super) async fn announce(&mut self, peer: u32, path: &[u32], prefixes: &[&str]) {
-        let attrs = AttrSet::new(
-            0,
-            AsPath(vec![Segment::Sequence(path.to_vec())]),
-            NextHop::V4([192, 0, 2, 1].into()),
-            None,
-            Bytes::new(),
-        );
-        let update = Update {
-            announced: vec![(attrs, prefixes.iter().map(|p| net(p)).collect())],
-            ..Default::default()
-        };
+        let update = announce(path, prefixes);
         self.rib.handle(RibEvent::Update {
             peer: PeerId(peer),
             update,

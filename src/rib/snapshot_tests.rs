@@ -1,7 +1,8 @@
 //! The report and looking-glass snapshots: which invalid paths leave their destination
 //! reachable, and what a lookup shows.
 
-use super::rov_tests::{net, vrp, Lab, NO_HOLD};
+use super::rov_tests::{vrp, Lab, NO_HOLD};
+use super::tests::net;
 use super::*;
 use crate::policy::RovMode;
 

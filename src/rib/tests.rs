@@ -50,7 +50,7 @@ pub(super) fn withdraw(prefixes: &[&str]) -> Update {
 }
 
 /// Three peers (AS 64496, 64497, 64498), all up with IPv4 and IPv6; returns their receivers.
-async fn rib3(max: Option<u64>) -> (Rib, Vec<mpsc::Receiver<Outgoing>>) {
+pub(super) async fn rib3(max: Option<u64>) -> (Rib, Vec<mpsc::Receiver<Outgoing>>) {
     let infos = vec![
         info(1, 64496, max),
         info(2, 64497, None),
@@ -132,31 +132,6 @@ async fn a_route_goes_to_every_other_peer_and_never_back() {
 }
 
 #[tokio::test]
-async fn withdraw_and_peer_down_propagate() {
-    let (mut rib, mut rx) = rib3(None).await;
-    send(
-        &mut rib,
-        0,
-        announce(&[64496], &["192.0.2.0/24", "198.51.100.0/24"]),
-    )
-    .await;
-    received(&mut rx[1]);
-    send(&mut rib, 0, withdraw(&["192.0.2.0/24"])).await;
-    assert_eq!(received(&mut rx[1]).1, vec![net("192.0.2.0/24")]);
-    rib.handle(RibEvent::PeerDown {
-        peer: PeerId(0),
-        restart: None,
-        reason: "test".into(),
-    });
-    rib.flush();
-    assert_eq!(
-        received(&mut rx[2]).1,
-        vec![net("192.0.2.0/24"), net("198.51.100.0/24")]
-    );
-    assert_eq!(received(&mut rx[1]).1, vec![net("198.51.100.0/24")]);
-}
-
-#[tokio::test]
 async fn best_path_moves_and_its_owner_gets_the_second_best() {
     let (mut rib, mut rx) = rib3(None).await;
     send(
@@ -208,129 +183,6 @@ async fn identical_attributes_are_stored_once() {
     let a = &rib.table.paths(&net("192.0.2.0/24"))[0].attrs;
     let b = &rib.table.paths(&net("198.51.100.0/24"))[0].attrs;
     assert!(std::sync::Arc::ptr_eq(a, b));
-}
-
-#[tokio::test]
-async fn a_new_peer_gets_the_table_then_end_of_rib() {
-    let (mut rib, _rx) = rib3(None).await;
-    send(
-        &mut rib,
-        0,
-        announce(&[64496], &["192.0.2.0/24", "2001:db8::/32"]),
-    )
-    .await;
-    rib.handle(RibEvent::PeerDown {
-        peer: PeerId(2),
-        restart: None,
-        reason: "test".into(),
-    });
-    let (tx, mut rx) = mpsc::channel(16);
-    rib.handle(RibEvent::PeerUp {
-        peer: PeerId(2),
-        families: vec![Family::Ipv4Unicast],
-        out: tx,
-    });
-    rib.flush();
-    let mut batch = Vec::new();
-    while let Ok(item) = rx.try_recv() {
-        batch.extend(item.into_exports());
-    }
-    assert!(
-        matches!(&batch[..], [Export::Announce(_, p), Export::EndOfRib(Family::Ipv4Unicast)] if p == &vec![net("192.0.2.0/24")]),
-        "{batch:?}"
-    );
-}
-
-#[tokio::test]
-async fn max_prefixes_exceeded_asks_the_session_to_close() {
-    let (mut rib, mut rx) = rib3(Some(2)).await;
-    send(
-        &mut rib,
-        0,
-        announce(
-            &[64496],
-            &["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"],
-        ),
-    )
-    .await;
-    let mut limit = None;
-    while let Ok(batch) = rx[0].try_recv() {
-        limit = batch
-            .into_exports()
-            .into_iter()
-            .find_map(|e| match e {
-                Export::LimitReached(l) => Some(l),
-                _ => None,
-            })
-            .or(limit);
-    }
-    assert_eq!(limit, Some(2));
-    // The session closes; its routes are withdrawn everywhere.
-    rib.handle(RibEvent::PeerDown {
-        peer: PeerId(0),
-        restart: None,
-        reason: "test".into(),
-    });
-    rib.flush();
-    let (ann, wd) = received(&mut rx[1]);
-    assert_eq!(ann.len(), 2, "routes beyond the limit are not taken");
-    assert_eq!(wd.len(), 2);
-}
-
-#[tokio::test]
-async fn graceful_restart_keeps_stale_routes_until_end_of_rib() {
-    let (mut rib, mut rx) = rib3(None).await;
-    send(
-        &mut rib,
-        0,
-        announce(&[64496], &["192.0.2.0/24", "198.51.100.0/24"]),
-    )
-    .await;
-    received(&mut rx[1]);
-    rib.handle(RibEvent::PeerDown {
-        peer: PeerId(0),
-        restart: Some(Duration::from_secs(120)),
-        reason: "test".into(),
-    });
-    rib.flush();
-    assert_eq!(
-        received(&mut rx[1]),
-        (vec![], vec![]),
-        "nothing withdrawn while restarting"
-    );
-    let (tx, _rx0) = mpsc::channel(16);
-    rib.handle(RibEvent::PeerUp {
-        peer: PeerId(0),
-        families: Family::ALL.to_vec(),
-        out: tx,
-    });
-    send(&mut rib, 0, announce(&[64496], &["192.0.2.0/24"])).await;
-    let eor = Update {
-        end_of_rib: Some(Family::Ipv4Unicast),
-        ..Default::default()
-    };
-    send(&mut rib, 0, eor).await;
-    assert_eq!(
-        received(&mut rx[1]).1,
-        vec![net("198.51.100.0/24")],
-        "only the route not re-sent is withdrawn"
-    );
-}
-
-#[tokio::test]
-async fn stale_routes_go_when_the_restart_time_ends() {
-    let (mut rib, mut rx) = rib3(None).await;
-    send(&mut rib, 0, announce(&[64496], &["192.0.2.0/24"])).await;
-    received(&mut rx[1]);
-    rib.handle(RibEvent::PeerDown {
-        peer: PeerId(0),
-        restart: Some(Duration::from_secs(5)),
-        reason: "test".into(),
-    });
-    let deadline = rib.peers.next_stale_deadline().unwrap();
-    rib.tick(deadline);
-    rib.flush();
-    assert_eq!(received(&mut rx[1]).1, vec![net("192.0.2.0/24")]);
 }
 
 /// Within one batch only a prefix's final state is sent; a prefix withdrawn and added again

@@ -61,11 +61,6 @@ impl Exabgp {
     pub fn received(&self) -> String {
         fs::read_to_string(self.dir.join("received.json")).unwrap_or_default()
     }
-
-    /// ExaBGP's log.
-    pub fn log(&self) -> String {
-        fs::read_to_string(self.dir.join("exabgp.log")).unwrap_or_default()
-    }
 }
 
 impl Drop for Exabgp {

@@ -1,8 +1,7 @@
 //! Shared helpers for integration tests: real external tools (stayrtr) started and stopped
 //! by the test, and bounded waits.
 //!
-//! Each test binary includes this with `mod support;` and uses what it needs.
-#![allow(dead_code)]
+//! `tests/main.rs` declares it once for every test module.
 
 pub mod bgpd;
 pub mod bird;
@@ -10,13 +9,14 @@ pub mod daemon;
 pub mod exabgp;
 pub mod lab;
 pub mod netns;
+pub mod prom;
 pub mod raw_peer;
 pub mod table;
 
 use std::fmt::Write as _;
 use std::fs;
 use std::net::{TcpListener, UdpSocket};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -24,21 +24,26 @@ use std::time::{Duration, Instant};
 
 use rovgate::rpki::{CacheConfig, RpkiConfig, Vrp};
 
-/// Whether `name` is on PATH. When it is missing: panics if `CI` is set (CI installs every
-/// tool, so a missing one is a broken setup), else prints a note and returns false so the
-/// test can return early.
-pub fn require_tool(name: &str) -> bool {
-    let found = std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(name).is_file()));
-    if found {
-        return true;
+/// Whether every tool in `tools` is on PATH; see [`absent`] for a missing one.
+pub fn tools_present(tools: &[&str]) -> bool {
+    let on_path = |tool: &&str| {
+        std::env::var_os("PATH")
+            .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()))
+    };
+    match tools.iter().find(|tool| !on_path(tool)) {
+        None => true,
+        Some(tool) => absent(&format!("the tool `{tool}`")),
     }
+}
+
+/// What a test needs (`what`: a tool, root, a file) is missing. Under CI (`CI` set, where
+/// every tool is installed) that is a broken setup: panics naming it. Elsewhere prints a
+/// note and returns false, and the test returns early without checking anything.
+pub fn absent(what: &str) -> bool {
     if std::env::var_os("CI").is_some() {
-        panic!("{name} is not installed, and CI is set: install it (see the README's test script)");
+        panic!("{what} is missing, and CI is set: install it (see the README's test script)");
     }
-    eprintln!(
-        "note: {name} is not installed; skipping this test (it fails instead when CI is set)"
-    );
+    eprintln!("note: {what} is missing: this test did not run (it fails when CI is set)");
     false
 }
 
@@ -100,17 +105,18 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// Polls `done` every 50 ms until it returns true; panics naming `what` after `limit`.
-pub async fn wait_for(what: &str, limit: Duration, done: impl FnMut() -> bool) {
-    if !eventually(limit, done).await {
-        panic!("timed out after {limit:?} waiting for: {what}");
+/// Polls `done` every 50 ms until it returns true; panics naming `what` after `secs`
+/// seconds.
+pub async fn wait_for(what: &str, secs: u64, done: impl FnMut() -> bool) {
+    if !eventually(secs, done).await {
+        panic!("timed out after {secs} s waiting for: {what}");
     }
 }
 
-/// Polls `done` every 50 ms until it returns true (true) or `limit` passes (false), for a
-/// caller whose assertion shows what it found instead.
-pub async fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
+/// Polls `done` every 50 ms until it returns true (true) or `secs` seconds pass (false),
+/// for a caller whose assertion shows what it found instead.
+pub async fn eventually(secs: u64, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(secs);
     while !done() {
         if Instant::now() > deadline {
             return false;
@@ -196,7 +202,8 @@ pub struct Stayrtr {
     started: Option<u64>,
 }
 
-fn unix_seconds() -> u64 {
+/// The current time in whole seconds since the Unix epoch.
+pub fn unix_seconds() -> u64 {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
     now.map_or(0, |d| d.as_secs())
 }
@@ -318,11 +325,6 @@ impl Stayrtr {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-    }
-
-    /// The directory holding the served file and the log.
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 }
 

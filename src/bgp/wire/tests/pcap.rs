@@ -1,20 +1,17 @@
 //! Real BGP messages from packet captures (`../shared/data/pcap`), checked against the
 //! values tcpdump's expected decodes (`*.out`) show, and against netgauze for every UPDATE
-//! of every capture (read with `capture`).
-
-use std::path::{Path, PathBuf};
+//! of every capture (read with `capture`, on `bgp::test_capture`).
 
 use super::super::attr::*;
 use super::capture::capture_updates;
 use super::*;
+use crate::bgp::test_capture::{captures, pcap_dir};
 use crate::route::{NextHop, Update};
-
-const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/pcap");
 
 /// The decoded UPDATEs of a tcpdump test capture; `as4` for sessions whose OPENs are not
 /// in the capture.
 fn tcpdump(name: &str, as4: bool) -> Vec<(Caps, Update)> {
-    capture_updates(&Path::new(DATA).join("tcpdump-tests").join(name), as4)
+    capture_updates(&pcap_dir().join("tcpdump-tests").join(name), as4)
         .into_iter()
         .map(|(caps, m)| {
             (
@@ -140,24 +137,6 @@ fn tcpdump_ipv6_link_local_next_hop() {
     );
 }
 
-fn all_captures() -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut dirs = vec![PathBuf::from(DATA)];
-    while let Some(d) = dirs.pop() {
-        for e in std::fs::read_dir(&d).expect("pcap dir").flatten() {
-            let p = e.path();
-            let name = p.to_string_lossy();
-            if p.is_dir() {
-                dirs.push(p);
-            } else if name.ends_with("cap") || name.ends_with(".pcapng") {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
 /// Every UPDATE in every capture decodes without panic; where netgauze (strict) also
 /// reads it, both see the same unicast NLRI and withdrawals (or rovgate withdraws what
 /// netgauze sees announced: treat-as-withdraw for errors netgauze does not check, such as
@@ -166,7 +145,7 @@ fn all_captures() -> Vec<PathBuf> {
 #[test]
 fn every_captured_update_decodes_and_agrees_with_netgauze() {
     let (mut total, mut compared) = (0, 0);
-    for file in all_captures() {
+    for file in captures(&pcap_dir()) {
         let name = file.to_string_lossy().to_string();
         let add_path = name.contains("add-path") || name.contains("addpath");
         for (caps, m) in capture_updates(&file, true) {

@@ -1,0 +1,29 @@
+//! rovgate's integration tests, in one test binary (`cargo test --test it`): one module per
+//! file of `tests/`, each driving the real `rovgate` binary and real peers and caches
+//! (`support`). A single binary links rovgate and its dependencies once instead of once
+//! per file. Run one file's tests with `cargo test --test it bgp_bird::`.
+
+mod support;
+
+mod api;
+mod bgp_bird;
+mod bgp_exabgp;
+mod bgp_gobgp;
+mod bgp_malformed;
+mod bgp_openbgpd;
+mod cli;
+mod export;
+mod full_table;
+mod hardening;
+mod http_access;
+mod lab;
+mod refused;
+mod replay;
+mod replay_churn;
+mod replay_speakers;
+mod report;
+mod report_pages;
+mod rov;
+mod rov_vrps;
+mod rtr;
+mod web;
