@@ -26,4 +26,5 @@ mod report_pages;
 mod rov;
 mod rov_vrps;
 mod rtr;
+mod rtr_corrupt;
 mod web;
