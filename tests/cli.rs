@@ -40,7 +40,7 @@ fn commands_in_help(path: &[&str]) -> BTreeSet<String> {
     let help = String::from_utf8_lossy(&rovgate(&[path, &["--help"]].concat()).stdout).into_owned();
     let listed = (help.lines())
         .skip_while(|l| *l != "Commands:")
-        .skip(1)
+        .filter(|l| *l != "Commands:")
         .take_while(|l| l.starts_with("  "))
         .filter_map(|l| l.split_whitespace().next())
         .filter(|name| *name != "help");

@@ -97,7 +97,10 @@ fn table(dom: &str, id: &str) -> Vec<Vec<(String, String)>> {
     let start = (dom.find(&format!("<table id=\"{id}\"")))
         .unwrap_or_else(|| panic!("no table {id:?} in the page:\n{dom}"));
     let end = start + dom[start..].find("</table>").expect("the table ends");
-    let rows = dom[start..end].split("<tr").skip(1);
+    // Every part after a `<tr` is a row (the part before the first is the table's head).
+    let rows = dom[start..end]
+        .split("<tr")
+        .filter(|part| !part.starts_with("<table"));
     rows.map(|row| {
         let cells = row.split("</t").filter_map(|part| {
             let at = ["<td>", "<td ", "<th>", "<th "]
