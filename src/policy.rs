@@ -13,6 +13,9 @@
 //!
 //! A *held* path (a mass invalidation waiting for an operator) is treated as shadow.
 
+pub mod bogons;
+pub mod irr;
+
 use std::fmt;
 use std::str::FromStr;
 
