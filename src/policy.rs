@@ -14,6 +14,7 @@
 //! A *held* path (a mass invalidation waiting for an operator) is treated as shadow.
 
 pub mod bogons;
+pub mod checks;
 pub mod irr;
 
 use std::fmt;

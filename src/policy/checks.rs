@@ -1,0 +1,268 @@
+//! The IXP import checks beside ROV (MANRS for IXPs, action 1): each is a reason a route
+//! may be filtered, with its Euro-IX filtered-reason code (`rs_asn:1101:N`).
+//!
+//! Where it sits: the RIB runs [`check`] on every path a peer sends, beside ROV; the answer
+//! is the set of checks the path fails ([`Failed`]). What a failure does (accept, tag,
+//! shadow, drop) is the peer's mode for that check, as for ROV. Pure: no I/O.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use super::bogons::{asn_bogon, prefix_bogon};
+use super::irr::Irr;
+use crate::route::{AsPath, Asn, Segment};
+
+/// One import check, by its Euro-IX filtered-reason code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Check {
+    /// The prefix is longer than the family's bound (IPv4 /24, IPv6 /48 by default).
+    PrefixTooLong = 1,
+    /// The prefix is shorter than the family's bound (IPv4 /8, IPv6 /16 by default).
+    PrefixTooShort = 2,
+    /// A bogon prefix, the default route, or IPv6 outside global unicast.
+    Bogon = 3,
+    /// A bogon or reserved AS number anywhere in the AS_PATH.
+    BogonAsn = 4,
+    /// The AS_PATH is longer than the bound (64 by default), or holds an AS_SET.
+    AsPathTooLong = 5,
+    /// The next hop is not one the peer may use.
+    NextHop = 8,
+    /// The prefix is not in the peer's AS-SET.
+    IrrPrefix = 9,
+    /// The origin AS is not in the peer's AS-SET.
+    IrrOrigin = 10,
+    /// A transit-free ("never via route servers") AS after the peer's own.
+    TransitFree = 14,
+}
+
+impl Check {
+    /// Every check, in code order.
+    pub const ALL: [Check; 9] = [
+        Check::PrefixTooLong,
+        Check::PrefixTooShort,
+        Check::Bogon,
+        Check::BogonAsn,
+        Check::AsPathTooLong,
+        Check::NextHop,
+        Check::IrrPrefix,
+        Check::IrrOrigin,
+        Check::TransitFree,
+    ];
+
+    /// The `N` of `rs_asn:1101:N`.
+    pub fn code(self) -> u32 {
+        u32::from(self as u8)
+    }
+}
+
+/// The checks a path failed, as a bit set by code.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Failed(u32);
+
+impl Failed {
+    fn add(&mut self, check: Check) {
+        self.0 |= 1 << check.code();
+    }
+
+    /// Whether `check` failed.
+    pub fn has(self, check: Check) -> bool {
+        self.0 & (1 << check.code()) != 0
+    }
+
+    /// The failed checks, in code order.
+    pub fn iter(self) -> impl Iterator<Item = Check> {
+        Check::ALL.into_iter().filter(move |c| self.has(*c))
+    }
+}
+
+/// Which next hops a peer may announce (RFC 7947 §2.3 leaves it to the operator).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NextHopPolicy {
+    /// Only the peer's own address.
+    Strict,
+    /// Any address of the peer's AS on the peering LAN (these, besides its own).
+    SameAs(Vec<IpAddr>),
+    /// Any.
+    Off,
+}
+
+/// What one peer's routes are checked against.
+#[derive(Clone, Debug)]
+pub struct Filters {
+    /// The peer's AS: never a bogon (test peers use documentation ASNs).
+    pub asn: Asn,
+    /// The peer's address.
+    pub address: IpAddr,
+    /// Which next hops it may use.
+    pub next_hop: NextHopPolicy,
+    /// Inclusive prefix length bounds for IPv4 and IPv6.
+    pub v4_lengths: (u8, u8),
+    /// Inclusive prefix length bounds for IPv6.
+    pub v6_lengths: (u8, u8),
+    /// The longest AS_PATH accepted.
+    pub max_as_path: usize,
+    /// ASNs that must not appear after the peer's own.
+    pub transit_free: HashSet<Asn>,
+    /// The peer's AS-SET; none: no IRR check.
+    pub irr: Option<Irr>,
+}
+
+/// The checks a path from the peer of `filters` fails.
+pub fn check(filters: &Filters, prefix: &IpNet, path: &AsPath, next_hop: IpAddr) -> Failed {
+    let mut failed = Failed::default();
+    let (min, max) = match prefix {
+        IpNet::V4(_) => filters.v4_lengths,
+        IpNet::V6(_) => filters.v6_lengths,
+    };
+    let len = prefix.prefix_len();
+    if len > max {
+        failed.add(Check::PrefixTooLong);
+    }
+    if len < min {
+        failed.add(Check::PrefixTooShort);
+    }
+    if prefix_bogon(prefix).is_some() {
+        failed.add(Check::Bogon);
+    }
+    let own = |a: u32| Asn(a) == filters.asn;
+    if path.asns().any(|a| !own(a) && asn_bogon(Asn(a)).is_some()) {
+        failed.add(Check::BogonAsn);
+    }
+    let has_set = path.0.iter().any(|s| matches!(s, Segment::Set(_)));
+    if path.len() > filters.max_as_path || has_set {
+        failed.add(Check::AsPathTooLong);
+    }
+    let next_hop_ok = match &filters.next_hop {
+        NextHopPolicy::Strict => next_hop == filters.address,
+        NextHopPolicy::SameAs(others) => next_hop == filters.address || others.contains(&next_hop),
+        NextHopPolicy::Off => true,
+    };
+    if !next_hop_ok {
+        failed.add(Check::NextHop);
+    }
+    if let Some(irr) = &filters.irr {
+        if !irr.covers(prefix) {
+            failed.add(Check::IrrPrefix);
+        }
+        if !path.origin().is_some_and(|o| irr.has_origin(o)) {
+            failed.add(Check::IrrOrigin);
+        }
+    }
+    if path
+        .asns()
+        .skip_while(|&a| own(a))
+        .any(|a| filters.transit_free.contains(&Asn(a)))
+    {
+        failed.add(Check::TransitFree);
+    }
+    failed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PEER: u32 = 64496;
+
+    fn filters() -> Filters {
+        let mut irr = Irr::default();
+        let prefixes =
+            r#"{"AS-PEER": [{"prefix": "1.2.0.0/16", "exact": false, "less-equal": 24}]}"#;
+        irr.add_prefixes(prefixes).unwrap();
+        irr.add_origins(r#"{"AS-PEER": [64496, 3333]}"#).unwrap();
+        Filters {
+            asn: Asn(PEER),
+            address: "192.0.2.1".parse().unwrap(),
+            next_hop: NextHopPolicy::Strict,
+            v4_lengths: (8, 24),
+            v6_lengths: (16, 48),
+            max_as_path: 64,
+            transit_free: [Asn(174), Asn(3356)].into(),
+            irr: Some(irr),
+        }
+    }
+
+    fn failed(f: &Filters, prefix: &str, path: &[u32], next_hop: &str) -> Vec<Check> {
+        let path = AsPath(vec![Segment::Sequence(path.to_vec())]);
+        let prefix = prefix.parse().unwrap();
+        check(f, &prefix, &path, next_hop.parse().unwrap())
+            .iter()
+            .collect()
+    }
+
+    #[test]
+    fn each_check_by_itself() {
+        use Check::*;
+        let f = filters();
+        let nh = "192.0.2.1";
+        let cases: [(&str, &[u32], &str, &[Check]); 10] = [
+            ("1.2.3.0/24", &[PEER], nh, &[]),
+            ("1.2.3.0/24", &[PEER, PEER, 3333], nh, &[]),
+            ("1.2.3.128/25", &[PEER], nh, &[PrefixTooLong, IrrPrefix]),
+            ("1.0.0.0/7", &[PEER], nh, &[PrefixTooShort, IrrPrefix]),
+            ("1.2.3.0/24", &[PEER, 65000, 3333], nh, &[BogonAsn]),
+            ("1.2.3.0/24", &[PEER, 3356, 3333], nh, &[TransitFree]),
+            ("1.2.3.0/24", &[PEER], "192.0.2.9", &[NextHop]),
+            ("5.6.7.0/24", &[PEER], nh, &[IrrPrefix]),
+            ("1.2.3.0/24", &[PEER, 64497], nh, &[BogonAsn, IrrOrigin]),
+            ("10.0.0.0/8", &[PEER], nh, &[Bogon, IrrPrefix]),
+        ];
+        for (prefix, path, next_hop, expected) in cases {
+            assert_eq!(
+                failed(&f, prefix, path, next_hop),
+                expected,
+                "{prefix} {path:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_peers_own_documentation_asn_is_not_a_bogon() {
+        assert_eq!(failed(&filters(), "1.2.3.0/24", &[PEER], "192.0.2.1"), []);
+    }
+
+    #[test]
+    fn long_paths_and_sets() {
+        let f = Filters {
+            max_as_path: 3,
+            irr: None,
+            ..filters()
+        };
+        let long = [PEER, PEER, PEER, 3333];
+        assert_eq!(
+            failed(&f, "1.2.3.0/24", &long, "192.0.2.1"),
+            [Check::AsPathTooLong]
+        );
+        let set = AsPath(vec![
+            Segment::Sequence(vec![PEER]),
+            Segment::Set(vec![3333, 3334]),
+        ]);
+        let got = check(&f, &"1.2.3.0/24".parse().unwrap(), &set, f.address);
+        assert_eq!(got.iter().collect::<Vec<_>>(), [Check::AsPathTooLong]);
+    }
+
+    #[test]
+    fn next_hop_policies() {
+        let other: IpAddr = "192.0.2.2".parse().unwrap();
+        let hop = |policy| {
+            let f = Filters {
+                next_hop: policy,
+                ..filters()
+            };
+            check(
+                &f,
+                &"1.2.3.0/24".parse().unwrap(),
+                &AsPath(vec![Segment::Sequence(vec![PEER])]),
+                other,
+            )
+            .has(Check::NextHop)
+        };
+        assert!(hop(NextHopPolicy::Strict));
+        assert!(!hop(NextHopPolicy::SameAs(vec![other])));
+        assert!(hop(NextHopPolicy::SameAs(vec![])));
+        assert!(!hop(NextHopPolicy::Off));
+    }
+}
