@@ -101,7 +101,7 @@ async fn modes_changed_at_run_time_apply_to_stored_routes() {
 #[tokio::test]
 async fn a_valid_roa_stands_in_for_a_missing_route_object() {
     let roa = vrp("7.7.0.0/16", 16, PEER);
-    let mut lab = Lab::new(RovMode::Accept, &[roa.clone()], NO_HOLD).await;
+    let mut lab = Lab::new(RovMode::Accept, &[roa], NO_HOLD).await;
     let mut irr = Irr::default();
     irr.add_prefixes(r#"{"AS-PEER": [{"prefix": "1.2.0.0/16", "exact": true}]}"#)
         .unwrap();
