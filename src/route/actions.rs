@@ -133,10 +133,10 @@ impl AttrSet {
 
     /// The set as a peer of AS `peer` gets it: itself, or a copy whose AS_PATH repeats its
     /// first AS as many more times as the path's prepend communities ask towards `peer`.
-    pub fn towards(self: &Arc<Self>, peer: Asn) -> Attrs {
+    pub fn towards(self: Arc<Self>, peer: Asn) -> Attrs {
         let times = self.actions.as_ref().map_or(0, |a| a.prepends_to(peer.0));
         let Some(first) = self.as_path.first().filter(|_| times > 0) else {
-            return self.clone();
+            return self;
         };
         let mut as_path = self.as_path.clone();
         if let Some(Segment::Sequence(v)) = as_path.0.first_mut() {
@@ -316,13 +316,11 @@ mod tests {
         let mut set = AttrSet::new(0, as_path, nh, None, Default::default());
         set.actions = Actions::read(RS, [], [[RS, 102, 64497]]).map(Box::new);
         let set = Arc::new(set);
-        let to_named = set.towards(Asn(64497));
+        let to_named = set.clone().towards(Asn(64497));
         assert_eq!(to_named.as_path.to_string(), "64496 64496 64496 64511");
         assert_eq!(to_named.actions, set.actions, "still stripped on encode");
-        assert!(
-            Arc::ptr_eq(&set.towards(Asn(64498)), &set),
-            "others: the set itself"
-        );
+        let to_others = set.clone().towards(Asn(64498));
+        assert!(Arc::ptr_eq(&to_others, &set), "others: the set itself");
     }
 
     fn std_of(high: u32, low: u32) -> u32 {
