@@ -110,9 +110,9 @@ impl Batch {
 }
 
 /// The peers that see a batch unlike the others (sorted): the owners of a best path (and
-/// of the second best where the best has action communities: the others may get it), and
-/// the ASes the action communities of a best or second best path name. Every other peer
-/// gets the same view of each change.
+/// of the second best where the best goes to nobody unnamed, so the others get the second),
+/// and the ASes the action communities of a best or second best path name. Every other
+/// peer gets the same view of each change.
 #[derive(Debug)]
 struct Apart {
     owners: Vec<PeerId>,
@@ -124,7 +124,7 @@ impl Apart {
         let tops = || changes.iter().flat_map(|d| [&d.before, &d.after]);
         let owners = |t: &Top2| -> [Option<PeerId>; 2] {
             let best = t.best.as_ref();
-            let hides = best.is_some_and(|p| p.attrs.actions.is_some());
+            let hides = best.is_some_and(|p| p.attrs.actions.as_ref().is_some_and(|a| a.to_none));
             [best, t.second.as_ref().filter(|_| hides)].map(|p| Some(p?.peer))
         };
         let mut owners: Vec<PeerId> = tops().flat_map(owners).flatten().collect();

@@ -308,28 +308,34 @@ mod tests {
         }
     }
 
-    /// Expected: the owners of the best and (the best having action communities) of the
+    /// Expected: the owners of the best and (the best going to nobody unnamed) of the
     /// second best, and the ASes the communities name, see the batch apart; the others
     /// share one encoding.
     #[test]
     fn receivers_named_by_action_communities_see_the_batch_apart() {
-        let best = path(0, &[[64500, 0, 0], [64500, 1, 64499]]);
-        let after = Top2 {
-            best: Some(best),
-            second: Some(path(1, &[])),
-        };
-        let prefix = "192.0.2.0/24".parse().unwrap();
-        let before = Top2::default();
-        let batch = Batch::new(vec![Dirty {
-            prefix,
-            before,
-            after,
-        }]);
-        let families = [Family::Ipv4Unicast];
-        let shared = |r| batch.encoded(to(r), &families, 1, |_| Vec::new()).is_some();
-        assert_eq!(
-            [0, 1, 2, 3, 4].map(shared),
-            [false, false, true, false, true]
-        );
+        // (best's large communities, whether peers 0 to 4 share the common encoding)
+        let cases = [
+            (
+                vec![[64500, 0, 0], [64500, 1, 64499]],
+                [false, false, true, false, true],
+            ),
+            (vec![[64500, 0, 64499]], [false, true, true, false, true]),
+        ];
+        for (large, expected) in cases {
+            let after = Top2 {
+                best: Some(path(0, &large)),
+                second: Some(path(1, &[])),
+            };
+            let prefix = "192.0.2.0/24".parse().unwrap();
+            let before = Top2::default();
+            let batch = Batch::new(vec![Dirty {
+                prefix,
+                before,
+                after,
+            }]);
+            let families = [Family::Ipv4Unicast];
+            let shared = |r| batch.encoded(to(r), &families, 1, |_| Vec::new()).is_some();
+            assert_eq!([0, 1, 2, 3, 4].map(shared), expected, "{large:?}");
+        }
     }
 }
