@@ -253,7 +253,7 @@ fn modify_in<P: Prefix + Copy, R>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::sync::Arc;
 
     use super::super::export::Batch;
@@ -261,7 +261,7 @@ mod tests {
     use crate::route::{Actions, AsPath, AttrSet, NextHop, RovState, Segment};
 
     /// Peer N (AS 64496 + N)'s path, with these large communities.
-    fn path(peer: u32, large: &[[u32; 3]]) -> Path {
+    pub(in crate::rib) fn path(peer: u32, large: &[[u32; 3]]) -> Path {
         let as_path = AsPath(vec![Segment::Sequence(vec![64496 + peer])]);
         let nh = NextHop::V4([192, 0, 2, 1].into());
         let mut attrs = AttrSet::new(0, as_path, nh, None, Default::default());
@@ -276,7 +276,8 @@ mod tests {
         }
     }
 
-    fn to(peer: u32) -> Receiver {
+    /// Peer N (AS 64496 + N) as a receiver.
+    pub(in crate::rib) fn to(peer: u32) -> Receiver {
         let asn = Asn(64496 + peer);
         Receiver {
             peer: PeerId(peer),
