@@ -5,6 +5,7 @@
 
 mod support;
 
+mod actions;
 mod api;
 mod bgp_bird;
 mod bgp_exabgp;
