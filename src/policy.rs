@@ -21,11 +21,12 @@ mod checks;
 mod irr;
 mod modes;
 
-pub use checks::{check, Check, Failed, Filters, NextHopPolicy, TRANSIT_FREE};
+pub use checks::{check, Check, Failed, Filters, NextHopPolicy, Route, TRANSIT_FREE};
 pub use irr::{Irr, IrrError};
 pub use modes::{CheckGroup, CheckModes};
 
 use std::fmt;
+use std::net::IpAddr;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -162,6 +163,8 @@ pub struct Decision {
     pub large: Vec<[u32; 3]>,
     /// The state to signal with the RFC 8097 extended community (tagged paths only).
     pub ext: Option<RovState>,
+    /// A blackhole request taken: the next hop to send it with (RFC 7999).
+    pub blackhole: Option<IpAddr>,
 }
 
 /// The decision for a path in `state` from a peer in `mode`; `held` paths (an update held
@@ -174,34 +177,40 @@ pub fn decide(mode: RovMode, state: RovState, held: bool, tagging: &Tagging) -> 
     match mode {
         RovMode::Accept | RovMode::Shadow => pass,
         RovMode::Tag => Decision {
-            eligible: true,
             large: vec![tagging.tag(state)],
             ext: Some(state),
+            ..pass
         },
         RovMode::Drop if state != RovState::Invalid || held => pass,
         RovMode::Drop => Decision {
-            eligible: false,
             large: tagging
                 .filtered(FILTERED_RPKI_INVALID)
                 .into_iter()
                 .collect(),
-            ext: None,
+            ..Decision::default()
         },
     }
 }
 
 /// [`decide`] for ROV, then the import checks the path `failed` in their `checks` modes:
 /// a check in `tag` adds its `rs_asn:1101:N`, one in `drop` makes the path ineligible (and
-/// adds it, with `filtered_reason`); `shadow` only counts.
+/// adds it, with `filtered_reason`); `shadow` only counts. A `blackhole` request taken (the
+/// next hop it goes to) is not origin-validated, as arouteserver does: its ROV mode counts
+/// as `accept`.
 pub fn decide_all(
     mode: RovMode,
     checks: &CheckModes,
-    state: RovState,
-    failed: Failed,
-    held: bool,
+    (state, failed, held): (RovState, Failed, bool),
     tagging: &Tagging,
+    blackhole: Option<IpAddr>,
 ) -> Decision {
+    let mode = if blackhole.is_some() {
+        RovMode::Accept
+    } else {
+        mode
+    };
     let mut d = decide(mode, state, held, tagging);
+    d.blackhole = blackhole;
     for check in failed.iter() {
         match checks.of(check) {
             RovMode::Accept | RovMode::Shadow => {}
@@ -270,6 +279,7 @@ mod tests {
                 eligible,
                 large,
                 ext,
+                blackhole: None,
             };
             assert_eq!(
                 decide(mode, state, held, &TAGGING),

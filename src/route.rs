@@ -149,7 +149,25 @@ pub enum NextHop {
     V6(Ipv6Addr, Option<Ipv6Addr>),
 }
 
+impl From<IpAddr> for NextHop {
+    /// An IPv4 next hop, or an IPv6 one without a link-local address.
+    fn from(addr: IpAddr) -> Self {
+        match addr {
+            IpAddr::V4(a) => NextHop::V4(a),
+            IpAddr::V6(a) => NextHop::V6(a, None),
+        }
+    }
+}
+
 impl NextHop {
+    /// The family of routes with this next hop.
+    pub fn family(&self) -> Family {
+        match self {
+            NextHop::V4(_) => Family::Ipv4Unicast,
+            NextHop::V6(..) => Family::Ipv6Unicast,
+        }
+    }
+
     /// The (global) next-hop address.
     pub fn addr(&self) -> IpAddr {
         match *self {
@@ -200,11 +218,17 @@ pub struct Tags {
     pub large: Vec<[u32; 3]>,
     /// The state the RFC 8097 extended community carries, for peers configured to get it.
     pub state: Option<RovState>,
+    /// An RFC 7999 blackhole request taken: the next hop is rewritten to this one (the
+    /// set's `next_hop`) and NO_EXPORT is added.
+    pub blackhole: Option<NextHop>,
 }
 
 impl PartialEq for Tags {
     fn eq(&self, o: &Self) -> bool {
-        Arc::ptr_eq(&self.received, &o.received) && self.large == o.large && self.state == o.state
+        Arc::ptr_eq(&self.received, &o.received)
+            && self.large == o.large
+            && self.state == o.state
+            && self.blackhole == o.blackhole
     }
 }
 
@@ -213,6 +237,7 @@ impl Hash for Tags {
         Arc::as_ptr(&self.received).hash(h);
         self.large.hash(h);
         self.state.hash(h);
+        self.blackhole.hash(h);
     }
 }
 
@@ -262,15 +287,23 @@ impl AttrSet {
         })
     }
 
-    /// `received` with rovgate's tags added; without tags, a copy of `received`'s fields
-    /// that interns back to `received` itself.
-    pub fn tagged(received: &Attrs, large: Vec<[u32; 3]>, state: Option<RovState>) -> AttrSet {
+    /// `received` with rovgate's tags added (`large` communities, the RFC 8097 `state`, a
+    /// `blackhole` next hop); without tags, a copy of `received`'s fields that interns back
+    /// to `received` itself.
+    pub fn tagged(
+        received: &Attrs,
+        large: Vec<[u32; 3]>,
+        state: Option<RovState>,
+        blackhole: Option<NextHop>,
+    ) -> AttrSet {
         let received = received.received();
-        let tags = (!large.is_empty() || state.is_some()).then(|| {
+        let tagged = !large.is_empty() || state.is_some() || blackhole.is_some();
+        let tags = tagged.then(|| {
             Box::new(Tags {
                 received: received.clone(),
                 large,
                 state,
+                blackhole,
             })
         });
         AttrSet {
@@ -279,7 +312,7 @@ impl AttrSet {
             ..AttrSet::new(
                 received.origin,
                 received.as_path.clone(),
-                received.next_hop,
+                blackhole.unwrap_or(received.next_hop),
                 received.med,
                 received.other.clone(),
             )

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::ops::Range;
 use std::path::Path;
 use std::str::FromStr;
@@ -357,6 +357,7 @@ macro_rules! expected {
 
 expected! {
     Ipv4Addr => "an IPv4 address",
+    Ipv6Addr => "an IPv6 address",
     IpAddr => "an IP address",
     SocketAddr => "address:port (IPv6 as [address]:port)",
 }

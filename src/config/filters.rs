@@ -6,6 +6,7 @@
 //! peer's into the RIB's [`Filters`] with [`Config::filters_for`], which reads the peer's
 //! IRR files (at start, on reload, and when a file changes).
 
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -28,6 +29,11 @@ pub struct FiltersConfig {
     /// A valid ROA admits a prefix missing from the peer's IRR data (`roa_as_route_object`,
     /// default true).
     pub roa_as_route_object: bool,
+    /// Where RFC 7999 blackhole requests go (`blackhole_next_hop_v4`); none (the default):
+    /// BLACKHOLE is an ordinary community.
+    pub blackhole_v4: Option<Ipv4Addr>,
+    /// The same for IPv6 (`blackhole_next_hop_v6`).
+    pub blackhole_v6: Option<Ipv6Addr>,
 }
 
 impl Default for FiltersConfig {
@@ -38,6 +44,8 @@ impl Default for FiltersConfig {
             max_as_path: 64,
             transit_free: TRANSIT_FREE.into_iter().map(Asn).collect(),
             roa_as_route_object: true,
+            blackhole_v4: None,
+            blackhole_v6: None,
         }
     }
 }
@@ -126,6 +134,8 @@ impl Config {
             transit_free: f.transit_free.iter().copied().collect(),
             irr,
             roa_as_route_object: f.roa_as_route_object,
+            blackhole_v4: f.blackhole_v4,
+            blackhole_v6: f.blackhole_v6,
         })
     }
 }

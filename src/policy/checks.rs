@@ -6,14 +6,14 @@
 //! shadow, drop) is the peer's mode for that check, as for ROV. Pure: no I/O.
 
 use std::collections::HashSet;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
 use super::bogons::{asn_bogon, prefix_bogon};
 use super::irr::Irr;
 use super::modes::CheckModes;
-use crate::route::{AsPath, Asn, RovState, Segment};
+use crate::route::{AsPath, Asn, Family, RovState, Segment};
 
 /// One import check, by its Euro-IX filtered-reason code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -154,6 +154,10 @@ pub struct Filters {
     /// A route with a valid ROA passes the IRR prefix check (arouteserver's
     /// `use_rpki_roas_as_route_objects`).
     pub roa_as_route_object: bool,
+    /// Where IPv4 blackhole requests are sent; none: BLACKHOLE is an ordinary community.
+    pub blackhole_v4: Option<Ipv4Addr>,
+    /// Where IPv6 blackhole requests are sent.
+    pub blackhole_v6: Option<Ipv6Addr>,
 }
 
 /// The transit-free networks an IXP route server refuses behind a member by default: the
@@ -178,6 +182,16 @@ impl Filters {
             transit_free: TRANSIT_FREE.into_iter().map(Asn).collect(),
             irr: None,
             roa_as_route_object: true,
+            blackhole_v4: None,
+            blackhole_v6: None,
+        }
+    }
+
+    /// Where a blackhole request for a route of `family` is sent, if the peer may make one.
+    pub fn blackhole(&self, family: Family) -> Option<IpAddr> {
+        match family {
+            Family::Ipv4Unicast => self.blackhole_v4.map(IpAddr::V4),
+            Family::Ipv6Unicast => self.blackhole_v6.map(IpAddr::V6),
         }
     }
 
@@ -191,18 +205,28 @@ impl Filters {
     }
 }
 
-/// The checks that `modes` runs and that a path from the peer of `filters` fails.
-pub fn check(
-    filters: &Filters,
-    modes: &CheckModes,
-    prefix: &IpNet,
-    path: &AsPath,
-    next_hop: IpAddr,
-) -> Failed {
+/// A route as the checks see it: its prefix, AS_PATH, next hop, and whether it carries an
+/// RFC 7999 BLACKHOLE request.
+#[derive(Clone, Copy, Debug)]
+pub struct Route<'a> {
+    /// The prefix.
+    pub prefix: &'a IpNet,
+    /// The AS_PATH.
+    pub path: &'a AsPath,
+    /// The next hop as received.
+    pub next_hop: IpAddr,
+    /// BLACKHOLE (65535:666) is on it.
+    pub blackhole: bool,
+}
+
+/// The checks that `modes` runs and that `route` from the peer of `filters` fails. A
+/// blackhole request the peer may make ([`Filters::blackhole`]) may be longer than the
+/// length bound, up to a host route, and within any length of a registered prefix.
+pub fn check(filters: &Filters, modes: &CheckModes, route: Route) -> Failed {
     if *modes == CheckModes::default() {
         return Failed::default();
     }
-    let mut all = all_checks(filters, prefix, path, next_hop);
+    let mut all = all_checks(filters, route);
     for c in Check::ALL {
         if !modes.runs(c) {
             all = all.without(c);
@@ -211,14 +235,21 @@ pub fn check(
     all
 }
 
-fn all_checks(filters: &Filters, prefix: &IpNet, path: &AsPath, next_hop: IpAddr) -> Failed {
+fn all_checks(filters: &Filters, route: Route) -> Failed {
+    let Route {
+        prefix,
+        path,
+        next_hop,
+        blackhole,
+    } = route;
+    let blackhole = blackhole && filters.blackhole(Family::of(prefix)).is_some();
     let mut failed = Failed::default();
     let (min, max) = match prefix {
         IpNet::V4(_) => filters.v4_lengths,
         IpNet::V6(_) => filters.v6_lengths,
     };
     let len = prefix.prefix_len();
-    if len > max {
+    if len > max && !blackhole {
         failed.add(Check::PrefixTooLong);
     }
     if len < min {
@@ -245,7 +276,8 @@ fn all_checks(filters: &Filters, prefix: &IpNet, path: &AsPath, next_hop: IpAddr
     }
     if let Some(irr) = &filters.irr {
         let (prefixes, origins) = irr.lists();
-        if prefixes && !irr.covers(prefix) {
+        let covered = irr.covers(prefix) || blackhole && irr.covers_any_length(prefix);
+        if prefixes && !covered {
             failed.add(Check::IrrPrefix);
         }
         if origins && !path.origin().is_some_and(|o| irr.has_origin(o)) {
@@ -281,12 +313,20 @@ mod tests {
         }
     }
 
+    fn route<'a>(prefix: &'a IpNet, path: &'a AsPath, next_hop: IpAddr) -> Route<'a> {
+        Route {
+            prefix,
+            path,
+            next_hop,
+            blackhole: false,
+        }
+    }
+
     fn failed(f: &Filters, prefix: &str, path: &[u32], next_hop: &str) -> Vec<Check> {
         let path = AsPath(vec![Segment::Sequence(path.to_vec())]);
         let prefix = prefix.parse().unwrap();
-        check(f, &ALL, &prefix, &path, next_hop.parse().unwrap())
-            .iter()
-            .collect()
+        let route = route(&prefix, &path, next_hop.parse().unwrap());
+        check(f, &ALL, route).iter().collect()
     }
 
     #[test]
@@ -336,7 +376,8 @@ mod tests {
             Segment::Sequence(vec![PEER]),
             Segment::Set(vec![3333, 3334]),
         ]);
-        let got = check(&f, &ALL, &"1.2.3.0/24".parse().unwrap(), &set, f.address);
+        let prefix = "1.2.3.0/24".parse().unwrap();
+        let got = check(&f, &ALL, route(&prefix, &set, f.address));
         assert_eq!(got.iter().collect::<Vec<_>>(), [Check::AsPathTooLong]);
     }
 
@@ -348,18 +389,35 @@ mod tests {
                 next_hop: policy,
                 ..filters()
             };
-            check(
-                &f,
-                &ALL,
-                &"1.2.3.0/24".parse().unwrap(),
-                &AsPath(vec![Segment::Sequence(vec![PEER])]),
-                other,
-            )
-            .has(Check::NextHop)
+            let (prefix, path) = ("1.2.3.0/24".parse().unwrap(), AsPath::default());
+            check(&f, &ALL, route(&prefix, &path, other)).has(Check::NextHop)
         };
         assert!(hop(NextHopPolicy::Strict));
         assert!(!hop(NextHopPolicy::SameAs(vec![other])));
         assert!(hop(NextHopPolicy::SameAs(vec![])));
         assert!(!hop(NextHopPolicy::Off));
+    }
+
+    #[test]
+    fn a_blackhole_request_may_be_a_host_route_of_registered_space() {
+        let path = AsPath(vec![Segment::Sequence(vec![PEER])]);
+        let host: IpNet = "1.2.3.4/32".parse().unwrap();
+        let outside: IpNet = "5.6.7.8/32".parse().unwrap();
+        let request = |f: &Filters, prefix| {
+            let blackhole = Route {
+                blackhole: true,
+                ..route(prefix, &path, f.address)
+            };
+            check(f, &ALL, blackhole).iter().collect::<Vec<_>>()
+        };
+        let not_taken = filters();
+        use Check::{IrrPrefix, PrefixTooLong};
+        assert_eq!(request(&not_taken, &host), [PrefixTooLong, IrrPrefix]);
+        let taken = Filters {
+            blackhole_v4: Some("192.0.2.66".parse().unwrap()),
+            ..filters()
+        };
+        assert_eq!(request(&taken, &host), []);
+        assert_eq!(request(&taken, &outside), [IrrPrefix], "not its space");
     }
 }

@@ -123,6 +123,15 @@ impl Irr {
         }
     }
 
+    /// Whether a registered prefix covers `prefix` at any length (a blackhole request may
+    /// be as long as a host route).
+    pub fn covers_any_length(&self, prefix: &IpNet) -> bool {
+        match prefix {
+            IpNet::V4(p) => self.v4.cover(p).next().is_some(),
+            IpNet::V6(p) => self.v6.cover(p).next().is_some(),
+        }
+    }
+
     /// Whether `origin` is one of the AS-SET's members.
     pub fn has_origin(&self, origin: Asn) -> bool {
         self.origins.contains(&origin)

@@ -120,3 +120,72 @@ async fn a_valid_roa_stands_in_for_a_missing_route_object() {
     assert_eq!(lab.routes(1), (vec![], vec![net("7.7.0.0/16")]));
     assert_eq!(lab.peer0().counts.failed.get(Check::IrrPrefix), 2);
 }
+
+/// A peer's route with BLACKHOLE (65535:666) and `large` communities.
+fn blackhole_update(prefix: &str) -> Update {
+    let mut attrs = super::tests::attrs(&[PEER], 1);
+    let communities = [0xc0, 8, 4, 0xff, 0xff, 0x02, 0x9a];
+    attrs.other = bytes::Bytes::from(communities.to_vec());
+    attrs.actions = crate::route::Actions::read(RS_ASN, [0xffff_029a], []).map(Box::new);
+    Update {
+        announced: vec![(attrs, vec![net(prefix)])],
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_blackhole_request_of_own_space_goes_out_to_the_blackhole_next_hop() {
+    // RPKI invalid as a /32 (the ROA allows /16): a blackhole request is not validated.
+    let roa = vrp("1.2.0.0/16", 16, PEER);
+    let mut lab = Lab::new(RovMode::Drop, &[roa], NO_HOLD).await;
+    let mut irr = Irr::default();
+    irr.add_prefixes(r#"{"AS-PEER": [{"prefix": "1.2.0.0/16", "exact": true}]}"#)
+        .unwrap();
+    let blackhole = "192.0.2.66".parse().unwrap();
+    let filters = Filters {
+        irr: Some(irr),
+        blackhole_v4: Some(blackhole),
+        ..filters()
+    };
+    set_checks(&mut lab, CheckModes::ALL_DROP, filters).await;
+    for prefix in ["1.2.3.4/32", "9.9.9.9/32"] {
+        let update = blackhole_update(prefix);
+        lab.event(RibEvent::Update {
+            peer: PeerId(0),
+            update,
+        })
+        .await;
+    }
+    let sent = lab.exports(1);
+    let announced: Vec<_> = (sent.iter())
+        .filter_map(|e| match e {
+            Export::Announce(a, prefixes) => Some((prefixes.clone(), a.next_hop)),
+            _ => None,
+        })
+        .collect();
+    let rewritten = crate::route::NextHop::V4(blackhole);
+    assert_eq!(
+        announced,
+        [(vec![net("1.2.3.4/32")], rewritten)],
+        "own space only"
+    );
+    let announcement = sent.iter().find_map(|e| match e {
+        Export::Announce(attrs, _) => Some(attrs),
+        _ => None,
+    });
+    let attrs = announcement.expect("one announcement");
+    let caps = crate::bgp::wire::Caps {
+        as4: true,
+        max_len: 4096,
+        rov_ext_community: false,
+    };
+    let mut out = Vec::new();
+    let export = Export::Announce(attrs.clone(), vec![net("1.2.3.4/32")]);
+    crate::bgp::wire::encode_updates(&export, &caps, &mut out);
+    let bytes: Vec<u8> = out.concat();
+    let communities = [0xc0, 8, 8, 0xff, 0xff, 0x02, 0x9a, 0xff, 0xff, 0xff, 0x01];
+    assert!(
+        bytes.windows(communities.len()).any(|w| w == communities),
+        "BLACKHOLE and NO_EXPORT: {bytes:02x?}"
+    );
+}

@@ -11,9 +11,9 @@ use ipnet::IpNet;
 use tracing::info;
 
 use super::{Path, PeerInfo, Rib};
-use crate::policy::{check, decide_all, CheckModes, Failed, Filters, RovMode, Tagging};
+use crate::policy::{check, decide_all, CheckModes, Failed, Filters, Route, RovMode, Tagging};
 use crate::rib::MassInvalidation;
-use crate::route::{AttrSet, Family, Interner, PeerId, RovState};
+use crate::route::{AttrSet, Family, Interner, NextHop, PeerId, RovState};
 
 impl Rib {
     /// Re-applies policy to every path of `peer` (or of every peer) whose decision may
@@ -101,18 +101,23 @@ pub(super) fn shape(
     let mode = peer.rov;
     path.held &= mode == RovMode::Drop && path.state == RovState::Invalid;
     let failed = peer.filters.admitted(path.failed, path.state);
-    let d = decide_all(mode, &peer.checks, path.state, failed, path.held, tagging);
-    let tags = path.attrs.tags.as_ref();
-    let same_tags = match tags {
-        None => d.large.is_empty() && d.ext.is_none(),
-        Some(m) => m.large == d.large && m.state == d.ext,
+    let verdict = (path.state, failed, path.held);
+    let received = path.attrs.received();
+    let blackhole = (received.blackhole())
+        .then(|| peer.filters.blackhole(received.next_hop.family()))
+        .flatten();
+    let d = decide_all(mode, &peer.checks, verdict, tagging, blackhole);
+    let blackhole = d.blackhole.map(NextHop::from);
+    let untagged = d.large.is_empty() && d.ext.is_none() && blackhole.is_none();
+    let same_tags = match path.attrs.tags.as_ref() {
+        None => untagged,
+        Some(m) => m.large == d.large && m.state == d.ext && m.blackhole == blackhole,
     };
     let changed = !same_tags || path.eligible != d.eligible;
     if !same_tags {
-        path.attrs = if d.large.is_empty() && d.ext.is_none() {
-            path.attrs.received().clone()
-        } else {
-            interned.intern(AttrSet::tagged(&path.attrs, d.large, d.ext))
+        path.attrs = match untagged {
+            true => path.attrs.received().clone(),
+            false => interned.intern(AttrSet::tagged(&path.attrs, d.large, d.ext, blackhole)),
         };
     }
     path.eligible = d.eligible;
@@ -122,12 +127,11 @@ pub(super) fn shape(
 /// The import checks the peer's policy runs that a path for `prefix` fails.
 pub(super) fn checked(peer: &PeerInfo, prefix: IpNet, path: &Path) -> Failed {
     let attrs = path.attrs.received();
-    let next_hop = attrs.next_hop.addr();
-    check(
-        &peer.filters,
-        &peer.checks,
-        &prefix,
-        &attrs.as_path,
-        next_hop,
-    )
+    let route = Route {
+        prefix: &prefix,
+        path: &attrs.as_path,
+        next_hop: attrs.next_hop.addr(),
+        blackhole: attrs.blackhole(),
+    };
+    check(&peer.filters, &peer.checks, route)
 }

@@ -110,19 +110,26 @@ impl Lab {
         self.rib.flush();
     }
 
+    /// What peer `i` was sent since the last call.
+    pub(super) fn exports(&mut self, i: usize) -> Vec<Export> {
+        let mut exports = Vec::new();
+        while let Ok(batch) = self.rx[i].try_recv() {
+            exports.extend(batch.into_exports());
+        }
+        exports
+    }
+
     /// What peer `i` was sent since the last call: announced (prefix, tags), withdrawn.
     pub(super) fn routes(&mut self, i: usize) -> (Announced, Vec<IpNet>) {
         let (mut ann, mut wd) = (Vec::new(), Vec::new());
-        while let Ok(batch) = self.rx[i].try_recv() {
-            for e in batch.into_exports() {
-                match e {
-                    Export::Announce(a, ps) => {
-                        let tags = a.tags.as_ref().map_or(vec![], |m| m.large.clone());
-                        ann.extend(ps.into_iter().map(|p| (p, tags.clone())));
-                    }
-                    Export::Withdraw(ps) => wd.extend(ps),
-                    _ => {}
+        for e in self.exports(i) {
+            match e {
+                Export::Announce(a, ps) => {
+                    let tags = a.tags.as_ref().map_or(vec![], |m| m.large.clone());
+                    ann.extend(ps.into_iter().map(|p| (p, tags.clone())));
                 }
+                Export::Withdraw(ps) => wd.extend(ps),
+                _ => {}
             }
         }
         (ann, wd)

@@ -1,10 +1,11 @@
 //! What a member asks of the route server with communities on its route: the Euro-IX
 //! announcement-control communities (do not announce to a peer, announce only to, to none,
-//! prepend towards a peer) and RFC 8326 GRACEFUL_SHUTDOWN.
+//! prepend towards a peer), RFC 8326 GRACEFUL_SHUTDOWN and RFC 7999 BLACKHOLE.
 //!
 //! Where it sits: the session reads a path's communities once, when it decodes the UPDATE
 //! (`bgp::wire::read_actions`), into [`Actions`] kept on the interned `AttrSet`. The
-//! decision process (`rib::best`) ranks a GRACEFUL_SHUTDOWN path last; a receiver's view of
+//! decision process (`rib::best`) ranks a GRACEFUL_SHUTDOWN path last; the import checks and
+//! policy (`policy`, `rib::rov`) take a BLACKHOLE request; a receiver's view of
 //! a prefix (`rib::Top2::for_peer`) asks [`Actions::announces_to`] and
 //! [`Actions::prepends_to`]; the encoder strips what [`strips_large`] and
 //! [`strips_standard`] name before sending. A path without any of these communities has
@@ -20,6 +21,10 @@ use super::{Asn, AttrSet, Attrs, Segment};
 
 /// RFC 8326 GRACEFUL_SHUTDOWN (65535:0).
 pub const GRACEFUL_SHUTDOWN: u32 = 0xffff_0000;
+/// RFC 7999 BLACKHOLE (65535:666).
+pub const BLACKHOLE: u32 = 0xffff_029a;
+/// RFC 1997 NO_EXPORT (65535:65281), added to a blackhole route (RFC 7999 §3.2).
+pub const NO_EXPORT: u32 = 0xffff_ff01;
 /// Large community function: do not announce to `peer` (`rs:0:peer`; `rs:0:0`: to none).
 pub const DO_NOT_ANNOUNCE: u32 = 0;
 /// Large community function: announce to `peer` (`rs:1:peer`), even past `rs:0:0`.
@@ -37,6 +42,8 @@ pub struct Actions {
     pub rs: u32,
     /// RFC 8326: the path is being shut down; rank it below every path without this.
     pub graceful_shutdown: bool,
+    /// RFC 7999: the member asks for its traffic to the prefix to be dropped.
+    pub blackhole: bool,
     /// `rs:0:0` or `0:rs`: announce to nobody but the `announce` list.
     pub to_none: bool,
     /// `rs:1:peer` or `rs:peer`: announce to these even with `to_none`.
@@ -64,6 +71,7 @@ impl Actions {
         };
         for c in standard {
             a.graceful_shutdown |= c == GRACEFUL_SHUTDOWN;
+            a.blackhole |= c == BLACKHOLE;
             a.strip |= strips_standard(rs, c);
             let (high, low) = (c >> 16, c & 0xffff);
             match high {
@@ -91,7 +99,7 @@ impl Actions {
         }
         a.prepend.sort_unstable();
         a.prepend.dedup_by_key(|(peer, _)| *peer);
-        (a.strip || a.graceful_shutdown).then_some(a)
+        (a.strip || a.graceful_shutdown || a.blackhole).then_some(a)
     }
 
     /// Whether the path may go to a peer of AS `peer`: never to a denied peer; to a peer
@@ -124,6 +132,11 @@ impl AttrSet {
     /// Whether the path carries RFC 8326 GRACEFUL_SHUTDOWN.
     pub fn graceful_shutdown(&self) -> bool {
         self.actions.as_ref().is_some_and(|a| a.graceful_shutdown)
+    }
+
+    /// Whether the path carries RFC 7999 BLACKHOLE.
+    pub fn blackhole(&self) -> bool {
+        self.actions.as_ref().is_some_and(|a| a.blackhole)
     }
 
     /// Whether the path's action communities let it go to a peer of AS `peer`.
@@ -282,11 +295,10 @@ mod tests {
 
     #[test]
     fn other_communities_ask_nothing() {
-        let none = Actions::read(RS, [std_of(64497, 100), 0xffff_029a], [[64497, 0, 64498]]);
-        assert_eq!(
-            none, None,
-            "another AS's communities and BLACKHOLE are no action"
-        );
+        let none = Actions::read(RS, [std_of(64497, 100)], [[64497, 0, 64498]]);
+        assert_eq!(none, None, "another AS's communities are no action");
+        let blackhole = Actions::read(RS, [BLACKHOLE], []).expect("a blackhole request");
+        assert!(blackhole.blackhole && !blackhole.strip && blackhole.announces_to(64497));
         let unknown = Actions::read(RS, [], [[RS, 7, 7]]).expect("unknown rs:* is stripped");
         assert!(unknown.strip && unknown.announces_to(64497) && unknown.named().count() == 0);
         let gshut = Actions::read(RS, [GRACEFUL_SHUTDOWN], []).expect("graceful shutdown");

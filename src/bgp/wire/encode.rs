@@ -17,6 +17,7 @@ use super::attr::{NEXT_HOP, OPTIONAL, ORIGIN, TRANSITIVE};
 use super::nlri::{prefix_size, write_prefix};
 use super::{actions, tags};
 use super::{afi_safi, aspath, Caps, AS_TRANS, HEADER_LEN};
+use crate::route::actions::NO_EXPORT;
 use crate::route::{AttrSet, Export, Family, NextHop, RovState};
 
 /// The fixed part of an UPDATE: header, withdrawn length, attribute length.
@@ -251,10 +252,13 @@ fn encode_attrs(a: &AttrSet, as4: bool, ext: Option<RovState>) -> Bytes {
         .filter(|actions| actions.strip)
         .and_then(|actions| actions::strip_actions(&a.other, actions));
     let received = stripped.as_ref().unwrap_or(&a.other);
-    let other = if large.is_empty() && ext.is_none() {
+    // RFC 7999 §3.2: a blackhole route should not leave the receiving AS.
+    let blackhole = a.tags.as_ref().is_some_and(|m| m.blackhole.is_some());
+    let standard: &[u32] = if blackhole { &[NO_EXPORT] } else { &[] };
+    let other = if large.is_empty() && ext.is_none() && standard.is_empty() {
         received.clone()
     } else {
-        tags::add(received, large, ext)
+        tags::add(received, standard, large, ext)
     };
     if as4 {
         out.extend_from_slice(&other);

@@ -1,6 +1,6 @@
 //! rovgate's own additions to passed-through attributes: large communities (RFC 8092) for
-//! ROV tags and filtered reasons, and the origin validation state extended community
-//! (RFC 8097).
+//! ROV tags and filtered reasons, the origin validation state extended community
+//! (RFC 8097), and NO_EXPORT on a blackhole route (RFC 7999).
 //!
 //! Where it sits: the UPDATE encoder (`encode.rs`) calls [`add`] for attribute sets the RIB
 //! tagged (`route::Tags`); every other attribute passes through byte for byte. Sessions
@@ -8,7 +8,8 @@
 
 use bytes::Bytes;
 
-use super::attr::{self, RawAttrs, EXT_COMMUNITIES, LARGE_COMMUNITIES, OPTIONAL, TRANSITIVE};
+use super::attr::{self, RawAttrs, COMMUNITIES, EXT_COMMUNITIES, LARGE_COMMUNITIES};
+use super::attr::{OPTIONAL, TRANSITIVE};
 use crate::route::{RovState, FILTERED_FUNCTION, TAG_FUNCTION};
 
 /// `other` without the tags only rovgate may set, as other route servers strip their own
@@ -30,41 +31,50 @@ pub fn scrub(other: &[u8], rs_asn: u32) -> Option<Bytes> {
     })
 }
 
-/// `other` (a received attribute list) with `large` appended to its LARGE_COMMUNITIES and,
-/// for `ext`, the RFC 8097 community appended to its EXTENDED COMMUNITIES; either attribute
-/// is added at the end when absent. A value that would outgrow an attribute is not added.
-pub fn add(other: &[u8], large: &[[u32; 3]], ext: Option<RovState>) -> Bytes {
-    let large: Vec<u8> = large
-        .iter()
-        .flat_map(|c| c.iter().flat_map(|v| v.to_be_bytes()))
-        .collect();
-    let ext: Vec<u8> = ext.map_or(Vec::new(), |s| origin_validation_state(s).to_vec());
-    let mut out = Vec::with_capacity(other.len() + large.len() + ext.len() + 8);
-    let (mut large_done, mut ext_done) = (large.is_empty(), ext.is_empty());
+/// `other` (a received attribute list) with `standard` appended to its COMMUNITIES,
+/// `large` to its LARGE_COMMUNITIES and, for `ext`, the RFC 8097 community to its EXTENDED
+/// COMMUNITIES; an attribute is added at the end when absent. A value that would outgrow
+/// an attribute is not added.
+pub fn add(other: &[u8], standard: &[u32], large: &[[u32; 3]], ext: Option<RovState>) -> Bytes {
+    let ext = ext.map_or(Vec::new(), |s| origin_validation_state(s).to_vec());
+    let extras = [
+        (
+            COMMUNITIES,
+            standard.iter().flat_map(|c| c.to_be_bytes()).collect(),
+        ),
+        (EXT_COMMUNITIES, ext),
+        (
+            LARGE_COMMUNITIES,
+            large
+                .iter()
+                .flatten()
+                .flat_map(|v| v.to_be_bytes())
+                .collect(),
+        ),
+    ];
+    let extra_len: usize = extras.iter().map(|(_, v)| v.len()).sum();
+    let mut done = extras.each_ref().map(|(_, v): &(u8, Vec<u8>)| v.is_empty());
+    let mut out = Vec::with_capacity(other.len() + extra_len + 12);
     for a in RawAttrs::new(other) {
         let Ok(a) = a else { break };
-        let extra = match a.code {
-            LARGE_COMMUNITIES if !large_done => {
-                large_done = true;
-                &large
+        let at = (extras.iter()).position(|(code, _)| *code == a.code);
+        match at.filter(|&i| !done[i]) {
+            Some(i) => {
+                done[i] = true;
+                let extra = &extras[i].1;
+                if a.value.len() + extra.len() > usize::from(u16::MAX) {
+                    out.extend_from_slice(a.bytes);
+                } else {
+                    attr::write(&mut out, a.flags, a.code, &[a.value, extra].concat());
+                }
             }
-            EXT_COMMUNITIES if !ext_done => {
-                ext_done = true;
-                &ext
-            }
-            _ => &[][..],
-        };
-        if extra.is_empty() || a.value.len() + extra.len() > usize::from(u16::MAX) {
-            out.extend_from_slice(a.bytes);
-        } else {
-            attr::write(&mut out, a.flags, a.code, &[a.value, extra].concat());
+            None => out.extend_from_slice(a.bytes),
         }
     }
-    if !ext_done {
-        attr::write(&mut out, OPTIONAL | TRANSITIVE, EXT_COMMUNITIES, &ext);
-    }
-    if !large_done {
-        attr::write(&mut out, OPTIONAL | TRANSITIVE, LARGE_COMMUNITIES, &large);
+    for ((code, value), done) in extras.iter().zip(done) {
+        if !done {
+            attr::write(&mut out, OPTIONAL | TRANSITIVE, *code, value);
+        }
     }
     Bytes::from(out)
 }
@@ -92,6 +102,15 @@ mod tests {
 
     /// (name, received attributes, RFC 8097 state, expected attributes)
     type Case = (&'static str, Vec<u8>, Option<RovState>, Vec<u8>);
+
+    #[test]
+    fn no_export_joins_the_communities_or_is_appended() {
+        let no_export = [0xff, 0xff, 0xff, 0x01];
+        let joined = [&[0xc0, 8, 8, 0, 1, 0, 2][..], &no_export].concat();
+        assert_eq!(add(&COMMUNITY, &[0xffff_ff01], &[], None)[..], joined[..]);
+        let alone = [&[0xc0, 8, 4][..], &no_export].concat();
+        assert_eq!(add(&[], &[0xffff_ff01], &[], None)[..], alone[..]);
+    }
 
     #[test]
     fn tags_join_existing_attributes_or_are_appended() {
@@ -127,7 +146,7 @@ mod tests {
             ),
         ];
         for (name, other, ext, expected) in cases {
-            assert_eq!(add(&other, &tag, ext)[..], expected[..], "{name}");
+            assert_eq!(add(&other, &[], &tag, ext)[..], expected[..], "{name}");
         }
     }
 
@@ -175,6 +194,6 @@ mod tests {
 
     #[test]
     fn nothing_to_add_leaves_the_attributes_as_received() {
-        assert_eq!(add(&COMMUNITY, &[], None)[..], COMMUNITY[..]);
+        assert_eq!(add(&COMMUNITY, &[], &[], None)[..], COMMUNITY[..]);
     }
 }

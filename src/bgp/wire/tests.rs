@@ -291,7 +291,12 @@ fn tagged_routes_carry_their_tags_on_the_wire() {
         None,
         Bytes::new(),
     ));
-    let tagged = AttrSet::tagged(&received, vec![[64500, 1000, 4]], Some(RovState::Invalid));
+    let tagged = AttrSet::tagged(
+        &received,
+        vec![[64500, 1000, 4]],
+        Some(RovState::Invalid),
+        None,
+    );
     let export = Export::Announce(Arc::new(tagged), vec![net("192.0.2.0/24")]);
     let ext_peer = Caps {
         rov_ext_community: true,

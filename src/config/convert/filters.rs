@@ -23,6 +23,8 @@ pub(super) struct RawFilters {
     max_as_path: Option<Spanned<usize>>,
     transit_free: Option<Vec<u32>>,
     roa_as_route_object: Option<bool>,
+    blackhole_next_hop_v4: Option<Text>,
+    blackhole_next_hop_v6: Option<Text>,
 }
 
 /// A level's `check` table, keyed by group name (checked in conversion).
@@ -76,6 +78,12 @@ impl Source<'_> {
             roa_as_route_object: raw
                 .roa_as_route_object
                 .unwrap_or(default.roa_as_route_object),
+            blackhole_v4: (raw.blackhole_next_hop_v4.as_ref())
+                .map(|a| self.parse(a, "filters.blackhole_next_hop_v4"))
+                .transpose()?,
+            blackhole_v6: (raw.blackhole_next_hop_v6.as_ref())
+                .map(|a| self.parse(a, "filters.blackhole_next_hop_v6"))
+                .transpose()?,
         })
     }
 
