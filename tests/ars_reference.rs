@@ -16,6 +16,10 @@ use crate::support::bird::Bird;
 use crate::support::daemon::Rovgate;
 use crate::support::exabgp::Exabgp;
 use crate::support::netns::Netns;
+use rovgate::policy::checks::Check;
+use rovgate::policy::FILTERED_RPKI_INVALID;
+use rovgate::route::FILTERED_FUNCTION;
+use serde_json::Value;
 
 /// The route server's address and AS.
 const RS_IP: &str = "198.18.0.1";
@@ -45,7 +49,9 @@ use Mark::{Differs, Matches};
 
 /// A crafted route: who announces it, the prefix, the AS_PATH after the member's own AS
 /// (ExaBGP syntax; `( .. )` is an AS_SET), the member whose address is the next hop, more
-/// ExaBGP attributes, the members arouteserver's BIRD sends it to, and rovgate's mark.
+/// ExaBGP attributes, the members arouteserver's BIRD sends it to, why it is filtered
+/// (arouteserver's reject code `rs:65520:N`, and rovgate's Euro-IX code `rs:1101:N` for
+/// the same check: the README's table), and rovgate's mark.
 struct Row {
     what: &'static str,
     from: &'static str,
@@ -54,6 +60,7 @@ struct Row {
     next_hop: &'static str,
     attrs: &'static str,
     to: &'static [&'static str],
+    reason: (Option<u32>, Option<u32>),
     rovgate: Mark,
 }
 
@@ -63,40 +70,40 @@ const NO_ACTIONS: Mark = Differs("export action communities not built yet (branc
 #[rustfmt::skip]
 const ROWS: &[Row] = &[
     Row { what: "clean, RPKI valid", from: "a", prefix: "45.65.1.0/24", path: "", next_hop: "a", attrs: "",
-          to: &["b", "c", "d"], rovgate: Matches },
+          to: &["b", "c", "d"], reason: (None, None), rovgate: Matches },
     Row { what: "clean, RPKI not found", from: "d", prefix: "46.0.20.0/24", path: "", next_hop: "d", attrs: "",
-          to: &["a", "b", "c"], rovgate: Matches },
+          to: &["a", "b", "c"], reason: (None, None), rovgate: Matches },
     Row { what: "bogon prefix", from: "a", prefix: "10.1.0.0/16", path: "", next_hop: "a", attrs: "",
-          to: &[], rovgate: NOT_WIRED },
+          to: &[], reason: (Some(2), Some(Check::Bogon as u32)), rovgate: NOT_WIRED },
     Row { what: "a /25", from: "a", prefix: "46.0.2.0/25", path: "", next_hop: "a", attrs: "",
-          to: &[], rovgate: NOT_WIRED },
+          to: &[], reason: (Some(13), Some(Check::PrefixTooLong as u32)), rovgate: NOT_WIRED },
     Row { what: "a /7", from: "a", prefix: "44.0.0.0/7", path: "", next_hop: "a", attrs: "",
-          to: &[], rovgate: NOT_WIRED },
+          to: &[], reason: (Some(13), Some(Check::PrefixTooShort as u32)), rovgate: NOT_WIRED },
     Row { what: "private ASN in the path", from: "a", prefix: "46.0.3.0/24", path: "64512", next_hop: "a",
-          attrs: "", to: &[], rovgate: NOT_WIRED },
+          attrs: "", to: &[], reason: (Some(7), Some(Check::BogonAsn as u32)), rovgate: NOT_WIRED },
     Row { what: "70 ASNs", from: "a", prefix: "46.0.4.0/24", path: LONG_PATH, next_hop: "a", attrs: "",
-          to: &[], rovgate: NOT_WIRED },
+          to: &[], reason: (Some(1), Some(Check::AsPathTooLong as u32)), rovgate: NOT_WIRED },
     Row { what: "an AS_SET", from: "a", prefix: "46.0.5.0/24", path: "( 1001 1002 )", next_hop: "a",
-          attrs: "", to: &[], rovgate: NOT_WIRED },
+          attrs: "", to: &[], reason: (None, Some(Check::AsPathTooLong as u32)), rovgate: NOT_WIRED },
     Row { what: "transit-free AS 3356 after the member", from: "a", prefix: "46.0.6.0/24", path: "3356 1001",
-          next_hop: "a", attrs: "", to: &[], rovgate: NOT_WIRED },
+          next_hop: "a", attrs: "", to: &[], reason: (Some(8), Some(Check::TransitFree as u32)), rovgate: NOT_WIRED },
     Row { what: "next hop of another member", from: "a", prefix: "46.0.7.0/24", path: "", next_hop: "b",
-          attrs: "", to: &[], rovgate: NOT_WIRED },
+          attrs: "", to: &[], reason: (Some(5), Some(Check::NextHop as u32)), rovgate: NOT_WIRED },
     Row { what: "RPKI invalid", from: "a", prefix: "45.66.1.0/24", path: "", next_hop: "a", attrs: "",
-          to: &[], rovgate: Matches },
+          to: &[], reason: (Some(14), Some(FILTERED_RPKI_INVALID)), rovgate: Matches },
     Row { what: "BLACKHOLE /32 of the member's space", from: "a", prefix: "45.65.1.1/32", path: "",
-          next_hop: "a", attrs: "community [ 65535:666 ]", to: &["b", "c", "d"], rovgate: NOT_WIRED },
+          next_hop: "a", attrs: "community [ 65535:666 ]", to: &["b", "c", "d"], reason: (None, None), rovgate: NOT_WIRED },
     Row { what: "rs:0:b, not to b", from: "a", prefix: "46.0.10.0/24", path: "", next_hop: "a",
-          attrs: "large-community [ 64500:0:64497 ]", to: &["c", "d"], rovgate: NO_ACTIONS },
+          attrs: "large-community [ 64500:0:64497 ]", to: &["c", "d"], reason: (None, None), rovgate: NO_ACTIONS },
     // Alone, arouteserver's rs:1:peer changes nothing: it only lifts rs:0:0 for that peer.
     Row { what: "rs:1:b alone", from: "a", prefix: "46.0.11.0/24", path: "", next_hop: "a",
-          attrs: "large-community [ 64500:1:64497 ]", to: &["b", "c", "d"], rovgate: NO_ACTIONS },
+          attrs: "large-community [ 64500:1:64497 ]", to: &["b", "c", "d"], reason: (None, None), rovgate: NO_ACTIONS },
     Row { what: "rs:0:0, to none", from: "a", prefix: "46.0.12.0/24", path: "", next_hop: "a",
-          attrs: "large-community [ 64500:0:0 ]", to: &[], rovgate: NO_ACTIONS },
+          attrs: "large-community [ 64500:0:0 ]", to: &[], reason: (None, None), rovgate: NO_ACTIONS },
     Row { what: "rs:0:0 and rs:1:b, only to b", from: "a", prefix: "46.0.14.0/24", path: "", next_hop: "a",
-          attrs: "large-community [ 64500:0:0 64500:1:64497 ]", to: &["b"], rovgate: NO_ACTIONS },
+          attrs: "large-community [ 64500:0:0 64500:1:64497 ]", to: &["b"], reason: (None, None), rovgate: NO_ACTIONS },
     Row { what: "rs:101:b, prepend once to b", from: "a", prefix: "46.0.13.0/24", path: "", next_hop: "a",
-          attrs: "large-community [ 64500:101:64497 ]", to: &["b", "c", "d"], rovgate: NO_ACTIONS },
+          attrs: "large-community [ 64500:101:64497 ]", to: &["b", "c", "d"], reason: (None, None), rovgate: NO_ACTIONS },
 ];
 
 /// 69 public ASNs after the member's own: 70 in all, over the bound of 64.
@@ -134,25 +141,29 @@ fn neighbor(name: &str, port: u16) -> String {
 /// Each member's received routes, by member name.
 type Received = BTreeMap<&'static str, BTreeMap<String, Got>>;
 
-/// The route server under test, kept running while the members talk to it.
-enum Server {
-    Bird(Bird),
-    Rovgate(Rovgate),
+/// What a route server did: what each member received, and the filtered-reason codes on
+/// the routes it kept but did not send, by prefix.
+struct Outcome {
+    received: Received,
+    reasons: BTreeMap<String, Vec<u32>>,
 }
 
-/// Starts the members against `server`'s port in `lan`, waits for every member's
-/// End-of-RIB and then for 3 s without a new message, and returns what each received.
-async fn exchange(lan: &Netns, server: &Server, port: u16) -> Received {
+/// Starts the members against the route server's `port` in `lan`, waits for every
+/// member's End-of-RIB and then for 3 s without a new message, and returns what each
+/// received and, while they are still up, the route server's `reasons`. `log`: the route
+/// server's log, for a failure.
+async fn exchange(
+    lan: &Netns,
+    port: u16,
+    log: impl Fn() -> String,
+    reasons: impl FnOnce() -> BTreeMap<String, Vec<u32>>,
+) -> Outcome {
     let members: Vec<(&str, Exabgp)> = (MEMBERS.iter())
         .map(|&(name, ..)| {
             let exabgp = Exabgp::start_in(Some(&lan.name), RS_IP, name, &neighbor(name, port));
             (name, exabgp)
         })
         .collect();
-    let log = || match server {
-        Server::Bird(bird) => bird.log(),
-        Server::Rovgate(rovgate) => rovgate.log(),
-    };
     let all_eor = || members.iter().all(|(_, m)| ars::end_of_rib(&m.received()));
     if !support::eventually(60, all_eor).await {
         panic!(
@@ -174,25 +185,29 @@ async fn exchange(lan: &Netns, server: &Server, port: u16) -> Received {
         }
     }
     let rs_asn = u64::from(RS_ASN);
-    (members.iter())
+    let received = (members.iter())
         .map(|(name, m)| (*name, ars::routes(&m.received(), rs_asn)))
-        .collect()
+        .collect();
+    let reasons = reasons();
+    Outcome { received, reasons }
 }
 
-/// What arouteserver's BIRD sends each member.
-async fn with_arouteserver(program: &std::path::Path) -> Received {
+/// What arouteserver's BIRD does; its reasons are arouteserver's reject codes.
+async fn with_arouteserver(program: &std::path::Path) -> Outcome {
     let roas: String = (VRPS.iter())
         .map(|(p, max, asn)| format!("  route {p} max {max} as {asn};\n"))
         .collect();
     let asns = MEMBERS.map(|m| m.2);
     let config = ars::bird_config(program, &asns, &roas);
     let (dut, lan) = Netns::pair("ars-bird", RS_IP, &MEMBERS.map(|m| m.1));
-    let bird = Server::Bird(Bird::start_in(Some(&dut.name), "ars-rs", &config));
-    exchange(&lan, &bird, 179).await
+    let bird = Bird::start_in(Some(&dut.name), "ars-rs", &config);
+    let reasons = || ars::reject_causes(&bird.birdc("show route all"), RS_ASN);
+    exchange(&lan, 179, || bird.log(), reasons).await
 }
 
-/// What rovgate, configured as arouteserver's BIRD is, sends each member.
-async fn with_rovgate() -> Received {
+/// What rovgate, configured as arouteserver's BIRD is, does; its reasons are the Euro-IX
+/// codes (`rs:1101:N`) its looking glass shows on each row's paths.
+async fn with_rovgate() -> Outcome {
     let dir = support::scratch_dir("ars-vrps");
     let vrps = VRPS.map(|(p, max, asn)| support::vrp(p, max, asn));
     let file = dir.join("vrps.json");
@@ -208,24 +223,79 @@ async fn with_rovgate() -> Received {
     let rest = format!("[rpki]\nvrp_files = [{file:?}]\n\n{peers}");
     let (dut, lan) = Netns::pair("ars-rovgate", RS_IP, &MEMBERS.map(|m| m.1));
     let rovgate = Rovgate::start_in(Some(&dut.name), RS_IP, "ars-reference", &rest);
-    let port = rovgate.bgp_port;
-    exchange(&lan, &Server::Rovgate(rovgate), port).await
+    let reasons = || {
+        let of = |row: &Row| {
+            (
+                row.prefix.into(),
+                filtered_reasons(&dut, &rovgate, row.prefix),
+            )
+        };
+        ROWS.iter().map(of).collect()
+    };
+    exchange(&lan, rovgate.bgp_port, || rovgate.log(), reasons).await
+}
+
+/// The `rs:1101:N` codes rovgate's looking glass (`GET /api/v1/routes`, inside the
+/// namespace `dut`) shows on the paths of exactly `prefix`.
+fn filtered_reasons(dut: &Netns, rovgate: &Rovgate, prefix: &str) -> Vec<u32> {
+    let url = format!(
+        "http://127.0.0.1:{}/api/v1/routes?prefix={prefix}",
+        rovgate.http_port
+    );
+    let out = dut
+        .command("curl")
+        .args(["-sf", &url])
+        .output()
+        .expect("run curl");
+    let answer: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("GET {url}: {e}: {out:?}"));
+    if answer["prefix"] != prefix {
+        return Vec::new();
+    }
+    let tags = answer["paths"].as_array().into_iter().flatten();
+    let tags = tags.flat_map(|p| {
+        p["added_large_communities"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    });
+    let filtered = format!("{RS_ASN}:{FILTERED_FUNCTION}:");
+    (tags.filter_map(|t| t.as_str()?.strip_prefix(&filtered)?.parse().ok())).collect()
 }
 
 /// What each member got of `prefix`.
-fn outcome<'a>(received: &'a Received, prefix: &str) -> BTreeMap<&'static str, Option<&'a Got>> {
+fn got<'a>(received: &'a Received, prefix: &str) -> BTreeMap<&'static str, Option<&'a Got>> {
     (received.iter())
         .map(|(name, routes)| (*name, routes.get(prefix)))
         .collect()
 }
 
-/// Expected: arouteserver's BIRD sends each row to the members in its `to` column, and no
-/// route outside the table reaches anyone; rovgate sends every row marked `Matches` to
-/// the same members with the same AS_PATH, NEXT_HOP, communities and large communities
-/// (informational `rs:1000:*` aside), and still differs on the rows marked `Differs`.
+/// What `server` did with `row` differently from the table, if anything: the members it
+/// sent the row to, and its reason codes (`code`: the row's reason in its numbering).
+fn against_table(server: &Outcome, row: &Row, code: Option<u32>) -> Option<String> {
+    let got = got(&server.received, row.prefix);
+    let sent_to: Vec<&str> = (got.iter())
+        .filter(|(_, g)| g.is_some())
+        .map(|(n, _)| *n)
+        .collect();
+    let reasons = server.reasons.get(row.prefix).cloned().unwrap_or_default();
+    let want_reasons: Vec<u32> = code.into_iter().collect();
+    (sent_to != row.to || reasons != want_reasons).then(|| {
+        format!(
+            "sent to {sent_to:?} (not {:?}), reasons {reasons:?} (not {want_reasons:?})",
+            row.to
+        )
+    })
+}
+
+/// Expected: arouteserver's BIRD sends each row to the members in its `to` column, tags
+/// it with the row's arouteserver reject code, and sends no route outside the table;
+/// rovgate does the same with every row marked `Matches` (the same AS_PATH, NEXT_HOP,
+/// communities and large communities, informational `rs:1000:*` aside; the row's Euro-IX
+/// code in its looking glass), and still differs on the rows marked `Differs`.
 #[tokio::test]
 async fn rovgate_propagates_what_arouteserver_does() {
-    if !support::tools_present(&["bird", "exabgp", "ip"]) {
+    if !support::tools_present(&["bird", "exabgp", "ip", "curl"]) {
         return;
     }
     let Some(program) = ars::program() else {
@@ -235,37 +305,29 @@ async fn rovgate_propagates_what_arouteserver_does() {
     let rovgate = with_rovgate().await;
     let mut wrong = Vec::new();
     for row in ROWS {
-        let (want, got) = (
-            outcome(&reference, row.prefix),
-            outcome(&rovgate, row.prefix),
-        );
-        let sent_to: Vec<&str> = (want.iter())
-            .filter(|(_, g)| g.is_some())
-            .map(|(n, _)| *n)
-            .collect();
-        if sent_to != row.to {
-            wrong.push(format!(
-                "{}: arouteserver sent it to {sent_to:?}, not {:?}",
-                row.what, row.to
-            ));
+        if let Some(why) = against_table(&reference, row, row.reason.0) {
+            wrong.push(format!("{}: arouteserver {why}", row.what));
         }
+        let same = got(&rovgate.received, row.prefix) == got(&reference.received, row.prefix)
+            && against_table(&rovgate, row, row.reason.1).is_none();
         match row.rovgate {
-            Matches if got != want => {
-                wrong.push(format!(
-                    "{}: rovgate {got:?}, arouteserver {want:?}",
-                    row.what
-                ));
-            }
-            Differs(why) if got == want => wrong.push(format!(
+            Matches if !same => wrong.push(format!(
+                "{}: rovgate {:?} {:?}, arouteserver {:?}",
+                row.what,
+                got(&rovgate.received, row.prefix),
+                rovgate.reasons.get(row.prefix),
+                got(&reference.received, row.prefix)
+            )),
+            Differs(why) if same => wrong.push(format!(
                 "{}: rovgate now does what arouteserver does ({why}): mark the row Matches",
                 row.what
             )),
-            Differs(why) => eprintln!("note: {} differs ({why}): rovgate {got:?}", row.what),
+            Differs(why) => eprintln!("note: {} differs ({why})", row.what),
             Matches => {}
         }
     }
-    for (server, received) in [("arouteserver", &reference), ("rovgate", &rovgate)] {
-        for (name, routes) in received {
+    for (server, outcome) in [("arouteserver", &reference), ("rovgate", &rovgate)] {
+        for (name, routes) in &outcome.received {
             let extra = routes
                 .keys()
                 .filter(|p| !ROWS.iter().any(|r| r.prefix == *p));

@@ -158,3 +158,29 @@ fn prefix(nlri: &Value) -> String {
 pub fn end_of_rib(received: &str) -> bool {
     received.contains("\"eor\"")
 }
+
+/// arouteserver's reject codes (`rs_asn:65520:N`, reject policy "tag") on the routes in
+/// BIRD's `show route all` output, by prefix; the 0 it puts beside them ("rejected") aside.
+pub fn reject_causes(show_route_all: &str, rs_asn: u32) -> BTreeMap<String, Vec<u32>> {
+    let mut causes: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    let mut prefix = String::new();
+    let tag = format!("({rs_asn}, 65520, ");
+    for line in show_route_all.lines() {
+        if line.starts_with(|c: char| c.is_ascii_digit()) {
+            prefix = line
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+        }
+        if !line.contains("BGP.large_community:") {
+            continue;
+        }
+        let codes = line.split(&tag).skip(1).filter_map(|rest| {
+            let code = rest.split(')').next()?.trim().parse::<u32>().ok();
+            code.filter(|&c| c != 0)
+        });
+        causes.entry(prefix.clone()).or_default().extend(codes);
+    }
+    causes
+}
