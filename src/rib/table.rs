@@ -11,13 +11,24 @@ use prefix_trie::{Prefix, PrefixMap};
 use smallvec::SmallVec;
 
 use super::best::{better, Path, PeerOrder};
-use crate::route::{Family, PeerId};
+use crate::route::{Asn, Family, PeerId};
 
 /// A prefix's paths, best first; at most one per peer.
 pub type Paths = SmallVec<[Path; 1]>;
 
+/// A peer as export sees it: which peer (never sent its own path) and its AS (what
+/// members' action communities name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Receiver {
+    /// The peer.
+    pub peer: PeerId,
+    /// Its AS.
+    pub asn: Asn,
+}
+
 /// The two best eligible paths of a prefix: what every peer is exported (the best), and
-/// what the best path's own peer is exported (the second best).
+/// what a peer is exported that may not have the best (its own, or one its announcer's
+/// action communities keep from it): the second best.
 #[derive(Clone, Debug, Default)]
 pub struct Top2 {
     /// The best eligible path.
@@ -36,12 +47,14 @@ impl Top2 {
         }
     }
 
-    /// The path `peer` should have: the best unless it is the peer's own.
-    pub fn for_peer(&self, peer: PeerId) -> Option<&Path> {
-        match &self.best {
-            Some(best) if best.peer == peer => self.second.as_ref(),
-            best => best.as_ref(),
-        }
+    /// The path `to` should have: the best unless it is its own or its action
+    /// communities keep it from `to`; then the second best, on the same terms (BIRD's
+    /// `secondary`, arouteserver's path hiding mitigation, over the two best paths).
+    pub fn for_peer(&self, to: Receiver) -> Option<&Path> {
+        [&self.best, &self.second]
+            .into_iter()
+            .flatten()
+            .find(|p| p.peer != to.peer && p.attrs.announced_to(to.asn))
     }
 }
 
