@@ -11,7 +11,7 @@ use std::fs;
 use std::time::{Duration, Instant};
 
 use crate::support;
-use crate::support::ars::{self, Got};
+use crate::support::ars::{self, AsSet, Got};
 use crate::support::bird::Bird;
 use crate::support::daemon::Rovgate;
 use crate::support::exabgp::Exabgp;
@@ -36,6 +36,14 @@ const MEMBERS: [(&str, &str, u32); 4] = [
 /// The VRPs both route servers validate with: `a`'s space, and space whose ROA names
 /// another AS.
 const VRPS: [(&str, u8, u32); 2] = [("45.65.0.0/16", 32, 64496), ("45.66.0.0/16", 24, 1001)];
+
+/// The AS-SET of member `d`, the one with IRR filters (`tests/data/ars/clients.yml`).
+const AS_D: AsSet = AsSet {
+    name: "AS-D",
+    asn: 64499,
+    origins: &[64499],
+    prefixes: &["46.0.20.0/24", "46.0.22.0/24"],
+};
 
 /// Whether rovgate is expected to do what arouteserver's BIRD does with a row.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -65,6 +73,8 @@ struct Row {
 }
 
 const NOT_WIRED: Mark = Differs("import checks not wired into the RIB yet");
+const NO_IRR: Mark =
+    Differs("IRR not wired yet: the config has no `irr` peer key for AS-D's files");
 
 #[rustfmt::skip]
 const ROWS: &[Row] = &[
@@ -72,6 +82,10 @@ const ROWS: &[Row] = &[
           to: &["b", "c", "d"], reason: (None, None), rovgate: Matches },
     Row { what: "clean, RPKI not found", from: "d", prefix: "46.0.20.0/24", path: "", next_hop: "d", attrs: "",
           to: &["a", "b", "c"], reason: (None, None), rovgate: Matches },
+    Row { what: "prefix not in the member's AS-SET", from: "d", prefix: "46.0.21.0/24", path: "", next_hop: "d",
+          attrs: "", to: &[], reason: (Some(12), Some(Check::IrrPrefix as u32)), rovgate: NO_IRR },
+    Row { what: "origin not in the member's AS-SET", from: "d", prefix: "46.0.22.0/24", path: "1001", next_hop: "d",
+          attrs: "", to: &[], reason: (Some(9), Some(Check::IrrOrigin as u32)), rovgate: NO_IRR },
     Row { what: "bogon prefix", from: "a", prefix: "10.1.0.0/16", path: "", next_hop: "a", attrs: "",
           to: &[], reason: (Some(2), Some(Check::Bogon as u32)), rovgate: NOT_WIRED },
     Row { what: "a /25", from: "a", prefix: "46.0.2.0/25", path: "", next_hop: "a", attrs: "",
@@ -197,7 +211,7 @@ async fn with_arouteserver(program: &std::path::Path) -> Outcome {
         .map(|(p, max, asn)| format!("  route {p} max {max} as {asn};\n"))
         .collect();
     let asns = MEMBERS.map(|m| m.2);
-    let config = ars::bird_config(program, &asns, &roas);
+    let config = ars::bird_config(program, &asns, &[AS_D], &roas);
     let (dut, lan) = Netns::pair("ars-bird", RS_IP, &MEMBERS.map(|m| m.1));
     let bird = Bird::start_in(Some(&dut.name), "ars-rs", &config);
     let reasons = || ars::reject_causes(&bird.birdc("show route all"), RS_ASN);

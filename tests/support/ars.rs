@@ -37,8 +37,8 @@ pub fn program() -> Option<PathBuf> {
 ///   with arouteserver"). Private and reserved ASNs stay invalid.
 ///
 /// `asns`: the members' ASNs, for arouteserver's PeeringDB cache (seeded empty, so that it
-/// asks no one).
-pub fn bird_config(program: &Path, asns: &[u32], roas: &str) -> String {
+/// asks no one); `as_sets`: the AS-SETs `clients.yml` names, seeded into its IRR cache.
+pub fn bird_config(program: &Path, asns: &[u32], as_sets: &[AsSet], roas: &str) -> String {
     let dir = super::scratch_dir("ars");
     let setup = dir.join("setup");
     let out = Command::new(program)
@@ -53,9 +53,12 @@ pub fn bird_config(program: &Path, asns: &[u32], roas: &str) -> String {
     settings.push_str("check_new_release: False\n");
     fs::write(&cfg, settings).expect("write arouteserver.yml");
     let cache = setup.join("cache");
-    for asn in asns {
-        let entry = format!("{{\"ts\": {}, \"data\": null}}", super::unix_seconds());
-        fs::write(cache.join(format!("peeringdb_net_{asn}.json")), entry).expect("seed cache");
+    let peeringdb = asns
+        .iter()
+        .map(|asn| (format!("peeringdb_net_{asn}.json"), "null".into()));
+    for (file, data) in peeringdb.chain(as_sets.iter().flat_map(AsSet::cache)) {
+        let entry = format!("{{\"ts\": {}, \"data\": {data}}}", super::unix_seconds());
+        fs::write(cache.join(file), entry).expect("seed arouteserver's cache");
     }
     let conf = dir.join("bird4.conf");
     let out = Command::new(program)
@@ -85,6 +88,40 @@ pub fn bird_config(program: &Path, asns: &[u32], roas: &str) -> String {
         assert!(text.contains(from), "arouteserver's config has no {from:?}");
         text.replace(from, to)
     })
+}
+
+/// A member's AS-SET: what bgpq4 would fetch from the IRR for it.
+pub struct AsSet {
+    /// Its name (letters, digits and `-`).
+    pub name: &'static str,
+    /// The member's AS.
+    pub asn: u32,
+    /// The origin ASNs it expands to.
+    pub origins: &'static [u32],
+    /// The IPv4 prefixes of their route objects (exact).
+    pub prefixes: &'static [&'static str],
+}
+
+impl AsSet {
+    /// arouteserver's cache files for it, as (file name, data): the AS-SET's origins and
+    /// prefixes, and (none) the prefixes of the member's AS, which it looks up too.
+    fn cache(&self) -> [(String, String); 3] {
+        let entries: Vec<String> = (self.prefixes.iter())
+            .map(|p| {
+                let (ip, len) = p.split_once('/').expect("a prefix");
+                format!("{{\"prefix\": \"{ip}\", \"length\": {len}, \"exact\": true, \"ge\": null, \"le\": null}}")
+            })
+            .collect();
+        let name = self.name.replace('-', "_");
+        [
+            (format!("{name}-as_set.json"), format!("{:?}", self.origins)),
+            (
+                format!("{name}-r_set-ipv4.json"),
+                format!("[{}]", entries.join(", ")),
+            ),
+            (format!("AS{}-r_set-ipv4.json", self.asn), "[]".into()),
+        ]
+    }
 }
 
 /// A route as a member received it: what the comparison looks at.
