@@ -66,13 +66,8 @@ impl Bench {
             Default::default(),
         );
         let peer = |i: u8, asn, rov| PeerInfo {
-            name: format!("p{i}"),
-            address: IpAddr::from([127, 0, 0, i]),
-            asn: Asn(asn),
             enforce_first_as: false,
-            max_prefixes: None,
-            rov,
-            abuse: Default::default(),
+            ..PeerInfo::new(format!("p{i}"), IpAddr::from([127, 0, 0, i]), Asn(asn), rov)
         };
         let peers = vec![peer(1, feed.asn, mode), peer(2, 64499, RovMode::Accept)];
         // Every pass applies in full: what is measured is re-evaluation, never a hold.
