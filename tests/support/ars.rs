@@ -122,6 +122,17 @@ impl AsSet {
             (format!("AS{}-r_set-ipv4.json", self.asn), "[]".into()),
         ]
     }
+
+    /// What `bgpq4 -j` prints for it: the prefix list, and (`-t`) the origin list.
+    pub fn bgpq4(&self) -> [String; 2] {
+        let entries: Vec<String> = (self.prefixes.iter())
+            .map(|p| format!("{{\"prefix\": \"{p}\", \"exact\": true}}"))
+            .collect();
+        [
+            format!("{{\"{}\": [{}]}}", self.name, entries.join(", ")),
+            format!("{{\"{}\": {:?}}}", self.name, self.origins),
+        ]
+    }
 }
 
 /// A route as a member received it: what the comparison looks at.
