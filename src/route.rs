@@ -290,40 +290,6 @@ impl AttrSet {
     pub fn received(self: &Arc<Self>) -> &Arc<Self> {
         self.tags.as_ref().map_or(self, |m| &m.received)
     }
-
-    /// Whether the path carries RFC 8326 GRACEFUL_SHUTDOWN.
-    pub fn graceful_shutdown(&self) -> bool {
-        self.actions.as_ref().is_some_and(|a| a.graceful_shutdown)
-    }
-
-    /// Whether the path's action communities let it go to a peer of AS `peer`.
-    pub fn announced_to(&self, peer: Asn) -> bool {
-        self.actions.as_ref().is_none_or(|a| a.announces_to(peer.0))
-    }
-
-    /// The set as a peer of AS `peer` gets it: itself, or a copy whose AS_PATH repeats its
-    /// first AS as many more times as the path's prepend communities ask towards `peer`.
-    pub fn towards(self: &Arc<Self>, peer: Asn) -> Attrs {
-        let times = self.actions.as_ref().map_or(0, |a| a.prepends_to(peer.0));
-        let Some(first) = self.as_path.first().filter(|_| times > 0) else {
-            return self.clone();
-        };
-        let mut as_path = self.as_path.clone();
-        if let Some(Segment::Sequence(v)) = as_path.0.first_mut() {
-            v.splice(0..0, std::iter::repeat_n(first.0, usize::from(times)));
-        }
-        Arc::new(AttrSet {
-            tags: self.tags.clone(),
-            actions: self.actions.clone(),
-            ..AttrSet::new(
-                self.origin,
-                as_path,
-                self.next_hop,
-                self.med,
-                self.other.clone(),
-            )
-        })
-    }
 }
 
 impl PartialEq for AttrSet {

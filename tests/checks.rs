@@ -109,7 +109,11 @@ async fn a_member_in_drop_loses_what_fails_and_an_irr_change_applies_live() {
         receiver.received().contains("6.6.6.0/24")
     })
     .await;
-    assert_eq!(failed("irr_prefix"), Some(2), "10.0.0.0/8 and the /25 are still missing");
+    assert_eq!(
+        failed("irr_prefix"),
+        Some(2),
+        "10.0.0.0/8 and the /25 are still missing"
+    );
     let log = rovgate.log();
     assert_eq!(log.matches("IRR files changed").count(), 1, "{log}");
     assert_eq!(

@@ -109,9 +109,10 @@ impl Batch {
     }
 }
 
-/// The peers that see a batch unlike the others (sorted): the owners of a best path, and
-/// the ASes the action communities of a best or second best path name. Every other peer
-/// gets each change's best path as it is (no action community names it).
+/// The peers that see a batch unlike the others (sorted): the owners of a best path (and
+/// of the second best where the best goes to nobody unnamed, so the others get the second),
+/// and the ASes the action communities of a best or second best path name. Every other
+/// peer gets the same view of each change.
 #[derive(Debug)]
 struct Apart {
     owners: Vec<PeerId>,
@@ -121,7 +122,12 @@ struct Apart {
 impl Apart {
     fn of(changes: &[Dirty]) -> Apart {
         let tops = || changes.iter().flat_map(|d| [&d.before, &d.after]);
-        let mut owners: Vec<PeerId> = tops().filter_map(|t| Some(t.best.as_ref()?.peer)).collect();
+        let owners = |t: &Top2| -> [Option<PeerId>; 2] {
+            let best = t.best.as_ref();
+            let hides = best.is_some_and(|p| p.attrs.actions.as_ref().is_some_and(|a| a.to_none));
+            [best, t.second.as_ref().filter(|_| hides)].map(|p| Some(p?.peer))
+        };
+        let mut owners: Vec<PeerId> = tops().flat_map(owners).flatten().collect();
         let paths = tops().flat_map(|t| [&t.best, &t.second]).flatten();
         let actions = paths.filter_map(|p| p.attrs.actions.as_deref());
         let mut named: Vec<u32> = actions.flat_map(|a| a.named()).collect();

@@ -239,3 +239,48 @@ impl Chunk {
         self.exports.extend(groups.map(announce));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::table::tests::{path, to};
+    use super::*;
+
+    /// Expected: whether it is in step (a shared batch) or behind (pending), a receiver gets
+    /// the path prepended as its communities ask towards it, and the second best where the
+    /// best is kept from it.
+    #[test]
+    fn each_receiver_gets_its_own_view_in_step_or_behind() {
+        let best = path(0, &[[64500, 101, 64498], [64500, 0, 64499]]);
+        let after = Top2 {
+            best: Some(best),
+            second: Some(path(1, &[])),
+        };
+        let prefix: IpNet = "192.0.2.0/24".parse().unwrap();
+        let batch = [Dirty {
+            prefix,
+            before: Top2::default(),
+            after: after.clone(),
+        }];
+        let as_path = |exports: Vec<Export>| match exports.as_slice() {
+            [Export::Announce(attrs, prefixes)] if prefixes[..] == [prefix] => {
+                attrs.as_path.to_string()
+            }
+            other => panic!("not one announcement: {other:?}"),
+        };
+        // (receiver, the AS_PATH it gets)
+        let cases = [(2, "64496 64496"), (3, "64497"), (4, "64496")];
+        for (receiver, expected) in cases {
+            let to = to(receiver);
+            let in_step = exports_of(&batch, to, &[Family::Ipv4Unicast]);
+            assert_eq!(as_path(in_step), expected, "AS{} in step", to.asn.0);
+            let mut behind = Pending::default();
+            behind.diff(to, prefix, &Top2::default(), &after);
+            assert_eq!(
+                as_path(behind.take(8, to.asn)),
+                expected,
+                "AS{} behind",
+                to.asn.0
+            );
+        }
+    }
+}

@@ -14,6 +14,10 @@
 //! AS, `peer` the receiver's): large `rs:0:peer`, `rs:1:peer`, `rs:0:0`,
 //! `rs:101..103:peer`; standard `0:peer`, `rs:peer`, `0:rs` (16-bit ASNs only).
 
+use std::sync::Arc;
+
+use super::{Asn, AttrSet, Attrs, Segment};
+
 /// RFC 8326 GRACEFUL_SHUTDOWN (65535:0).
 pub const GRACEFUL_SHUTDOWN: u32 = 0xffff_0000;
 /// Large community function: do not announce to `peer` (`rs:0:peer`; `rs:0:0`: to none).
@@ -116,6 +120,42 @@ impl Actions {
     }
 }
 
+impl AttrSet {
+    /// Whether the path carries RFC 8326 GRACEFUL_SHUTDOWN.
+    pub fn graceful_shutdown(&self) -> bool {
+        self.actions.as_ref().is_some_and(|a| a.graceful_shutdown)
+    }
+
+    /// Whether the path's action communities let it go to a peer of AS `peer`.
+    pub fn announced_to(&self, peer: Asn) -> bool {
+        self.actions.as_ref().is_none_or(|a| a.announces_to(peer.0))
+    }
+
+    /// The set as a peer of AS `peer` gets it: itself, or a copy whose AS_PATH repeats its
+    /// first AS as many more times as the path's prepend communities ask towards `peer`.
+    pub fn towards(self: Arc<Self>, peer: Asn) -> Attrs {
+        let times = self.actions.as_ref().map_or(0, |a| a.prepends_to(peer.0));
+        let Some(first) = self.as_path.first().filter(|_| times > 0) else {
+            return self;
+        };
+        let mut as_path = self.as_path.clone();
+        if let Some(Segment::Sequence(v)) = as_path.0.first_mut() {
+            v.splice(0..0, std::iter::repeat_n(first.0, usize::from(times)));
+        }
+        Arc::new(AttrSet {
+            tags: self.tags.clone(),
+            actions: self.actions.clone(),
+            ..AttrSet::new(
+                self.origin,
+                as_path,
+                self.next_hop,
+                self.med,
+                self.other.clone(),
+            )
+        })
+    }
+}
+
 /// Whether a large community is stripped before sending: every one addressed to the route
 /// server (global administrator `rs`). rovgate's own tags are added after stripping.
 pub fn strips_large(rs: u32, c: &[u32; 3]) -> bool {
@@ -132,6 +172,7 @@ pub fn strips_standard(rs: u32, c: u32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::route::{AsPath, NextHop};
 
     const RS: u32 = 64500;
 
@@ -266,6 +307,20 @@ mod tests {
             !strips_standard(4_200_000_000, std_of(64100, 1)),
             "32-bit rs: no rs:peer"
         );
+    }
+
+    #[test]
+    fn prepends_repeat_the_first_as_towards_the_peer_named() {
+        let as_path = AsPath(vec![Segment::Sequence(vec![64496, 64511])]);
+        let nh = NextHop::V4([192, 0, 2, 1].into());
+        let mut set = AttrSet::new(0, as_path, nh, None, Default::default());
+        set.actions = Actions::read(RS, [], [[RS, 102, 64497]]).map(Box::new);
+        let set = Arc::new(set);
+        let to_named = set.clone().towards(Asn(64497));
+        assert_eq!(to_named.as_path.to_string(), "64496 64496 64496 64511");
+        assert_eq!(to_named.actions, set.actions, "still stripped on encode");
+        let to_others = set.clone().towards(Asn(64498));
+        assert!(Arc::ptr_eq(&to_others, &set), "others: the set itself");
     }
 
     fn std_of(high: u32, low: u32) -> u32 {
