@@ -31,7 +31,9 @@ rovgate_head() {
   printf '[server]\nasn = 64500\nrouter_id = "127.0.9.1"\nlisten = ["127.0.9.1:%s"]\nhttp = "127.0.9.1:18080"\n' "$port"
   printf 'update_delay = %s\n' "$update_delay"
   printf '[[rpki.cache]]\naddress = "127.0.0.1:%s"\n' "$rtr"
-  printf '[defaults]\nrov = "drop"\n'
+  # The IXP import checks are off (a transit feed has tier-1 ASNs in every path);
+  # CHECKS=shadow runs every one of them without filtering anything (their cost).
+  printf '[defaults]\nrov = "drop"\nchecks = "%s"\n' "${CHECKS:-accept}"
 }
 
 rovgate_peer() { # name address asn [max_prefixes]

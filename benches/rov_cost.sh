@@ -29,6 +29,9 @@ listen = ["127.0.9.1:$port"]
 http = "$http"
 [rpki]
 vrp_files = ["$vrps"]
+# A transit feed: the IXP import checks are off.
+[defaults]
+checks = "accept"
 [[peer]]
 name = "feeder"
 address = "127.0.9.2"

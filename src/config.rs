@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::policy::{RovMode, TagValues, Tagging};
+use crate::policy::{CheckModes, RovMode, TagValues, Tagging};
 use crate::rib::MassInvalidation;
 use crate::route::Asn;
 use crate::rpki::RpkiConfig;
@@ -21,10 +21,12 @@ use serde::{Deserialize, Serialize};
 
 mod convert;
 mod damping;
+mod filters;
 mod http;
 mod http_limits;
 
 pub use damping::IdleHold;
+pub use filters::{read_irr, role_checks, FiltersConfig, ModeLayer, NextHopMode};
 pub use http::{HostName, HostNameError, HttpAccess, HttpToken};
 pub use http_limits::HttpConfig;
 
@@ -39,6 +41,8 @@ pub struct Config {
     pub defaults: Defaults,
     /// The `[rov]` table: how validation states are tagged, and when a VRP update is held.
     pub rov: RovConfig,
+    /// The `[filters]` table: bounds and lists of the IXP import checks.
+    pub filters: FiltersConfig,
     /// The `[report]` table: what is kept of ROV changes.
     pub report: ReportConfig,
     /// The `[http]` table: the HTTP server's limits.
@@ -147,6 +151,11 @@ pub struct Defaults {
     pub role_rov: Vec<(Role, RovMode)>,
     /// The idle hold of peers that do not set theirs.
     pub idle_hold: IdleHold,
+    /// `[defaults]` `checks` and `check`: the import checks' modes over the role's built-in
+    /// ones ([`role_checks`]).
+    pub checks: ModeLayer,
+    /// `[defaults.role.<role>]` `checks` and `check`, over `checks`.
+    pub role_checks: Vec<(Role, ModeLayer)>,
 }
 
 impl Defaults {
@@ -156,6 +165,14 @@ impl Defaults {
             .iter()
             .find(|(r, _)| *r == role)
             .map_or(self.rov, |&(_, rov)| rov)
+    }
+
+    /// The import checks' modes for a peer of `role` with its own `layer` over them.
+    pub fn checks_for(&self, role: Role, layer: &ModeLayer) -> CheckModes {
+        let role_layer = self.role_checks.iter().find(|(r, _)| *r == role);
+        let modes = self.checks.over(role_checks(role));
+        let modes = role_layer.map_or(modes, |(_, l)| l.over(modes));
+        layer.over(modes)
     }
 }
 
@@ -241,6 +258,13 @@ pub struct PeerConfig {
     pub port: u16,
     /// RFC 7947: drop routes whose AS_PATH does not start with the peer's AS (default true).
     pub enforce_first_as: bool,
+    /// The import checks' modes: its own `checks`/`check`, then the role's, then
+    /// `[defaults]`, then the role's built-in ones.
+    pub checks: CheckModes,
+    /// Which next hops it may announce (default strict).
+    pub next_hop: NextHopMode,
+    /// bgpq4 JSON files with its AS-SET's prefixes and origin ASNs; none: no IRR check.
+    pub irr: Vec<PathBuf>,
 }
 
 /// A config that cannot be used: where (file, line, dotted key) and what was expected.

@@ -311,7 +311,7 @@ fn broken_rov_settings_name_line_and_key() {
         ("unknown role", format!("{SERVER}[defaults.role.client]\nrov = \"drop\"\n"), Some(5), Some("defaults.role.client"), "expected one of customer, peer, upstream, rs-client, got \"client\""),
         ("bad role rov", format!("{SERVER}[defaults.role.upstream]\nrov = \"strict\"\n"), Some(6), Some("defaults.role.upstream.rov"), "expected one of accept, tag, shadow, drop, got \"strict\""),
         ("unknown key in role", format!("{SERVER}[defaults.role.peer]\nrov = \"drop\"\nmax_prefixes = 1\n"), Some(7), Some("defaults.role.peer.max_prefixes"), "unknown field `max_prefixes`"),
-        ("role without rov", format!("{SERVER}[defaults.role.peer]\n"), Some(5), Some("defaults.role.peer"), "missing field `rov`"),
+        ("role without rov", format!("{SERVER}[defaults.role.peer]\n"), Some(5), Some("defaults.role.peer"), "expected at least one of rov, checks, check"),
         ("ext community not a bool", two_peers_with("max_prefixes = 100", "rov_ext_community = \"yes\""), Some(21), Some("peer[1].rov_ext_community"), "invalid type: string \"yes\", expected a boolean"),
     ];
     assert_broken(cases);
@@ -368,3 +368,7 @@ fn error_display_is_file_line_key_message() {
 /// The idle hold keys and the input files `Config::load` checks.
 #[path = "config/load_tests.rs"]
 mod load;
+
+/// The import checks' keys and the IRR files `Config::load` reads.
+#[path = "config/filters_tests.rs"]
+mod filters;

@@ -40,10 +40,12 @@ use crate::bgp::session::{self, SessionConfig};
 use crate::config::{Config, PeerConfig, ServerConfig};
 use crate::http::guard::{Guard, SharedAccess};
 use crate::http::Api;
+use crate::policy::Filters;
 use crate::rib::{self, PeerInfo, Rib, RibEvent, RibInputs, SharedView, QUERY_QUEUE, RIB_QUEUE};
 use crate::route::abuse::{PeerAbuse, Refusals};
 use crate::route::PeerId;
 
+mod irr_watch;
 mod signals;
 #[cfg(test)]
 mod tests;
@@ -148,8 +150,12 @@ pub fn start(config: &Config, listeners: Listeners) -> Result<Daemon> {
     let http = (listeners.http.as_ref())
         .map(|l| local_addr(l, "HTTP"))
         .transpose()?;
+    let filters = (0..config.peers.len())
+        .map(|i| config.filters_for(i).map(Arc::new))
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(|e| anyhow::anyhow!("reading IRR data: {e}"))?;
     let (stop, shutdown) = watch::channel(false);
-    let core = spawn_core(config, &shutdown);
+    let core = spawn_core(config, filters, &shutdown);
     let access: SharedAccess = Arc::new(ArcSwap::from_pointee(config.server.http_access.clone()));
     if let (Some(listener), Some(addr)) = (listeners.http, http) {
         serve_http(config, (listener, addr), &core, &access, &shutdown);
@@ -206,12 +212,18 @@ fn serve_http(
 }
 
 /// Spawns the RPKI sources, the RIB and the ROV history.
-fn spawn_core(config: &Config, shutdown: &watch::Receiver<bool>) -> Core {
+fn spawn_core(
+    config: &Config,
+    filters: Vec<Arc<Filters>>,
+    shutdown: &watch::Receiver<bool>,
+) -> Core {
     let (store, vrps_changed) = crate::rpki::spawn(&config.rpki, shutdown.clone());
     let (rib_tx, rib_rx) = mpsc::channel(RIB_QUEUE);
     let (queries, queries_rx) = mpsc::channel(QUERY_QUEUE);
     let abuse: Vec<Arc<PeerAbuse>> = config.peers.iter().map(|_| Arc::default()).collect();
-    let infos = config.peers.iter().zip(&abuse).map(peer_info).collect();
+    let infos = (config.peers.iter().zip(&abuse).zip(filters))
+        .map(peer_info)
+        .collect();
     let tagging = config.rov.tagging(config.server.asn.0);
     let mut rib = Rib::new(infos, store.clone(), tagging, config.rov.mass);
     rib.set_update_delay(config.server.update_delay);
@@ -269,8 +281,10 @@ fn spawn_sessions(
     (sessions, tasks)
 }
 
-fn peer_info((p, abuse): (&PeerConfig, &Arc<PeerAbuse>)) -> PeerInfo {
+fn peer_info(((p, abuse), filters): ((&PeerConfig, &Arc<PeerAbuse>), Arc<Filters>)) -> PeerInfo {
     PeerInfo {
+        checks: p.checks,
+        filters,
         name: p.name.clone(),
         address: p.address,
         asn: p.asn,

@@ -20,6 +20,7 @@ fn peer(name: &str, up: bool, counts: RovCounts, would_drop: u64) -> PeerView {
         address: "192.0.2.1".parse().unwrap(),
         asn: Asn(64500),
         rov: RovMode::Shadow,
+        checks: Default::default(),
         up,
         pending: 0,
         last_down: None,
@@ -52,6 +53,7 @@ fn render_reports_snapshots_and_recorded_times() {
         dropped: 2,
         held: 1,
         stale: 0,
+        failed: Default::default(),
     };
     let c2 = RovCounts {
         routes: 4,

@@ -1,8 +1,11 @@
-//! ROV policy: what a peer's `rov` mode does with a route of a given RPKI state.
+//! Import policy: what a peer's `rov` mode does with a route of a given RPKI state, and
+//! what the modes of its IXP import checks (`checks.rs`: next hop, prefix length, bogons,
+//! AS_PATH, transit-free, IRR) do with the checks it fails.
 //!
-//! Where it sits: the RIB task (`rib/`) asks [`decide`] for every path it stores or
-//! re-evaluates; the answer says whether the path may be selected and exported and which
-//! communities rovgate adds to it. Pure: no I/O, table-driven tests below.
+//! Where it sits: the RIB task (`rib/`) runs [`check`] on every path a peer sends and asks
+//! [`decide_all`] for every path it stores or re-evaluates; the answer says whether the
+//! path may be selected and exported and which communities rovgate adds to it. Pure: no
+//! I/O, table-driven tests below.
 //!
 //! | mode   | valid / not-found | invalid                                              |
 //! |--------|-------------------|------------------------------------------------------|
@@ -13,9 +16,14 @@
 //!
 //! A *held* path (a mass invalidation waiting for an operator) is treated as shadow.
 
-pub mod bogons;
-pub mod checks;
-pub mod irr;
+mod bogons;
+mod checks;
+mod irr;
+mod modes;
+
+pub use checks::{check, Check, Failed, Filters, NextHopPolicy, TRANSIT_FREE};
+pub use irr::{Irr, IrrError};
+pub use modes::{CheckGroup, CheckModes};
 
 use std::fmt;
 use std::str::FromStr;
@@ -129,6 +137,12 @@ impl Tagging {
         }
     }
 
+    /// The filtered-reason community `rs_asn:1101:code`, if those are attached.
+    fn filtered(&self, code: u32) -> Option<[u32; 3]> {
+        self.filtered_reason
+            .then_some([self.rs_asn, FILTERED_FUNCTION, code])
+    }
+
     fn tag(&self, state: RovState) -> [u32; 3] {
         let y = match state {
             RovState::Valid => self.tag.valid,
@@ -168,16 +182,40 @@ pub fn decide(mode: RovMode, state: RovState, held: bool, tagging: &Tagging) -> 
         RovMode::Drop => Decision {
             eligible: false,
             large: tagging
-                .filtered_reason
-                .then_some(vec![[
-                    tagging.rs_asn,
-                    FILTERED_FUNCTION,
-                    FILTERED_RPKI_INVALID,
-                ]])
-                .unwrap_or_default(),
+                .filtered(FILTERED_RPKI_INVALID)
+                .into_iter()
+                .collect(),
             ext: None,
         },
     }
+}
+
+/// [`decide`] for ROV, then the import checks the path `failed` in their `checks` modes:
+/// a check in `tag` adds its `rs_asn:1101:N`, one in `drop` makes the path ineligible (and
+/// adds it, with `filtered_reason`); `shadow` only counts.
+pub fn decide_all(
+    mode: RovMode,
+    checks: &CheckModes,
+    state: RovState,
+    failed: Failed,
+    held: bool,
+    tagging: &Tagging,
+) -> Decision {
+    let mut d = decide(mode, state, held, tagging);
+    for check in failed.iter() {
+        match checks.of(check) {
+            RovMode::Accept | RovMode::Shadow => {}
+            RovMode::Tag => d
+                .large
+                .push([tagging.rs_asn, FILTERED_FUNCTION, check.code()]),
+            RovMode::Drop => {
+                d.eligible = false;
+                d.large.extend(tagging.filtered(check.code()));
+            }
+        }
+    }
+    d.large.sort_unstable();
+    d
 }
 
 #[cfg(test)]

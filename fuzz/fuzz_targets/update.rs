@@ -9,21 +9,20 @@ use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
 use rovgate::bgp::wire::{decode_update, encode_updates, read_actions, Caps};
-use rovgate::policy::{Tagging, RovMode};
+use rovgate::policy::{CheckModes, RovMode, Tagging};
 use rovgate::rib::{MassInvalidation, PeerInfo, Rib, RibEvent};
 use rovgate::route::{Export, Family, PeerId, Asn};
 use rovgate::rpki::VrpStore;
 
 fn peer(i: u8) -> PeerInfo {
+    let (address, asn) = (IpAddr::from([127, 0, 0, i]), Asn(64496 + u32::from(i)));
     PeerInfo {
-        name: format!("p{i}"),
-        address: IpAddr::from([127, 0, 0, i]),
-        asn: Asn(64496 + u32::from(i)),
         enforce_first_as: i == 1,
         max_prefixes: Some(1000),
-        // Tagging runs the tagging path (marked attribute sets) on every input.
-        rov: RovMode::Tag,
-        abuse: Default::default(),
+        // Tagging runs the tagging path (marked attribute sets) on every input; every
+        // import check runs (tagging too).
+        checks: CheckModes::all(RovMode::Tag),
+        ..PeerInfo::new(format!("p{i}"), address, asn, RovMode::Tag)
     }
 }
 

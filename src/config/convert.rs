@@ -16,13 +16,16 @@ use serde::Deserialize;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-use super::{ChoiceError, Config, ConfigError, Defaults, PeerConfig, Role, ServerConfig};
+use super::{
+    ChoiceError, Config, ConfigError, Defaults, NextHopMode, PeerConfig, Role, ServerConfig,
+};
 use crate::policy::{RovMode, UnknownMode};
 use crate::route::Asn;
 use crate::rpki::{CacheConfig, RpkiConfig};
 
 mod damping;
 mod files;
+mod filters;
 mod http;
 mod rov;
 
@@ -53,6 +56,8 @@ struct RawConfig {
     defaults: rov::RawDefaults,
     #[serde(default)]
     rov: rov::RawRov,
+    #[serde(default)]
+    filters: filters::RawFilters,
     #[serde(default)]
     report: rov::RawReport,
     #[serde(default)]
@@ -114,6 +119,12 @@ struct RawPeer {
     rov_ext_community: Option<bool>,
     idle_hold_seconds: Option<Spanned<u64>>,
     idle_hold_max_seconds: Option<Spanned<u64>>,
+    checks: Option<Text>,
+    #[serde(default)]
+    check: filters::RawCheck,
+    next_hop: Option<Text>,
+    #[serde(default)]
+    irr: Vec<Text>,
 }
 
 const DEFAULT_RELOAD_SECONDS: u64 = 5;
@@ -178,6 +189,7 @@ impl Source<'_> {
             rpki: self.rpki(&raw.rpki)?,
             defaults,
             rov: self.rov(&raw.rov)?,
+            filters: self.filters(&raw.filters)?,
             report: self.report(&raw.report)?,
             http: self.http(&raw.http)?,
             peers,
@@ -283,6 +295,15 @@ impl Source<'_> {
             port: raw.port.unwrap_or(179),
             enforce_first_as: raw.enforce_first_as.unwrap_or(true),
             rov_ext_community: raw.rov_ext_community.unwrap_or(false),
+            checks: defaults.checks_for(
+                role,
+                &self.mode_layer(raw.checks.as_ref(), &raw.check, &key(""))?,
+            ),
+            next_hop: match &raw.next_hop {
+                Some(n) => self.parse(n, key("next_hop"))?,
+                None => NextHopMode::default(),
+            },
+            irr: self.irr_files(&raw.irr, &key("irr"))?,
         })
     }
 

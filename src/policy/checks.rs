@@ -12,7 +12,8 @@ use ipnet::IpNet;
 
 use super::bogons::{asn_bogon, prefix_bogon};
 use super::irr::Irr;
-use crate::route::{AsPath, Asn, Segment};
+use super::modes::CheckModes;
+use crate::route::{AsPath, Asn, RovState, Segment};
 
 /// One import check, by its Euro-IX filtered-reason code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -56,15 +57,57 @@ impl Check {
     pub fn code(self) -> u32 {
         u32::from(self as u8)
     }
+
+    /// The check's name in counts, reports and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Check::PrefixTooLong => "prefix_too_long",
+            Check::PrefixTooShort => "prefix_too_short",
+            Check::Bogon => "bogon_prefix",
+            Check::BogonAsn => "bogon_asn",
+            Check::AsPathTooLong => "as_path",
+            Check::NextHop => "next_hop",
+            Check::IrrPrefix => "irr_prefix",
+            Check::IrrOrigin => "irr_origin",
+            Check::TransitFree => "transit_free",
+        }
+    }
+
+    /// What the member can do about it, for the what-if report.
+    pub fn advice(self) -> &'static str {
+        match self {
+            Check::PrefixTooLong | Check::PrefixTooShort => {
+                "announce the covering prefix within the length bounds instead"
+            }
+            Check::Bogon => "stop announcing this special-purpose prefix (a leak)",
+            Check::BogonAsn => "remove private or reserved ASNs from the path (a leak)",
+            Check::AsPathTooLong => "shorten the path (less prepending, no AS_SET)",
+            Check::NextHop => "set the next hop to the router's own address on the peering LAN",
+            Check::IrrPrefix => "register a route object in the AS-SET (or sign a ROA)",
+            Check::IrrOrigin => "add the origin AS to the AS-SET",
+            Check::TransitFree => "do not pass routes learned from a transit-free network",
+        }
+    }
 }
 
 /// The checks a path failed, as a bit set by code.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Failed(u32);
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Failed(u16);
 
 impl Failed {
-    fn add(&mut self, check: Check) {
+    /// Adds `check`.
+    pub fn add(&mut self, check: Check) {
         self.0 |= 1 << check.code();
+    }
+
+    /// `self` without `check`.
+    pub fn without(self, check: Check) -> Failed {
+        Failed(self.0 & !(1 << check.code()))
+    }
+
+    /// Whether no check failed.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
     }
 
     /// Whether `check` failed.
@@ -108,10 +151,67 @@ pub struct Filters {
     pub transit_free: HashSet<Asn>,
     /// The peer's AS-SET; none: no IRR check.
     pub irr: Option<Irr>,
+    /// A route with a valid ROA passes the IRR prefix check (arouteserver's
+    /// `use_rpki_roas_as_route_objects`).
+    pub roa_as_route_object: bool,
 }
 
-/// The checks a path from the peer of `filters` fails.
-pub fn check(filters: &Filters, prefix: &IpNet, path: &AsPath, next_hop: IpAddr) -> Failed {
+/// The transit-free networks an IXP route server refuses behind a member by default: the
+/// usual "tier-1" set (arouteserver's and IXP Manager's lists).
+pub const TRANSIT_FREE: [u32; 17] = [
+    174, 209, 701, 1239, 1299, 2914, 3257, 3320, 3356, 3491, 5511, 6453, 6461, 6762, 6830, 7018,
+    12956,
+];
+
+impl Filters {
+    /// What an IXP ships for a member of AS `asn` at `address`: next hop strict, IPv4
+    /// /8-/24, IPv6 /16-/48, at most 64 ASNs, [`TRANSIT_FREE`], no AS-SET, ROAs as route
+    /// objects.
+    pub fn ixp_defaults(asn: Asn, address: IpAddr) -> Filters {
+        Filters {
+            asn,
+            address,
+            next_hop: NextHopPolicy::Strict,
+            v4_lengths: (8, 24),
+            v6_lengths: (16, 48),
+            max_as_path: 64,
+            transit_free: TRANSIT_FREE.into_iter().map(Asn).collect(),
+            irr: None,
+            roa_as_route_object: true,
+        }
+    }
+
+    /// The checks of `failed` that still count for a path in RPKI `state`: a valid ROA
+    /// stands in for a missing route object when `roa_as_route_object` is set.
+    pub fn admitted(&self, failed: Failed, state: RovState) -> Failed {
+        match state {
+            RovState::Valid if self.roa_as_route_object => failed.without(Check::IrrPrefix),
+            _ => failed,
+        }
+    }
+}
+
+/// The checks that `modes` runs and that a path from the peer of `filters` fails.
+pub fn check(
+    filters: &Filters,
+    modes: &CheckModes,
+    prefix: &IpNet,
+    path: &AsPath,
+    next_hop: IpAddr,
+) -> Failed {
+    if *modes == CheckModes::default() {
+        return Failed::default();
+    }
+    let mut all = all_checks(filters, prefix, path, next_hop);
+    for c in Check::ALL {
+        if !modes.runs(c) {
+            all = all.without(c);
+        }
+    }
+    all
+}
+
+fn all_checks(filters: &Filters, prefix: &IpNet, path: &AsPath, next_hop: IpAddr) -> Failed {
     let mut failed = Failed::default();
     let (min, max) = match prefix {
         IpNet::V4(_) => filters.v4_lengths,
@@ -144,10 +244,11 @@ pub fn check(filters: &Filters, prefix: &IpNet, path: &AsPath, next_hop: IpAddr)
         failed.add(Check::NextHop);
     }
     if let Some(irr) = &filters.irr {
-        if !irr.covers(prefix) {
+        let (prefixes, origins) = irr.lists();
+        if prefixes && !irr.covers(prefix) {
             failed.add(Check::IrrPrefix);
         }
-        if !path.origin().is_some_and(|o| irr.has_origin(o)) {
+        if origins && !path.origin().is_some_and(|o| irr.has_origin(o)) {
             failed.add(Check::IrrOrigin);
         }
     }
@@ -166,6 +267,7 @@ mod tests {
     use super::*;
 
     const PEER: u32 = 64496;
+    const ALL: CheckModes = CheckModes::ALL_DROP;
 
     fn filters() -> Filters {
         let mut irr = Irr::default();
@@ -174,21 +276,15 @@ mod tests {
         irr.add_prefixes(prefixes).unwrap();
         irr.add_origins(r#"{"AS-PEER": [64496, 3333]}"#).unwrap();
         Filters {
-            asn: Asn(PEER),
-            address: "192.0.2.1".parse().unwrap(),
-            next_hop: NextHopPolicy::Strict,
-            v4_lengths: (8, 24),
-            v6_lengths: (16, 48),
-            max_as_path: 64,
-            transit_free: [Asn(174), Asn(3356)].into(),
             irr: Some(irr),
+            ..Filters::ixp_defaults(Asn(PEER), "192.0.2.1".parse().unwrap())
         }
     }
 
     fn failed(f: &Filters, prefix: &str, path: &[u32], next_hop: &str) -> Vec<Check> {
         let path = AsPath(vec![Segment::Sequence(path.to_vec())]);
         let prefix = prefix.parse().unwrap();
-        check(f, &prefix, &path, next_hop.parse().unwrap())
+        check(f, &ALL, &prefix, &path, next_hop.parse().unwrap())
             .iter()
             .collect()
     }
@@ -240,7 +336,7 @@ mod tests {
             Segment::Sequence(vec![PEER]),
             Segment::Set(vec![3333, 3334]),
         ]);
-        let got = check(&f, &"1.2.3.0/24".parse().unwrap(), &set, f.address);
+        let got = check(&f, &ALL, &"1.2.3.0/24".parse().unwrap(), &set, f.address);
         assert_eq!(got.iter().collect::<Vec<_>>(), [Check::AsPathTooLong]);
     }
 
@@ -254,6 +350,7 @@ mod tests {
             };
             check(
                 &f,
+                &ALL,
                 &"1.2.3.0/24".parse().unwrap(),
                 &AsPath(vec![Segment::Sequence(vec![PEER])]),
                 other,

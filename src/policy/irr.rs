@@ -54,6 +54,8 @@ pub struct Irr {
     v4: PrefixMap<Ipv4Net, Lengths>,
     v6: PrefixMap<Ipv6Net, Lengths>,
     origins: HashSet<Asn>,
+    /// Whether a prefix list / an origin list was read (a check without one is not run).
+    lists: (bool, bool),
 }
 
 /// The one list in a bgpq4 JSON object (`{"NAME": [...]}`).
@@ -65,8 +67,17 @@ fn the_list<T: for<'de> Deserialize<'de>>(json: &str) -> Result<Vec<T>, IrrError
 }
 
 impl Irr {
+    /// Adds a `bgpq4 -j` file of either kind: a prefix list, or (`-t`) origin ASNs.
+    pub fn add_file(&mut self, json: &str) -> Result<(), IrrError> {
+        match the_list::<serde_json::Value>(json)?.first() {
+            Some(serde_json::Value::Number(_)) => self.add_origins(json),
+            _ => self.add_prefixes(json),
+        }
+    }
+
     /// Adds the prefixes of a `bgpq4 -j` file.
     pub fn add_prefixes(&mut self, json: &str) -> Result<(), IrrError> {
+        self.lists.0 = true;
         for e in the_list::<Entry>(json)? {
             let own = e.prefix.prefix_len();
             let (min, max) = match e.exact {
@@ -91,9 +102,15 @@ impl Irr {
 
     /// Adds the origin ASNs of a `bgpq4 -j -t` file.
     pub fn add_origins(&mut self, json: &str) -> Result<(), IrrError> {
+        self.lists.1 = true;
         self.origins
             .extend(the_list::<u32>(json)?.into_iter().map(Asn));
         Ok(())
+    }
+
+    /// Whether a prefix list was read, and whether an origin list was.
+    pub fn lists(&self) -> (bool, bool) {
+        self.lists
     }
 
     /// Whether some registered range covers `prefix` at its length.

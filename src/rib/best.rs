@@ -5,6 +5,7 @@
 
 use std::cmp::Ordering;
 
+use crate::policy::Failed;
 use crate::route::{Attrs, PeerId, RovState};
 
 /// One peer's path for a prefix, as the RIB stores it.
@@ -24,6 +25,8 @@ pub struct Path {
     /// Invalid under `drop`, but kept eligible because the VRP update that invalidated it
     /// is held as a mass invalidation.
     pub held: bool,
+    /// The import checks it failed (of those its peer's modes run).
+    pub failed: Failed,
 }
 
 /// What the decision process needs to know about a peer beyond the path itself.
@@ -78,6 +81,7 @@ mod tests {
             eligible: true,
             stale: false,
             held: false,
+            failed: Failed::default(),
         }
     }
 

@@ -3,6 +3,7 @@
 //! Where it sits: sessions, the HTTP API and the daemon send these; `rib/mod.rs` runs the
 //! task that takes them.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use ipnet::IpNet;
@@ -10,7 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::export::Outgoing;
 use super::snapshot::{InvalidPaths, PathView};
-use crate::policy::{RovMode, Tagging};
+use crate::policy::{CheckModes, Filters, RovMode, Tagging};
 use crate::rib::MassInvalidation;
 use crate::route::{Family, PeerId, Update};
 use crate::rpki::VrpsChanged;
@@ -46,6 +47,13 @@ pub enum RibEvent {
     /// An operator changed the peer's ROV mode (HTTP or config reload): its stored routes
     /// are re-evaluated; the session stays up.
     SetPolicy { peer: PeerId, rov: RovMode },
+    /// An operator changed a peer's import checks (modes, or the data they check against:
+    /// next hops, bounds, AS-SET): its stored paths are checked again.
+    SetChecks {
+        peer: PeerId,
+        checks: CheckModes,
+        filters: Arc<Filters>,
+    },
     /// The `[rov]` settings changed (config reload): every path is tagged anew.
     SetRovConfig {
         tagging: Tagging,

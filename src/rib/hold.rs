@@ -139,7 +139,7 @@ impl Rib {
             "held VRP update applied: its invalid routes are dropped now"
         );
         for (prefix, peer) in hold.paths {
-            self.reshape(prefix, |p| p.peer == peer && p.held, true);
+            self.reshape(prefix, |p| p.peer == peer && p.held, true, false);
         }
         true
     }

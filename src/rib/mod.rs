@@ -48,7 +48,7 @@ pub use table::Top2;
 pub use timings::{Histogram, Timings};
 pub use view::{HoldView, PeerView, ReevaluationView, RibView, RovChange, RovCounts, SharedView};
 
-use crate::policy::Tagging;
+use crate::policy::{Failed, Tagging};
 use crate::route::{Attrs, Export, Family, Interner, PeerId, RovState, Update};
 use crate::rpki::VrpStore;
 use delay::UpdateDelay;
@@ -56,7 +56,7 @@ use dump::Dump;
 use hold::Hold;
 use peers::Peers;
 use reevaluate::Pass;
-use rov::shape;
+use rov::{checked, shape};
 use table::Table;
 
 /// How many events the RIB takes before it flushes exports.
@@ -227,6 +227,11 @@ impl Rib {
             RibEvent::BeginResend { peer, family } => self.set_stale(peer, Some(family)),
             RibEvent::EndOfResend { peer, family } => self.purge_stale(peer, Some(family)),
             RibEvent::SetPolicy { peer, rov } => self.set_policy(peer, rov),
+            RibEvent::SetChecks {
+                peer,
+                checks,
+                filters,
+            } => self.set_checks(peer, checks, filters),
             RibEvent::SetRovConfig { tagging, mass } => self.set_rov_config(tagging, mass),
             RibEvent::AcceptVrps { reply } => {
                 // The operator may have given up waiting; the accept stands anyway.
@@ -314,13 +319,11 @@ impl Rib {
             eligible: true,
             stale: false,
             held,
+            failed: Failed::default(),
         };
-        shape(
-            &mut path,
-            self.peers.rov(peer),
-            &self.tagging,
-            &mut self.interned,
-        );
+        let info = self.peers.info(peer);
+        path.failed = checked(info, prefix, &path);
+        shape(&mut path, info, &self.tagging, &mut self.interned);
         self.counts[peer.0 as usize].count(&path, 1);
         match self.table.upsert(prefix, path, &self.peers) {
             Some(old) => self.counts[peer.0 as usize].count(&old, -1),
@@ -391,6 +394,8 @@ impl Rib {
     }
 }
 
+#[cfg(test)]
+mod checks_tests;
 #[cfg(test)]
 mod dump_tests;
 #[cfg(test)]

@@ -15,7 +15,7 @@ use super::export::{carries, Batch, Outgoing};
 use super::pending::Pending;
 use super::table::{Dirty, Receiver};
 use super::view::{PeerView, RovCounts};
-use crate::policy::RovMode;
+use crate::policy::{CheckModes, Filters, RovMode};
 use crate::route::abuse::PeerAbuse;
 use crate::route::{Asn, Attrs, Export, Family, PeerId};
 
@@ -34,9 +34,31 @@ pub struct PeerInfo {
     pub max_prefixes: Option<u64>,
     /// What ROV does with the peer's routes (changes at run time).
     pub rov: RovMode,
+    /// What each import check does with the peer's routes (changes at run time).
+    pub checks: CheckModes,
+    /// What the peer's routes are checked against (changes at run time).
+    pub filters: Arc<Filters>,
     /// What its sessions count of its malformed UPDATEs and NOTIFICATIONs (the view shows
     /// them as they are when read).
     pub abuse: Arc<PeerAbuse>,
+}
+
+impl PeerInfo {
+    /// A peer named `name` at `address` of AS `asn` in ROV mode `rov`: first AS enforced, no
+    /// prefix limit, every import check off (with an IXP's bounds, should one be turned on).
+    pub fn new(name: String, address: IpAddr, asn: Asn, rov: RovMode) -> Self {
+        PeerInfo {
+            name,
+            address,
+            asn,
+            enforce_first_as: true,
+            max_prefixes: None,
+            rov,
+            checks: CheckModes::default(),
+            filters: Arc::new(Filters::ixp_defaults(asn, address)),
+            abuse: Arc::default(),
+        }
+    }
 }
 
 /// How many prefixes one chunk pulled by a writer carries at most.
@@ -117,6 +139,19 @@ impl Peers {
         std::mem::replace(&mut self.slot_mut(peer).info.rov, rov)
     }
 
+    /// The peer as configured, with the policy in force now.
+    pub fn info(&self, peer: PeerId) -> &PeerInfo {
+        &self.slot(peer).info
+    }
+
+    /// Changes the import checks' modes and data for the peer's routes (stored paths must
+    /// then be checked again: a check in `accept` is not run).
+    pub fn set_checks(&mut self, peer: PeerId, checks: CheckModes, filters: Arc<Filters>) {
+        let info = &mut self.slot_mut(peer).info;
+        info.checks = checks;
+        info.filters = filters;
+    }
+
     /// Every peer as the published view shows it, with its counts.
     pub fn view(&self, counts: &[RovCounts]) -> Vec<PeerView> {
         let peers = self.0.iter().zip(counts);
@@ -125,6 +160,7 @@ impl Peers {
                 name: slot.info.name.clone(),
                 address: slot.info.address,
                 asn: slot.info.asn,
+                checks: slot.info.checks,
                 rov: slot.info.rov,
                 up: slot.session.is_some(),
                 pending: slot.session.as_ref().map_or(0, |s| s.pending.len()),

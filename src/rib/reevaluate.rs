@@ -236,7 +236,7 @@ impl Rib {
                 }
             }
             let before = std::mem::replace(&mut path.state, state);
-            shape(path, mode, tagging, interned);
+            shape(path, peers.info(path.peer), tagging, interned);
             counts.count(path, 1);
             let verdict = snapshot.table.validate(&prefix, origin);
             pass.stats.changes += 1;

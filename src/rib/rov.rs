@@ -5,33 +5,43 @@
 //! eligibility and tags (an interned tagged attribute set); the `Rib` methods here re-shape
 //! stored paths and export what changed, without touching sessions.
 
+use std::sync::Arc;
+
 use ipnet::IpNet;
 use tracing::info;
 
-use super::{Path, Rib};
-use crate::policy::{decide, RovMode, Tagging};
+use super::{Path, PeerInfo, Rib};
+use crate::policy::{check, decide_all, CheckModes, Failed, Filters, RovMode, Tagging};
 use crate::rib::MassInvalidation;
 use crate::route::{AttrSet, Family, Interner, PeerId, RovState};
 
 impl Rib {
     /// Re-applies policy to every path of `peer` (or of every peer) whose decision may
     /// have changed: a new mode or new `[rov]` settings.
-    fn reshape_peer(&mut self, peer: Option<PeerId>) {
+    fn reshape_peer(&mut self, peer: Option<PeerId>, recheck: bool) {
         for family in Family::ALL {
             let prefixes: Vec<IpNet> = match peer {
                 Some(peer) => self.table.prefixes_of(family, peer, |_| true),
                 None => self.table.iter(family).map(|(p, _)| p).collect(),
             };
             for prefix in prefixes {
-                self.reshape(prefix, |path| peer.is_none_or(|p| p == path.peer), false);
+                let which = |path: &Path| peer.is_none_or(|p| p == path.peer);
+                self.reshape(prefix, which, false, recheck);
                 self.export_when_many();
             }
         }
     }
 
     /// Re-decides policy for the paths of `prefix` that `which` selects, keeping their
-    /// states (releasing them from a hold with `release`), and exports what changed.
-    pub(super) fn reshape(&mut self, prefix: IpNet, which: impl Fn(&Path) -> bool, release: bool) {
+    /// states (releasing them from a hold with `release`; running the import checks again
+    /// with `recheck`), and exports what changed.
+    pub(super) fn reshape(
+        &mut self,
+        prefix: IpNet,
+        which: impl Fn(&Path) -> bool,
+        release: bool,
+        recheck: bool,
+    ) {
         let Rib {
             table,
             peers,
@@ -47,7 +57,10 @@ impl Rib {
             let counts = &mut counts[path.peer.0 as usize];
             counts.count(path, -1);
             path.held &= !release;
-            let changed = shape(path, peers.rov(path.peer), tagging, interned);
+            if recheck {
+                path.failed = checked(peers.info(path.peer), prefix, path);
+            }
+            let changed = shape(path, peers.info(path.peer), tagging, interned);
             counts.count(path, 1);
             changed || release
         });
@@ -57,8 +70,14 @@ impl Rib {
         let before = self.peers.set_rov(peer, rov);
         if before != rov {
             info!(peer = %self.peers.name(peer), %before, after = %rov, "ROV policy changed: re-evaluating the peer's routes");
-            self.reshape_peer(Some(peer));
+            self.reshape_peer(Some(peer), false);
         }
+    }
+
+    pub(super) fn set_checks(&mut self, peer: PeerId, checks: CheckModes, filters: Arc<Filters>) {
+        info!(peer = %self.peers.name(peer), "import checks changed: checking the peer's routes again");
+        self.peers.set_checks(peer, checks, filters);
+        self.reshape_peer(Some(peer), true);
     }
 
     pub(super) fn set_rov_config(&mut self, tagging: Tagging, mass: MassInvalidation) {
@@ -66,21 +85,23 @@ impl Rib {
         if tagging != self.tagging {
             info!("ROV communities changed: tagging every route anew");
             self.tagging = tagging;
-            self.reshape_peer(None);
+            self.reshape_peer(None, false);
         }
     }
 }
 
-/// Applies `mode`'s decision for the path's state: eligibility and tags. Returns whether
-/// anything the decision process or export sees changed.
+/// Applies the peer's policy to the path's state and failed checks: eligibility and tags.
+/// Returns whether anything the decision process or export sees changed.
 pub(super) fn shape(
     path: &mut Path,
-    mode: RovMode,
+    peer: &PeerInfo,
     tagging: &Tagging,
     interned: &mut Interner,
 ) -> bool {
+    let mode = peer.rov;
     path.held &= mode == RovMode::Drop && path.state == RovState::Invalid;
-    let d = decide(mode, path.state, path.held, tagging);
+    let failed = peer.filters.admitted(path.failed, path.state);
+    let d = decide_all(mode, &peer.checks, path.state, failed, path.held, tagging);
     let tags = path.attrs.tags.as_ref();
     let same_tags = match tags {
         None => d.large.is_empty() && d.ext.is_none(),
@@ -96,4 +117,17 @@ pub(super) fn shape(
     }
     path.eligible = d.eligible;
     changed
+}
+
+/// The import checks the peer's policy runs that a path for `prefix` fails.
+pub(super) fn checked(peer: &PeerInfo, prefix: IpNet, path: &Path) -> Failed {
+    let attrs = path.attrs.received();
+    let next_hop = attrs.next_hop.addr();
+    check(
+        &peer.filters,
+        &peer.checks,
+        &prefix,
+        &attrs.as_path,
+        next_hop,
+    )
 }

@@ -284,6 +284,7 @@ pub(super) mod tests {
             eligible: true,
             stale: false,
             held: false,
+            failed: Default::default(),
         }
     }
 

@@ -13,14 +13,10 @@ pub(super) fn net(s: &str) -> IpNet {
 }
 
 pub(super) fn info(i: u8, asn: u32, max: Option<u64>) -> PeerInfo {
+    let (address, rov) = (IpAddr::from([127, 0, 0, i]), crate::policy::RovMode::Accept);
     PeerInfo {
-        name: format!("p{i}"),
-        address: IpAddr::from([127, 0, 0, i]),
-        asn: Asn(asn),
-        enforce_first_as: true,
         max_prefixes: max,
-        rov: crate::policy::RovMode::Accept,
-        abuse: Default::default(),
+        ..PeerInfo::new(format!("p{i}"), address, Asn(asn), rov)
     }
 }
 

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::best::Path;
 use super::timings::Timings;
-use crate::policy::RovMode;
+use crate::policy::{Check, CheckModes, RovMode};
 use crate::route::abuse::PeerAbuse;
 use crate::route::{Asn, PeerId, RovState};
 use crate::rpki::status::unix_seconds;
@@ -59,6 +59,26 @@ pub struct RovCounts {
     pub held: u64,
     /// Paths kept as stale (graceful restart, route refresh) until the peer re-sends them.
     pub stale: u64,
+    /// Paths by import check failed (of the checks the peer's modes run).
+    pub failed: ReasonCounts,
+}
+
+/// Path counts by the import check they fail, indexed by the check's Euro-IX code.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReasonCounts([u64; 16]);
+
+impl ReasonCounts {
+    /// How many paths fail `check`.
+    pub fn get(&self, check: Check) -> u64 {
+        self.0[check.code() as usize]
+    }
+}
+
+impl Serialize for ReasonCounts {
+    /// As a map from check name to count, every check listed.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(Check::ALL.into_iter().map(|c| (c.name(), self.get(c))))
+    }
 }
 
 impl RovCounts {
@@ -80,6 +100,9 @@ impl RovCounts {
         if path.stale {
             add(&mut self.stale);
         }
+        for check in path.failed.iter() {
+            add(&mut self.failed.0[check.code() as usize]);
+        }
     }
 }
 
@@ -94,6 +117,8 @@ pub struct PeerView {
     pub asn: Asn,
     /// The ROV mode in force for its routes.
     pub rov: RovMode,
+    /// The mode of each import check in force for its routes.
+    pub checks: CheckModes,
     /// Whether its session is established.
     pub up: bool,
     /// Prefixes still to be sent to it (its writer pulls them as its socket takes them).

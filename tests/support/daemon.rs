@@ -28,6 +28,11 @@ pub struct Rovgate {
     dir: PathBuf,
 }
 
+/// The IXP import checks, on by default for `rs-client` peers, are off in the tests'
+/// configs: their peers announce documentation prefixes (bogons) and transit feeds (tier-1
+/// ASNs in every path). The tests of the checks turn them on per peer (`checks = "drop"`).
+const CHECKS_OFF: &str = "[defaults.role.rs-client]\nchecks = \"accept\"\n";
+
 impl Rovgate {
     /// Starts rovgate with `[server]` on ports it binds itself (port 0), HTTP writes on with [`TOKEN`], and the
     /// rest of the config from `rest` (`[rpki]`, `[defaults]`, `[[peer]]` tables).
@@ -64,7 +69,7 @@ impl Rovgate {
         let dir = super::scratch_dir(&format!("rovgate-{name}"));
         let config = format!(
             "[server]\nasn = 64500\nrouter_id = \"192.0.2.254\"\nlisten = [\"{bgp_ip}:0\"]\n\
-             http = \"127.0.0.1:0\"\nhold_time = 30\n{server}\n{rest}"
+             http = \"127.0.0.1:0\"\nhold_time = 30\n{server}\n{rest}\n{CHECKS_OFF}"
         );
         fs::write(dir.join("api-token"), format!("{TOKEN}\n")).unwrap();
         let file = dir.join("rovgate.toml");

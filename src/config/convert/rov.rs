@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::filters::RawCheck;
 use super::{Source, Text};
 use crate::config::IdleHold;
 use crate::config::{ConfigError, Defaults, ReportConfig, RovConfig};
@@ -25,12 +26,18 @@ pub(super) struct RawDefaults {
     role: BTreeMap<Text, RawRoleDefaults>,
     pub(super) idle_hold_seconds: Option<Spanned<u64>>,
     pub(super) idle_hold_max_seconds: Option<Spanned<u64>>,
+    checks: Option<Text>,
+    #[serde(default)]
+    check: RawCheck,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRoleDefaults {
-    rov: Text,
+    rov: Option<Text>,
+    checks: Option<Text>,
+    #[serde(default)]
+    check: RawCheck,
 }
 
 #[derive(Default, Deserialize)]
@@ -66,16 +73,28 @@ impl Source<'_> {
     pub(super) fn defaults(&self, raw: &RawDefaults) -> Result<Defaults, ConfigError> {
         let mut roles: Vec<_> = raw.role.iter().collect();
         roles.sort_by_key(|(role, _)| role.span().start);
-        let role_rov = roles.into_iter().map(|(role, r)| {
-            let key = format!("defaults.role.{}", role.get_ref());
-            Ok((self.parse(role, &key)?, self.parse(&r.rov, key + ".rov")?))
-        });
+        let mut role_rov = Vec::new();
+        let mut role_checks = Vec::new();
+        for (name, r) in roles {
+            let key = format!("defaults.role.{}", name.get_ref());
+            let role = self.parse(name, &key)?;
+            if r.rov.is_none() && r.checks.is_none() && r.check.is_empty() {
+                return Err(self.at(name, key, "expected at least one of rov, checks, check"));
+            }
+            if let Some(rov) = &r.rov {
+                role_rov.push((role, self.parse(rov, format!("{key}.rov"))?));
+            }
+            let checks = self.mode_layer(r.checks.as_ref(), &r.check, &format!("{key}."))?;
+            role_checks.push((role, checks));
+        }
         Ok(Defaults {
             rov: match &raw.rov {
                 Some(rov) => self.parse(rov, "defaults.rov")?,
                 None => RovMode::Shadow,
             },
-            role_rov: role_rov.collect::<Result<_, _>>()?,
+            role_rov,
+            role_checks,
+            checks: self.mode_layer(raw.checks.as_ref(), &raw.check, "defaults.")?,
             idle_hold: self.idle_hold(raw, "defaults.", IdleHold::default())?,
         })
     }

@@ -1,0 +1,44 @@
+//! Notices when a peer's IRR files change, so that its routes are checked against the new
+//! data without a reload (as VRP files are re-read when they change).
+//!
+//! Where it sits: `signals.rs`'s loop looks every `[rpki] reload_seconds` and sends the RIB
+//! the changed peers' checks ([`super::signals::set_checks`]).
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use crate::config::Config;
+
+/// A file's mtime and size; none: it could not be stat'ed.
+type Stamp = Option<(Option<SystemTime>, u64)>;
+
+fn stamp(path: &Path) -> Stamp {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok(), meta.len()))
+}
+
+/// Every peer's IRR files as last seen.
+pub(super) struct IrrStamps(Vec<Vec<Stamp>>);
+
+impl IrrStamps {
+    /// The files of `config`'s peers as they are now.
+    pub(super) fn new(config: &Config) -> Self {
+        IrrStamps(Self::look(config))
+    }
+
+    fn look(config: &Config) -> Vec<Vec<Stamp>> {
+        let peers = config.peers.iter();
+        peers
+            .map(|p| p.irr.iter().map(|f| stamp(f)).collect())
+            .collect()
+    }
+
+    /// The peers whose IRR files (or the list of them) changed since the last look.
+    pub(super) fn changed(&mut self, config: &Config) -> Vec<usize> {
+        let now = Self::look(config);
+        let changed = (0..now.len()).filter(|&i| self.0.get(i) != Some(&now[i]));
+        let changed = changed.collect();
+        self.0 = now;
+        changed
+    }
+}
