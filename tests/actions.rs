@@ -26,7 +26,7 @@ struct Case {
 }
 
 const ONE: &str = "64496";
-const CASES: [Case; 10] = [
+const CASES: [Case; 11] = [
     Case {
         prefix: "185.66.1.0/24",
         communities: "large-community [ 64500:0:64497 ]",
@@ -85,10 +85,24 @@ const CASES: [Case; 10] = [
         communities: "community [ 65535:0 ]",
         expected: [Some(LONGER), Some(LONGER), Some(LONGER)],
     },
+    // Path hiding, further down: the two best are kept from 64497, which gets the third
+    // (announced by the BIRD of AS 64499).
+    Case {
+        prefix: "185.66.11.0/24",
+        communities: "large-community [ 64500:0:64497 ]",
+        expected: [Some(LONGEST), Some(ONE), Some(ONE)],
+    },
 ];
-/// The alternative announcer's path for the last two prefixes.
+/// The alternative announcer's path for the last three prefixes, with its communities.
 const LONGER: &str = "64510 64510";
-const ALTERNATIVES: [&str; 2] = ["185.66.9.0/24", "185.66.10.0/24"];
+const ALTERNATIVES: [(&str, &str); 3] = [
+    ("185.66.9.0/24", ""),
+    ("185.66.10.0/24", ""),
+    ("185.66.11.0/24", "large-community [ 64500:0:64497 ]"),
+];
+/// The path of the third BIRD (AS 64499) for the last prefix.
+const LONGEST: &str = "64499 64499 64499";
+const THIRD: &str = "185.66.11.0/24";
 
 fn peer(name: &str, (n, asn): (u8, u32), port: Option<u16>) -> String {
     let port = port.map_or(String::new(), |p| format!("port = {p}\n"));
@@ -119,11 +133,19 @@ fn static_routes<'a>(
         .collect()
 }
 
+/// A BIRD receiver; AS 64499 also announces the longest path for [`THIRD`].
 fn receiver((n, asn): (u8, u32), rovgate_port: u16) -> Bird {
     let ip = format!("127.0.0.{n}");
+    let (statics, export) = match asn {
+        64499 => (
+            format!("protocol static s4 {{ ipv4; route {THIRD} blackhole; }}\n"),
+            format!("filter {{ if source = RTS_STATIC then {{ bgp_path.prepend({asn}); bgp_path.prepend({asn}); accept; }} reject; }}"),
+        ),
+        _ => (String::new(), "none".to_string()),
+    };
     let config = format!(
-        "{pre}protocol bgp rsrv {{ local {ip} port {port} as {asn}; neighbor 127.0.0.1 port {rovgate_port} as 64500; \
-         strict bind; multihop; ipv4 {{ import all; export none; }}; }}\n",
+        "{pre}{statics}protocol bgp rsrv {{ local {ip} port {port} as {asn}; neighbor 127.0.0.1 port {rovgate_port} as 64500; \
+         strict bind; multihop; ipv4 {{ import all; export {export}; next hop self; }}; }}\n",
         pre = preamble(&ip),
         port = support::free_port(),
     );
@@ -204,7 +226,7 @@ async fn action_communities_steer_announcements() {
     let cases = CASES.iter().map(|c| (c.prefix, c.communities));
     let announcer_routes = static_routes(ANNOUNCER, ONE, cases);
     let announcer = exabgp("announcer", ANNOUNCER, rovgate.bgp_port, &announcer_routes);
-    let alternatives = ALTERNATIVES.into_iter().map(|prefix| (prefix, ""));
+    let alternatives = ALTERNATIVES.into_iter();
     let alternative_routes = static_routes(ALTERNATIVE, LONGER, alternatives);
     let alternative = exabgp(
         "alternative",

@@ -7,6 +7,7 @@ mod support;
 
 mod actions;
 mod api;
+mod ars_reference;
 mod bgp_bird;
 mod bgp_exabgp;
 mod bgp_gobgp;

@@ -57,9 +57,9 @@ pub type Encoded = Arc<Vec<Bytes>>;
 
 /// A batch of changed prefixes, shared by the peers in step: their update group. Every
 /// peer sees the same changes except the peers whose own path is the best before or after
-/// one of them (they are sent the second best instead) and the peers that the action
-/// communities of one of the two best paths name, so the others share one encoding per
-/// kind of session.
+/// one of them (they are sent the second best instead) and the peers that action
+/// communities treat apart (see `Apart`), so the others share one encoding per kind of
+/// session.
 #[derive(Debug)]
 pub struct Batch {
     changes: Vec<Dirty>,
@@ -109,10 +109,10 @@ impl Batch {
     }
 }
 
-/// The peers that see a batch unlike the others (sorted): the owners of a best path (and
-/// of the second best where the best goes to nobody unnamed, so the others get the second),
-/// and the ASes the action communities of a best or second best path name. Every other
-/// peer gets the same view of each change.
+/// The peers that see a batch unlike the others (sorted): for each change, the owners of
+/// the best path and of every next one while the path before goes to nobody unnamed
+/// (`rs:0:0`: the others get the next), and the ASes the action communities of those paths
+/// name. Every other peer gets the same view of each change.
 #[derive(Debug)]
 struct Apart {
     owners: Vec<PeerId>,
@@ -121,16 +121,19 @@ struct Apart {
 
 impl Apart {
     fn of(changes: &[Dirty]) -> Apart {
-        let tops = || changes.iter().flat_map(|d| [&d.before, &d.after]);
-        let owners = |t: &Top2| -> [Option<PeerId>; 2] {
-            let best = t.best.as_ref();
-            let hides = best.is_some_and(|p| p.attrs.actions.as_ref().is_some_and(|a| a.to_none));
-            [best, t.second.as_ref().filter(|_| hides)].map(|p| Some(p?.peer))
-        };
-        let mut owners: Vec<PeerId> = tops().flat_map(owners).flatten().collect();
-        let paths = tops().flat_map(|t| [&t.best, &t.second]).flatten();
-        let actions = paths.filter_map(|p| p.attrs.actions.as_deref());
-        let mut named: Vec<u32> = actions.flat_map(|a| a.named()).collect();
+        let (mut owners, mut named) = (Vec::new(), Vec::new());
+        for top in changes.iter().flat_map(|d| [&d.before, &d.after]) {
+            for path in top.paths() {
+                owners.push(path.peer);
+                let Some(actions) = path.attrs.actions.as_deref() else {
+                    break;
+                };
+                named.extend(actions.named());
+                if !actions.to_none {
+                    break;
+                }
+            }
+        }
         owners.sort_unstable();
         owners.dedup();
         named.sort_unstable();

@@ -251,10 +251,7 @@ mod tests {
     #[test]
     fn each_receiver_gets_its_own_view_in_step_or_behind() {
         let best = path(0, &[[64500, 101, 64498], [64500, 0, 64499]]);
-        let after = Top2 {
-            best: Some(best),
-            second: Some(path(1, &[])),
-        };
+        let after = Top2::of(&[best, path(1, &[])]);
         let prefix: IpNet = "192.0.2.0/24".parse().unwrap();
         let batch = [Dirty {
             prefix,

@@ -28,32 +28,43 @@ pub struct Receiver {
 
 /// The two best eligible paths of a prefix: what every peer is exported (the best), and
 /// what a peer is exported that may not have the best (its own, or one its announcer's
-/// action communities keep from it): the second best.
+/// action communities keep from it): the second best; and, only when one of these two is
+/// kept from some peers, every other eligible path, for those peers.
 #[derive(Clone, Debug, Default)]
 pub struct Top2 {
     /// The best eligible path.
     pub best: Option<Path>,
     /// The best eligible path from another peer than `best`'s.
     pub second: Option<Path>,
+    /// The other eligible paths, best first, when `best` or `second` is kept from some
+    /// peers by its action communities; else empty.
+    pub rest: Box<[Path]>,
 }
 
 impl Top2 {
-    /// The top two eligible paths of a sorted path list.
+    /// The top two eligible paths of a sorted path list (and the rest, if needed).
     pub fn of(paths: &[Path]) -> Top2 {
         let mut eligible = paths.iter().filter(|p| p.eligible).cloned();
-        Top2 {
-            best: eligible.next(),
-            second: eligible.next(),
-        }
+        let (best, second) = (eligible.next(), eligible.next());
+        let kept = |p: &Option<Path>| p.as_ref().is_some_and(|p| p.attrs.kept_from_some());
+        let rest = match kept(&best) || kept(&second) {
+            true => eligible.collect(),
+            false => Box::default(),
+        };
+        Top2 { best, second, rest }
+    }
+
+    /// The eligible paths it holds, best first.
+    pub fn paths(&self) -> impl Iterator<Item = &Path> {
+        let two = self.best.iter().chain(&self.second);
+        two.chain(self.rest.iter())
     }
 
     /// The path `to` should have: the best unless it is its own or its action
-    /// communities keep it from `to`; then the second best, on the same terms (BIRD's
-    /// `secondary`, arouteserver's path hiding mitigation, over the two best paths).
+    /// communities keep it from `to`; then the next best on the same terms (BIRD's
+    /// `secondary`, arouteserver's path hiding mitigation).
     pub fn for_peer(&self, to: Receiver) -> Option<&Path> {
-        [&self.best, &self.second]
-            .into_iter()
-            .flatten()
+        self.paths()
             .find(|p| p.peer != to.peer && p.attrs.announced_to(to.asn))
     }
 }
@@ -287,14 +298,12 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn a_receiver_kept_from_the_best_path_gets_the_second_best() {
-        let top = |best, second| Top2 {
-            best: Some(best),
-            second: Some(second),
-        };
-        let not_to_2 = top(path(0, &[[64500, 0, 64498]]), path(1, &[]));
-        let none_but_own = top(path(0, &[[64500, 0, 0]]), path(1, &[[64500, 0, 64498]]));
-        // (name, top two, receiver, the peer whose path it gets)
+    fn a_receiver_kept_from_the_best_path_gets_the_next_best() {
+        let not_to_2 = Top2::of(&[path(0, &[[64500, 0, 64498]]), path(1, &[])]);
+        let none_but_own = [path(0, &[[64500, 0, 0]]), path(1, &[[64500, 0, 64498]])];
+        let three = [none_but_own.to_vec(), vec![path(2, &[])]].concat();
+        let (none_but_own, three) = (Top2::of(&none_but_own), Top2::of(&three));
+        // (name, paths, receiver, the peer whose path it gets)
         let cases = [
             ("the best's owner gets the second", &not_to_2, 0, Some(1)),
             ("the second's owner gets the best", &not_to_2, 1, Some(0)),
@@ -303,31 +312,48 @@ pub(super) mod tests {
             ("never its own path", &none_but_own, 1, None),
             ("kept from both: nothing", &none_but_own, 2, None),
             ("the best to none: the second", &none_but_own, 3, Some(1)),
+            (
+                "the best to none, its own second: the third",
+                &three,
+                1,
+                Some(2),
+            ),
+            (
+                "kept from the first two, its own third: nothing",
+                &three,
+                2,
+                None,
+            ),
         ];
         for (name, top, receiver, expected) in cases {
             let got = top.for_peer(to(receiver)).map(|p| p.peer.0);
             assert_eq!(got, expected, "{name}");
         }
+        assert!(Top2::of(&[path(0, &[]), path(1, &[]), path(2, &[])])
+            .rest
+            .is_empty());
+        assert_eq!(three.rest.len(), 1, "kept from some: the rest is kept");
     }
 
-    /// Expected: the owners of the best and (the best going to nobody unnamed) of the
-    /// second best, and the ASes the communities name, see the batch apart; the others
-    /// share one encoding.
+    /// Expected: the owners of the best and, while a path goes to nobody unnamed, of the
+    /// next, and the ASes the communities of those paths name, see the batch apart; the
+    /// others share one encoding.
     #[test]
     fn receivers_named_by_action_communities_see_the_batch_apart() {
-        // (best's large communities, whether peers 0 to 4 share the common encoding)
+        // (the two paths' large communities, whether peers 0 to 4 share the encoding)
         let cases = [
             (
-                vec![[64500, 0, 0], [64500, 1, 64499]],
+                [&[[64500, 0, 0], [64500, 1, 64499]][..], &[]],
                 [false, false, true, false, true],
             ),
-            (vec![[64500, 0, 64499]], [false, true, true, false, true]),
+            (
+                [&[[64500, 0, 64499]], &[]],
+                [false, true, true, false, true],
+            ),
+            ([&[], &[[64500, 0, 64498]]], [false, true, true, true, true]),
         ];
-        for (large, expected) in cases {
-            let after = Top2 {
-                best: Some(path(0, &large)),
-                second: Some(path(1, &[])),
-            };
+        for ([first, second], expected) in cases {
+            let after = Top2::of(&[path(0, first), path(1, second)]);
             let prefix = "192.0.2.0/24".parse().unwrap();
             let before = Top2::default();
             let batch = Batch::new(vec![Dirty {
@@ -337,7 +363,11 @@ pub(super) mod tests {
             }]);
             let families = [Family::Ipv4Unicast];
             let shared = |r| batch.encoded(to(r), &families, 1, |_| Vec::new()).is_some();
-            assert_eq!([0, 1, 2, 3, 4].map(shared), expected, "{large:?}");
+            assert_eq!(
+                [0, 1, 2, 3, 4].map(shared),
+                expected,
+                "{first:?} {second:?}"
+            );
         }
     }
 }

@@ -111,6 +111,11 @@ impl Actions {
         !self.to_none || self.announce.binary_search(&peer).is_ok()
     }
 
+    /// Whether some peers may not have the path (`rs:0:0` or `rs:0:peer`).
+    pub fn keeps_from_some(&self) -> bool {
+        self.to_none || !self.deny.is_empty()
+    }
+
     /// How many times to prepend the announcing AS towards a peer of AS `peer` (0: none);
     /// the fewest asked wins, as the first matching rule in arouteserver's order.
     pub fn prepends_to(&self, peer: u32) -> u8 {
@@ -142,6 +147,11 @@ impl AttrSet {
     /// Whether the path's action communities let it go to a peer of AS `peer`.
     pub fn announced_to(&self, peer: Asn) -> bool {
         self.actions.as_ref().is_none_or(|a| a.announces_to(peer.0))
+    }
+
+    /// Whether the path's action communities keep it from some peers.
+    pub fn kept_from_some(&self) -> bool {
+        self.actions.as_ref().is_some_and(|a| a.keeps_from_some())
     }
 
     /// The set as a peer of AS `peer` gets it: itself, or a copy whose AS_PATH repeats its

@@ -24,6 +24,11 @@ pub fn preamble(router_id: &str) -> String {
 impl Bird {
     /// Starts BIRD with `config` in a fresh scratch directory named after `name`.
     pub fn start(name: &str, config: &str) -> Bird {
+        Bird::start_in(None, name, config)
+    }
+
+    /// As [`Bird::start`], inside network namespace `netns` when given (`ip netns exec`).
+    pub fn start_in(netns: Option<&str>, name: &str, config: &str) -> Bird {
         let dir = super::scratch_dir(&format!("bird-{name}"));
         let file = dir.join("bird.conf");
         fs::write(
@@ -43,7 +48,7 @@ impl Bird {
             String::from_utf8_lossy(&check.stderr)
         );
         let sock = dir.join("bird.ctl");
-        let child = Command::new("bird")
+        let child = super::netns::command_in(netns, "bird")
             .arg("-f")
             .arg("-c")
             .arg(&file)

@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
 /// A running `exabgp`.
 pub struct Exabgp {
@@ -35,15 +35,7 @@ impl Exabgp {
         let file = dir.join("exabgp.conf");
         fs::write(&file, config).unwrap();
         let log = fs::File::create(dir.join("exabgp.log")).unwrap();
-        let mut command = match netns {
-            Some(ns) => {
-                let mut c = Command::new("ip");
-                c.args(["netns", "exec", ns, "exabgp"]);
-                c
-            }
-            None => Command::new("exabgp"),
-        };
-        let child = command
+        let child = super::netns::command_in(netns, "exabgp")
             .arg(&file)
             .env("exabgp.daemon.user", "root")
             .env("exabgp.api.cli", "false")

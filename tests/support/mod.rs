@@ -3,6 +3,7 @@
 //!
 //! `tests/main.rs` declares it once for every test module.
 
+pub mod ars;
 pub mod bgpd;
 pub mod bird;
 pub mod daemon;

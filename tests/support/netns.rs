@@ -3,6 +3,18 @@
 
 use std::process::Command;
 
+/// `program`, run inside namespace `netns` (`ip netns exec`) when given.
+pub fn command_in(netns: Option<&str>, program: &str) -> Command {
+    match netns {
+        Some(ns) => {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", ns, program]);
+            c
+        }
+        None => Command::new(program),
+    }
+}
+
 /// A test's own network namespace.
 pub struct Netns {
     /// Its name, for `ip netns exec`.
@@ -23,24 +35,52 @@ impl Netns {
     /// address of `addrs` (the device under test), `v1` the rest (its peers); IPv4 as /24,
     /// IPv6 as /64.
     pub fn new(name: &str, addrs: &[&str]) -> Netns {
+        let ns = Netns::create(name);
+        ns.ip(&["link", "add", "v0", "type", "veth", "peer", "name", "v1"]);
+        ns.up_with("v0", &addrs[..1]);
+        ns.up_with("v1", &addrs[1..]);
+        ns
+    }
+
+    /// Two namespaces joined by a veth pair: `rvg-NAME-dut-PID` whose `v0` holds `dut` (the
+    /// device under test) and `rvg-NAME-lan-PID` whose `v1` holds `peers`. A router that
+    /// wants its peers on a directly connected network (BIRD without `multihop`) needs
+    /// them in another namespace: in its own, they would be local addresses.
+    pub fn pair(name: &str, dut: &str, peers: &[&str]) -> (Netns, Netns) {
+        let (device, lan) = (
+            Netns::create(&format!("{name}-dut")),
+            Netns::create(&format!("{name}-lan")),
+        );
+        let v1 = [
+            "link", "add", "v0", "type", "veth", "peer", "name", "v1", "netns",
+        ];
+        device.ip(&[&v1[..], &[lan.name.as_str()]].concat());
+        device.up_with("v0", &[dut]);
+        lan.up_with("v1", peers);
+        (device, lan)
+    }
+
+    /// A fresh namespace `rvg-NAME-PID` with `lo` up.
+    fn create(name: &str) -> Netns {
         let name = format!("rvg-{name}-{}", std::process::id());
         let _ = Command::new("ip").args(["netns", "del", &name]).output();
         ip(&["netns", "add", &name]);
         let ns = Netns { name };
         ns.ip(&["link", "set", "lo", "up"]);
-        ns.ip(&["link", "add", "v0", "type", "veth", "peer", "name", "v1"]);
-        ns.ip(&["link", "set", "v0", "up"]);
-        ns.ip(&["link", "set", "v1", "up"]);
-        for (i, a) in addrs.iter().enumerate() {
-            let dev = if i == 0 { "v0" } else { "v1" };
+        ns
+    }
+
+    /// Sets `dev` up with `addrs`: IPv4 as /24, IPv6 as /64.
+    fn up_with(&self, dev: &str, addrs: &[&str]) {
+        self.ip(&["link", "set", dev, "up"]);
+        for a in addrs {
             if a.contains(':') {
                 // No duplicate address detection: the address is usable at once.
-                ns.ip(&["addr", "add", &format!("{a}/64"), "dev", dev, "nodad"]);
+                self.ip(&["addr", "add", &format!("{a}/64"), "dev", dev, "nodad"]);
             } else {
-                ns.ip(&["addr", "add", &format!("{a}/24"), "dev", dev]);
+                self.ip(&["addr", "add", &format!("{a}/24"), "dev", dev]);
             }
         }
-        ns
     }
 
     /// Runs `ip -n NS ARGS`.
@@ -52,9 +92,7 @@ impl Netns {
 
     /// A command that runs inside the namespace.
     pub fn command(&self, program: &str) -> Command {
-        let mut c = Command::new("ip");
-        c.args(["netns", "exec", &self.name, program]);
-        c
+        command_in(Some(&self.name), program)
     }
 }
 
