@@ -49,7 +49,7 @@ const AS_D: AsSet = AsSet {
 /// stands in for a route object there).
 const FILTERS: &str = "[filters]\nprefix_length_v4 = [8, 24]\nmax_as_path = 64\n\
     transit_free = [174, 209, 701, 1239, 1299, 2914, 3257, 3320, 3356, 3491, 5511, 6453, 6461, \
-    6762, 6830, 7018, 12956]\nroa_as_route_object = false\n";
+    6762, 6830, 7018, 12956]\nroa_as_route_object = false\nblackhole_next_hop_v4 = \"192.0.2.66\"\n";
 
 /// Whether rovgate is expected to do what arouteserver's BIRD does with a row.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -78,10 +78,6 @@ struct Row {
     reason: (Option<u32>, Option<u32>),
     rovgate: Mark,
 }
-
-const NO_BLACKHOLE: Mark = Differs(
-    "BLACKHOLE not built yet: the /32 is refused as too long (1101:1), no next-hop rewrite, no NO_EXPORT",
-);
 
 #[rustfmt::skip]
 const ROWS: &[Row] = &[
@@ -112,7 +108,7 @@ const ROWS: &[Row] = &[
     Row { what: "RPKI invalid", from: "a", prefix: "45.66.1.0/24", path: "", next_hop: "a", attrs: "",
           to: &[], reason: (Some(14), Some(FILTERED_RPKI_INVALID)), rovgate: Matches },
     Row { what: "BLACKHOLE /32 of the member's space", from: "a", prefix: "45.65.1.1/32", path: "",
-          next_hop: "a", attrs: "community [ 65535:666 ]", to: &["b", "c", "d"], reason: (None, None), rovgate: NO_BLACKHOLE },
+          next_hop: "a", attrs: "community [ 65535:666 ]", to: &["b", "c", "d"], reason: (None, None), rovgate: Matches },
     Row { what: "rs:0:b, not to b", from: "a", prefix: "46.0.10.0/24", path: "", next_hop: "a",
           attrs: "large-community [ 64500:0:64497 ]", to: &["c", "d"], reason: (None, None), rovgate: Matches },
     // Alone, arouteserver's rs:1:peer changes nothing: it only lifts rs:0:0 for that peer.
