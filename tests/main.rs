@@ -11,6 +11,7 @@ mod bgp_exabgp;
 mod bgp_gobgp;
 mod bgp_malformed;
 mod bgp_openbgpd;
+mod checks_report;
 mod cli;
 mod export;
 mod full_table;
