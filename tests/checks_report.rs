@@ -109,26 +109,29 @@ async fn shadow_reports_every_reason_and_drop_filters_them() {
     if !support::tools_present(&["exabgp"]) {
         return;
     }
-    let member = peer("member", 61, 64496, "checks = \"shadow\"\n");
-    let rovgate = Rovgate::start("checks", &(member + &peer("receiver", 62, 64497, "")));
+    let member = peer("member", 81, 64496, "checks = \"shadow\"\n");
+    let rovgate = Rovgate::start(
+        "checks-report",
+        &(member + &peer("receiver", 82, 64497, "")),
+    );
     let route = |p: &str, hop: u8, path: &str| {
         format!("    route {p} next-hop 127.0.0.{hop} as-path [ {path} ];\n")
     };
     let routes = [
-        route(FAILING[0].0, 61, "64496 3333"),
-        route(FAILING[1].0, 61, "64496 3333"),
+        route(FAILING[0].0, 81, "64496 3333"),
+        route(FAILING[1].0, 81, "64496 3333"),
         route(FAILING[2].0, 99, "64496 3333"),
-        route(FAILING[3].0, 61, "64496 174 3333"),
-        route(CLEAN, 61, "64496 3333"),
+        route(FAILING[3].0, 81, "64496 174 3333"),
+        route(CLEAN, 81, "64496 3333"),
     ];
     let statics = format!("  static {{\n{}  }}\n", routes.concat());
     let _member = Exabgp::start(
         "checks-member",
-        &neighbor(61, 64496, rovgate.bgp_port, &statics),
+        &neighbor(81, 64496, rovgate.bgp_port, &statics),
     );
     let receiver = Exabgp::start(
         "checks-receiver",
-        &neighbor(62, 64497, rovgate.bgp_port, ""),
+        &neighbor(82, 64497, rovgate.bgp_port, ""),
     );
     wait_for("the receiver has every route (shadow)", 90, || {
         FAILING.iter().all(|(p, ..)| has(&receiver, p)) && has(&receiver, CLEAN)
