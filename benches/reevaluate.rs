@@ -6,12 +6,15 @@
 //! - `reevaluate/reset_full`: the same for a reset from no VRPs to all 424,223;
 //! - `rib/full_table/{accept,drop}`: loading the whole table through the RIB to one
 //!   receiving peer, UPDATEs encoded, with the sender's `rov` at accept or drop (the cost of
-//!   ROV in the route path).
+//!   ROV in the route path); `drop+checks`: drop, and every IXP import check run in
+//!   `shadow` (nothing more filtered), with an AS-SET holding every prefix of the table
+//!   (the cost of the checks).
 //!
 //! `cargo bench --bench reevaluate`
 
 use std::net::IpAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -19,7 +22,7 @@ use tokio::sync::mpsc;
 
 use rovgate::bgp::wire::{self, encode_updates, Caps};
 use rovgate::feed::{load, FeedPeer};
-use rovgate::policy::{RovMode, Tagging};
+use rovgate::policy::{CheckModes, Filters, Irr, RovMode, Tagging};
 use rovgate::rib::{MassInvalidation, Outgoing, PeerInfo, Rib, RibEvent};
 use rovgate::route::{Asn, AttrSet, Family, PeerId, Update};
 use rovgate::rpki::{file, SnapshotWriter, Vrp, VrpDelta, VrpStore, VrpsChanged};
@@ -54,6 +57,12 @@ struct Bench {
 
 impl Bench {
     fn new(mode: RovMode, feed: &FeedPeer, vrps: &[Vrp]) -> Bench {
+        Bench::with_checks(mode, None, feed, vrps)
+    }
+
+    /// As [`Bench::new`], the sender's import checks run in `shadow` against `irr` when
+    /// given.
+    fn with_checks(mode: RovMode, irr: Option<&Irr>, feed: &FeedPeer, vrps: &[Vrp]) -> Bench {
         let store = VrpStore::new();
         let mut writer = SnapshotWriter::new(store.clone());
         let added = vrps.to_vec();
@@ -69,7 +78,16 @@ impl Bench {
             enforce_first_as: false,
             ..PeerInfo::new(format!("p{i}"), IpAddr::from([127, 0, 0, i]), Asn(asn), rov)
         };
-        let peers = vec![peer(1, feed.asn, mode), peer(2, 64499, RovMode::Accept)];
+        let mut sender = peer(1, feed.asn, mode);
+        if let Some(irr) = irr {
+            sender.checks = CheckModes::all(RovMode::Shadow);
+            let filters = Filters::ixp_defaults(Asn(feed.asn), IpAddr::from([127, 0, 0, 1]));
+            sender.filters = Arc::new(Filters {
+                irr: Some(irr.clone()),
+                ..filters
+            });
+        }
+        let peers = vec![sender, peer(2, 64499, RovMode::Accept)];
         // Every pass applies in full: what is measured is re-evaluation, never a hold.
         let mass = MassInvalidation {
             min_routes: usize::MAX,
@@ -227,17 +245,35 @@ fn reevaluate(c: &mut Criterion) {
     g.finish();
 }
 
+/// An AS-SET registering every prefix of the feed, as bgpq4 would write it.
+fn irr_of(feed: &FeedPeer) -> Irr {
+    let entries: Vec<String> = (feed.batches.iter())
+        .flat_map(|(_, prefixes)| prefixes)
+        .map(|p| format!("{{\"prefix\": \"{p}\", \"exact\": true}}"))
+        .collect();
+    let mut irr = Irr::default();
+    irr.add_prefixes(&format!("{{\"AS-FEED\": [{}]}}", entries.join(",")))
+        .expect("bgpq4 JSON");
+    irr
+}
+
 fn full_table(c: &mut Criterion) {
     let (feed, vrps) = data();
+    let irr = irr_of(&feed);
     let rt = runtime();
     let mut g = c.benchmark_group("rib/full_table");
     g.sample_size(10).measurement_time(Duration::from_secs(40));
-    for mode in [RovMode::Accept, RovMode::Drop] {
-        g.bench_function(mode.to_string(), |bench| {
+    let cases = [
+        ("accept", RovMode::Accept, None),
+        ("drop", RovMode::Drop, None),
+        ("drop+checks", RovMode::Drop, Some(&irr)),
+    ];
+    for (name, mode, irr) in cases {
+        g.bench_function(name, |bench| {
             bench.iter_custom(|iters| {
                 let mut timed = Duration::ZERO;
                 for _ in 0..iters {
-                    let mut b = Bench::new(mode, &feed, &vrps);
+                    let mut b = Bench::with_checks(mode, irr, &feed, &vrps);
                     let start = Instant::now();
                     rt.block_on(b.load(&feed));
                     timed += start.elapsed();

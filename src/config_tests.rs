@@ -368,3 +368,7 @@ fn error_display_is_file_line_key_message() {
 /// The idle hold keys and the input files `Config::load` checks.
 #[path = "config/load_tests.rs"]
 mod load;
+
+/// The import checks' keys and the IRR files `Config::load` reads.
+#[path = "config/filters_tests.rs"]
+mod filters;

@@ -16,8 +16,10 @@ use bytes::Bytes;
 use ipnet::IpNet;
 
 pub mod abuse;
+pub mod actions;
 mod origin;
 
+pub use actions::Actions;
 pub use origin::{Asn, RovState, FILTERED_FUNCTION, TAG_FUNCTION};
 
 /// A configured peer, as the RIB indexes it: the place its peer took when the daemon
@@ -177,6 +179,9 @@ pub struct AttrSet {
     pub other: Bytes,
     /// What rovgate added (ROV tag, filtered reason); `None` for a set as received.
     pub tags: Option<Box<Tags>>,
+    /// What the path's communities ask of the route server, read from `other` once when
+    /// the session decoded it; `None`: nothing (the common case).
+    pub actions: Option<Box<Actions>>,
     /// The encoded attributes for 4-octet-AS peers and for 2-octet-AS peers, made once on
     /// first export and shared by all peers (filled by the BGP encoder).
     pub encoded: [OnceLock<Bytes>; 2],
@@ -187,7 +192,7 @@ pub struct AttrSet {
 /// What rovgate adds to a received attribute set. A route server passes attributes through
 /// (RFC 7947); ROV tagging and filtered-reason communities are the exception, and the BGP
 /// encoder writes them into the outgoing attributes.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Tags {
     /// The attribute set as received.
     pub received: Attrs,
@@ -227,6 +232,7 @@ impl AttrSet {
             med,
             other,
             tags: None,
+            actions: None,
             encoded: Default::default(),
             digest: OnceLock::new(),
         }
@@ -269,6 +275,7 @@ impl AttrSet {
         });
         AttrSet {
             tags,
+            actions: received.actions.clone(),
             ..AttrSet::new(
                 received.origin,
                 received.as_path.clone(),
@@ -293,6 +300,7 @@ impl PartialEq for AttrSet {
             && self.other == o.other
             && self.as_path == o.as_path
             && self.tags == o.tags
+            && self.actions == o.actions
     }
 }
 

@@ -5,12 +5,14 @@
 
 mod support;
 
+mod actions;
 mod api;
 mod bgp_bird;
 mod bgp_exabgp;
 mod bgp_gobgp;
 mod bgp_malformed;
 mod bgp_openbgpd;
+mod checks;
 mod checks_report;
 mod cli;
 mod export;

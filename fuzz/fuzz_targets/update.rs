@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
-use rovgate::bgp::wire::{decode_update, encode_updates, Caps};
+use rovgate::bgp::wire::{decode_update, encode_updates, read_actions, Caps};
 use rovgate::policy::{CheckModes, RovMode, Tagging};
 use rovgate::rib::{MassInvalidation, PeerInfo, Rib, RibEvent};
 use rovgate::route::{Export, Family, PeerId, Asn};
@@ -38,12 +38,19 @@ fuzz_target!(|data: &[u8]| {
     frame.extend_from_slice(&len.to_be_bytes());
     frame.push(2);
     frame.extend_from_slice(body);
-    let Ok(update) = decode_update(&frame, &caps) else { return };
+    let Ok(mut update) = decode_update(&frame, &caps) else { return };
+    // As a session does: the action communities are read once, and steer export.
+    for (attrs, _) in &mut update.announced {
+        attrs.actions = read_actions(&attrs.other, 64500);
+    }
     // Everything decoded re-encodes into UPDATEs that decode.
     if let Ok(again) = decode_update(&frame, &caps) {
-        for (attrs, prefixes) in again.announced {
+        for (mut attrs, prefixes) in again.announced {
+            attrs.actions = read_actions(&attrs.other, 64500);
+            // Stripped, and prepended when the path asks it towards AS 64497.
+            let attrs = Arc::new(attrs).towards(Asn(64497));
             let mut out = Vec::new();
-            encode_updates(&Export::Announce(Arc::new(attrs), prefixes), &caps, &mut out);
+            encode_updates(&Export::Announce(attrs, prefixes), &caps, &mut out);
             for msg in out {
                 assert!(decode_update(&msg, &caps).is_ok(), "re-encoded UPDATE does not decode");
             }

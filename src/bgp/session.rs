@@ -288,6 +288,8 @@ impl SessionTask {
                     if let Some(other) = wire::scrub_tags(&attrs.other, self.config.speaker.asn.0) {
                         attrs.other = other;
                     }
+                    // Read once here; the RIB and the encoder only look.
+                    attrs.actions = wire::read_actions(&attrs.other, self.config.speaker.asn.0);
                     // Hashed here, in parallel with the RIB, which only looks it up.
                     attrs.digest();
                 }

@@ -15,6 +15,7 @@
 //!
 //! Read [`decode_update`]'s doc for the RFC 7606 outcome of each malformed attribute.
 
+mod actions;
 mod aspath;
 pub mod attr;
 mod bgp4mp;
@@ -32,6 +33,7 @@ mod tests;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
+pub use actions::read_actions;
 pub use bgp4mp::{Bgp4mpMessage, Bgp4mpMessages};
 pub(crate) use cursor::Cursor;
 pub use decode::{decode_update, decode_update_faults, Fault, Faults};

@@ -36,12 +36,14 @@ pub trait PeerOrder {
 }
 
 /// The route server's decision process; `Less` means `a` is better:
-/// eligible first, then shortest AS_PATH, lowest ORIGIN, lowest MED among paths from the same
+/// eligible first, then a path without RFC 8326 GRACEFUL_SHUTDOWN (as LOCAL_PREF 0 would
+/// rank it), then shortest AS_PATH, lowest ORIGIN, lowest MED among paths from the same
 /// neighbour AS (a missing MED counts as 0), then the lowest peer address.
 pub fn better(a: &Path, b: &Path, peers: &impl PeerOrder) -> Ordering {
     let (x, y) = (&a.attrs, &b.attrs);
     b.eligible
         .cmp(&a.eligible)
+        .then_with(|| x.graceful_shutdown().cmp(&y.graceful_shutdown()))
         .then_with(|| x.as_path.len().cmp(&y.as_path.len()))
         .then_with(|| x.origin.cmp(&y.origin))
         .then_with(|| {
@@ -57,7 +59,8 @@ pub fn better(a: &Path, b: &Path, peers: &impl PeerOrder) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::route::{AsPath, AttrSet, NextHop, Segment};
+    use crate::route::actions;
+    use crate::route::{Actions, AsPath, AttrSet, NextHop, Segment};
     use std::net::IpAddr;
     use std::sync::Arc;
 
@@ -102,7 +105,35 @@ mod tests {
             )),
             ..path(1, &[1], 0, None)
         };
+        let mut shutting_down = AttrSet::new(
+            0,
+            AsPath(vec![Segment::Sequence(vec![1])]),
+            NextHop::V4([192, 0, 2, 1].into()),
+            None,
+            Default::default(),
+        );
+        let gshut = [actions::GRACEFUL_SHUTDOWN];
+        shutting_down.actions = Actions::read(64500, gshut, []).map(Box::new);
+        let shutting_down = Path {
+            attrs: Arc::new(shutting_down),
+            ..path(1, &[1], 0, None)
+        };
         let cases = [
+            (
+                "GRACEFUL_SHUTDOWN loses to a longer path",
+                path(9, &[1, 2, 3], 2, None),
+                shutting_down.clone(),
+                Less,
+            ),
+            (
+                "... but still beats an ineligible one",
+                shutting_down,
+                Path {
+                    eligible: false,
+                    ..path(2, &[2], 0, None)
+                },
+                Less,
+            ),
             (
                 "shorter AS_PATH wins",
                 path(9, &[1], 2, Some(9)),

@@ -20,7 +20,7 @@ use tracing::{debug, info};
 
 use super::delay::UpdateDelay;
 use super::pending::exports_of;
-use super::table::{Dirty, Top2};
+use super::table::{Dirty, Receiver, Top2};
 use super::Rib;
 use crate::route::{Export, Family, PeerId};
 
@@ -33,7 +33,7 @@ pub enum Outgoing {
     /// A batch of changes shared by every peer in step, for this peer with these families.
     Shared {
         batch: Arc<Batch>,
-        peer: PeerId,
+        peer: Receiver,
         families: Arc<[Family]>,
     },
 }
@@ -57,13 +57,14 @@ pub type Encoded = Arc<Vec<Bytes>>;
 
 /// A batch of changed prefixes, shared by the peers in step: their update group. Every
 /// peer sees the same changes except the peers whose own path is the best before or after
-/// one of them (they are sent the second best instead), so the others share one encoding
-/// per kind of session.
+/// one of them (they are sent the second best instead) and the peers that the action
+/// communities of one of the two best paths name, so the others share one encoding per
+/// kind of session.
 #[derive(Debug)]
 pub struct Batch {
     changes: Vec<Dirty>,
-    /// The peers whose own path is the best before or after a change, sorted.
-    owners: OnceLock<Vec<PeerId>>,
+    /// The peers that see the batch in a view of their own.
+    apart: OnceLock<Apart>,
     /// The common view's UPDATEs per encoding (the writer's key for its capabilities and
     /// families).
     encoded: Mutex<Vec<(u64, Encoded)>>,
@@ -74,7 +75,7 @@ impl Batch {
     pub(super) fn new(changes: Vec<Dirty>) -> Self {
         Batch {
             changes,
-            owners: OnceLock::new(),
+            apart: OnceLock::new(),
             encoded: Mutex::new(Vec::new()),
         }
     }
@@ -89,22 +90,12 @@ impl Batch {
     /// view of its own.
     pub fn encoded(
         &self,
-        peer: PeerId,
+        to: Receiver,
         families: &[Family],
         key: u64,
         encode: impl FnOnce(&[Export]) -> Vec<Bytes>,
     ) -> Option<Encoded> {
-        let owners = self.owners.get_or_init(|| {
-            let best = |t: &Top2| t.best.as_ref().map(|p| p.peer);
-            let changes = self.changes.iter();
-            let mut owners: Vec<PeerId> = changes
-                .flat_map(|d| best(&d.before).into_iter().chain(best(&d.after)))
-                .collect();
-            owners.sort_unstable();
-            owners.dedup();
-            owners
-        });
-        if owners.binary_search(&peer).is_ok() {
+        if self.apart.get_or_init(|| Apart::of(&self.changes)).has(to) {
             return None;
         }
         // A writer never panics holding the lock; if one did, its entry is still good.
@@ -112,9 +103,43 @@ impl Batch {
         if let Some((_, msgs)) = encoded.iter().find(|(k, _)| *k == key) {
             return Some(msgs.clone());
         }
-        let msgs = Arc::new(encode(&exports_of(&self.changes, peer, families)));
+        let msgs = Arc::new(encode(&exports_of(&self.changes, to, families)));
         encoded.push((key, msgs.clone()));
         Some(msgs)
+    }
+}
+
+/// The peers that see a batch unlike the others (sorted): the owners of a best path (and
+/// of the second best where the best goes to nobody unnamed, so the others get the second),
+/// and the ASes the action communities of a best or second best path name. Every other
+/// peer gets the same view of each change.
+#[derive(Debug)]
+struct Apart {
+    owners: Vec<PeerId>,
+    named: Vec<u32>,
+}
+
+impl Apart {
+    fn of(changes: &[Dirty]) -> Apart {
+        let tops = || changes.iter().flat_map(|d| [&d.before, &d.after]);
+        let owners = |t: &Top2| -> [Option<PeerId>; 2] {
+            let best = t.best.as_ref();
+            let hides = best.is_some_and(|p| p.attrs.actions.as_ref().is_some_and(|a| a.to_none));
+            [best, t.second.as_ref().filter(|_| hides)].map(|p| Some(p?.peer))
+        };
+        let mut owners: Vec<PeerId> = tops().flat_map(owners).flatten().collect();
+        let paths = tops().flat_map(|t| [&t.best, &t.second]).flatten();
+        let actions = paths.filter_map(|p| p.attrs.actions.as_deref());
+        let mut named: Vec<u32> = actions.flat_map(|a| a.named()).collect();
+        owners.sort_unstable();
+        owners.dedup();
+        named.sort_unstable();
+        named.dedup();
+        Apart { owners, named }
+    }
+
+    fn has(&self, to: Receiver) -> bool {
+        self.owners.binary_search(&to.peer).is_ok() || self.named.binary_search(&to.asn.0).is_ok()
     }
 }
 
@@ -127,12 +152,13 @@ impl Rib {
     /// it may hold them already: a ROUTE-REFRESH.
     pub(super) fn refresh(&mut self, peer: PeerId, family: Family) {
         self.export();
+        let to = self.peers.receiver(peer);
         let Some(pending) = self.peers.pending(peer) else {
             return;
         };
         for (prefix, paths) in self.table.iter(family) {
             let top = Top2::of(paths);
-            pending.resend(prefix, top.for_peer(peer).map(|p| &p.attrs));
+            pending.resend(prefix, top.for_peer(to).map(|p| &p.attrs));
         }
     }
 

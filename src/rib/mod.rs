@@ -395,6 +395,8 @@ impl Rib {
 }
 
 #[cfg(test)]
+mod checks_tests;
+#[cfg(test)]
 mod dump_tests;
 #[cfg(test)]
 mod peer_tests;

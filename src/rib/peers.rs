@@ -13,7 +13,7 @@ use tracing::warn;
 use super::best::PeerOrder;
 use super::export::{carries, Batch, Outgoing};
 use super::pending::Pending;
-use super::table::Dirty;
+use super::table::{Dirty, Receiver};
 use super::view::{PeerView, RovCounts};
 use crate::policy::{CheckModes, Filters, RovMode};
 use crate::route::abuse::PeerAbuse;
@@ -123,6 +123,12 @@ impl Peers {
         &self.slot(peer).info.name
     }
 
+    /// The peer as export sees it.
+    pub fn receiver(&self, peer: PeerId) -> Receiver {
+        let asn = self.slot(peer).info.asn;
+        Receiver { peer, asn }
+    }
+
     /// The ROV mode for the peer's routes.
     pub fn rov(&self, peer: PeerId) -> RovMode {
         self.slot(peer).info.rov
@@ -208,11 +214,12 @@ impl Peers {
     /// Sends a shared batch to an established peer with room for it (or to nobody, if its
     /// writer is gone).
     pub fn send_shared(&mut self, peer: PeerId, batch: &Arc<Batch>) {
+        let to = self.receiver(peer);
         if let Some(s) = self.slot_mut(peer).session.as_mut() {
             // Full cannot be (the caller saw room); Closed: its PeerDown is on the way.
             let _ = s.out.try_send(Outgoing::Shared {
                 batch: batch.clone(),
-                peer,
+                peer: to,
                 families: s.families.clone(),
             });
         }
@@ -236,14 +243,17 @@ impl Peers {
         }
         let batch = Arc::new(Batch::new(dirty));
         for (i, slot) in self.0.iter_mut().enumerate() {
-            let peer = PeerId(i as u32);
+            let to = Receiver {
+                peer: PeerId(i as u32),
+                asn: slot.info.asn,
+            };
             let Some(s) = slot.session.as_mut() else {
                 continue;
             };
             if s.pending.is_empty() {
                 let shared = Outgoing::Shared {
                     batch: batch.clone(),
-                    peer,
+                    peer: to,
                     families: s.families.clone(),
                 };
                 match s.out.try_send(shared) {
@@ -253,7 +263,7 @@ impl Peers {
                 }
             }
             for d in batch.changes().filter(|d| carries(&s.families, &d.prefix)) {
-                s.pending.diff(peer, d.prefix, &d.before, &d.after);
+                s.pending.diff(to, d.prefix, &d.before, &d.after);
             }
         }
     }
@@ -320,7 +330,9 @@ impl Peers {
             };
             while !s.pending.is_empty() {
                 match s.out.try_reserve() {
-                    Ok(permit) => permit.send(Outgoing::Own(s.pending.take(CHUNK))),
+                    Ok(permit) => {
+                        permit.send(Outgoing::Own(s.pending.take(CHUNK, slot.info.asn)));
+                    }
                     Err(mpsc::error::TrySendError::Full(())) => break,
                     Err(mpsc::error::TrySendError::Closed(())) => {
                         // Its PeerDown is on the way; nothing more to send it.

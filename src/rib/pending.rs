@@ -17,8 +17,8 @@ use foldhash::HashMap;
 use ipnet::IpNet;
 
 use super::export::carries;
-use super::table::{Dirty, Top2};
-use crate::route::{Attrs, Export, Family, PeerId};
+use super::table::{Dirty, Receiver, Top2};
+use crate::route::{Asn, Attrs, Export, Family};
 
 /// What a peer holds for a prefix, as far as rovgate knows.
 enum Held {
@@ -65,11 +65,11 @@ pub struct Pending {
 }
 
 impl Pending {
-    /// Notes that `prefix` went from `before` to `after`, as `peer` sees it (the best path,
-    /// or the second best where the best is the peer's own).
-    pub fn diff(&mut self, peer: PeerId, prefix: IpNet, before: &Top2, after: &Top2) {
-        let had = before.for_peer(peer).map(|p| &p.attrs);
-        let now = after.for_peer(peer).map(|p| &p.attrs);
+    /// Notes that `prefix` went from `before` to `after`, as `to` sees it
+    /// ([`Top2::for_peer`]).
+    pub fn diff(&mut self, to: Receiver, prefix: IpNet, before: &Top2, after: &Top2) {
+        let had = before.for_peer(to).map(|p| &p.attrs);
+        let now = after.for_peer(to).map(|p| &p.attrs);
         if had.map(Arc::as_ptr) != now.map(Arc::as_ptr) {
             let held = had.map_or(Held::Nothing, |a| Held::Path(a.clone()));
             self.note(prefix, held, now);
@@ -130,12 +130,13 @@ impl Pending {
         self.waiting.len()
     }
 
-    /// Takes up to `max` waiting prefixes (and the markers due among them) as exports:
-    /// withdrawals, then one announcement per attribute set, then the markers.
-    pub fn take(&mut self, max: usize) -> Vec<Export> {
+    /// Takes up to `max` waiting prefixes (and the markers due among them) as exports for
+    /// a peer of AS `to`: withdrawals, then one announcement per attribute set, then the
+    /// markers.
+    pub fn take(&mut self, max: usize, to: Asn) -> Vec<Export> {
         let mut chunk = Chunk::default();
         for _ in 0..max {
-            self.take_markers(&mut chunk);
+            self.take_markers(&mut chunk, to);
             let Some(prefix) = self.order.pop_front() else {
                 break;
             };
@@ -152,19 +153,19 @@ impl Pending {
                 chunk.add(prefix, w.now.as_ref());
             }
         }
-        self.take_markers(&mut chunk);
-        chunk.seal();
+        self.take_markers(&mut chunk, to);
+        chunk.seal(to);
         chunk.exports
     }
 
-    fn take_markers(&mut self, chunk: &mut Chunk) {
+    fn take_markers(&mut self, chunk: &mut Chunk, to: Asn) {
         while self
             .markers
             .front()
             .is_some_and(|(at, _)| *at <= self.taken)
         {
             if let Some((_, marker)) = self.markers.pop_front() {
-                chunk.seal();
+                chunk.seal(to);
                 chunk.exports.push(marker);
             }
         }
@@ -182,18 +183,18 @@ struct Chunk {
 }
 
 /// The exports one peer takes from a batch shared by every peer that keeps up: each
-/// changed prefix of its families as the peer sees it (the best path, or the second best
-/// where the best is its own), if that changed.
-pub fn exports_of(batch: &[Dirty], peer: PeerId, families: &[Family]) -> Vec<Export> {
+/// changed prefix of its families as the peer sees it ([`Top2::for_peer`]), if that
+/// changed.
+pub fn exports_of(batch: &[Dirty], to: Receiver, families: &[Family]) -> Vec<Export> {
     let mut chunk = Chunk::default();
     for d in batch.iter().filter(|d| carries(families, &d.prefix)) {
-        let had = d.before.for_peer(peer).map(|p| Arc::as_ptr(&p.attrs));
-        let now = d.after.for_peer(peer).map(|p| &p.attrs);
+        let had = d.before.for_peer(to).map(|p| Arc::as_ptr(&p.attrs));
+        let now = d.after.for_peer(to).map(|p| &p.attrs);
         if had != now.map(Arc::as_ptr) {
             chunk.add(d.prefix, now);
         }
     }
-    chunk.seal();
+    chunk.seal(to.asn);
     chunk.exports
 }
 
@@ -223,15 +224,63 @@ impl Chunk {
         self.announced[i].1.push(prefix);
     }
 
-    /// Turns what was added so far into exports: withdrawals first, then the announcements
-    /// (a prefix in both was withdrawn and then added again within one batch).
-    fn seal(&mut self) {
+    /// Turns what was added so far into exports for a peer of AS `to` (with the prepends
+    /// the paths ask for towards it): withdrawals first, then the announcements (a prefix
+    /// in both was withdrawn and then added again within one batch).
+    fn seal(&mut self, to: Asn) {
         if !self.withdrawn.is_empty() {
             let withdrawn = std::mem::take(&mut self.withdrawn);
             self.exports.push(Export::Withdraw(withdrawn));
         }
         self.groups.clear();
         let groups = self.announced.drain(..);
-        (self.exports).extend(groups.map(|(attrs, prefixes)| Export::Announce(attrs, prefixes)));
+        let announce =
+            |(attrs, prefixes): (Attrs, _)| Export::Announce(attrs.towards(to), prefixes);
+        self.exports.extend(groups.map(announce));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::table::tests::{path, to};
+    use super::*;
+
+    /// Expected: whether it is in step (a shared batch) or behind (pending), a receiver gets
+    /// the path prepended as its communities ask towards it, and the second best where the
+    /// best is kept from it.
+    #[test]
+    fn each_receiver_gets_its_own_view_in_step_or_behind() {
+        let best = path(0, &[[64500, 101, 64498], [64500, 0, 64499]]);
+        let after = Top2 {
+            best: Some(best),
+            second: Some(path(1, &[])),
+        };
+        let prefix: IpNet = "192.0.2.0/24".parse().unwrap();
+        let batch = [Dirty {
+            prefix,
+            before: Top2::default(),
+            after: after.clone(),
+        }];
+        let as_path = |exports: Vec<Export>| match exports.as_slice() {
+            [Export::Announce(attrs, prefixes)] if prefixes[..] == [prefix] => {
+                attrs.as_path.to_string()
+            }
+            other => panic!("not one announcement: {other:?}"),
+        };
+        // (receiver, the AS_PATH it gets)
+        let cases = [(2, "64496 64496"), (3, "64497"), (4, "64496")];
+        for (receiver, expected) in cases {
+            let to = to(receiver);
+            let in_step = exports_of(&batch, to, &[Family::Ipv4Unicast]);
+            assert_eq!(as_path(in_step), expected, "AS{} in step", to.asn.0);
+            let mut behind = Pending::default();
+            behind.diff(to, prefix, &Top2::default(), &after);
+            assert_eq!(
+                as_path(behind.take(8, to.asn)),
+                expected,
+                "AS{} behind",
+                to.asn.0
+            );
+        }
     }
 }

@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 const RS_ASN: u32 = 64500;
 
 /// Announced prefixes with the large communities rovgate added.
-type Announced = Vec<(IpNet, Vec<[u32; 3]>)>;
+pub(super) type Announced = Vec<(IpNet, Vec<[u32; 3]>)>;
 
 pub(super) fn vrp(prefix: &str, max: u8, asn: u32) -> Vrp {
     Vrp::new(net(prefix), max, Asn(asn)).unwrap()
@@ -85,7 +85,7 @@ impl Lab {
     }
 
     /// Publishes a VRP change and re-evaluates until done.
-    async fn change_vrps(&mut self, added: Vec<Vrp>, removed: Vec<Vrp>) {
+    pub(super) async fn change_vrps(&mut self, added: Vec<Vrp>, removed: Vec<Vrp>) {
         let delta = VrpDelta { added, removed };
         let prefixes = delta.changed_prefixes();
         let first = self.rib.vrps.load().table.is_empty();
@@ -98,7 +98,7 @@ impl Lab {
         self.settle().await;
     }
 
-    async fn event(&mut self, event: RibEvent) {
+    pub(super) async fn event(&mut self, event: RibEvent) {
         self.rib.handle(event);
         self.settle().await;
     }
@@ -111,7 +111,7 @@ impl Lab {
     }
 
     /// What peer `i` was sent since the last call: announced (prefix, tags), withdrawn.
-    fn routes(&mut self, i: usize) -> (Announced, Vec<IpNet>) {
+    pub(super) fn routes(&mut self, i: usize) -> (Announced, Vec<IpNet>) {
         let (mut ann, mut wd) = (Vec::new(), Vec::new());
         while let Ok(batch) = self.rx[i].try_recv() {
             for e in batch.into_exports() {
@@ -128,7 +128,7 @@ impl Lab {
         (ann, wd)
     }
 
-    fn peer0(&self) -> PeerView {
+    pub(super) fn peer0(&self) -> PeerView {
         self.rib.view().load().peers[0].clone()
     }
 }

@@ -11,13 +11,24 @@ use prefix_trie::{Prefix, PrefixMap};
 use smallvec::SmallVec;
 
 use super::best::{better, Path, PeerOrder};
-use crate::route::{Family, PeerId};
+use crate::route::{Asn, Family, PeerId};
 
 /// A prefix's paths, best first; at most one per peer.
 pub type Paths = SmallVec<[Path; 1]>;
 
+/// A peer as export sees it: which peer (never sent its own path) and its AS (what
+/// members' action communities name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Receiver {
+    /// The peer.
+    pub peer: PeerId,
+    /// Its AS.
+    pub asn: Asn,
+}
+
 /// The two best eligible paths of a prefix: what every peer is exported (the best), and
-/// what the best path's own peer is exported (the second best).
+/// what a peer is exported that may not have the best (its own, or one its announcer's
+/// action communities keep from it): the second best.
 #[derive(Clone, Debug, Default)]
 pub struct Top2 {
     /// The best eligible path.
@@ -36,12 +47,14 @@ impl Top2 {
         }
     }
 
-    /// The path `peer` should have: the best unless it is the peer's own.
-    pub fn for_peer(&self, peer: PeerId) -> Option<&Path> {
-        match &self.best {
-            Some(best) if best.peer == peer => self.second.as_ref(),
-            best => best.as_ref(),
-        }
+    /// The path `to` should have: the best unless it is its own or its action
+    /// communities keep it from `to`; then the second best, on the same terms (BIRD's
+    /// `secondary`, arouteserver's path hiding mitigation, over the two best paths).
+    pub fn for_peer(&self, to: Receiver) -> Option<&Path> {
+        [&self.best, &self.second]
+            .into_iter()
+            .flatten()
+            .find(|p| p.peer != to.peer && p.attrs.announced_to(to.asn))
     }
 }
 
@@ -237,4 +250,94 @@ fn modify_in<P: Prefix + Copy, R>(
         map.remove(&p);
     }
     result
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use std::sync::Arc;
+
+    use super::super::export::Batch;
+    use super::*;
+    use crate::route::{Actions, AsPath, AttrSet, NextHop, RovState, Segment};
+
+    /// Peer N (AS 64496 + N)'s path, with these large communities.
+    pub(in crate::rib) fn path(peer: u32, large: &[[u32; 3]]) -> Path {
+        let as_path = AsPath(vec![Segment::Sequence(vec![64496 + peer])]);
+        let nh = NextHop::V4([192, 0, 2, 1].into());
+        let mut attrs = AttrSet::new(0, as_path, nh, None, Default::default());
+        attrs.actions = Actions::read(64500, [], large.iter().copied()).map(Box::new);
+        Path {
+            peer: PeerId(peer),
+            attrs: Arc::new(attrs),
+            state: RovState::NotFound,
+            eligible: true,
+            stale: false,
+            held: false,
+            failed: Default::default(),
+        }
+    }
+
+    /// Peer N (AS 64496 + N) as a receiver.
+    pub(in crate::rib) fn to(peer: u32) -> Receiver {
+        let asn = Asn(64496 + peer);
+        Receiver {
+            peer: PeerId(peer),
+            asn,
+        }
+    }
+
+    #[test]
+    fn a_receiver_kept_from_the_best_path_gets_the_second_best() {
+        let top = |best, second| Top2 {
+            best: Some(best),
+            second: Some(second),
+        };
+        let not_to_2 = top(path(0, &[[64500, 0, 64498]]), path(1, &[]));
+        let none_but_own = top(path(0, &[[64500, 0, 0]]), path(1, &[[64500, 0, 64498]]));
+        // (name, top two, receiver, the peer whose path it gets)
+        let cases = [
+            ("the best's owner gets the second", &not_to_2, 0, Some(1)),
+            ("the second's owner gets the best", &not_to_2, 1, Some(0)),
+            ("kept from the best: the second", &not_to_2, 2, Some(1)),
+            ("anyone else: the best", &not_to_2, 3, Some(0)),
+            ("never its own path", &none_but_own, 1, None),
+            ("kept from both: nothing", &none_but_own, 2, None),
+            ("the best to none: the second", &none_but_own, 3, Some(1)),
+        ];
+        for (name, top, receiver, expected) in cases {
+            let got = top.for_peer(to(receiver)).map(|p| p.peer.0);
+            assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    /// Expected: the owners of the best and (the best going to nobody unnamed) of the
+    /// second best, and the ASes the communities name, see the batch apart; the others
+    /// share one encoding.
+    #[test]
+    fn receivers_named_by_action_communities_see_the_batch_apart() {
+        // (best's large communities, whether peers 0 to 4 share the common encoding)
+        let cases = [
+            (
+                vec![[64500, 0, 0], [64500, 1, 64499]],
+                [false, false, true, false, true],
+            ),
+            (vec![[64500, 0, 64499]], [false, true, true, false, true]),
+        ];
+        for (large, expected) in cases {
+            let after = Top2 {
+                best: Some(path(0, &large)),
+                second: Some(path(1, &[])),
+            };
+            let prefix = "192.0.2.0/24".parse().unwrap();
+            let before = Top2::default();
+            let batch = Batch::new(vec![Dirty {
+                prefix,
+                before,
+                after,
+            }]);
+            let families = [Family::Ipv4Unicast];
+            let shared = |r| batch.encoded(to(r), &families, 1, |_| Vec::new()).is_some();
+            assert_eq!([0, 1, 2, 3, 4].map(shared), expected, "{large:?}");
+        }
+    }
 }

@@ -69,7 +69,7 @@ impl Rovgate {
         let dir = super::scratch_dir(&format!("rovgate-{name}"));
         let config = format!(
             "[server]\nasn = 64500\nrouter_id = \"192.0.2.254\"\nlisten = [\"{bgp_ip}:0\"]\n\
-             http = \"127.0.0.1:0\"\nhold_time = 30\n{server}\n{CHECKS_OFF}{rest}"
+             http = \"127.0.0.1:0\"\nhold_time = 30\n{server}\n{rest}\n{CHECKS_OFF}"
         );
         fs::write(dir.join("api-token"), format!("{TOKEN}\n")).unwrap();
         let file = dir.join("rovgate.toml");

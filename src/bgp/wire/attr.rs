@@ -2,6 +2,8 @@
 //! and a writer. `AttrSet::other` is such a list; policy code that adds communities to it
 //! reads and writes it with these.
 
+use bytes::Bytes;
+
 use super::cursor::Cursor;
 
 /// Flag bit: optional (clear for well-known attributes).
@@ -117,6 +119,40 @@ impl<'a> Iterator for RawAttrs<'a> {
             }
         }
     }
+}
+
+/// `list` without the community values `drop(code, value)` names, in COMMUNITIES (4-byte
+/// values), EXTENDED COMMUNITIES (8) and LARGE_COMMUNITY (12); an attribute left empty is
+/// dropped. `None` when there is none to drop.
+pub fn remove_values(list: &[u8], drop: impl Fn(u8, &[u8]) -> bool) -> Option<Bytes> {
+    let width = |code: u8| match code {
+        COMMUNITIES => Some(4),
+        EXT_COMMUNITIES => Some(8),
+        LARGE_COMMUNITIES => Some(12),
+        _ => None,
+    };
+    let hit =
+        |a: &RawAttr| width(a.code).is_some_and(|w| a.value.chunks(w).any(|c| drop(a.code, c)));
+    if !RawAttrs::new(list).filter_map(Result::ok).any(|a| hit(&a)) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(list.len());
+    for a in RawAttrs::new(list) {
+        let Ok(a) = a else { break };
+        let Some(w) = width(a.code).filter(|_| hit(&a)) else {
+            out.extend_from_slice(a.bytes);
+            continue;
+        };
+        let kept: Vec<u8> = (a.value.chunks(w))
+            .filter(|c| !drop(a.code, c))
+            .flatten()
+            .copied()
+            .collect();
+        if !kept.is_empty() {
+            write(&mut out, a.flags, a.code, &kept);
+        }
+    }
+    Some(Bytes::from(out))
 }
 
 /// The size of an attribute header for a value of `len` bytes.

@@ -15,7 +15,7 @@ use tracing::warn;
 use super::attr::{self, RawAttrs, AGGREGATOR, AS4_AGGREGATOR, MED, MP_REACH, MP_UNREACH};
 use super::attr::{NEXT_HOP, OPTIONAL, ORIGIN, TRANSITIVE};
 use super::nlri::{prefix_size, write_prefix};
-use super::tags;
+use super::{actions, tags};
 use super::{afi_safi, aspath, Caps, AS_TRANS, HEADER_LEN};
 use crate::route::{AttrSet, Export, Family, NextHop, RovState};
 
@@ -236,8 +236,9 @@ fn after_as_path(cached: &[u8]) -> usize {
 }
 
 /// The attributes of a set for 4-octet (`as4`) or 2-octet peers, without NEXT_HOP and
-/// MP_REACH_NLRI: ORIGIN, AS_PATH, MED, the received others with rovgate's tags added
-/// (and the RFC 8097 extended community for `ext`), and AS4_PATH if needed.
+/// MP_REACH_NLRI: ORIGIN, AS_PATH, MED, the received others without the action
+/// communities addressed to the route server and with rovgate's tags added (and the
+/// RFC 8097 extended community for `ext`), and AS4_PATH if needed.
 fn encode_attrs(a: &AttrSet, as4: bool, ext: Option<RovState>) -> Bytes {
     let mut out = Vec::with_capacity(64 + a.other.len());
     attr::write(&mut out, TRANSITIVE, ORIGIN, &[a.origin]);
@@ -246,10 +247,14 @@ fn encode_attrs(a: &AttrSet, as4: bool, ext: Option<RovState>) -> Bytes {
         attr::write(&mut out, OPTIONAL, MED, &med.to_be_bytes());
     }
     let large = a.tags.as_ref().map_or(&[][..], |m| &m.large[..]);
+    let stripped = (a.actions.as_deref())
+        .filter(|actions| actions.strip)
+        .and_then(|actions| actions::strip_actions(&a.other, actions));
+    let received = stripped.as_ref().unwrap_or(&a.other);
     let other = if large.is_empty() && ext.is_none() {
-        a.other.clone()
+        received.clone()
     } else {
-        tags::add(&a.other, large, ext)
+        tags::add(received, large, ext)
     };
     if as4 {
         out.extend_from_slice(&other);

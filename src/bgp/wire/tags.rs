@@ -17,7 +17,7 @@ use crate::route::{RovState, FILTERED_FUNCTION, TAG_FUNCTION};
 /// extended community (§2: it is not sent across ASes, so a peer's copy is a forgery or a
 /// leak). `None` when there is none to strip. An attribute left empty is dropped.
 pub fn scrub(other: &[u8], rs_asn: u32) -> Option<Bytes> {
-    let ours = |code: u8, c: &[u8]| match code {
+    attr::remove_values(other, |code, c| match code {
         LARGE_COMMUNITIES => {
             let word = |i: usize| {
                 c.get(i..i + 4)
@@ -27,38 +27,7 @@ pub fn scrub(other: &[u8], rs_asn: u32) -> Option<Bytes> {
         }
         EXT_COMMUNITIES => c.starts_with(&ORIGIN_VALIDATION_STATE),
         _ => false,
-    };
-    let width = |code: u8| match code {
-        LARGE_COMMUNITIES => Some(12),
-        EXT_COMMUNITIES => Some(8),
-        _ => None,
-    };
-    let tagged = |a: &attr::RawAttr| {
-        width(a.code).is_some_and(|w| a.value.chunks(w).any(|c| ours(a.code, c)))
-    };
-    if !RawAttrs::new(other)
-        .filter_map(Result::ok)
-        .any(|a| tagged(&a))
-    {
-        return None;
-    }
-    let mut out = Vec::with_capacity(other.len());
-    for a in RawAttrs::new(other) {
-        let Ok(a) = a else { break };
-        let Some(w) = width(a.code).filter(|_| tagged(&a)) else {
-            out.extend_from_slice(a.bytes);
-            continue;
-        };
-        let kept: Vec<u8> = (a.value.chunks(w))
-            .filter(|c| !ours(a.code, c))
-            .flatten()
-            .copied()
-            .collect();
-        if !kept.is_empty() {
-            attr::write(&mut out, a.flags, a.code, &kept);
-        }
-    }
-    Some(Bytes::from(out))
+    })
 }
 
 /// `other` (a received attribute list) with `large` appended to its LARGE_COMMUNITIES and,
