@@ -20,6 +20,7 @@ use crate::bgp::counters::{
     CONNECTIONS_REFUSED_TOTAL, NOTIFICATIONS_RECEIVED_TOTAL, NOTIFICATIONS_SENT_TOTAL,
     SEND_HOLD_EXPIRED_TOTAL, UPDATES_MALFORMED_TOTAL,
 };
+use crate::policy::Check;
 use crate::rib::{Histogram, RibView};
 use crate::rpki::status::SourceState;
 use crate::rpki::{RpkiStatus, VrpSnapshot};
@@ -40,6 +41,9 @@ pub const ROUTES: &str = "rovgate_routes";
 pub const ROUTES_DROPPED: &str = "rovgate_routes_dropped";
 /// Gauge `{peer}`: invalid routes that pass now and that `drop` would filter.
 pub const WOULD_DROP: &str = "rovgate_would_drop";
+/// Gauge `{peer, check, code}`: stored paths failing an import check, by check name and
+/// Euro-IX code (`1101:N`).
+pub const PEER_PATHS_FAILED: &str = "rovgate_peer_paths_failed";
 /// Gauge `{peer}`: invalid routes a held mass invalidation keeps eligible.
 pub const ROUTES_HELD: &str = "rovgate_routes_held";
 /// Gauge `{peer}`: 1 while the session is established.
@@ -119,6 +123,7 @@ const GAUGES: &[(&str, &str)] = &[
     (ROUTES, "Stored routes (Adj-RIB-In) by peer and ROV state."),
     (ROUTES_DROPPED, "Invalid routes dropped, by peer."),
     (WOULD_DROP, "Invalid routes that pass now and that rov = drop would filter."),
+    (PEER_PATHS_FAILED, "Stored paths failing an import check, by peer, check and Euro-IX code 1101:N (0 for a check not run)."),
     (ROUTES_HELD, "Invalid routes a held mass invalidation keeps eligible."),
     (PEER_UP, "1 while the peer's session is established."),
     (EXPORT_PENDING, "Prefixes waiting to be sent to the peer (its Adj-RIB-Out pending state)."),
@@ -203,6 +208,14 @@ fn set_rib(rib: &RibView) {
         gauge!(ROUTES_DROPPED, "peer" => p.name.clone()).set(c.dropped as f64);
         gauge!(WOULD_DROP, "peer" => p.name.clone()).set(p.would_drop as f64);
         gauge!(ROUTES_HELD, "peer" => p.name.clone()).set(c.held as f64);
+        for check in Check::ALL {
+            let labels = [
+                Label::new("peer", p.name.clone()),
+                Label::new("check", check.name()),
+                Label::new("code", format!("1101:{}", check.code())),
+            ];
+            gauge!(PEER_PATHS_FAILED, labels.iter()).set(c.failed.get(check) as f64);
+        }
         gauge!(PEER_UP, "peer" => p.name.clone()).set(flag(p.up));
         gauge!(EXPORT_PENDING, "peer" => p.name.clone()).set(p.pending as f64);
     }

@@ -3,10 +3,12 @@
 
 use super::*;
 use crate::bgp::counters::*;
-use crate::policy::RovMode;
-use crate::rib::{HoldView, PeerView, ReevaluationView, RovCounts, Timings};
+use std::sync::Arc;
+
+use crate::policy::{Failed, RovMode};
+use crate::rib::{HoldView, Path, PeerView, ReevaluationView, RovCounts, Timings};
 use crate::route::abuse::{Malformed, Refusal};
-use crate::route::Asn;
+use crate::route::{AsPath, Asn, AttrSet, NextHop, PeerId, RovState, Segment};
 use crate::rpki::status::SourceStatus;
 use crate::rpki::Vrp;
 
@@ -28,6 +30,29 @@ fn peer(name: &str, up: bool, counts: RovCounts, would_drop: u64) -> PeerView {
         would_drop,
         abuse: Default::default(),
     }
+}
+
+/// Counts of not-found paths failing these checks, one path per slice.
+fn failing(paths: &[&[Check]]) -> RovCounts {
+    let mut counts = RovCounts::default();
+    for checks in paths {
+        let mut failed = Failed::default();
+        checks.iter().for_each(|&c| failed.add(c));
+        let as_path = AsPath(vec![Segment::Sequence(vec![64500])]);
+        let next_hop = NextHop::V4([192, 0, 2, 1].into());
+        let attrs = AttrSet::new(0, as_path, next_hop, None, Default::default());
+        let path = Path {
+            peer: PeerId(2),
+            attrs: Arc::new(attrs),
+            state: RovState::NotFound,
+            eligible: true,
+            stale: false,
+            held: false,
+            failed,
+        };
+        counts.count(&path, 1);
+    }
+    counts
 }
 
 /// Expect: every gauge equals the snapshot it came from; the histograms and the counter
@@ -55,11 +80,8 @@ fn render_reports_snapshots_and_recorded_times() {
         stale: 0,
         failed: Default::default(),
     };
-    let c2 = RovCounts {
-        routes: 4,
-        not_found: 4,
-        ..RovCounts::default()
-    };
+    // 4 not-found paths, two of them failing import checks.
+    let c2 = failing(&[&[Check::Bogon], &[Check::Bogon, Check::NextHop], &[], &[]]);
     let held = HoldView {
         since: None,
         serial: 9,
@@ -118,6 +140,15 @@ fn render_reports_snapshots_and_recorded_times() {
     );
     assert_eq!(get(ROUTES_DROPPED, &[("peer", "metrics-p1")]), 2.0);
     assert_eq!(get(ROUTES_HELD, &[("peer", "metrics-p1")]), 1.0);
+    let failed = |peer, check: Check| {
+        let code = format!("1101:{}", check.code());
+        let labels = [("peer", peer), ("check", check.name()), ("code", &code)];
+        get(PEER_PATHS_FAILED, &labels)
+    };
+    assert_eq!(failed("metrics-p2", Check::Bogon), 2.0);
+    assert_eq!(failed("metrics-p2", Check::NextHop), 1.0);
+    assert_eq!(failed("metrics-p2", Check::TransitFree), 0.0);
+    assert_eq!(failed("metrics-p1", Check::Bogon), 0.0);
     assert_eq!(get(WOULD_DROP, &[("peer", "metrics-p1")]), 5.0);
     assert_eq!(get(PEER_UP, &[("peer", "metrics-p1")]), 1.0);
     assert_eq!(get(PEER_UP, &[("peer", "metrics-p2")]), 0.0);

@@ -14,6 +14,7 @@ mod bgp_gobgp;
 mod bgp_malformed;
 mod bgp_openbgpd;
 mod checks;
+mod checks_report;
 mod cli;
 mod export;
 mod full_table;

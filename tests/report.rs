@@ -199,11 +199,15 @@ fn json_and_csv_are_valid_and_stable() {
     assert_eq!(records[0].join(","), report::CSV_HEADER.join(","));
     assert_eq!(records.len(), 1 + routes.len());
     for (record, (peer, route)) in records[1..].iter().zip(&routes) {
-        assert_eq!(record.len(), 10, "{record:?}");
+        assert_eq!(record.len(), 11, "{record:?}");
         assert_eq!(record[0], peer.name);
         assert_eq!(record[1], route.prefix.to_string());
         assert_eq!(record[5], route.reason.to_string());
         assert_eq!(record[9], route.suggestion, "quoting keeps the commas");
+        assert_eq!(
+            record[10], "1101:13 rpki_invalid",
+            "no checks offline: RPKI only"
+        );
     }
 
     let table = offline(&["--format", "table"]);
@@ -269,6 +273,7 @@ fn url_renders_what_the_server_sends() {
     let totals = report::Totals {
         counts: peer.counts,
         summary: peer.summary.clone(),
+        reasons: peer.reasons.clone(),
     };
     let one = Report {
         peer: Some(name.clone()),

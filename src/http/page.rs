@@ -2,9 +2,10 @@
 //!
 //! Where it sits: in the HTTP task beside the JSON API, and it reads exactly what the API
 //! reads: `GET /[?peer=NAME]` calls the status, report and history handlers and renders
-//! their answers. Sessions, RPKI sources, the held mass invalidation and per-peer ROV counts
-//! on every page; with `?peer=`, that peer's invalid routes explained (reason, covering
-//! VRPs, reachability, the fix) and its recent ROV changes. Every string that comes from
+//! their answers. Sessions, RPKI sources, the held mass invalidation, per-peer ROV counts
+//! and per-peer counts per import check on every page; with `?peer=`, that peer's what-if
+//! per reason and its listed routes explained (`routes.rs`: reasons, covering VRPs,
+//! reachability, the fix) and its recent ROV changes. Every string that comes from
 //! config, a peer or a file goes through [`escape`]; no JavaScript.
 
 use std::fmt::{Display, Write as _};
@@ -19,15 +20,15 @@ use serde::{Deserialize, Serialize};
 use super::report::{self, HistoryView, PeerQuery};
 use super::reports::Built;
 use super::{Api, Status};
-use crate::report::{PeerReport, Report};
+use crate::report::Report;
 use crate::route::Asn;
 use crate::rpki::status::SourceState;
 use crate::rpki::Vrp;
 
+mod routes;
+
 /// How many recent ROV changes the page shows.
 const CHANGES: usize = 50;
-/// How many invalid routes of one peer the page shows (the API has them all, in pages).
-const ROUTES: usize = 500;
 
 pub(super) const STYLE: &str = "body{font-family:sans-serif;margin:1.5em;color:#222}\
 table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;\
@@ -207,6 +208,7 @@ fn render(status: &Status, built: &Built, history: &HistoryView, peer: Option<&s
     sessions(&mut out, status);
     sources(&mut out, status, now);
     counts(&mut out, report);
+    routes::checks(&mut out, status);
     let _ = writeln!(
         out,
         "<p id=\"built\">Report {} built {} (for the RIB and VRPs as they were then).</p>",
@@ -215,7 +217,7 @@ fn render(status: &Status, built: &Built, history: &HistoryView, peer: Option<&s
     );
     if let Some(name) = peer {
         match report.peers.iter().find(|p| p.name == name) {
-            Some(p) => invalid_routes(&mut out, p),
+            Some(p) => routes::invalid_routes(&mut out, p),
             None => out.push_str("<p>No report for this peer.</p>\n"),
         }
     }
@@ -308,46 +310,6 @@ fn counts(out: &mut String, report: &Report) {
         "<p>If every peer were at <code>rov = drop</code>: {}.</p>",
         text(&report.totals.summary)
     );
-}
-
-fn invalid_routes(out: &mut String, p: &PeerReport) {
-    let _ = write!(
-        out,
-        "<h2 id=\"peer\">Invalid routes of {}</h2>\n<p>If {} were at <code>rov = drop</code>: \
-         {}.</p>\n",
-        escape(&p.name),
-        escape(&p.name),
-        text(&p.summary)
-    );
-    if p.invalid_routes.is_empty() {
-        out.push_str("<p>No invalid routes.</p>\n");
-        return;
-    }
-    let rows = p.invalid_routes.iter().take(ROUTES).map(|r| {
-        vec![
-            text(r.prefix),
-            origin(r.origin),
-            text(&r.as_path),
-            text(r.reason),
-            list(&r.vrps),
-            yes_no(r.reachable, !r.reachable),
-            yes_no(r.dropped, false),
-            text(&r.suggestion),
-        ]
-    });
-    let headers =
-        "Prefix|Origin|AS path|Reason|Covering VRPs|Reachable without it|Dropped|Suggested fix";
-    table(out, "invalid-routes", headers, rows);
-    if p.invalid_routes.len() > ROUTES {
-        let api = format!("/api/v1/report?peer={}", encode(&p.name));
-        let _ = writeln!(
-            out,
-            "<p>The first {ROUTES} of {}; all of them, in pages: <a href=\"{}\">the report \
-             API</a>.</p>",
-            p.invalid_routes.len(),
-            escape(&api)
-        );
-    }
 }
 
 fn changes(out: &mut String, history: &HistoryView, peer: Option<&str>, now: SystemTime) {

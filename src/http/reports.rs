@@ -121,7 +121,7 @@ impl Reports {
     }
 }
 
-/// Builds the report of the RIB's invalid paths and VRPs now into `slot` (unless the RIB
+/// Builds the report of the RIB's listed paths (RPKI-invalid or failing a check) and VRPs now into `slot` (unless the RIB
 /// hands out the paths the last one was built from).
 async fn build(
     api: Api,
@@ -148,6 +148,8 @@ async fn build(
                 prefix: p.prefix,
                 origin: p.attrs.as_path.origin(),
                 as_path: p.attrs.as_path.to_string(),
+                rpki_invalid: p.rpki_invalid,
+                failed: p.failed,
                 dropped: p.dropped,
                 reachable: p.reachable,
             })

@@ -1,9 +1,11 @@
 //! What-if reports: what switching invalid-drop on would do, per peer — which routes would be
 //! dropped, why each is RPKI-invalid, what the peer can fix, and which destinations would
-//! become unreachable.
+//! become unreachable — and the same per reason for every import check (`reasons.rs`: each
+//! route carries its Euro-IX reason codes, each peer a summary per reason).
 //!
 //! Where it sits: a reader at the end of the data flow; it never touches routing state. Its
-//! input is per-peer counts and the invalid routes ([`PeerInput`], [`InvalidInput`]), taken
+//! input is per-peer counts and the routes that are RPKI-invalid or fail an import check
+//! ([`PeerInput`], [`InvalidInput`]), taken
 //! from a RIB view (`GET /api/v1/report`) or from an MRT file (`offline.rs`, `rovgate report
 //! --mrt`), and a VRP table (a snapshot's, or a file's). [`build`] explains each invalid route
 //! with [`VrpTable::validate`] (`explain.rs`) into a [`Report`]; [`render`] prints it as a
@@ -16,12 +18,14 @@ mod client;
 mod explain;
 mod offline;
 mod paging;
+mod reasons;
 mod render;
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use crate::feed::MrtError;
+use crate::policy::Failed;
 use crate::route::{Asn, RovState};
 use crate::rpki::file::FileError;
 use crate::rpki::{Vrp, VrpTable};
@@ -31,6 +35,7 @@ pub use client::fetch;
 pub use explain::Reason;
 pub use offline::{from_mrt, inputs, peer_name};
 pub use paging::{ReportPage, DEFAULT_PAGE, MAX_PAGE};
+pub use reasons::{ReasonCode, ReasonSummary, RPKI_INVALID};
 pub use render::{render, Format, CSV_HEADER};
 
 /// Why a report could not be made or fetched.
@@ -125,7 +130,7 @@ pub struct PeerInput {
     pub dropped: u64,
 }
 
-/// One RPKI-invalid route.
+/// One route that is RPKI-invalid or fails an import check.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InvalidInput {
     /// The peer it came from: an index into the peers slice given to [`build`].
@@ -136,10 +141,15 @@ pub struct InvalidInput {
     pub origin: Option<Asn>,
     /// The AS path as `route::AsPath` displays it, e.g. `64496 65001 {1 2}`.
     pub as_path: String,
-    /// Filtered now (the peer is at `rov = drop`).
+    /// RPKI-invalid (as the RIB, or the MRT file's check, found it).
+    pub rpki_invalid: bool,
+    /// The import checks it fails (none for an MRT file).
+    pub failed: Failed,
+    /// Filtered now (by ROV at `rov = drop`, or by a check in `drop`).
     pub dropped: bool,
     /// The destination stays reachable if this route is dropped: some peer has a route that
-    /// is not invalid for the prefix or for a less-specific prefix covering it.
+    /// would not be dropped (not invalid, no failed check) for the prefix or for a
+    /// less-specific prefix covering it.
     pub reachable: bool,
 }
 
@@ -184,6 +194,9 @@ pub struct Totals {
     pub counts: Counts,
     /// "N routes would be dropped, M destinations would become unreachable".
     pub summary: String,
+    /// Per reason, over the reported peers (`unreachable`: distinct prefixes), by code.
+    #[serde(default)]
+    pub reasons: Vec<ReasonSummary>,
 }
 
 /// One peer's part of a report.
@@ -196,11 +209,16 @@ pub struct PeerReport {
     pub counts: Counts,
     /// "N routes would be dropped, M destinations would become unreachable".
     pub summary: String,
-    /// Its invalid routes, sorted by prefix, then origin (an AS_SET first), then AS path.
+    /// Per reason (RPKI invalid and each import check), what switching it to `drop` would
+    /// do and what the member can do, by code.
+    #[serde(default)]
+    pub reasons: Vec<ReasonSummary>,
+    /// Its routes that are RPKI-invalid or fail an import check, sorted by prefix, then
+    /// origin (an AS_SET first), then AS path.
     pub invalid_routes: Vec<InvalidRoute>,
 }
 
-/// One invalid route, explained.
+/// One listed route, explained.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvalidRoute {
     /// The route's prefix.
@@ -209,18 +227,22 @@ pub struct InvalidRoute {
     pub origin: Option<Asn>,
     /// The AS path, e.g. `64496 65001 {1 2}`.
     pub as_path: String,
-    /// Its RFC 6811 state under the report's VRPs: `invalid` (anything else means the RIB
-    /// has not re-evaluated the route yet, and `reason` is `not-invalid`).
+    /// Its RFC 6811 state under the report's VRPs: `invalid` for a route listed as RPKI
+    /// invalid (anything else means the RIB has not re-evaluated the route yet, and
+    /// `reason` is `not-invalid`); a route listed for its import checks alone is what it is.
     pub state: RovState,
-    /// Why it is invalid.
+    /// Why it is RPKI-invalid (`not-invalid`: it is not).
     pub reason: Reason,
+    /// Why it is listed: RPKI invalid (13) and each import check it fails, by code.
+    #[serde(default)]
+    pub reasons: Vec<ReasonCode>,
     /// The VRPs covering the prefix, sorted.
     pub vrps: Vec<Vrp>,
     /// The destination stays reachable if this route is dropped.
     pub reachable: bool,
     /// Dropped now.
     pub dropped: bool,
-    /// A fix the peer can act on, in words.
+    /// A fix the peer can act on, in words: the RPKI fix, then each failed check's.
     pub suggestion: String,
     /// The ROA that would make the route valid: its prefix, its length as maxLength, its
     /// origin (none for an AS_SET or AS0 origin).
@@ -263,15 +285,23 @@ pub fn build(
 
 /// "N routes would be dropped, M destinations would become unreachable".
 pub fn summary(counts: &Counts) -> String {
+    sentence(counts.would_drop, counts.unreachable)
+}
+
+fn sentence(would_drop: u64, unreachable: u64) -> String {
     format!(
-        "{} routes would be dropped, {} destinations would become unreachable",
-        counts.would_drop, counts.unreachable
+        "{would_drop} routes would be dropped, {unreachable} destinations would become unreachable"
     )
 }
 
 fn explain_route(input: &InvalidInput, vrps: &VrpTable) -> InvalidRoute {
     let verdict = vrps.validate(&input.prefix, input.origin);
     let explained = explain::explain(&input.prefix, input.origin, &verdict);
+    let reasons = reasons::codes(input.rpki_invalid, input.failed);
+    let rpki_fix = (input.rpki_invalid).then_some(explained.suggestion);
+    let fixes: Vec<&str> = (rpki_fix.iter().map(String::as_str))
+        .chain(input.failed.iter().map(|c| c.advice()))
+        .collect();
     let mut covering = verdict.matched;
     covering.extend(verdict.bad_asn);
     covering.extend(verdict.bad_length);
@@ -282,10 +312,11 @@ fn explain_route(input: &InvalidInput, vrps: &VrpTable) -> InvalidRoute {
         as_path: input.as_path.clone(),
         state: verdict.state,
         reason: explained.reason,
+        reasons,
         vrps: covering,
         reachable: input.reachable,
         dropped: input.dropped,
-        suggestion: explained.suggestion,
+        suggestion: fixes.join("; "),
         suggested_roa: explained.suggested_roa,
         raise_roa: explained.raise_roa,
     }
@@ -296,8 +327,7 @@ fn peer_report(peer: &PeerInput, mut routes: Vec<InvalidRoute>) -> PeerReport {
         let key = |r: &InvalidRoute| (r.prefix, r.origin, r.dropped, r.reachable);
         key(a).cmp(&key(b)).then_with(|| a.as_path.cmp(&b.as_path))
     });
-    let mut lost = unreachable_prefixes(&routes);
-    lost.dedup();
+    let reasons = reasons::summaries(&routes);
     let counts = Counts {
         routes: peer.valid + peer.invalid + peer.not_found,
         valid: peer.valid,
@@ -305,28 +335,20 @@ fn peer_report(peer: &PeerInput, mut routes: Vec<InvalidRoute>) -> PeerReport {
         not_found: peer.not_found,
         would_drop: peer.invalid.saturating_sub(peer.dropped),
         dropped: peer.dropped,
-        unreachable: lost.len() as u64,
+        unreachable: reasons::rpki_unreachable(&reasons),
     };
     PeerReport {
         name: peer.name.clone(),
         counts,
         summary: summary(&counts),
+        reasons,
         invalid_routes: routes,
     }
 }
 
-/// The prefixes of the routes not dropped yet whose dropping leaves them unreachable.
-fn unreachable_prefixes(routes: &[InvalidRoute]) -> Vec<IpNet> {
-    (routes.iter())
-        .filter(|r| !r.dropped && !r.reachable)
-        .map(|r| r.prefix)
-        .collect()
-}
-
-fn totals<'a>(peers: impl IntoIterator<Item = &'a PeerReport>) -> Totals {
+fn totals<'a>(peers: impl IntoIterator<Item = &'a PeerReport> + Clone) -> Totals {
     let mut counts = Counts::default();
-    let mut lost = Vec::new();
-    for peer in peers {
+    for peer in peers.clone() {
         let c = &peer.counts;
         counts.routes += c.routes;
         counts.valid += c.valid;
@@ -334,18 +356,19 @@ fn totals<'a>(peers: impl IntoIterator<Item = &'a PeerReport>) -> Totals {
         counts.not_found += c.not_found;
         counts.would_drop += c.would_drop;
         counts.dropped += c.dropped;
-        lost.extend(unreachable_prefixes(&peer.invalid_routes));
     }
-    lost.sort_unstable();
-    lost.dedup();
-    counts.unreachable = lost.len() as u64;
+    let reasons = reasons::summaries(peers.into_iter().flat_map(|p| &p.invalid_routes));
+    counts.unreachable = reasons::rpki_unreachable(&reasons);
     Totals {
         summary: summary(&counts),
         counts,
+        reasons,
     }
 }
 
 #[cfg(test)]
 mod paging_tests;
+#[cfg(test)]
+mod reasons_tests;
 #[cfg(test)]
 mod tests;

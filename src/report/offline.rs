@@ -4,7 +4,8 @@
 //! MRT peer's routes, `rpki::file::load` the VRPs; [`inputs`] computes every route's state
 //! ([`VrpTable::state`]) and, for each invalid route, whether its destination stays
 //! reachable without it; `report::build` does the rest. Nothing is dropped in a file, so
-//! `dropped` is 0 everywhere and `would_drop` is every invalid route.
+//! `dropped` is 0 everywhere and `would_drop` is every invalid route; no import check
+//! is configured, so RPKI invalid is every route's one reason.
 
 use std::path::Path;
 
@@ -13,6 +14,7 @@ use prefix_trie::PrefixSet;
 
 use super::{build, InvalidInput, PeerInput, Report, ReportError};
 use crate::feed::{self, FeedPeer, Truncated};
+use crate::policy::Failed;
 use crate::route::RovState;
 use crate::rpki::{self, VrpTable};
 
@@ -85,6 +87,8 @@ pub fn inputs(feeds: &[FeedPeer], vrps: &VrpTable) -> (Vec<PeerInput>, Vec<Inval
                             prefix: *prefix,
                             origin,
                             as_path: path.clone(),
+                            rpki_invalid: true,
+                            failed: Failed::default(),
                             dropped: false,
                             reachable: false,
                         });

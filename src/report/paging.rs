@@ -50,6 +50,7 @@ impl Report {
                 name: peer.name.clone(),
                 counts: peer.counts,
                 summary: peer.summary.clone(),
+                reasons: peer.reasons.clone(),
                 invalid_routes: routes[from..from + take].to_vec(),
             });
         }

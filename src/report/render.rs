@@ -6,25 +6,26 @@
 
 use std::fmt::Write;
 
-use super::{Counts, InvalidRoute, PeerReport, Report};
+use super::{Counts, InvalidRoute, PeerReport, ReasonCode, ReasonSummary, Report};
 use crate::route::Asn;
 
 /// How [`render`] prints a report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// Human text: totals, then per peer its summary and its invalid routes in aligned
-    /// columns (prefix, origin, reason, reachable, dropped, AS path), each with its
-    /// suggestion on the line below.
+    /// Human text: totals, then per peer its summary, a line per reason, and its routes in
+    /// aligned columns (prefix, origin, reason, reachable, dropped, reason codes, AS path),
+    /// each with its suggestion on the line below.
     Table,
     /// The report as one JSON document on one line (`jq .` pretty-prints it).
     Json,
-    /// A header and one row per invalid route (RFC 4180: CRLF line ends, fields with a
-    /// comma, quote or line break quoted, quotes doubled).
+    /// A header and one row per listed route (RFC 4180: CRLF line ends, fields with a
+    /// comma, quote or line break quoted, quotes doubled); `reasons` is the route's codes
+    /// as `1101:N name` joined by `; `.
     Csv,
 }
 
 /// The CSV header; every row has as many fields.
-pub const CSV_HEADER: [&str; 10] = [
+pub const CSV_HEADER: [&str; 11] = [
     "peer",
     "prefix",
     "origin",
@@ -35,6 +36,7 @@ pub const CSV_HEADER: [&str; 10] = [
     "reachable",
     "dropped",
     "suggestion",
+    "reasons",
 ];
 
 /// Renders `report` in `format`; the text ends with a line break.
@@ -60,6 +62,7 @@ fn table(report: &Report) -> String {
     let totals = &report.totals;
     let _ = writeln!(out, "total: {}", counts_line(&totals.counts));
     let _ = writeln!(out, "total: {}", totals.summary);
+    reason_lines(&mut out, "total: ", &totals.reasons);
     if report.peers.is_empty() {
         out.push_str("no peers\n");
     }
@@ -80,6 +83,7 @@ fn counts_line(c: &Counts) -> String {
 fn peer_table(out: &mut String, peer: &PeerReport) {
     let _ = writeln!(out, "{}: {}", peer.name, counts_line(&peer.counts));
     let _ = writeln!(out, "  {}", peer.summary);
+    reason_lines(out, "  ", &peer.reasons);
     if peer.invalid_routes.is_empty() {
         out.push_str("  no invalid routes\n");
         return;
@@ -90,6 +94,7 @@ fn peer_table(out: &mut String, peer: &PeerReport) {
         "REASON",
         "REACHABLE",
         "DROPPED",
+        "CODES",
         "AS PATH",
     ];
     let mut rows = vec![(header.map(str::to_string), None)];
@@ -100,6 +105,7 @@ fn peer_table(out: &mut String, peer: &PeerReport) {
             r.reason.to_string(),
             yes_no(r.reachable).to_string(),
             yes_no(r.dropped).to_string(),
+            codes(&r.reasons),
             r.as_path.clone(),
         ];
         (cells, Some(r.suggestion.as_str()))
@@ -132,6 +138,23 @@ fn aligned<const N: usize>(out: &mut String, rows: &[([String; N], Option<&str>)
     }
 }
 
+/// One line per reason: `1101:N name: summary (D dropped now); fix: advice`.
+fn reason_lines(out: &mut String, indent: &str, reasons: &[ReasonSummary]) {
+    for r in reasons {
+        let _ = writeln!(
+            out,
+            "{indent}{}: {} ({} dropped now); fix: {}",
+            r.reason, r.summary, r.dropped, r.advice
+        );
+    }
+}
+
+/// The codes `1101:N` of `reasons`, joined by commas.
+fn codes(reasons: &[ReasonCode]) -> String {
+    let codes: Vec<String> = reasons.iter().map(|r| format!("1101:{}", r.code)).collect();
+    codes.join(",")
+}
+
 fn origin_text(origin: Option<Asn>) -> String {
     origin.map_or_else(|| "AS_SET".to_string(), |a| a.to_string())
 }
@@ -156,9 +179,10 @@ fn csv(report: &Report) -> String {
 }
 
 /// One route as CSV fields: the origin as a number (empty for an AS_SET), the VRPs as
-/// `prefix-maxLength ASn` joined by `; `.
-fn csv_fields(peer: &str, r: &InvalidRoute) -> [String; 10] {
+/// `prefix-maxLength ASn` joined by `; `, the reasons as `1101:N name` joined by `; `.
+fn csv_fields(peer: &str, r: &InvalidRoute) -> [String; 11] {
     let vrps: Vec<String> = r.vrps.iter().map(ToString::to_string).collect();
+    let reasons: Vec<String> = r.reasons.iter().map(ToString::to_string).collect();
     [
         peer.to_string(),
         r.prefix.to_string(),
@@ -170,6 +194,7 @@ fn csv_fields(peer: &str, r: &InvalidRoute) -> [String; 10] {
         r.reachable.to_string(),
         r.dropped.to_string(),
         r.suggestion.clone(),
+        reasons.join("; "),
     ]
 }
 

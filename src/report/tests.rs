@@ -183,6 +183,8 @@ pub(super) fn invalid(
         prefix: net(prefix),
         origin: Some(Asn(origin)),
         as_path: format!("64500 {origin}"),
+        rpki_invalid: true,
+        failed: Default::default(),
         dropped,
         reachable,
     }
@@ -272,12 +274,12 @@ fn renders_round_trip_and_quote() {
     assert_eq!(back, report);
     let csv = render(&report, Format::Csv);
     assert!(csv.starts_with(
-        "peer,prefix,origin,as_path,state,reason,vrps,reachable,dropped,suggestion\r\n"
+        "peer,prefix,origin,as_path,state,reason,vrps,reachable,dropped,suggestion,reasons\r\n"
     ));
     assert!(csv.contains(
         "zeta,192.0.2.0/25,64496,64500 64496,invalid,max-length,192.0.2.0/24-24 AS64496,\
          false,true,\"raise maxLength of the ROA 192.0.2.0/24 AS64496 to 25, or add a ROA \
-         192.0.2.0/25 maxLength 25 AS64496\"\r\n"
+         192.0.2.0/25 maxLength 25 AS64496\",1101:13 rpki_invalid\r\n"
     ));
     assert_eq!(csv.matches("\r\n").count(), 1 + 5);
     let text = render(&report, Format::Table);

@@ -1,5 +1,6 @@
-//! What the RIB hands out on request: its RPKI-invalid paths with their reachability (the
-//! what-if report's input), and every path of one prefix (the looking glass).
+//! What the RIB hands out on request: its paths that are RPKI-invalid or fail an import
+//! check, with their reachability (the what-if report's input), and every path of one
+//! prefix with its RPKI state and failed checks (the looking glass).
 //!
 //! Where it sits: HTTP sends a [`RibQuery`] with a reply channel on the RIB's query
 //! channel (not the UPDATE queue); the RIB task answers with an owned snapshot between
@@ -17,10 +18,11 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use super::table::Top2;
-use super::{Rib, RibQuery};
+use super::{Path, Rib, RibQuery};
+use crate::policy::Failed;
 use crate::route::{Asn, Attrs, Family, PeerId, RovState};
 
-/// One RPKI-invalid path, for the what-if report.
+/// One path that is RPKI-invalid or fails an import check, for the what-if report.
 #[derive(Clone, Debug)]
 pub struct InvalidPath {
     /// The peer it came from.
@@ -29,14 +31,20 @@ pub struct InvalidPath {
     pub prefix: IpNet,
     /// Its attributes as received.
     pub attrs: Attrs,
-    /// Filtered now (its peer is at `drop`).
+    /// RPKI-invalid, as the RIB last validated it.
+    pub rpki_invalid: bool,
+    /// The import checks it fails that count (of those its peer runs; a valid ROA stands
+    /// in for a missing route object where the peer's filters say so).
+    pub failed: Failed,
+    /// Filtered now (by ROV or by a check in `drop`).
     pub dropped: bool,
     /// Were it dropped, the destination would stay reachable: another peer has a path for
-    /// the prefix that is not invalid, or a covering less-specific prefix has one.
+    /// the prefix that would not be dropped (neither invalid nor failing a check), or a
+    /// covering less-specific prefix has one.
     pub reachable: bool,
 }
 
-/// Every RPKI-invalid path, prefix order, as collected at one table generation.
+/// Every path the report lists, prefix order, as collected at one table generation.
 #[derive(Clone, Debug)]
 pub struct InvalidPaths {
     /// The table's generation when they were collected (`RibView::generation`).
@@ -69,8 +77,20 @@ pub struct PathView {
     pub stale: bool,
     /// Kept eligible by a held mass invalidation.
     pub held: bool,
+    /// The import checks it fails that count, by code (empty: none, or none run).
+    pub failed_checks: Vec<FailedCheck>,
     /// Large communities rovgate added (tag, filtered reason).
     pub added_large_communities: Vec<String>,
+}
+
+/// One import check a path fails: its Euro-IX filtered-reason code (`rs_asn:1101:code`)
+/// and its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct FailedCheck {
+    /// The code N of `rs_asn:1101:N`.
+    pub code: u32,
+    /// The check's name, e.g. `bogon_prefix`.
+    pub name: &'static str,
 }
 
 /// How old the invalid paths handed to a report may be.
@@ -86,7 +106,7 @@ impl Rib {
         }
     }
 
-    /// The invalid paths: the last collection when the table has not changed since, or
+    /// The listed paths: the last collection when the table has not changed since, or
     /// while busy unless it is too old; else a new one.
     fn report(&mut self, busy: bool) -> InvalidPaths {
         let now = tokio::time::Instant::now();
@@ -105,16 +125,24 @@ impl Rib {
         }
     }
 
-    /// Every RPKI-invalid path in the table, prefix order.
+    /// Every path in the table that is RPKI-invalid or fails an import check that counts,
+    /// prefix order.
     pub(super) fn invalid_paths(&self) -> Vec<InvalidPath> {
         let mut out = Vec::new();
         for family in Family::ALL {
             for (prefix, paths) in self.table.iter(family) {
-                for path in paths.iter().filter(|p| p.state == RovState::Invalid) {
+                for path in paths {
+                    let (rpki_invalid, failed) =
+                        (path.state == RovState::Invalid, self.failed(path));
+                    if !rpki_invalid && failed.is_empty() {
+                        continue;
+                    }
                     out.push(InvalidPath {
                         peer: path.peer,
                         prefix,
                         attrs: path.attrs.received().clone(),
+                        rpki_invalid,
+                        failed,
                         dropped: !path.eligible,
                         reachable: self.reachable_without(prefix, path.peer),
                     });
@@ -124,9 +152,17 @@ impl Rib {
         out
     }
 
+    /// The checks `path` fails that count: those its peer's policy acts on.
+    fn failed(&self, path: &Path) -> Failed {
+        let filters = &self.peers.info(path.peer).filters;
+        filters.admitted(path.failed, path.state)
+    }
+
     fn reachable_without(&self, prefix: IpNet, peer: PeerId) -> bool {
-        let usable = |p: &super::Path, same_prefix: bool| {
-            p.state != RovState::Invalid && !(same_prefix && p.peer == peer)
+        let usable = |p: &Path, same_prefix: bool| {
+            p.state != RovState::Invalid
+                && self.failed(p).is_empty()
+                && !(same_prefix && p.peer == peer)
         };
         (self.table.cover(&prefix).into_iter())
             .any(|(p, paths)| paths.iter().any(|path| usable(path, p == prefix)))
@@ -152,6 +188,12 @@ impl Rib {
                 best: top.best.as_ref().is_some_and(|b| b.peer == p.peer),
                 stale: p.stale,
                 held: p.held,
+                failed_checks: (self.failed(p).iter())
+                    .map(|c| FailedCheck {
+                        code: c.code(),
+                        name: c.name(),
+                    })
+                    .collect(),
                 added_large_communities: (p.attrs.tags.iter())
                     .flat_map(|m| m.large.iter().map(|[a, b, c]| format!("{a}:{b}:{c}")))
                     .collect(),

@@ -2,9 +2,12 @@
 //! reachable, and what a lookup shows.
 
 use super::rov_tests::{vrp, Lab, NO_HOLD};
+use super::snapshot::FailedCheck;
 use super::tests::net;
 use super::*;
-use crate::policy::RovMode;
+use crate::policy::{Check, CheckGroup, CheckModes, Filters, NextHopPolicy, RovMode};
+use crate::route::Asn;
+use std::net::IpAddr;
 
 #[tokio::test]
 async fn invalid_paths_know_whether_their_destination_stays_reachable() {
@@ -101,4 +104,92 @@ async fn invalid_paths_are_collected_again_only_when_the_table_changed() {
     assert!(changed.generation > first.generation);
     assert_eq!(changed.generation, lab.rib.view().load().generation);
     assert_eq!(changed.paths.len(), 2);
+}
+
+/// Sets peer 0's import checks, any next hop allowed (the tests' paths carry 192.0.2.1).
+fn set_checks(lab: &mut Lab, checks: CheckModes) {
+    let filters = Filters {
+        next_hop: NextHopPolicy::Off,
+        ..Filters::ixp_defaults(Asn(64496), IpAddr::from([127, 0, 0, 1]))
+    };
+    let (peer, filters) = (PeerId(0), Arc::new(filters));
+    lab.rib.handle(RibEvent::SetChecks {
+        peer,
+        checks,
+        filters,
+    });
+}
+
+/// (prefix, RPKI invalid, failed codes, dropped, reachable) of every listed path.
+fn listed(rib: &Rib) -> Vec<(IpNet, bool, Vec<u32>, bool, bool)> {
+    (rib.invalid_paths().iter())
+        .map(|p| {
+            let codes = p.failed.iter().map(Check::code).collect();
+            (p.prefix, p.rpki_invalid, codes, p.dropped, p.reachable)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn paths_failing_a_check_are_listed_with_their_checks() {
+    // AS 3333 may originate 193.0.0.0/16 up to /24.
+    let vrps = [vrp("193.0.0.0/16", 24, 3333)];
+    let mut lab = Lab::new(RovMode::Shadow, &vrps, NO_HOLD).await;
+    // Every check in shadow but the prefix length, in drop.
+    let mut checks = CheckModes::all(RovMode::Shadow);
+    checks.set(CheckGroup::PrefixLength, RovMode::Drop);
+    set_checks(&mut lab, checks);
+    // Peer 0: a clean route, a /25 (too long: dropped, and RPKI-invalid), a path through
+    // AS 174 (transit-free), and two bogons, the /24 inside the /16.
+    lab.announce(0, &[64496, 3333], &["193.0.0.0/24"]).await;
+    lab.announce(0, &[64496, 3333], &["193.0.1.0/25"]).await;
+    lab.announce(0, &[64496, 174, 3333], &["193.0.2.0/24"])
+        .await;
+    lab.announce(0, &[64496, 3333], &["10.1.0.0/16", "10.1.2.0/24"])
+        .await;
+    // Peer 1 (no checks) reaches 193.0.2.0/24 too, through AS 174: not a failure for it.
+    lab.announce(1, &[64497, 174, 3333], &["193.0.2.0/24"])
+        .await;
+    let (bogon, too_long, transit) = (Check::Bogon.code(), 1, Check::TransitFree.code());
+    assert_eq!(
+        listed(&lab.rib),
+        vec![
+            // The /16 fails a check itself: it reaches nothing in the what-if.
+            (net("10.1.0.0/16"), false, vec![bogon], false, false),
+            (net("10.1.2.0/24"), false, vec![bogon], false, false),
+            (net("193.0.1.0/25"), true, vec![too_long], true, false),
+            (net("193.0.2.0/24"), false, vec![transit], false, true),
+        ]
+    );
+    let counts = lab.rib.view().load().peers[0].counts;
+    assert_eq!(counts.failed.get(Check::Bogon), 2);
+    // The looking glass names the failed checks beside the RPKI state.
+    let (_, paths) = lab.rib.lookup(net("193.0.2.0/24"));
+    let got: Vec<_> = (paths.iter())
+        .map(|p| (p.peer.as_str(), p.state, p.failed_checks.clone()))
+        .collect();
+    let failed = FailedCheck {
+        code: transit,
+        name: "transit_free",
+    };
+    assert_eq!(
+        got,
+        vec![
+            // Shadow: the path stays best (the lower address wins the tie).
+            ("p0", RovState::Valid, vec![failed]),
+            ("p1", RovState::Valid, vec![]),
+        ]
+    );
+    // Every check in drop: the same paths, all dropped now.
+    set_checks(&mut lab, CheckModes::ALL_DROP);
+    assert!(
+        listed(&lab.rib).iter().all(|p| p.3),
+        "{:?}",
+        listed(&lab.rib)
+    );
+    assert_eq!(listed(&lab.rib).len(), 4);
+    // Every check off: only the RPKI-invalid /25 is listed, and it passes.
+    set_checks(&mut lab, CheckModes::default());
+    let (p25, none) = (net("193.0.1.0/25"), vec![]);
+    assert_eq!(listed(&lab.rib), vec![(p25, true, none, false, false)]);
 }
