@@ -194,14 +194,13 @@ impl Filters {
             Family::Ipv6Unicast => self.blackhole_v6.map(IpAddr::V6),
         }
     }
+}
 
-    /// The checks of `failed` that still count for a path in RPKI `state`: a valid ROA
-    /// stands in for a missing route object when `roa_as_route_object` is set.
-    pub fn admitted(&self, failed: Failed, state: RovState) -> Failed {
-        match state {
-            RovState::Valid if self.roa_as_route_object => failed.without(Check::IrrPrefix),
-            _ => failed,
-        }
+impl Filters {
+    /// Whether a route's RPKI state changes what it fails: a valid ROA stands in for a
+    /// missing route object.
+    pub fn roa_stands_in(&self) -> bool {
+        self.roa_as_route_object && self.irr.is_some()
     }
 }
 
@@ -217,6 +216,9 @@ pub struct Route<'a> {
     pub next_hop: IpAddr,
     /// BLACKHOLE (65535:666) is on it.
     pub blackhole: bool,
+    /// Its RPKI state: a valid ROA stands in for a missing route object when
+    /// `roa_as_route_object` is set.
+    pub state: RovState,
 }
 
 /// The checks that `modes` runs and that `route` from the peer of `filters` fails. A
@@ -227,6 +229,9 @@ pub fn check(filters: &Filters, modes: &CheckModes, route: Route) -> Failed {
         return Failed::default();
     }
     let mut all = all_checks(filters, route);
+    if filters.roa_as_route_object && route.state == RovState::Valid {
+        all = all.without(Check::IrrPrefix);
+    }
     for c in Check::ALL {
         if !modes.runs(c) {
             all = all.without(c);
@@ -241,6 +246,7 @@ fn all_checks(filters: &Filters, route: Route) -> Failed {
         path,
         next_hop,
         blackhole,
+        ..
     } = route;
     let blackhole = blackhole && filters.blackhole(Family::of(prefix)).is_some();
     let mut failed = Failed::default();

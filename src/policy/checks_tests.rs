@@ -21,6 +21,7 @@ fn route<'a>(prefix: &'a IpNet, path: &'a AsPath, next_hop: IpAddr) -> Route<'a>
         path,
         next_hop,
         blackhole: false,
+        state: RovState::NotFound,
     }
 }
 

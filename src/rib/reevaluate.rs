@@ -25,7 +25,7 @@ use tokio::time::Instant;
 use tracing::{info, warn};
 
 use super::view::{ReevaluationView, RovChange};
-use super::{shape, Rib};
+use super::{checked, shape, Rib};
 use crate::policy::RovMode;
 use crate::route::{PeerId, RovState};
 use crate::rpki::{VrpSnapshot, VrpsChanged};
@@ -236,7 +236,12 @@ impl Rib {
                 }
             }
             let before = std::mem::replace(&mut path.state, state);
-            shape(path, peers.info(path.peer), tagging, interned);
+            let peer = peers.info(path.peer);
+            let valid_either = before == RovState::Valid || state == RovState::Valid;
+            if peer.filters.roa_stands_in() && valid_either {
+                path.failed = checked(peer, prefix, path);
+            }
+            shape(path, peer, tagging, interned);
             counts.count(path, 1);
             let verdict = snapshot.table.validate(&prefix, origin);
             pass.stats.changes += 1;

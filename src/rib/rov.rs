@@ -100,8 +100,7 @@ pub(super) fn shape(
 ) -> bool {
     let mode = peer.rov;
     path.held &= mode == RovMode::Drop && path.state == RovState::Invalid;
-    let failed = peer.filters.admitted(path.failed, path.state);
-    let verdict = (path.state, failed, path.held);
+    let verdict = (path.state, path.failed, path.held);
     let received = path.attrs.received();
     let blackhole = (received.blackhole())
         .then(|| peer.filters.blackhole(received.next_hop.family()))
@@ -124,7 +123,8 @@ pub(super) fn shape(
     changed
 }
 
-/// The import checks the peer's policy runs that a path for `prefix` fails.
+/// The import checks the peer's policy runs that a path for `prefix` fails, in its RPKI
+/// state (run again when the state changes: a valid ROA may stand in for a route object).
 pub(super) fn checked(peer: &PeerInfo, prefix: IpNet, path: &Path) -> Failed {
     let attrs = path.attrs.received();
     let route = Route {
@@ -132,6 +132,7 @@ pub(super) fn checked(peer: &PeerInfo, prefix: IpNet, path: &Path) -> Failed {
         path: &attrs.as_path,
         next_hop: attrs.next_hop.addr(),
         blackhole: attrs.blackhole(),
+        state: path.state,
     };
     check(&peer.filters, &peer.checks, route)
 }

@@ -132,8 +132,7 @@ impl Rib {
         for family in Family::ALL {
             for (prefix, paths) in self.table.iter(family) {
                 for path in paths {
-                    let (rpki_invalid, failed) =
-                        (path.state == RovState::Invalid, self.failed(path));
+                    let (rpki_invalid, failed) = (path.state == RovState::Invalid, path.failed);
                     if !rpki_invalid && failed.is_empty() {
                         continue;
                     }
@@ -152,17 +151,9 @@ impl Rib {
         out
     }
 
-    /// The checks `path` fails that count: those its peer's policy acts on.
-    fn failed(&self, path: &Path) -> Failed {
-        let filters = &self.peers.info(path.peer).filters;
-        filters.admitted(path.failed, path.state)
-    }
-
     fn reachable_without(&self, prefix: IpNet, peer: PeerId) -> bool {
         let usable = |p: &Path, same_prefix: bool| {
-            p.state != RovState::Invalid
-                && self.failed(p).is_empty()
-                && !(same_prefix && p.peer == peer)
+            p.state != RovState::Invalid && p.failed.is_empty() && !(same_prefix && p.peer == peer)
         };
         (self.table.cover(&prefix).into_iter())
             .any(|(p, paths)| paths.iter().any(|path| usable(path, p == prefix)))
@@ -188,7 +179,7 @@ impl Rib {
                 best: top.best.as_ref().is_some_and(|b| b.peer == p.peer),
                 stale: p.stale,
                 held: p.held,
-                failed_checks: (self.failed(p).iter())
+                failed_checks: (p.failed.iter())
                     .map(|c| FailedCheck {
                         code: c.code(),
                         name: c.name(),

@@ -321,3 +321,32 @@ fn tagged_routes_carry_their_tags_on_the_wire() {
         );
     }
 }
+
+/// Expected: a blackhole request taken (RFC 7999) goes out with its BLACKHOLE community,
+/// NO_EXPORT added, and the blackhole next hop.
+#[test]
+fn a_taken_blackhole_request_carries_no_export_and_the_blackhole_next_hop() {
+    use crate::route::{AsPath, AttrSet, Export, NextHop, Segment};
+    use std::sync::Arc;
+    let blackhole = [0xc0, 8, 4, 0xff, 0xff, 0x02, 0x9a];
+    let received = Arc::new(AttrSet::new(
+        0,
+        AsPath(vec![Segment::Sequence(vec![64496])]),
+        NextHop::V4([192, 0, 2, 1].into()),
+        None,
+        Bytes::from(blackhole.to_vec()),
+    ));
+    let to = NextHop::V4([192, 0, 2, 66].into());
+    let taken = AttrSet::tagged(&received, vec![], None, Some(to));
+    let export = Export::Announce(Arc::new(taken), vec![net("198.51.100.1/32")]);
+    let mut out = Vec::new();
+    encode_updates(&export, &AS4, &mut out);
+    let update = decode_update(&out[0], &AS4).expect("decodes");
+    let (attrs, prefixes) = &update.announced[0];
+    assert_eq!(
+        (attrs.next_hop, &prefixes[..]),
+        (to, &[net("198.51.100.1/32")][..])
+    );
+    let communities = [0xc0, 8, 8, 0xff, 0xff, 0x02, 0x9a, 0xff, 0xff, 0xff, 0x01];
+    assert_eq!(attrs.other[..], communities[..], "BLACKHOLE, NO_EXPORT");
+}
