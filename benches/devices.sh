@@ -31,13 +31,15 @@ rovgate_head() {
   printf '[server]\nasn = 64500\nrouter_id = "127.0.9.1"\nlisten = ["127.0.9.1:%s"]\nhttp = "127.0.9.1:18080"\n' "$port"
   printf 'update_delay = %s\n' "$update_delay"
   printf '[[rpki.cache]]\naddress = "127.0.0.1:%s"\n' "$rtr"
-  # The IXP import checks are off (a transit feed has tier-1 ASNs in every path);
-  # CHECKS=shadow runs every one of them without filtering anything (their cost).
+  # Every member replays a transit feed, so each is role "upstream": no IXP import checks
+  # (tier-1 ASNs are in every path) and its communities pass unchanged (a feed's 0:* are
+  # not addressed to rovgate). CHECKS=shadow runs every check without filtering anything
+  # (their cost).
   printf '[defaults]\nrov = "drop"\nchecks = "%s"\n' "${CHECKS:-accept}"
 }
 
 rovgate_peer() { # name address asn [max_prefixes]
-  printf '[[peer]]\nname = "%s"\naddress = "%s"\nasn = %s\nrole = "rs-client"\npassive = true\n' "$1" "$2" "$3"
+  printf '[[peer]]\nname = "%s"\naddress = "%s"\nasn = %s\nrole = "upstream"\npassive = true\n' "$1" "$2" "$3"
   [ -z "${4:-}" ] || printf 'max_prefixes = %s\n' "$4"
 }
 

@@ -29,21 +29,18 @@ listen = ["127.0.9.1:$port"]
 http = "$http"
 [rpki]
 vrp_files = ["$vrps"]
-# A transit feed: the IXP import checks are off.
-[defaults]
-checks = "accept"
 [[peer]]
 name = "feeder"
 address = "127.0.9.2"
 asn = 64496
-role = "rs-client"
+role = "upstream"
 passive = true
 rov = "$1"
 [[peer]]
 name = "sink"
 address = "127.0.9.3"
 asn = 64497
-role = "rs-client"
+role = "upstream"
 passive = true
 CONF
   echo "$work/$1.toml"

@@ -37,7 +37,7 @@ use crate::bgp::abuse::Refuser;
 use crate::bgp::listener;
 use crate::bgp::open::LocalSpeaker;
 use crate::bgp::session::{self, SessionConfig};
-use crate::config::{Config, PeerConfig, ServerConfig};
+use crate::config::{Config, PeerConfig, Role, ServerConfig};
 use crate::http::guard::{Guard, SharedAccess};
 use crate::http::Api;
 use crate::policy::Filters;
@@ -319,6 +319,7 @@ fn session_config(
         restart_time_max: server.graceful_restart_time,
         max_prefixes_idle: peer.max_prefixes_idle,
         rov_ext_community: peer.rov_ext_community,
+        rs_client: peer.role == Role::RsClient,
         send_hold_time: server.send_hold_time,
         abuse,
         refusals,

@@ -19,7 +19,7 @@ use rovgate::replay::{self, ReplayOptions};
 async fn rovgate_passes_the_whole_full_table_unchanged() {
     let net = 51;
     let peer = |n: u8, asn: u32| {
-        format!("[[peer]]\nname = \"p{n}\"\naddress = \"127.0.{net}.{n}\"\nasn = {asn}\nrole = \"rs-client\"\npassive = true\n\n")
+        format!("[[peer]]\nname = \"p{n}\"\naddress = \"127.0.{net}.{n}\"\nasn = {asn}\nrole = \"upstream\"\npassive = true\n\n")
     };
     let rovgate = Rovgate::start("fulltable", &(peer(2, 64496) + &peer(3, 64497)));
     let mut opts = ReplayOptions::new(data(FULL_TABLE), format!("127.0.0.1:{}", rovgate.bgp_port));

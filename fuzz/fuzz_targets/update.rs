@@ -41,12 +41,12 @@ fuzz_target!(|data: &[u8]| {
     let Ok(mut update) = decode_update(&frame, &caps) else { return };
     // As a session does: the action communities are read once, and steer export.
     for (attrs, _) in &mut update.announced {
-        attrs.actions = read_actions(&attrs.other, 64500);
+        attrs.actions = read_actions(&attrs.other, 64500, true);
     }
     // Everything decoded re-encodes into UPDATEs that decode.
     if let Ok(again) = decode_update(&frame, &caps) {
         for (mut attrs, prefixes) in again.announced {
-            attrs.actions = read_actions(&attrs.other, 64500);
+            attrs.actions = read_actions(&attrs.other, 64500, true);
             // Stripped, and prepended when the path asks it towards AS 64497.
             let attrs = Arc::new(attrs).towards(Asn(64497));
             let mut out = Vec::new();

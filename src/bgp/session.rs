@@ -289,7 +289,8 @@ impl SessionTask {
                         attrs.other = other;
                     }
                     // Read once here; the RIB and the encoder only look.
-                    attrs.actions = wire::read_actions(&attrs.other, self.config.speaker.asn.0);
+                    let (rs, client) = (self.config.speaker.asn.0, self.config.rs_client);
+                    attrs.actions = wire::read_actions(&attrs.other, rs, client);
                     // Hashed here, in parallel with the RIB, which only looks it up.
                     attrs.digest();
                 }

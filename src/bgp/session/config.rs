@@ -45,6 +45,10 @@ pub struct SessionConfig {
     pub max_prefixes_idle: Duration,
     /// Send the RFC 8097 extended community on routes rovgate tagged.
     pub rov_ext_community: bool,
+    /// A route-server client: its announcement-control and BLACKHOLE communities are acted
+    /// on and stripped. From any other peer only GRACEFUL_SHUTDOWN is read, and its
+    /// communities pass unchanged (a transit feed's `0:*` are not addressed to rovgate).
+    pub rs_client: bool,
     /// RFC 9687 send hold time; `None`: max(8 minutes, 2 x the negotiated hold time).
     pub send_hold_time: Option<Duration>,
     /// What the peer did wrong, counted for the status.

@@ -10,12 +10,13 @@
 use bytes::Bytes;
 
 use super::attr::{self, RawAttrs, COMMUNITIES, LARGE_COMMUNITIES};
-use crate::route::actions::{strips_large, strips_standard};
+use crate::route::actions::{strips_large, strips_standard, GRACEFUL_SHUTDOWN};
 use crate::route::Actions;
 
 /// The actions the COMMUNITIES and LARGE_COMMUNITY attributes of `other` ask of route
-/// server `rs`; `None`: none (the common case).
-pub fn read_actions(other: &[u8], rs: u32) -> Option<Box<Actions>> {
+/// server `rs`; `None`: none (the common case). From a peer that is no route-server
+/// `client`, only GRACEFUL_SHUTDOWN.
+pub fn read_actions(other: &[u8], rs: u32, client: bool) -> Option<Box<Actions>> {
     let values = |code: u8, width: usize| {
         RawAttrs::new(other)
             .map_while(Result::ok)
@@ -23,7 +24,9 @@ pub fn read_actions(other: &[u8], rs: u32) -> Option<Box<Actions>> {
             .flat_map(move |a| a.value.chunks_exact(width))
     };
     let standard = values(COMMUNITIES, 4).map(|c| word(c, 0));
+    let standard = standard.filter(|&c| client || c == GRACEFUL_SHUTDOWN);
     let large = values(LARGE_COMMUNITIES, 12).map(|c| [word(c, 0), word(c, 4), word(c, 8)]);
+    let large = large.filter(|_| client);
     Actions::read(rs, standard, large).map(Box::new)
 }
 
@@ -76,12 +79,12 @@ mod tests {
             &[zero_rs],
             &[[RS, 1, 64497], [RS, 102, 64498], [64497, 0, 1]],
         );
-        let a = read_actions(&other, RS).expect("actions");
+        let a = read_actions(&other, RS, true).expect("actions");
         assert!(a.to_none && a.announces_to(64497) && !a.announces_to(64498));
         assert_eq!(a.prepends_to(64498), 2);
         assert_eq!(a.named().collect::<Vec<_>>(), [64497, 64498]);
         assert_eq!(
-            read_actions(&attrs(&[65000 << 16 | 1], &[[1, 2, 3]]), RS),
+            read_actions(&attrs(&[65000 << 16 | 1], &[[1, 2, 3]]), RS, true),
             None
         );
     }
@@ -96,17 +99,29 @@ mod tests {
             &[64497, RS << 16 | 64498, gshut, blackhole],
             &[[RS, 0, 0], [RS, 101, 64497], [RS, 7, 7], [64497, 0, 64498]],
         );
-        let a = read_actions(&other, RS).expect("actions");
+        let a = read_actions(&other, RS, true).expect("actions");
         let kept = strip_actions(&other, &a).expect("stripped");
         assert_eq!(
             kept[..],
             attrs(&[gshut, blackhole], &[[64497, 0, 64498]])[..]
         );
         let only_ours = attrs(&[], &[[RS, 0, 0]]);
-        let a = read_actions(&only_ours, RS).expect("actions");
+        let a = read_actions(&only_ours, RS, true).expect("actions");
         assert_eq!(strip_actions(&only_ours, &a).as_deref(), Some(&[][..]));
         let nothing = attrs(&[gshut], &[]);
-        let a = read_actions(&nothing, RS).expect("graceful shutdown");
+        let a = read_actions(&nothing, RS, true).expect("graceful shutdown");
         assert_eq!(strip_actions(&nothing, &a), None);
+    }
+
+    /// A transit feed's `0:*` and `rs:*` are not addressed to rovgate: only
+    /// GRACEFUL_SHUTDOWN is read from a peer that is no route-server client.
+    #[test]
+    fn only_graceful_shutdown_is_read_from_other_peers() {
+        let gshut = 0xffff_0000;
+        let feed = attrs(&[6939, RS << 16 | 64498, 0xffff_029a], &[[RS, 0, 0]]);
+        assert_eq!(read_actions(&feed, RS, false), None);
+        let shut = attrs(&[6939, gshut], &[[RS, 0, 0]]);
+        let a = read_actions(&shut, RS, false).expect("graceful shutdown");
+        assert!(a.graceful_shutdown && !a.strip && !a.to_none && !a.blackhole);
     }
 }
