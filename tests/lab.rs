@@ -212,12 +212,12 @@ fn hijack_is_answered_by_the_hijacker_until_drop_then_by_the_victim() {
         &[
             "client: ip route get 203.0.113.10 -> via 192.0.2.66 (hijacker)",
             "ANSWER: hijacker",
-            "203.0.113.0/25 AS64666 origin-as yes       no      64666",
+            "203.0.113.0/25 AS64666 origin-as yes       no      1101:13 64666",
             "REPORT: 203.0.113.0/25 from AS64666 would be dropped",
             "{\"rov\":\"drop\"}",
             "client: ip route get 203.0.113.10 -> via 192.0.2.10 (victim)",
             "ANSWER: victim",
-            "203.0.113.0/25 AS64666 origin-as yes       yes     64666",
+            "203.0.113.0/25 AS64666 origin-as yes       yes     1101:13 64666",
             "OK hijack*",
         ],
     );
@@ -295,7 +295,7 @@ fn customer_invalid_gets_a_suggested_roa_and_turns_valid_without_a_reset() {
         &[
             "looking glass 203.0.113.128/25: from victim, AS path 64510: invalid; maxLength too short: 203.0.113.0/24 maxLength 24 AS64510; best, exported",
             "client: ip route get 203.0.113.129 -> via 192.0.2.10",
-            "203.0.113.128/25 AS64510 max-length yes       no      64510",
+            "203.0.113.128/25 AS64510 max-length yes       no      1101:13 64510",
             "SUGGESTED ROA: {\"prefix\":\"203.0.113.128/25\",\"max_length\":25,\"asn\":64510}",
             "looking glass 203.0.113.128/25: from victim, AS path 64510: valid; matches 203.0.113.128/25 maxLength 25 AS64510; best, exported",
             "rovgate logged 'session established' for victim 1 time(s) before, 1 after",
