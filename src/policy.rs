@@ -21,7 +21,8 @@ mod checks;
 mod irr;
 mod modes;
 
-pub use checks::{check, Check, Failed, Filters, NextHopPolicy, Route, TRANSIT_FREE};
+pub use checks::{check, check_path, check_prefix, Check, Failed, Filters, NextHopPolicy};
+pub use checks::{Route, TRANSIT_FREE};
 pub use irr::{Irr, IrrError};
 pub use modes::{CheckGroup, CheckModes};
 

@@ -120,6 +120,9 @@ impl Config {
             true => None,
             false => Some(read_irr(&peer.irr)?),
         };
+        let mut transit_free = f.transit_free.clone();
+        transit_free.sort_unstable();
+        transit_free.dedup();
         Ok(Filters {
             asn: peer.asn,
             address: peer.address,
@@ -131,7 +134,7 @@ impl Config {
             v4_lengths: f.v4_lengths,
             v6_lengths: f.v6_lengths,
             max_as_path: f.max_as_path,
-            transit_free: f.transit_free.iter().copied().collect(),
+            transit_free,
             irr,
             roa_as_route_object: f.roa_as_route_object,
             blackhole_v4: f.blackhole_v4,

@@ -66,7 +66,7 @@ fn filters_table_and_next_hop_make_each_peers_filters() {
         (f.v4_lengths, f.v6_lengths, f.max_as_path),
         ((8, 23), (16, 48), 10)
     );
-    assert_eq!(f.transit_free, [Asn(3356)].into());
+    assert_eq!(f.transit_free, [Asn(3356)]);
     assert!(!f.roa_as_route_object && f.irr.is_none());
     let same_as: Vec<IpAddr> = ["127.0.0.2", "127.0.0.3", "127.0.0.4"]
         .map(|a| a.parse().unwrap())

@@ -5,7 +5,6 @@
 //! is the set of checks the path fails ([`Failed`]). What a failure does (accept, tag,
 //! shadow, drop) is the peer's mode for that check, as for ROV. Pure: no I/O.
 
-use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
@@ -94,6 +93,15 @@ impl Check {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Failed(u16);
 
+impl std::ops::BitOr for Failed {
+    type Output = Failed;
+
+    /// The checks either failed.
+    fn bitor(self, other: Failed) -> Failed {
+        Failed(self.0 | other.0)
+    }
+}
+
 impl Failed {
     /// Adds `check`.
     pub fn add(&mut self, check: Check) {
@@ -147,8 +155,8 @@ pub struct Filters {
     pub v6_lengths: (u8, u8),
     /// The longest AS_PATH accepted.
     pub max_as_path: usize,
-    /// ASNs that must not appear after the peer's own.
-    pub transit_free: HashSet<Asn>,
+    /// ASNs that must not appear after the peer's own, sorted.
+    pub transit_free: Vec<Asn>,
     /// The peer's AS-SET; none: no IRR check.
     pub irr: Option<Irr>,
     /// A route with a valid ROA passes the IRR prefix check (arouteserver's
@@ -225,78 +233,82 @@ pub struct Route<'a> {
 /// blackhole request the peer may make ([`Filters::blackhole`]) may be longer than the
 /// length bound, up to a host route, and within any length of a registered prefix.
 pub fn check(filters: &Filters, modes: &CheckModes, route: Route) -> Failed {
-    if *modes == CheckModes::default() {
-        return Failed::default();
-    }
-    let mut all = all_checks(filters, route);
-    if filters.roa_as_route_object && route.state == RovState::Valid {
-        all = all.without(Check::IrrPrefix);
-    }
-    for c in Check::ALL {
-        if !modes.runs(c) {
-            all = all.without(c);
-        }
-    }
-    all
+    let path = check_path(filters, modes, route.path, route.next_hop);
+    path | check_prefix(filters, modes, route)
 }
 
-fn all_checks(filters: &Filters, route: Route) -> Failed {
-    let Route {
-        prefix,
-        path,
-        next_hop,
-        blackhole,
-        ..
-    } = route;
-    let blackhole = blackhole && filters.blackhole(Family::of(prefix)).is_some();
+/// The checks of [`check`] that look at the AS_PATH and next hop alone, the same for every
+/// prefix of an UPDATE: bogon ASNs, AS_PATH length and sets, next hop, IRR origin,
+/// transit-free.
+pub fn check_path(
+    filters: &Filters,
+    modes: &CheckModes,
+    path: &AsPath,
+    next_hop: IpAddr,
+) -> Failed {
     let mut failed = Failed::default();
+    if *modes == CheckModes::default() {
+        return failed;
+    }
+    let own = |a: u32| Asn(a) == filters.asn;
+    let mut fails = |c: Check, test: &dyn Fn() -> bool| {
+        if modes.runs(c) && test() {
+            failed.add(c);
+        }
+    };
+    fails(Check::BogonAsn, &|| {
+        path.asns().any(|a| !own(a) && asn_bogon(Asn(a)).is_some())
+    });
+    fails(Check::AsPathTooLong, &|| {
+        let has_set = path.0.iter().any(|s| matches!(s, Segment::Set(_)));
+        path.len() > filters.max_as_path || has_set
+    });
+    fails(Check::NextHop, &|| match &filters.next_hop {
+        NextHopPolicy::Strict => next_hop != filters.address,
+        NextHopPolicy::SameAs(others) => next_hop != filters.address && !others.contains(&next_hop),
+        NextHopPolicy::Off => false,
+    });
+    fails(Check::IrrOrigin, &|| match &filters.irr {
+        Some(irr) if irr.lists().1 => !path.origin().is_some_and(|o| irr.has_origin(o)),
+        _ => false,
+    });
+    fails(Check::TransitFree, &|| {
+        let mut after_own = path.asns().skip_while(|&a| own(a));
+        after_own.any(|a| filters.transit_free.binary_search(&Asn(a)).is_ok())
+    });
+    failed
+}
+
+/// The checks of [`check`] that look at the prefix: length bounds, bogons, IRR prefix
+/// (a valid ROA standing in, a blackhole request within any length of registered space).
+pub fn check_prefix(filters: &Filters, modes: &CheckModes, route: Route) -> Failed {
+    let mut failed = Failed::default();
+    if *modes == CheckModes::default() {
+        return failed;
+    }
+    let prefix = route.prefix;
+    let blackhole = route.blackhole && filters.blackhole(Family::of(prefix)).is_some();
     let (min, max) = match prefix {
         IpNet::V4(_) => filters.v4_lengths,
         IpNet::V6(_) => filters.v6_lengths,
     };
     let len = prefix.prefix_len();
-    if len > max && !blackhole {
-        failed.add(Check::PrefixTooLong);
-    }
-    if len < min {
-        failed.add(Check::PrefixTooShort);
-    }
-    if prefix_bogon(prefix).is_some() {
-        failed.add(Check::Bogon);
-    }
-    let own = |a: u32| Asn(a) == filters.asn;
-    if path.asns().any(|a| !own(a) && asn_bogon(Asn(a)).is_some()) {
-        failed.add(Check::BogonAsn);
-    }
-    let has_set = path.0.iter().any(|s| matches!(s, Segment::Set(_)));
-    if path.len() > filters.max_as_path || has_set {
-        failed.add(Check::AsPathTooLong);
-    }
-    let next_hop_ok = match &filters.next_hop {
-        NextHopPolicy::Strict => next_hop == filters.address,
-        NextHopPolicy::SameAs(others) => next_hop == filters.address || others.contains(&next_hop),
-        NextHopPolicy::Off => true,
+    let mut fails = |c: Check, test: &dyn Fn() -> bool| {
+        if modes.runs(c) && test() {
+            failed.add(c);
+        }
     };
-    if !next_hop_ok {
-        failed.add(Check::NextHop);
-    }
-    if let Some(irr) = &filters.irr {
-        let (prefixes, origins) = irr.lists();
-        let covered = irr.covers(prefix) || blackhole && irr.covers_any_length(prefix);
-        if prefixes && !covered {
-            failed.add(Check::IrrPrefix);
+    fails(Check::PrefixTooLong, &|| len > max && !blackhole);
+    fails(Check::PrefixTooShort, &|| len < min);
+    fails(Check::Bogon, &|| prefix_bogon(prefix).is_some());
+    fails(Check::IrrPrefix, &|| match &filters.irr {
+        Some(irr) if irr.lists().0 => {
+            let roa = filters.roa_as_route_object && route.state == RovState::Valid;
+            let covered = irr.covers(prefix) || blackhole && irr.covers_any_length(prefix);
+            !roa && !covered
         }
-        if origins && !path.origin().is_some_and(|o| irr.has_origin(o)) {
-            failed.add(Check::IrrOrigin);
-        }
-    }
-    if path
-        .asns()
-        .skip_while(|&a| own(a))
-        .any(|a| filters.transit_free.contains(&Asn(a)))
-    {
-        failed.add(Check::TransitFree);
-    }
+        _ => false,
+    });
     failed
 }
 

@@ -48,7 +48,7 @@ pub use table::Top2;
 pub use timings::{Histogram, Timings};
 pub use view::{HoldView, PeerView, ReevaluationView, RibView, RovChange, RovCounts, SharedView};
 
-use crate::policy::{Failed, Tagging};
+use crate::policy::{check_path, Failed, Tagging};
 use crate::route::{Attrs, Export, Family, Interner, PeerId, RovState, Update};
 use crate::rpki::VrpStore;
 use delay::UpdateDelay;
@@ -56,7 +56,7 @@ use dump::Dump;
 use hold::Hold;
 use peers::Peers;
 use reevaluate::Pass;
-use rov::{checked, shape};
+use rov::{checked, checked_prefix, shape};
 use table::Table;
 
 /// How many events the RIB takes before it flushes exports.
@@ -289,11 +289,15 @@ impl Rib {
                 prefixes.into_iter().for_each(|p| self.remove(peer, p));
                 continue;
             }
-            // One snapshot for the whole UPDATE, not one load per route.
+            // One snapshot for the whole UPDATE, not one load per route; the path's own
+            // checks once too.
             let vrps = self.vrps.load();
+            let info = self.peers.info(peer);
+            let next_hop = attrs.next_hop.addr();
+            let of_path = check_path(&info.filters, &info.checks, &attrs.as_path, next_hop);
             for prefix in prefixes {
                 let state = vrps.table.state(&prefix, attrs.as_path.origin());
-                self.insert(peer, prefix, attrs.clone(), state);
+                self.insert(peer, prefix, attrs.clone(), (state, of_path));
             }
         }
         if let Some(family) = update.end_of_rib {
@@ -305,7 +309,9 @@ impl Rib {
         }
     }
 
-    fn insert(&mut self, peer: PeerId, prefix: IpNet, attrs: Attrs, state: RovState) {
+    /// Stores `peer`'s path for `prefix` in RPKI `state`, failing the path checks `of_path`.
+    fn insert(&mut self, peer: PeerId, prefix: IpNet, attrs: Attrs, verdict: (RovState, Failed)) {
+        let (state, of_path) = verdict;
         if self.peers.over_limit(peer) {
             return;
         }
@@ -322,7 +328,7 @@ impl Rib {
             failed: Failed::default(),
         };
         let info = self.peers.info(peer);
-        path.failed = checked(info, prefix, &path);
+        path.failed = of_path | checked_prefix(info, prefix, &path);
         shape(&mut path, info, &self.tagging, &mut self.interned);
         self.counts[peer.0 as usize].count(&path, 1);
         match self.table.upsert(prefix, path, &self.peers) {

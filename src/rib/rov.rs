@@ -11,7 +11,9 @@ use ipnet::IpNet;
 use tracing::info;
 
 use super::{Path, PeerInfo, Rib};
-use crate::policy::{check, decide_all, CheckModes, Failed, Filters, Route, RovMode, Tagging};
+use crate::policy::{
+    check, check_prefix, decide_all, CheckModes, Failed, Filters, Route, RovMode, Tagging,
+};
 use crate::rib::MassInvalidation;
 use crate::route::{AttrSet, Family, Interner, NextHop, PeerId, RovState};
 
@@ -126,13 +128,22 @@ pub(super) fn shape(
 /// The import checks the peer's policy runs that a path for `prefix` fails, in its RPKI
 /// state (run again when the state changes: a valid ROA may stand in for a route object).
 pub(super) fn checked(peer: &PeerInfo, prefix: IpNet, path: &Path) -> Failed {
+    check(&peer.filters, &peer.checks, route(&prefix, path))
+}
+
+/// The checks of [`checked`] that look at the prefix (the path's own were run once for
+/// its UPDATE).
+pub(super) fn checked_prefix(peer: &PeerInfo, prefix: IpNet, path: &Path) -> Failed {
+    check_prefix(&peer.filters, &peer.checks, route(&prefix, path))
+}
+
+fn route<'a>(prefix: &'a IpNet, path: &'a Path) -> Route<'a> {
     let attrs = path.attrs.received();
-    let route = Route {
-        prefix: &prefix,
+    Route {
+        prefix,
         path: &attrs.as_path,
         next_hop: attrs.next_hop.addr(),
         blackhole: attrs.blackhole(),
         state: path.state,
-    };
-    check(&peer.filters, &peer.checks, route)
+    }
 }
