@@ -7,8 +7,8 @@
 //! - `rib/full_table/{accept,drop}`: loading the whole table through the RIB to one
 //!   receiving peer, UPDATEs encoded, with the sender's `rov` at accept or drop (the cost of
 //!   ROV in the route path); `drop+checks`: drop, and every IXP import check run in
-//!   `shadow` (nothing more filtered), with an AS-SET holding every prefix of the table
-//!   (the cost of the checks).
+//!   `shadow` (nothing more filtered; the cost of the checks); `drop+checks+irr`: the same
+//!   with an AS-SET holding every prefix of the table (the worst case of the IRR check).
 //!
 //! `cargo bench --bench reevaluate`
 
@@ -60,9 +60,14 @@ impl Bench {
         Bench::with_checks(mode, None, feed, vrps)
     }
 
-    /// As [`Bench::new`], the sender's import checks run in `shadow` against `irr` when
-    /// given.
-    fn with_checks(mode: RovMode, irr: Option<&Irr>, feed: &FeedPeer, vrps: &[Vrp]) -> Bench {
+    /// As [`Bench::new`], with `checks` the sender's import checks run in `shadow`, against
+    /// an AS-SET when one is given.
+    fn with_checks(
+        mode: RovMode,
+        checks: Option<Option<&Irr>>,
+        feed: &FeedPeer,
+        vrps: &[Vrp],
+    ) -> Bench {
         let store = VrpStore::new();
         let mut writer = SnapshotWriter::new(store.clone());
         let added = vrps.to_vec();
@@ -79,11 +84,11 @@ impl Bench {
             ..PeerInfo::new(format!("p{i}"), IpAddr::from([127, 0, 0, i]), Asn(asn), rov)
         };
         let mut sender = peer(1, feed.asn, mode);
-        if let Some(irr) = irr {
+        if let Some(irr) = checks {
             sender.checks = CheckModes::all(RovMode::Shadow);
             let filters = Filters::ixp_defaults(Asn(feed.asn), IpAddr::from([127, 0, 0, 1]));
             sender.filters = Arc::new(Filters {
-                irr: Some(irr.clone()),
+                irr: irr.cloned(),
                 ..filters
             });
         }
@@ -266,14 +271,15 @@ fn full_table(c: &mut Criterion) {
     let cases = [
         ("accept", RovMode::Accept, None),
         ("drop", RovMode::Drop, None),
-        ("drop+checks", RovMode::Drop, Some(&irr)),
+        ("drop+checks", RovMode::Drop, Some(None)),
+        ("drop+checks+irr", RovMode::Drop, Some(Some(&irr))),
     ];
-    for (name, mode, irr) in cases {
+    for (name, mode, checks) in cases {
         g.bench_function(name, |bench| {
             bench.iter_custom(|iters| {
                 let mut timed = Duration::ZERO;
                 for _ in 0..iters {
-                    let mut b = Bench::with_checks(mode, irr, &feed, &vrps);
+                    let mut b = Bench::with_checks(mode, checks, &feed, &vrps);
                     let start = Instant::now();
                     rt.block_on(b.load(&feed));
                     timed += start.elapsed();
