@@ -16,8 +16,6 @@ use crate::support::bird::Bird;
 use crate::support::daemon::Rovgate;
 use crate::support::exabgp::Exabgp;
 use crate::support::netns::Netns;
-use rovgate::policy::Check;
-use rovgate::policy::FILTERED_RPKI_INVALID;
 use rovgate::route::FILTERED_FUNCTION;
 use serde_json::Value;
 
@@ -51,93 +49,10 @@ const FILTERS: &str = "[filters]\nprefix_length_v4 = [8, 24]\nmax_as_path = 64\n
     transit_free = [174, 209, 701, 1239, 1299, 2914, 3257, 3320, 3356, 3491, 5511, 6453, 6461, \
     6762, 6830, 7018, 12956]\nroa_as_route_object = false\nblackhole_next_hop_v4 = \"192.0.2.66\"\n";
 
-/// Whether rovgate is expected to do what arouteserver's BIRD does with a row.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Mark {
-    /// The same routes, with the same attributes, to the same members.
-    Matches,
-    /// Not yet, or on purpose (the README's "Compared with arouteserver"): why. The test
-    /// fails when the row starts to match, so that the mark goes.
-    Differs(&'static str),
-}
-use Mark::{Differs, Matches};
-
-/// A crafted route: who announces it, the prefix, the AS_PATH after the member's own AS
-/// (ExaBGP syntax; `( .. )` is an AS_SET), the member whose address is the next hop, more
-/// ExaBGP attributes, the members arouteserver's BIRD sends it to, why it is filtered
-/// (arouteserver's reject code `rs:65520:N`, and rovgate's Euro-IX code `rs:1101:N` for
-/// the same check: the README's table), and rovgate's mark.
-struct Row {
-    what: &'static str,
-    from: &'static str,
-    prefix: &'static str,
-    path: &'static str,
-    next_hop: &'static str,
-    attrs: &'static str,
-    to: &'static [&'static str],
-    reason: (Option<u32>, Option<u32>),
-    rovgate: Mark,
-}
-
-#[rustfmt::skip]
-const ROWS: &[Row] = &[
-    Row { what: "clean, RPKI valid", from: "a", prefix: "45.65.1.0/24", path: "", next_hop: "a", attrs: "",
-          to: &["b", "c", "d"], reason: (None, None), rovgate: Matches },
-    Row { what: "clean, RPKI not found", from: "d", prefix: "46.0.20.0/24", path: "", next_hop: "d", attrs: "",
-          to: &["a", "b", "c"], reason: (None, None), rovgate: Matches },
-    Row { what: "prefix not in the member's AS-SET", from: "d", prefix: "46.0.21.0/24", path: "", next_hop: "d",
-          attrs: "", to: &[], reason: (Some(12), Some(Check::IrrPrefix as u32)), rovgate: Matches },
-    Row { what: "origin not in the member's AS-SET", from: "d", prefix: "46.0.22.0/24", path: "1001", next_hop: "d",
-          attrs: "", to: &[], reason: (Some(9), Some(Check::IrrOrigin as u32)), rovgate: Matches },
-    Row { what: "bogon prefix", from: "a", prefix: "10.1.0.0/16", path: "", next_hop: "a", attrs: "",
-          to: &[], reason: (Some(2), Some(Check::Bogon as u32)), rovgate: Matches },
-    Row { what: "a /25", from: "a", prefix: "46.0.2.0/25", path: "", next_hop: "a", attrs: "",
-          to: &[], reason: (Some(13), Some(Check::PrefixTooLong as u32)), rovgate: Matches },
-    Row { what: "a /7", from: "a", prefix: "44.0.0.0/7", path: "", next_hop: "a", attrs: "",
-          to: &[], reason: (Some(13), Some(Check::PrefixTooShort as u32)), rovgate: Matches },
-    Row { what: "private ASN in the path", from: "a", prefix: "46.0.3.0/24", path: "64512", next_hop: "a",
-          attrs: "", to: &[], reason: (Some(7), Some(Check::BogonAsn as u32)), rovgate: Matches },
-    Row { what: "70 ASNs", from: "a", prefix: "46.0.4.0/24", path: LONG_PATH, next_hop: "a", attrs: "",
-          to: &[], reason: (Some(1), Some(Check::AsPathTooLong as u32)), rovgate: Matches },
-    Row { what: "an AS_SET", from: "a", prefix: "46.0.5.0/24", path: "( 1001 1002 )", next_hop: "a",
-          attrs: "", to: &[], reason: (None, Some(Check::AsPathTooLong as u32)), rovgate: Matches },
-    Row { what: "transit-free AS 3356 after the member", from: "a", prefix: "46.0.6.0/24", path: "3356 1001",
-          next_hop: "a", attrs: "", to: &[], reason: (Some(8), Some(Check::TransitFree as u32)), rovgate: Matches },
-    Row { what: "next hop of another member", from: "a", prefix: "46.0.7.0/24", path: "", next_hop: "b",
-          attrs: "", to: &[], reason: (Some(5), Some(Check::NextHop as u32)), rovgate: Matches },
-    Row { what: "RPKI invalid", from: "a", prefix: "45.66.1.0/24", path: "", next_hop: "a", attrs: "",
-          to: &[], reason: (Some(14), Some(FILTERED_RPKI_INVALID)), rovgate: Matches },
-    Row { what: "BLACKHOLE /32 of the member's space", from: "a", prefix: "45.65.1.1/32", path: "",
-          next_hop: "a", attrs: "community [ 65535:666 ]", to: &["b", "c", "d"], reason: (None, None), rovgate: Matches },
-    Row { what: "rs:0:b, not to b", from: "a", prefix: "46.0.10.0/24", path: "", next_hop: "a",
-          attrs: "large-community [ 64500:0:64497 ]", to: &["c", "d"], reason: (None, None), rovgate: Matches },
-    // Alone, arouteserver's rs:1:peer changes nothing: it only lifts rs:0:0 for that peer.
-    Row { what: "rs:1:b alone", from: "a", prefix: "46.0.11.0/24", path: "", next_hop: "a",
-          attrs: "large-community [ 64500:1:64497 ]", to: &["b", "c", "d"], reason: (None, None), rovgate: Matches },
-    Row { what: "rs:0:0, to none", from: "a", prefix: "46.0.12.0/24", path: "", next_hop: "a",
-          attrs: "large-community [ 64500:0:0 ]", to: &[], reason: (None, None), rovgate: Matches },
-    Row { what: "rs:0:0 and rs:1:b, only to b", from: "a", prefix: "46.0.14.0/24", path: "", next_hop: "a",
-          attrs: "large-community [ 64500:0:0 64500:1:64497 ]", to: &["b"], reason: (None, None), rovgate: Matches },
-    Row { what: "rs:101:b, prepend once to b", from: "a", prefix: "46.0.13.0/24", path: "", next_hop: "a",
-          attrs: "large-community [ 64500:101:64497 ]", to: &["b", "c", "d"], reason: (None, None), rovgate: Matches },
-    Row { what: "rs:102:b, prepend twice to b", from: "a", prefix: "46.0.15.0/24", path: "", next_hop: "a",
-          attrs: "large-community [ 64500:102:64497 ]", to: &["b", "c", "d"], reason: (None, None), rovgate: Matches },
-    Row { what: "rs:103:c, prepend three times to c", from: "a", prefix: "46.0.16.0/24", path: "", next_hop: "a",
-          attrs: "large-community [ 64500:103:64498 ]", to: &["b", "c", "d"], reason: (None, None), rovgate: Matches },
-    Row { what: "an rs_asn large community with no meaning", from: "a", prefix: "46.0.17.0/24", path: "",
-          next_hop: "a", attrs: "large-community [ 64500:7:7 ]", to: &["b", "c", "d"], reason: (None, None),
-          rovgate: Differs("on purpose: rovgate removes rs_asn:* communities it gives no meaning; arouteserver \
-                            passes them") },
-    Row { what: "GRACEFUL_SHUTDOWN", from: "a", prefix: "46.0.18.0/24", path: "", next_hop: "a",
-          attrs: "community [ 65535:0 ]", to: &["b", "c", "d"], reason: (None, None), rovgate: Matches },
-];
-
-/// 69 public ASNs after the member's own: 70 in all, over the bound of 64.
-const LONG_PATH: &str =
-    "1001 1002 1003 1004 1005 1006 1007 1008 1009 1010 1011 1012 1013 1014 1015 \
-    1016 1017 1018 1019 1020 1021 1022 1023 1024 1025 1026 1027 1028 1029 1030 1031 1032 1033 1034 \
-    1035 1036 1037 1038 1039 1040 1041 1042 1043 1044 1045 1046 1047 1048 1049 1050 1051 1052 1053 \
-    1054 1055 1056 1057 1058 1059 1060 1061 1062 1063 1064 1065 1066 1067 1068 1069";
+#[path = "ars_reference_rows.rs"]
+mod rows;
+use rows::Mark::{Differs, Matches};
+use rows::{Row, ROWS};
 
 fn member(name: &str) -> (&'static str, &'static str, u32) {
     *MEMBERS.iter().find(|m| m.0 == name).expect("a member")

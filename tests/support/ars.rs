@@ -224,7 +224,8 @@ pub fn reject_causes(show_route_all: &str, rs_asn: u32) -> BTreeMap<String, Vec<
         if !line.contains("BGP.large_community:") {
             continue;
         }
-        let codes = line.split(&tag).skip(1).filter_map(|rest| {
+        let codes = line.match_indices(&tag).filter_map(|(at, _)| {
+            let rest = &line[at + tag.len()..];
             let code = rest.split(')').next()?.trim().parse::<u32>().ok();
             code.filter(|&c| c != 0)
         });
