@@ -6,12 +6,12 @@
 //! peer's into the RIB's [`Filters`] with [`Config::filters_for`], which reads the peer's
 //! IRR files (at start, on reload, and when a file changes).
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::str::FromStr;
 
 use super::{choose, ChoiceError, Config, Role};
-use crate::policy::{CheckGroup, CheckModes, Filters, Irr, NextHopPolicy, RovMode, TRANSIT_FREE};
+use crate::policy::{CheckGroup, CheckModes, Filters, Irr, NextHopPolicy, RovMode};
 use crate::route::Asn;
 
 /// The `[filters]` table.
@@ -24,7 +24,7 @@ pub struct FiltersConfig {
     /// The longest AS_PATH accepted (`max_as_path`, default 64).
     pub max_as_path: usize,
     /// Transit-free ASNs refused after a peer's own AS (`transit_free`, default
-    /// [`TRANSIT_FREE`]).
+    /// [`TRANSIT_FREE`](crate::policy::TRANSIT_FREE)).
     pub transit_free: Vec<Asn>,
     /// A valid ROA admits a prefix missing from the peer's IRR data (`roa_as_route_object`,
     /// default true).
@@ -37,15 +37,17 @@ pub struct FiltersConfig {
 }
 
 impl Default for FiltersConfig {
+    /// The IXP defaults, as the checks define them ([`Filters::ixp_defaults`]).
     fn default() -> Self {
+        let f = Filters::ixp_defaults(Asn(0), IpAddr::from([0, 0, 0, 0]));
         FiltersConfig {
-            v4_lengths: (8, 24),
-            v6_lengths: (16, 48),
-            max_as_path: 64,
-            transit_free: TRANSIT_FREE.into_iter().map(Asn).collect(),
-            roa_as_route_object: true,
-            blackhole_v4: None,
-            blackhole_v6: None,
+            v4_lengths: f.v4_lengths,
+            v6_lengths: f.v6_lengths,
+            max_as_path: f.max_as_path,
+            transit_free: f.transit_free,
+            roa_as_route_object: f.roa_as_route_object,
+            blackhole_v4: f.blackhole_v4,
+            blackhole_v6: f.blackhole_v6,
         }
     }
 }
