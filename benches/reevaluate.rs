@@ -8,7 +8,8 @@
 //!   receiving peer, UPDATEs encoded, with the sender's `rov` at accept or drop (the cost of
 //!   ROV in the route path); `drop+checks`: drop, and every IXP import check run in
 //!   `shadow` (nothing more filtered; the cost of the checks); `drop+checks+irr`: the same
-//!   with an AS-SET holding every prefix of the table (the worst case of the IRR check).
+//!   with an AS-SET holding every prefix of the table (the worst case of the IRR check);
+//! - `irr/covers_full_table`: that IRR prefix lookup alone, for every prefix of the table.
 //!
 //! `cargo bench --bench reevaluate`
 
@@ -292,5 +293,19 @@ fn full_table(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, reevaluate, full_table);
+fn irr_lookup(c: &mut Criterion) {
+    let (feed, _) = data();
+    let irr = irr_of(&feed);
+    let prefixes: Vec<_> = (feed.batches.iter())
+        .flat_map(|(_, prefixes)| prefixes)
+        .collect();
+    let mut g = c.benchmark_group("irr");
+    g.sample_size(20);
+    g.bench_function("covers_full_table", |b| {
+        b.iter(|| prefixes.iter().filter(|p| irr.covers(p)).count())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, reevaluate, full_table, irr_lookup);
 criterion_main!(benches);

@@ -13,10 +13,8 @@
 
 use std::collections::HashSet;
 
-use ipnet::{IpNet, Ipv4Net, Ipv6Net};
-use prefix_trie::PrefixMap;
+use ipnet::IpNet;
 use serde::Deserialize;
-use smallvec::SmallVec;
 
 use crate::route::Asn;
 
@@ -45,14 +43,84 @@ struct Entry {
     less_equal: Option<u8>,
 }
 
-/// The lengths registered under one prefix, as inclusive ranges.
-type Lengths = SmallVec<[(u8, u8); 1]>;
+/// Address ranges per prefix length, sorted and merged, so that whether an address falls
+/// in one is a single binary search (a prefix trie walks every covering node instead, and
+/// an AS-SET may register a large part of the table).
+#[derive(Clone, Debug, Default)]
+struct Ranges<A> {
+    /// Index: a prefix length; value: the address ranges listed for that length.
+    by_length: Vec<Vec<(A, A)>>,
+}
+
+impl<A: Ord + Copy> Ranges<A> {
+    fn add(&mut self, len: u8, range: (A, A)) {
+        let len = usize::from(len);
+        if self.by_length.len() <= len {
+            self.by_length.resize_with(len + 1, Vec::new);
+        }
+        self.by_length[len].push(range);
+    }
+
+    /// Sorts each length's ranges and merges those that overlap.
+    fn merge(&mut self) {
+        for ranges in &mut self.by_length {
+            ranges.sort_unstable();
+            ranges.dedup_by(|next, kept| {
+                let overlaps = next.0 <= kept.1;
+                if overlaps {
+                    kept.1 = kept.1.max(next.1);
+                }
+                overlaps
+            });
+        }
+    }
+
+    /// Whether `addr` falls in a range listed for `len`.
+    fn contains(&self, len: u8, addr: A) -> bool {
+        let Some(ranges) = self.by_length.get(usize::from(len)) else {
+            return false;
+        };
+        let after = ranges.partition_point(|&(start, _)| start <= addr);
+        after > 0 && addr <= ranges[after - 1].1
+    }
+}
+
+/// One family's registered prefixes.
+#[derive(Clone, Debug, Default)]
+struct Registered<A> {
+    /// By the lengths a route may have: `allowed[L]` holds every range registered for /L.
+    allowed: Ranges<A>,
+    /// By the registered prefix's own length.
+    own: Ranges<A>,
+}
+
+impl<A: Ord + Copy> Registered<A> {
+    fn add(&mut self, (own, (min, max)): (u8, (u8, u8)), range: (A, A)) {
+        self.own.add(own, range);
+        for len in min..=max {
+            self.allowed.add(len, range);
+        }
+    }
+
+    fn merge(&mut self) {
+        self.allowed.merge();
+        self.own.merge();
+    }
+
+    fn covers(&self, len: u8, addr: A) -> bool {
+        self.allowed.contains(len, addr)
+    }
+
+    fn covers_any_length(&self, len: u8, addr: A) -> bool {
+        (0..=len).any(|own| self.own.contains(own, addr))
+    }
+}
 
 /// What one member's AS-SET registers.
 #[derive(Clone, Debug, Default)]
 pub struct Irr {
-    v4: PrefixMap<Ipv4Net, Lengths>,
-    v6: PrefixMap<Ipv6Net, Lengths>,
+    v4: Registered<u32>,
+    v6: Registered<u128>,
     origins: HashSet<Asn>,
     /// Whether a prefix list / an origin list was read (a check without one is not run).
     lists: (bool, bool),
@@ -91,12 +159,14 @@ impl Irr {
                     max,
                 });
             }
-            let lengths = match e.prefix.trunc() {
-                IpNet::V4(p) => self.v4.entry(p).or_default(),
-                IpNet::V6(p) => self.v6.entry(p).or_default(),
-            };
-            lengths.push((min, max));
+            let lengths = (own, (min, max));
+            match e.prefix.trunc() {
+                IpNet::V4(p) => (self.v4).add(lengths, (p.network().into(), p.broadcast().into())),
+                IpNet::V6(p) => (self.v6).add(lengths, (p.network().into(), p.broadcast().into())),
+            }
         }
+        self.v4.merge();
+        self.v6.merge();
         Ok(())
     }
 
@@ -115,11 +185,9 @@ impl Irr {
 
     /// Whether some registered range covers `prefix` at its length.
     pub fn covers(&self, prefix: &IpNet) -> bool {
-        let len = prefix.prefix_len();
-        let fits = |lengths: &Lengths| lengths.iter().any(|&(min, max)| min <= len && len <= max);
         match prefix {
-            IpNet::V4(p) => self.v4.cover(p).any(|(_, l)| fits(l)),
-            IpNet::V6(p) => self.v6.cover(p).any(|(_, l)| fits(l)),
+            IpNet::V4(p) => self.v4.covers(p.prefix_len(), p.network().into()),
+            IpNet::V6(p) => self.v6.covers(p.prefix_len(), p.network().into()),
         }
     }
 
@@ -127,8 +195,8 @@ impl Irr {
     /// be as long as a host route).
     pub fn covers_any_length(&self, prefix: &IpNet) -> bool {
         match prefix {
-            IpNet::V4(p) => self.v4.cover(p).next().is_some(),
-            IpNet::V6(p) => self.v6.cover(p).next().is_some(),
+            IpNet::V4(p) => (self.v4).covers_any_length(p.prefix_len(), p.network().into()),
+            IpNet::V6(p) => (self.v6).covers_any_length(p.prefix_len(), p.network().into()),
         }
     }
 
@@ -140,6 +208,8 @@ impl Irr {
 
 #[cfg(test)]
 mod tests {
+    use ipnet::Ipv4Net;
+
     use super::*;
 
     // The three entry forms bgpq4 writes (its printer's format strings), with -A aggregation.
@@ -170,6 +240,40 @@ mod tests {
         assert!(covered("2001:db8::/32") && covered("2001:db8:ff::/48"));
         assert!(!covered("2001:db8::/49") && !covered("2001:db9::/48"));
         assert!(!covered("203.0.113.0/24"));
+    }
+
+    #[test]
+    fn every_prefix_agrees_with_a_scan_of_the_entries() {
+        // Overlapping, nested and adjacent entries, merged per length.
+        let entries = [
+            ("10.0.0.0/9", 9, 11),
+            ("10.0.0.0/10", 12, 12),
+            ("10.64.0.0/10", 10, 10),
+            ("10.96.0.0/11", 11, 14),
+            ("10.128.0.0/12", 14, 14),
+            ("10.144.0.0/12", 13, 14),
+            ("10.192.0.0/12", 14, 14),
+        ];
+        let mut irr = Irr::default();
+        for (prefix, min, max) in entries {
+            let entry = format!(
+                r#"{{"prefix": "{prefix}", "exact": false, "greater-equal": {min}, "less-equal": {max}}}"#
+            );
+            irr.add_prefixes(&format!(r#"{{"A": [{entry}]}}"#)).unwrap();
+        }
+        let eight: Ipv4Net = "10.0.0.0/8".parse().unwrap();
+        for len in 8..=16 {
+            for prefix in eight.subnets(len).unwrap() {
+                let within = |e: &(&str, u8, u8)| e.0.parse::<Ipv4Net>().unwrap().contains(&prefix);
+                let scan = entries
+                    .iter()
+                    .any(|e| within(e) && (e.1..=e.2).contains(&len));
+                let registered = entries.iter().any(within);
+                let p = IpNet::V4(prefix);
+                assert_eq!(irr.covers(&p), scan, "{prefix}");
+                assert_eq!(irr.covers_any_length(&p), registered, "{prefix}");
+            }
+        }
     }
 
     #[test]
