@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::bgp::sockopt::Security;
 use crate::policy::{CheckModes, RovMode, TagValues, Tagging};
 use crate::rib::MassInvalidation;
 use crate::route::Asn;
@@ -265,6 +266,8 @@ pub struct PeerConfig {
     pub next_hop: NextHopMode,
     /// bgpq4 JSON files with its AS-SET's prefixes and origin ASNs; none: no IRR check.
     pub irr: Vec<PathBuf>,
+    /// TCP-MD5 (`password`) and GTSM (`ttl_security`).
+    pub security: Security,
 }
 
 /// A config that cannot be used: where (file, line, dotted key) and what was expected.

@@ -91,6 +91,7 @@ fn example_parses_with_every_key() {
     assert!(config.rpki.vrp_files[0].is_file());
     assert_eq!(config.peers.len(), 2);
     assert!(config.peers[0].rov_ext_community);
+    assert!(config.peers[0].security.password.is_some() && config.peers[0].security.ttl_security);
     let upstream = &config.peers[1];
     assert_eq!(upstream.rov, config.defaults.rov_for(Role::Upstream));
     assert_ne!(
@@ -283,6 +284,8 @@ fn broken_configs_name_line_and_key() {
         ("bad cache address", format!("{SERVER}[[rpki.cache]]\naddress = \"h:1\"\n[[rpki.cache]]\naddress = \"::1:8282\"\n"), Some(8), Some("rpki.cache[1].address"), "expected host:port"),
         ("zero reload", format!("{SERVER}[rpki]\nreload_seconds = 0\n"), Some(6), Some("rpki.reload_seconds"), "expected at least 1 second"),
         ("zero max_prefixes", two_peers_with("max_prefixes = 100", "max_prefixes = 0"), Some(21), Some("peer[1].max_prefixes"), "expected at least 1"),
+        ("long password", two_peers_with("max_prefixes = 100", &format!("password = \"{}\"", "k".repeat(81))), Some(21), Some("peer[1].password"), "expected 1 to 80 bytes, found 81"),
+        ("empty password", two_peers_with("max_prefixes = 100", "password = \"\""), Some(21), Some("peer[1].password"), "expected 1 to 80 bytes, found 0"),
         ("missing role", two_peers_with("role = \"customer\"\n", ""), Some(9), Some("peer[0]"), "missing field `role`"),
         ("missing server", "[defaults]\nrov = \"tag\"\n".into(), None, None, "missing field `server`"),
         ("syntax error", two_peers_with("asn = 64497", "asn = 64497 64498"), Some(18), Some("peer[1].asn"), "string values must be quoted"),

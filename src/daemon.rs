@@ -162,6 +162,11 @@ pub fn start(config: &Config, listeners: Listeners) -> Result<Daemon> {
     }
     let (sessions, mut tasks) = spawn_sessions(config, &bgp, &core, &shutdown);
     for (listener, addr) in listeners.bgp.into_iter().zip(&bgp) {
+        for peer in &config.peers {
+            (peer.security.listen(&listener, peer.address)).with_context(|| {
+                format!("giving listener {addr} the TCP-MD5 key of {}", peer.name)
+            })?;
+        }
         info!(%addr, "BGP listening");
         let refuser = Refuser::new(core.refusals.clone());
         let run = listener::run(listener, sessions.clone(), refuser, shutdown.clone());
@@ -320,6 +325,7 @@ fn session_config(
         max_prefixes_idle: peer.max_prefixes_idle,
         rov_ext_community: peer.rov_ext_community,
         rs_client: peer.role == Role::RsClient,
+        security: peer.security.clone(),
         send_hold_time: server.send_hold_time,
         abuse,
         refusals,

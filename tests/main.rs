@@ -31,4 +31,5 @@ mod rov;
 mod rov_vrps;
 mod rtr;
 mod rtr_corrupt;
+mod security;
 mod web;

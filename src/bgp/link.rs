@@ -23,6 +23,7 @@ use tokio::time::Instant;
 use tokio_util::codec::FramedRead;
 
 use super::fsm::{Fsm, Timer};
+use super::sockopt::Security;
 use super::wire::{Frame, FrameError, Framer};
 use super::writer::{self, Control, WriterEvent};
 
@@ -117,8 +118,9 @@ impl Link {
         self.outgoing = outgoing;
     }
 
-    /// Starts an outgoing connection to `to`, from `from`'s address when given.
-    pub fn connect(&mut self, to: SocketAddr, from: Option<SocketAddr>) {
+    /// Starts an outgoing connection to `to`, from `from`'s address when given, secured
+    /// as `security` says.
+    pub fn connect(&mut self, to: SocketAddr, from: Option<SocketAddr>, security: Security) {
         self.connecting = Some(Box::pin(async move {
             let socket = match to {
                 SocketAddr::V4(_) => TcpSocket::new_v4()?,
@@ -127,6 +129,7 @@ impl Link {
             if let Some(from) = from.filter(|f| f.is_ipv4() == to.is_ipv4()) {
                 socket.bind(SocketAddr::new(from.ip(), 0))?;
             }
+            security.apply(&socket, to.ip())?;
             match tokio::time::timeout(CONNECT_TIMEOUT, socket.connect(to)).await {
                 Ok(result) => result,
                 Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "connect timed out")),

@@ -13,6 +13,7 @@ mod log_limit;
 mod notification;
 pub mod open;
 pub mod session;
+pub mod sockopt;
 #[cfg(test)]
 pub(crate) mod test_capture;
 pub mod wire;

@@ -134,10 +134,11 @@ impl SessionTask {
 
     async fn act(&mut self, which: Which, action: Action) {
         let (remote, local) = (self.config.remote, self.config.local);
+        let security = self.config.security.clone();
         let open = encode_open(&self.config.speaker);
         let Some(link) = self.link(which) else { return };
         match action {
-            Action::Connect => link.connect(remote, local),
+            Action::Connect => link.connect(remote, local, security),
             Action::SendOpen => {
                 link.send(open);
             }
@@ -327,6 +328,10 @@ impl SessionTask {
 
     /// A connection from the peer, handed over by the listener.
     async fn incoming(&mut self, stream: TcpStream) {
+        if let Err(e) = self.config.security.apply(&stream, self.config.remote.ip()) {
+            warn!(peer = %self.config.name, "securing an accepted connection failed, closed: {e}");
+            return;
+        }
         let state = self.main.fsm.state();
         match state {
             State::Idle | State::Connect | State::Active => {

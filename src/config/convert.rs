@@ -19,6 +19,7 @@ use toml::Spanned;
 use super::{
     ChoiceError, Config, ConfigError, Defaults, NextHopMode, PeerConfig, Role, ServerConfig,
 };
+use crate::bgp::sockopt::{Password, Security};
 use crate::policy::{RovMode, UnknownMode};
 use crate::route::Asn;
 use crate::rpki::{CacheConfig, RpkiConfig};
@@ -125,6 +126,8 @@ struct RawPeer {
     next_hop: Option<Text>,
     #[serde(default)]
     irr: Vec<Text>,
+    password: Option<Text>,
+    ttl_security: Option<bool>,
 }
 
 const DEFAULT_RELOAD_SECONDS: u64 = 5;
@@ -304,6 +307,15 @@ impl Source<'_> {
                 None => NextHopMode::default(),
             },
             irr: self.irr_files(&raw.irr, &key("irr"))?,
+            security: Security {
+                password: (raw.password.as_ref())
+                    .map(|p| {
+                        Password::new(p.get_ref().clone())
+                            .map_err(|m| self.at(p, key("password"), m))
+                    })
+                    .transpose()?,
+                ttl_security: raw.ttl_security.unwrap_or(false),
+            },
         })
     }
 

@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, Notify};
 
 use crate::bgp::fsm::FsmConfig;
 use crate::bgp::open::LocalSpeaker;
+use crate::bgp::sockopt::Security;
 use crate::rib::RibEvent;
 use crate::route::abuse::{PeerAbuse, Refusals};
 use crate::route::{Asn, PeerId};
@@ -55,6 +56,8 @@ pub struct SessionConfig {
     pub abuse: Arc<PeerAbuse>,
     /// Connections refused (all peers' and strangers').
     pub refusals: Arc<Refusals>,
+    /// TCP-MD5 and GTSM.
+    pub security: Security,
     /// The first idle hold after the session went down, doubled per fall.
     pub idle_hold: Duration,
     /// The longest idle hold, and how long the session must stay up to reset it.
