@@ -98,7 +98,8 @@ async fn reload(
             continue;
         };
         config.peers[i].rov = next.rov;
-        if running.peers.get(i).is_none_or(|p| p.rov != next.rov) {
+        let shown = running.peers.iter().find(|p| p.id == PeerId(i as u32));
+        if shown.is_none_or(|p| p.rov != next.rov) {
             let (peer, rov) = (PeerId(i as u32), next.rov);
             events.push(RibEvent::SetPolicy { peer, rov });
         }

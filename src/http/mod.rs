@@ -44,7 +44,6 @@ use crate::policy::RovMode;
 use crate::rib::ReevaluationView;
 use crate::rib::{HoldView, PeerView, RibEvent, RibQuery, SharedView};
 use crate::route::abuse::Refusals;
-use crate::route::PeerId;
 use crate::rpki::slurm::LocalExceptions;
 use crate::rpki::status::{unix_seconds, SourceStatus};
 use crate::rpki::VrpStore;
@@ -183,12 +182,12 @@ async fn set_rov(
     Json(body): Json<SetRov>,
 ) -> Reply<SetRov> {
     let view = api.rib.load();
-    let Some(i) = view.peers.iter().position(|p| p.name == name) else {
+    let Some(peer) = view.peers.iter().find(|p| p.name == name).map(|p| p.id) else {
         return Err((StatusCode::NOT_FOUND, format!("no peer named {name:?}")));
     };
     info!(peer = %name, rov = %body.rov, "ROV policy change requested over HTTP");
     let event = RibEvent::SetPolicy {
-        peer: PeerId(i as u32),
+        peer,
         rov: body.rov,
     };
     api.events.send(event).await.map_err(|_| unavailable())?;
