@@ -10,8 +10,9 @@
 //!                            └─ writer task ◄─ pulls Outgoing ──────────┘  │ └──────┘ │
 //!                                (wakes the RIB, Notify, when it took one) │ queries  │
 //!                                   RibView (ArcSwap), RovChange (broadcast) └───────┘
-//!  SIGHUP ──► reload the config: changed `rov` modes and `[rov]` settings ──RibEvent──► RIB
-//!                                          HTTP token and names ──ArcSwap──► http task
+//!  SIGHUP, POST /api/v1/reload ──► reload the config (reload.rs): peers added, removed,
+//!      reset ──AddPeer/RemovePeer──► RIB, sessions started/closed, listener Routes (ArcSwap);
+//!      policy ──SetPolicy/SetChecks/SetRovConfig──► RIB; HTTP token and names ──ArcSwap──► http
 //!  SIGTERM / SIGINT ──► shutdown (watch<bool>) ──► every task; sessions send Cease first
 //! ```
 //!
@@ -20,32 +21,36 @@
 //! bound addresses; [`Daemon::shutdown`] stops it. A test calls [`start`] with listeners
 //! bound to port 0.
 
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
+use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use arc_swap::ArcSwap;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 use crate::bgp::abuse::Refuser;
 use crate::bgp::listener;
-use crate::bgp::open::LocalSpeaker;
-use crate::bgp::session::{self, SessionConfig};
-use crate::config::{Config, PeerConfig, Role, ServerConfig};
+use crate::bgp::session;
+use crate::config::{Config, PeerConfig, ServerConfig};
 use crate::http::guard::{Guard, SharedAccess};
 use crate::http::Api;
 use crate::policy::Filters;
 use crate::rib::{self, PeerInfo, Rib, RibEvent, RibInputs, SharedView, QUERY_QUEUE, RIB_QUEUE};
 use crate::route::abuse::{PeerAbuse, Refusals};
 use crate::route::PeerId;
+use sessions::Sessions;
 
 mod irr_watch;
+pub mod reload;
+#[cfg(test)]
+mod reload_tests;
+mod sessions;
 mod signals;
 #[cfg(test)]
 mod tests;
@@ -53,14 +58,14 @@ mod tests;
 /// How long shutdown waits at most for the sessions to send their Cease.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
-/// Runs rovgate until SIGTERM or SIGINT on what `[server]` says to listen on; SIGHUP
-/// reloads `path` (when the config came from a file).
+/// Runs rovgate until SIGTERM or SIGINT on what `[server]` says to listen on; SIGHUP and
+/// `POST /api/v1/reload` reload `path` (when the config came from a file).
 pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
     // Before anything runs: a signal sent once rovgate said it runs is never lost.
     let signals = signals::Signals::install()?;
     let listeners = Listeners::bind(&config.server).await?;
-    let daemon = start(&config, listeners)?;
-    signals.wait(config, path.as_deref(), &daemon).await?;
+    let mut daemon = start(&config, listeners)?;
+    signals.wait(config, path.as_deref(), &mut daemon).await?;
     info!("shutting down");
     daemon.shutdown().await;
     Ok(())
@@ -108,8 +113,12 @@ pub struct Daemon {
     /// The HTTP API's address, when it serves one.
     pub http: Option<SocketAddr>,
     stop: watch::Sender<bool>,
-    /// The session and BGP listener tasks, awaited at shutdown.
+    /// The BGP listener tasks, awaited at shutdown.
     tasks: Vec<JoinHandle<()>>,
+    /// The sessions by peer name, awaited at shutdown; a reload starts and closes them.
+    sessions: Sessions,
+    /// Reloads asked for over HTTP.
+    reloads: mpsc::Receiver<reload::Request>,
     /// The RIB's inbound queue, its view and the HTTP access settings: what a reload changes.
     rib: mpsc::Sender<RibEvent>,
     view: SharedView,
@@ -122,7 +131,8 @@ impl Daemon {
     pub async fn shutdown(self) {
         // Every task holds a receiver; a send error only means they are all gone already.
         let _ = self.stop.send(true);
-        let all = futures_util::future::join_all(self.tasks);
+        let tasks = self.tasks.into_iter().chain(self.sessions.into_tasks());
+        let all = futures_util::future::join_all(tasks);
         let _ = tokio::time::timeout(SHUTDOWN_GRACE, all).await;
     }
 }
@@ -157,19 +167,36 @@ pub fn start(config: &Config, listeners: Listeners) -> Result<Daemon> {
     let (stop, shutdown) = watch::channel(false);
     let core = spawn_core(config, filters, &shutdown);
     let access: SharedAccess = Arc::new(ArcSwap::from_pointee(config.server.http_access.clone()));
+    let (reload, reloads) = mpsc::channel(1);
     if let (Some(listener), Some(addr)) = (listeners.http, http) {
-        serve_http(config, (listener, addr), &core, &access, &shutdown);
+        serve_http(
+            config,
+            (listener, addr),
+            (&core, reload),
+            &access,
+            &shutdown,
+        );
     }
-    let (sessions, mut tasks) = spawn_sessions(config, &bgp, &core, &shutdown);
+    let link = session::RibLink {
+        events: core.rib.clone(),
+        writable: core.writable.clone(),
+    };
+    // The sessions give the listeners their peers' TCP-MD5 keys, as peers come and go.
+    let keyed = (listeners.bgp.iter())
+        .map(|l| l.as_fd().try_clone_to_owned())
+        .collect::<std::io::Result<Vec<_>>>()
+        .context("duplicating the BGP listeners' descriptors")?;
+    let mut sessions = Sessions::new(link, core.refusals.clone(), (&bgp, keyed), &shutdown);
+    for (i, peer) in config.peers.iter().enumerate() {
+        let abuse = core.abuse[i].clone();
+        sessions.start(&config.server, peer, PeerId(i as u32), abuse);
+    }
+    sessions.publish();
+    let mut tasks = Vec::new();
     for (listener, addr) in listeners.bgp.into_iter().zip(&bgp) {
-        for peer in &config.peers {
-            (peer.security.listen(&listener, peer.address)).with_context(|| {
-                format!("giving listener {addr} the TCP-MD5 key of {}", peer.name)
-            })?;
-        }
         info!(%addr, "BGP listening");
         let refuser = Refuser::new(core.refusals.clone());
-        let run = listener::run(listener, sessions.clone(), refuser, shutdown.clone());
+        let run = listener::run(listener, sessions.routes(), refuser, shutdown.clone());
         tasks.push(tokio::spawn(run));
     }
     info!(
@@ -183,6 +210,8 @@ pub fn start(config: &Config, listeners: Listeners) -> Result<Daemon> {
         http,
         stop,
         tasks,
+        sessions,
+        reloads,
         rib,
         view,
         access,
@@ -193,7 +222,7 @@ pub fn start(config: &Config, listeners: Listeners) -> Result<Daemon> {
 fn serve_http(
     config: &Config,
     (listener, addr): (TcpListener, SocketAddr),
-    core: &Core,
+    (core, reload): (&Core, mpsc::Sender<reload::Request>),
     access: &SharedAccess,
     shutdown: &watch::Receiver<bool>,
 ) {
@@ -211,6 +240,7 @@ fn serve_http(
         guard: Guard::new(addr, access.clone()),
         reports: Default::default(),
         refusals: core.refusals.clone(),
+        reload,
     };
     let limits = config.http;
     tokio::spawn(crate::http::serve(listener, api, limits, shutdown.clone()));
@@ -258,34 +288,7 @@ fn spawn_core(
     }
 }
 
-/// Spawns one session task per peer; returns where the listeners hand each peer's
-/// connections, and the tasks.
-fn spawn_sessions(
-    config: &Config,
-    listen: &[SocketAddr],
-    core: &Core,
-    shutdown: &watch::Receiver<bool>,
-) -> (
-    HashMap<IpAddr, mpsc::Sender<TcpStream>>,
-    Vec<JoinHandle<()>>,
-) {
-    let mut sessions = HashMap::new();
-    let mut tasks = Vec::new();
-    for (i, peer) in config.peers.iter().enumerate() {
-        let (tx, accepted) = mpsc::channel(4);
-        sessions.insert(peer.address, tx);
-        let counts = (core.abuse[i].clone(), core.refusals.clone());
-        let cfg = session_config(config, listen, i, peer, counts);
-        let rib = session::RibLink {
-            events: core.rib.clone(),
-            writable: core.writable.clone(),
-        };
-        let run = session::run(cfg, rib, accepted, shutdown.clone());
-        tasks.push(tokio::spawn(run));
-    }
-    (sessions, tasks)
-}
-
+/// What the RIB knows of peer `p`.
 fn peer_info(((p, abuse), filters): ((&PeerConfig, &Arc<PeerAbuse>), Arc<Filters>)) -> PeerInfo {
     PeerInfo {
         checks: p.checks,
@@ -297,39 +300,5 @@ fn peer_info(((p, abuse), filters): ((&PeerConfig, &Arc<PeerAbuse>), Arc<Filters
         max_prefixes: p.max_prefixes,
         rov: p.rov,
         abuse: abuse.clone(),
-    }
-}
-
-/// The session of peer `i`, connecting out from an address of `listen`, counting into
-/// `(abuse, refusals)`.
-fn session_config(
-    config: &Config,
-    listen: &[SocketAddr],
-    i: usize,
-    peer: &PeerConfig,
-    (abuse, refusals): (Arc<PeerAbuse>, Arc<Refusals>),
-) -> SessionConfig {
-    let server = &config.server;
-    let mut speaker = LocalSpeaker::new(server.asn, server.router_id);
-    speaker.hold_time = server.hold_time;
-    speaker.graceful_restart_time = server.graceful_restart_time;
-    SessionConfig {
-        peer: PeerId(i as u32),
-        name: peer.name.clone(),
-        remote: SocketAddr::new(peer.address, peer.port),
-        local: session::local_for(listen, peer.address),
-        peer_asn: peer.asn,
-        passive: peer.passive,
-        speaker,
-        restart_time_max: server.graceful_restart_time,
-        max_prefixes_idle: peer.max_prefixes_idle,
-        rov_ext_community: peer.rov_ext_community,
-        rs_client: peer.role == Role::RsClient,
-        security: peer.security.clone(),
-        send_hold_time: server.send_hold_time,
-        abuse,
-        refusals,
-        idle_hold: peer.idle_hold.first,
-        idle_hold_max: peer.idle_hold.max,
     }
 }

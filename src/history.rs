@@ -69,7 +69,7 @@ impl History {
         self.samples.push_back(sample);
     }
 
-    /// The most recent changes, newest first, at most `limit`, of one peer (by index) or all.
+    /// The most recent changes, newest first, at most `limit`, of one peer (by its RIB id) or all.
     pub fn recent(&self, peer: Option<u32>, limit: usize) -> Vec<RovChange> {
         let of_peer = |c: &&RovChange| peer.is_none_or(|p| c.peer.0 == p);
         self.changes

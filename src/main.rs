@@ -62,6 +62,17 @@ enum Command {
     /// What-if report: per peer, the RPKI-invalid routes that invalid-drop would drop, why,
     /// the fix, and the destinations that would become unreachable.
     Report(rovgate::report::ReportArgs),
+    /// Make a running rovgate re-read its config file and apply it live (as SIGHUP does):
+    /// prints what changed, or the config's error naming file, line and key (exit 1;
+    /// nothing changed).
+    Reload {
+        /// The running rovgate's HTTP API, e.g. http://127.0.0.1:8080.
+        #[arg(long)]
+        url: String,
+        /// A file holding the API token (the one `[server] http_token_file` names).
+        #[arg(long, env = "ROVGATE_TOKEN_FILE")]
+        token_file: Option<PathBuf>,
+    },
     /// Operator actions on a running rovgate's VRPs.
     Vrps {
         #[command(subcommand)]
@@ -111,6 +122,7 @@ fn main() -> ExitCode {
         } => validate(vrps, rtr, prefix, asn, format),
         Command::Replay(args) => replay(args),
         Command::Report(args) => report(&args),
+        Command::Reload { url, token_file } => reload(&url, token_file.as_deref()),
         Command::Vrps {
             action: VrpsAction::Accept { url, token_file },
         } => accept_vrps(&url, token_file.as_deref()),
@@ -186,7 +198,26 @@ fn report(args: &rovgate::report::ReportArgs) -> Result<()> {
 /// `rovgate vrps accept`: POST /api/v1/vrps/accept (with the token, when given) and say
 /// what happened; a refusal is an error that quotes rovgate's answer.
 fn accept_vrps(url: &str, token_file: Option<&Path>) -> Result<()> {
-    let endpoint = format!("{}/api/v1/vrps/accept", url.trim_end_matches('/'));
+    let answer = post(url, "/api/v1/vrps/accept", token_file)?;
+    if answer["accepted"] == serde_json::Value::Bool(true) {
+        println!("accepted: the held VRP update is applied, its invalid routes are dropped");
+    } else {
+        println!("nothing to accept: no VRP update is held");
+    }
+    Ok(())
+}
+
+/// `rovgate reload`: POST /api/v1/reload and print what changed (as JSON).
+fn reload(url: &str, token_file: Option<&Path>) -> Result<()> {
+    let answer = post(url, "/api/v1/reload", token_file)?;
+    println!("{answer:#}");
+    Ok(())
+}
+
+/// POSTs `{}` to `path` of the API at `url` (with the token, when given) and returns the
+/// JSON answer; a refusal is an error that quotes rovgate's answer.
+fn post(url: &str, path: &str, token_file: Option<&Path>) -> Result<serde_json::Value> {
+    let endpoint = format!("{}{path}", url.trim_end_matches('/'));
     let mut request = ureq::post(&endpoint);
     if let Some(file) = token_file {
         let token = std::fs::read_to_string(file)
@@ -201,15 +232,9 @@ fn accept_vrps(url: &str, token_file: Option<&Path>) -> Result<()> {
         }
         Err(e) => return Err(e).with_context(|| format!("POST {endpoint}")),
     };
-    let answer: serde_json::Value = answer
+    answer
         .into_json()
-        .with_context(|| format!("reading the answer of {endpoint}"))?;
-    if answer["accepted"] == serde_json::Value::Bool(true) {
-        println!("accepted: the held VRP update is applied, its invalid routes are dropped");
-    } else {
-        println!("nothing to accept: no VRP update is held");
-    }
-    Ok(())
+        .with_context(|| format!("reading the answer of {endpoint}"))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

@@ -18,6 +18,7 @@ mod prom;
 
 fn peer(name: &str, up: bool, counts: RovCounts, would_drop: u64) -> PeerView {
     PeerView {
+        id: crate::route::PeerId(0),
         name: name.into(),
         address: "192.0.2.1".parse().unwrap(),
         asn: Asn(64500),

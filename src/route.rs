@@ -23,7 +23,8 @@ pub use actions::Actions;
 pub use origin::{Asn, RovState, FILTERED_FUNCTION, TAG_FUNCTION};
 
 /// A configured peer, as the RIB indexes it: the place its peer took when the daemon
-/// started. Everything outside the RIB names peers by their configured name (a config
+/// started, or when a config reload added it. An id is never given to another peer, even
+/// after its peer is removed (`RibEvent::RemovePeer`). Everything outside the RIB names peers by their configured name (a config
 /// reload matches peers by name, never by position).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(transparent)]

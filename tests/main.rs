@@ -22,6 +22,7 @@ mod hardening;
 mod http_access;
 mod lab;
 mod refused;
+mod reload;
 mod replay;
 mod replay_churn;
 mod replay_speakers;

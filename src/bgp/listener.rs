@@ -3,11 +3,14 @@
 //! Where it sits: in front of the session tasks. A connection from an address that is no
 //! configured peer gets NOTIFICATION Cease / Connection Rejected (RFC 4486) and is closed,
 //! counted and logged (rate-limited) by the [`Refuser`]. Accepting backs off while it
-//! fails (out of file descriptors), see `accept.rs`.
+//! fails (out of file descriptors), see `accept.rs`. Which address goes to which session
+//! changes when a config reload adds, removes or changes peers ([`Routes`]).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tracing::debug;
@@ -15,11 +18,15 @@ use tracing::debug;
 use super::abuse::Refuser;
 use crate::accept::Acceptor;
 
+/// Where each configured peer's connections go, by the peer's address: read at every
+/// accept, replaced whole by a config reload.
+pub type Routes = Arc<ArcSwap<HashMap<IpAddr, mpsc::Sender<TcpStream>>>>;
+
 /// Accepts connections until shutdown; `sessions` maps a peer address to its session task,
 /// `refuser` refuses the others.
 pub async fn run(
     listener: TcpListener,
-    sessions: HashMap<IpAddr, mpsc::Sender<TcpStream>>,
+    sessions: Routes,
     mut refuser: Refuser,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -30,7 +37,8 @@ pub async fn run(
             _ = shutdown.changed() => return,
         };
         let ip = from.ip().to_canonical();
-        match sessions.get(&ip) {
+        let session = sessions.load().get(&ip).cloned();
+        match session {
             Some(session) => {
                 debug!(%from, "BGP connection accepted");
                 if session.send(stream).await.is_err() {

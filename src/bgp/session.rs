@@ -20,7 +20,7 @@ use super::link::{Input, Link};
 use super::open::{decode_open, encode_open, Negotiated};
 use super::wire::{self, Caps, FrameError, MessageType};
 use super::writer::{Control, WriterEvent, SEND_HOLD_MIN};
-use super::Reason;
+use super::{Notification, Reason};
 use crate::rib::RibEvent;
 use crate::route::abuse::Refusal;
 
@@ -34,13 +34,15 @@ pub use config::{local_for, RibLink, SessionConfig};
 /// pending state of its own.
 const EXPORT_QUEUE: usize = 8;
 
-/// Runs the session until shutdown; returns after sending Cease / Administrative Shutdown
-/// (RFC 9003 message) on an open session.
+/// Runs the session until shutdown, or until `close` hands it the NOTIFICATION to end
+/// with (a config reload removed or changed the peer); returns after sending Cease /
+/// Administrative Shutdown (RFC 9003 message), or that NOTIFICATION, on an open session.
 pub async fn run(
     config: SessionConfig,
     rib: RibLink,
     mut accepted: mpsc::Receiver<TcpStream>,
     mut shutdown: watch::Receiver<bool>,
+    mut close: mpsc::Receiver<Notification>,
 ) {
     let mut s = SessionTask::new(config, rib);
     let start = Event::Start {
@@ -62,14 +64,25 @@ pub async fn run(
                 }
             }
             Some(stream) = accepted.recv() => s.incoming(stream).await,
+            Some(bye) = close.recv() => {
+                info!(peer = %s.config.name, notification = %bye, "closing the session: the peer's config changed");
+                return s.stop(bye).await;
+            }
             _ = shutdown.changed() => break,
         }
         s.resolve_collision().await;
     }
     let bye = fsm::administrative_cease(Reason::AdministrativeShutdown, "rovgate is shutting down");
-    let notification = Some(bye);
-    s.feed(Which::Main, Event::Stop { notification }).await;
-    s.main.finish().await;
+    s.stop(bye).await;
+}
+
+impl SessionTask {
+    /// Ends the session with `bye` (when it is open) and lets the writer finish.
+    async fn stop(mut self, bye: Notification) {
+        let notification = Some(bye);
+        self.feed(Which::Main, Event::Stop { notification }).await;
+        self.main.finish().await;
+    }
 }
 
 async fn next_extra(extra: &mut Option<Link>) -> Input {

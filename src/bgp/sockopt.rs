@@ -55,15 +55,19 @@ pub struct Security {
 }
 
 impl Security {
-    /// Gives a listener the key of `peer`, so that it answers `peer`'s signed SYNs (an IPv4
-    /// listener takes no IPv6 peer's key, and needs none).
+    /// Gives a listener the key of `peer`, so that it answers `peer`'s signed SYNs.
     pub fn listen(&self, listener: &impl AsFd, peer: IpAddr) -> io::Result<()> {
-        let ipv4_only = SockRef::from(listener).local_addr()?.is_ipv4();
         match &self.password {
-            Some(password) if !(ipv4_only && peer.is_ipv6()) => {
-                set_md5_key(listener, peer, password.0.as_bytes())
-            }
-            _ => Ok(()),
+            Some(password) => key_listener(listener, peer, password.0.as_bytes()),
+            None => Ok(()),
+        }
+    }
+
+    /// Takes `peer`'s key away from a listener (the peer was removed, or its key changed).
+    pub fn unlisten(&self, listener: &impl AsFd, peer: IpAddr) -> io::Result<()> {
+        match &self.password {
+            Some(_) => key_listener(listener, peer, b""),
+            None => Ok(()),
         }
     }
 
@@ -76,6 +80,15 @@ impl Security {
             set_gtsm(socket)?;
         }
         Ok(())
+    }
+}
+
+/// Sets (an empty key: removes) `peer`'s key on a listener; an IPv4 listener takes no
+/// IPv6 peer's key, and needs none.
+fn key_listener(listener: &impl AsFd, peer: IpAddr, key: &[u8]) -> io::Result<()> {
+    match SockRef::from(listener).local_addr()?.is_ipv4() && peer.is_ipv6() {
+        true => Ok(()),
+        false => set_md5_key(listener, peer, key),
     }
 }
 
@@ -183,6 +196,17 @@ mod tests {
         set_md5_key(&listener, v4, b"secret").unwrap();
         set_md5_key(&listener, "2001:db8::1".parse().unwrap(), &[b'k'; 80]).unwrap();
         set_md5_key(&listener, v4, b"").unwrap();
+        let keyed = Security {
+            password: Some(Password::new("k".into()).unwrap()),
+            ttl_security: false,
+        };
+        keyed.listen(&listener, v4).unwrap();
+        keyed.unlisten(&listener, v4).unwrap();
+        assert!(keyed.unlisten(&listener, v4).is_err(), "the key is gone");
+        let v4_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        keyed
+            .listen(&v4_listener, "2001:db8::1".parse().unwrap())
+            .unwrap();
         let err = set_md5_key(&listener, v4, &[b'k'; 81]).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
         assert!(Password::new(String::new()).is_err() && Password::new("x".repeat(81)).is_err());

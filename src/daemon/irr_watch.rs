@@ -2,7 +2,7 @@
 //! data without a reload (as VRP files are re-read when they change).
 //!
 //! Where it sits: `signals.rs`'s loop looks every `[rpki] reload_seconds` and sends the RIB
-//! the changed peers' checks ([`super::signals::set_checks`]).
+//! the changed peers' checks ([`super::reload::set_checks`]).
 
 use std::path::Path;
 use std::time::SystemTime;

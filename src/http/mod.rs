@@ -13,7 +13,8 @@
 //! - `GET /api/v1/history[?peer=NAME&limit=N]`: recent ROV changes and counts over time;
 //! - `GET /metrics`: Prometheus text;
 //! - `POST /api/v1/peers/{name}/rov` with `{"rov": "drop"}`: change a peer's ROV policy;
-//! - `POST /api/v1/vrps/accept` with `{}`: apply a VRP update held as a mass invalidation.
+//! - `POST /api/v1/vrps/accept` with `{}`: apply a VRP update held as a mass invalidation;
+//! - `POST /api/v1/reload` with `{}`: reload the config file, as SIGHUP does.
 //!
 //! `server.rs` accepts and serves connections within the `[http]` limits; every request
 //! passes `guard.rs` (Host check, security headers; writes need the token).
@@ -39,12 +40,12 @@ use tracing::info;
 pub use reports::Reports;
 
 use crate::config::HttpConfig;
+use crate::daemon::reload::{Applied, ReloadError};
 use crate::history::SharedHistory;
 use crate::policy::RovMode;
 use crate::rib::ReevaluationView;
 use crate::rib::{HoldView, PeerView, RibEvent, RibQuery, SharedView};
 use crate::route::abuse::Refusals;
-use crate::route::PeerId;
 use crate::rpki::slurm::LocalExceptions;
 use crate::rpki::status::{unix_seconds, SourceStatus};
 use crate::rpki::VrpStore;
@@ -70,6 +71,8 @@ pub struct Api {
     pub reports: Arc<Reports>,
     /// Connections the BGP listener and sessions refused.
     pub refusals: Arc<Refusals>,
+    /// Where config reloads are asked for.
+    pub reload: mpsc::Sender<crate::daemon::reload::Request>,
 }
 
 /// The body of `GET /api/v1/status`.
@@ -137,7 +140,8 @@ pub async fn serve(
         .route("/metrics", get(metrics));
     let writes = Router::new()
         .route("/api/v1/peers/{name}/rov", post(set_rov))
-        .route("/api/v1/vrps/accept", post(accept_vrps));
+        .route("/api/v1/vrps/accept", post(accept_vrps))
+        .route("/api/v1/reload", post(reload));
     let app = guard::protect(reads, writes, api.guard.clone()).with_state(api);
     server::run(listener, app, limits, shutdown).await;
 }
@@ -183,12 +187,12 @@ async fn set_rov(
     Json(body): Json<SetRov>,
 ) -> Reply<SetRov> {
     let view = api.rib.load();
-    let Some(i) = view.peers.iter().position(|p| p.name == name) else {
+    let Some(peer) = view.peers.iter().find(|p| p.name == name).map(|p| p.id) else {
         return Err((StatusCode::NOT_FOUND, format!("no peer named {name:?}")));
     };
     info!(peer = %name, rov = %body.rov, "ROV policy change requested over HTTP");
     let event = RibEvent::SetPolicy {
-        peer: PeerId(i as u32),
+        peer,
         rov: body.rov,
     };
     api.events.send(event).await.map_err(|_| unavailable())?;
@@ -202,15 +206,31 @@ pub struct Accepted {
     pub accepted: bool,
 }
 
-/// The body of `POST /api/v1/vrps/accept`: an empty JSON object, `{}`.
+/// The body of `POST /api/v1/vrps/accept` and `POST /api/v1/reload`: an empty JSON
+/// object, `{}`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AcceptVrps {}
+pub struct Empty {}
 
-async fn accept_vrps(State(api): State<Api>, Json(_): Json<AcceptVrps>) -> Reply<Accepted> {
+async fn accept_vrps(State(api): State<Api>, Json(_): Json<Empty>) -> Reply<Accepted> {
     let (reply, answer) = oneshot::channel();
     let event = RibEvent::AcceptVrps { reply };
     api.events.send(event).await.map_err(|_| unavailable())?;
     let accepted = answer.await.map_err(|_| unavailable())?;
     Ok(Json(Accepted { accepted }))
+}
+
+/// `POST /api/v1/reload`: re-reads the config file and applies it (as SIGHUP does); the
+/// answer says what changed, or (400) why the config does not load and nothing changed.
+async fn reload(State(api): State<Api>, Json(_): Json<Empty>) -> Reply<Applied> {
+    info!("config reload requested over HTTP");
+    let (reply, answer) = oneshot::channel();
+    let request = crate::daemon::reload::Request { reply };
+    api.reload.send(request).await.map_err(|_| unavailable())?;
+    match answer.await.map_err(|_| unavailable())? {
+        Ok(applied) => Ok(Json(applied)),
+        Err(ReloadError::Stopping) => Err(unavailable()),
+        Err(e @ ReloadError::NoFile) => Err((StatusCode::CONFLICT, e.to_string())),
+        Err(e) => Err((StatusCode::BAD_REQUEST, e.to_string())),
+    }
 }

@@ -184,14 +184,14 @@ pub struct HistoryView {
 pub async fn history(State(api): State<Api>, Query(q): Query<PeerQuery>) -> Reply<HistoryView> {
     known_peer(&api, q.peer.as_deref())?;
     let view = api.rib.load();
-    let names: HashMap<u32, &str> = (view.peers.iter().enumerate())
-        .map(|(i, p)| (i as u32, p.name.as_str()))
+    let names: HashMap<u32, &str> = (view.peers.iter())
+        .map(|p| (p.id.0, p.name.as_str()))
         .collect();
-    let peer = (q.peer.as_deref()).and_then(|n| view.peers.iter().position(|p| p.name == n));
+    let peer = (q.peer.as_deref()).and_then(|n| view.peers.iter().find(|p| p.name == n));
     let limit = q.limit.unwrap_or(100);
     let (changes, samples, missed) = history::read(&api.history, |h| {
         (
-            h.recent(peer.map(|p| p as u32), limit),
+            h.recent(peer.map(|p| p.id.0), limit),
             h.samples(),
             h.missed(),
         )

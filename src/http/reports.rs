@@ -10,6 +10,7 @@
 //! [`PERMITS`] permits: a request that waits longer than [`WAIT`] for one gets 503 with
 //! `Retry-After`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -23,6 +24,7 @@ use super::report::ask;
 use super::Api;
 use crate::report::{self, InvalidInput, PeerInput, Report};
 use crate::rib::RibQuery;
+use crate::route::PeerId;
 
 /// How many requests may cut pages from a report (or render the page) at once.
 pub const PERMITS: usize = 4;
@@ -140,11 +142,13 @@ async fn build(
     }
     // Readers of the old report keep it as long as they need it; the slot does not.
     slot.last = None;
-    let peers = peer_inputs(&api);
+    let (peers, index) = peer_inputs(&api);
     let explain = move || {
+        // A path of a peer removed since it was collected is left out.
         let invalid: Vec<InvalidInput> = (invalid.paths.iter())
-            .map(|p| InvalidInput {
-                peer: p.peer.0 as usize,
+            .filter_map(|p| Some((index.get(&p.peer)?, p)))
+            .map(|(&peer, p)| InvalidInput {
+                peer,
                 prefix: p.prefix,
                 origin: p.attrs.as_path.origin(),
                 as_path: p.attrs.as_path.to_string(),
@@ -172,10 +176,13 @@ async fn build(
     Ok(built)
 }
 
-/// Every peer's counts from the RIB's published view.
-fn peer_inputs(api: &Api) -> Vec<PeerInput> {
+/// Every peer's counts from the RIB's published view, and where each peer's id is in them.
+fn peer_inputs(api: &Api) -> (Vec<PeerInput>, HashMap<PeerId, usize>) {
     let view = api.rib.load();
-    (view.peers.iter())
+    let index = (view.peers.iter().enumerate())
+        .map(|(i, p)| (p.id, i))
+        .collect();
+    let inputs = (view.peers.iter())
         .map(|p| PeerInput {
             name: p.name.clone(),
             valid: p.counts.valid,
@@ -183,7 +190,8 @@ fn peer_inputs(api: &Api) -> Vec<PeerInput> {
             not_found: p.counts.not_found,
             dropped: p.counts.dropped,
         })
-        .collect()
+        .collect();
+    (inputs, index)
 }
 
 #[cfg(test)]

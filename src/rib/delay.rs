@@ -33,6 +33,16 @@ impl UpdateDelay {
         }
     }
 
+    /// A peer was added: its table is expected too.
+    pub(super) fn add(&mut self) {
+        self.waiting.push(None);
+    }
+
+    /// A peer was removed: its table is not expected any more.
+    pub(super) fn remove(&mut self, peer: PeerId) {
+        self.waiting[peer.0 as usize] = Some(Vec::new());
+    }
+
     /// A session came up with these families.
     pub(super) fn up(&mut self, peer: PeerId, families: &[Family]) {
         self.deadline.get_or_insert(Instant::now() + self.length);

@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::export::Outgoing;
 use super::snapshot::{InvalidPaths, PathView};
 use crate::policy::{CheckModes, Filters, RovMode, Tagging};
-use crate::rib::MassInvalidation;
+use crate::rib::{MassInvalidation, PeerInfo};
 use crate::route::{Family, PeerId, Update};
 use crate::rpki::VrpsChanged;
 
@@ -59,9 +59,39 @@ pub enum RibEvent {
         tagging: Tagging,
         mass: MassInvalidation,
     },
+    /// A peer was configured at run time (config reload, a BMP-monitored neighbour): the
+    /// reply is its id, never one another peer had. It is down until its `PeerUp`.
+    AddPeer {
+        info: PeerInfo,
+        reply: oneshot::Sender<PeerId>,
+    },
+    /// A peer was deconfigured: its paths are withdrawn from everyone (as a `PeerDown`
+    /// without graceful restart), its session's exports end, and it leaves the view. Events
+    /// that still name it are ignored.
+    RemovePeer { peer: PeerId },
     /// An operator accepts a VRP update held as a mass invalidation; the reply says
     /// whether one was held.
     AcceptVrps { reply: oneshot::Sender<bool> },
+}
+
+impl RibEvent {
+    /// The peer the event is about, if it is about one that must exist.
+    pub(super) fn peer(&self) -> Option<PeerId> {
+        match self {
+            RibEvent::PeerUp { peer, .. }
+            | RibEvent::PeerDown { peer, .. }
+            | RibEvent::Update { peer, .. }
+            | RibEvent::Refresh { peer, .. }
+            | RibEvent::BeginResend { peer, .. }
+            | RibEvent::EndOfResend { peer, .. }
+            | RibEvent::SetPolicy { peer, .. }
+            | RibEvent::SetChecks { peer, .. }
+            | RibEvent::RemovePeer { peer } => Some(*peer),
+            RibEvent::SetRovConfig { .. }
+            | RibEvent::AddPeer { .. }
+            | RibEvent::AcceptVrps { .. } => None,
+        }
+    }
 }
 
 /// What readers ask the RIB, on a channel of their own, answered between batches.

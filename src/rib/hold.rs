@@ -82,6 +82,11 @@ impl Hold {
         self.paths.remove(&(prefix, peer));
     }
 
+    /// Lets go of every route of `peer` (it was removed).
+    pub fn forget(&mut self, peer: PeerId) {
+        self.paths.retain(|&(_, p)| p != peer);
+    }
+
     /// What the view shows of it.
     pub fn view(&self) -> HoldView {
         let left = (self.deadline).map(|d| d.saturating_duration_since(Instant::now()));

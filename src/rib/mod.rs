@@ -19,6 +19,7 @@ mod dump;
 mod events;
 mod export;
 mod hold;
+mod membership;
 mod peers;
 mod pending;
 mod reevaluate;
@@ -204,6 +205,10 @@ impl Rib {
 
     /// Applies one event; exports wait in the peers' outboxes until [`Rib::flush`].
     pub fn handle(&mut self, event: RibEvent) {
+        if let Some(peer) = event.peer().filter(|&p| !self.peers.exists(p)) {
+            // A removed peer's session sends until it is closed.
+            return debug!(%peer, "event for a removed peer ignored");
+        }
         match event {
             RibEvent::PeerUp {
                 peer,
@@ -233,6 +238,11 @@ impl Rib {
                 filters,
             } => self.set_checks(peer, checks, filters),
             RibEvent::SetRovConfig { tagging, mass } => self.set_rov_config(tagging, mass),
+            RibEvent::AddPeer { info, reply } => {
+                // The asker may have given up; the peer stays configured anyway.
+                let _ = reply.send(self.add_peer(info));
+            }
+            RibEvent::RemovePeer { peer } => self.remove_peer(peer),
             RibEvent::AcceptVrps { reply } => {
                 // The operator may have given up waiting; the accept stands anyway.
                 let _ = reply.send(self.accept_held("accepted by an operator"));
@@ -252,7 +262,7 @@ impl Rib {
         }
     }
 
-    fn peer_down(&mut self, peer: PeerId, restart: Option<Duration>, reason: String) {
+    pub(super) fn peer_down(&mut self, peer: PeerId, restart: Option<Duration>, reason: String) {
         self.peers.down(peer, reason);
         self.leave_dumps(peer);
         if let Some(delay) = &mut self.delay {
@@ -388,7 +398,7 @@ impl Rib {
         }
     }
 
-    fn publish_view(&self) {
+    pub(super) fn publish_view(&self) {
         self.view.store(Arc::new(RibView {
             peers: self.peers.view(&self.counts),
             held_update: self.hold.as_ref().map(Hold::view),
@@ -404,6 +414,8 @@ impl Rib {
 mod checks_tests;
 #[cfg(test)]
 mod dump_tests;
+#[cfg(test)]
+mod membership_tests;
 #[cfg(test)]
 mod peer_tests;
 #[cfg(test)]

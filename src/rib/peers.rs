@@ -82,8 +82,23 @@ struct Slot {
     last_down: Option<String>,
 }
 
-/// Every configured peer, indexed by `PeerId`.
-pub struct Peers(Vec<Slot>);
+impl Slot {
+    fn new(info: PeerInfo) -> Self {
+        Slot {
+            info,
+            session: None,
+            routes: 0,
+            over_limit: false,
+            warned: false,
+            stale_deadline: None,
+            last_down: None,
+        }
+    }
+}
+
+/// Every configured peer, indexed by `PeerId`. A removed peer leaves an empty slot behind
+/// and its id is never given to another: events still on their way for it name nobody.
+pub struct Peers(Vec<Option<Slot>>);
 
 impl PeerOrder for Peers {
     fn address(&self, peer: PeerId) -> IpAddr {
@@ -97,25 +112,51 @@ impl Peers {
         Peers(
             infos
                 .into_iter()
-                .map(|info| Slot {
-                    info,
-                    session: None,
-                    routes: 0,
-                    over_limit: false,
-                    warned: false,
-                    stale_deadline: None,
-                    last_down: None,
-                })
+                .map(|info| Some(Slot::new(info)))
                 .collect(),
         )
     }
 
+    /// Adds a peer (not up) under a new id.
+    pub fn add(&mut self, info: PeerInfo) -> PeerId {
+        self.0.push(Some(Slot::new(info)));
+        PeerId(self.0.len() as u32 - 1)
+    }
+
+    /// Removes a peer; its id stays taken. The caller withdrew its paths first.
+    pub fn remove(&mut self, peer: PeerId) {
+        self.0[peer.0 as usize] = None;
+    }
+
+    /// Whether `peer` names a peer (not one removed).
+    pub fn exists(&self, peer: PeerId) -> bool {
+        self.0.get(peer.0 as usize).is_some_and(Option::is_some)
+    }
+
+    /// Every peer with its id.
+    fn live(&self) -> impl Iterator<Item = (PeerId, &Slot)> {
+        let slots = self.0.iter().enumerate();
+        slots.filter_map(|(i, s)| Some((PeerId(i as u32), s.as_ref()?)))
+    }
+
+    /// Every peer with its id, to change.
+    fn live_mut(&mut self) -> impl Iterator<Item = (PeerId, &mut Slot)> {
+        let slots = self.0.iter_mut().enumerate();
+        slots.filter_map(|(i, s)| Some((PeerId(i as u32), s.as_mut()?)))
+    }
+
+    // The RIB hands these only ids of peers that exist (`Rib::handle` drops events for
+    // removed ones), so a missing slot is a bug in the RIB, not something a peer can cause.
     fn slot(&self, peer: PeerId) -> &Slot {
-        &self.0[peer.0 as usize]
+        self.0[peer.0 as usize]
+            .as_ref()
+            .expect("a peer that exists")
     }
 
     fn slot_mut(&mut self, peer: PeerId) -> &mut Slot {
-        &mut self.0[peer.0 as usize]
+        self.0[peer.0 as usize]
+            .as_mut()
+            .expect("a peer that exists")
     }
 
     /// The peer's configured name.
@@ -152,11 +193,14 @@ impl Peers {
         info.filters = filters;
     }
 
-    /// Every peer as the published view shows it, with its counts.
+    /// Every peer as the published view shows it, with its counts (indexed by id).
     pub fn view(&self, counts: &[RovCounts]) -> Vec<PeerView> {
-        let peers = self.0.iter().zip(counts);
+        let peers = self
+            .live()
+            .map(|(id, slot)| (id, slot, &counts[id.0 as usize]));
         peers
-            .map(|(slot, c)| PeerView {
+            .map(|(id, slot, c)| PeerView {
+                id,
                 name: slot.info.name.clone(),
                 address: slot.info.address,
                 asn: slot.info.asn,
@@ -193,11 +237,8 @@ impl Peers {
 
     /// Every established peer with its families.
     pub fn established(&self) -> Vec<(PeerId, Arc<[Family]>)> {
-        let slots = self.0.iter().enumerate();
-        slots
-            .filter_map(|(i, slot)| {
-                Some((PeerId(i as u32), slot.session.as_ref()?.families.clone()))
-            })
+        (self.live())
+            .filter_map(|(id, slot)| Some((id, slot.session.as_ref()?.families.clone())))
             .collect()
     }
 
@@ -242,9 +283,9 @@ impl Peers {
             return;
         }
         let batch = Arc::new(Batch::new(dirty));
-        for (i, slot) in self.0.iter_mut().enumerate() {
+        for (peer, slot) in self.live_mut() {
             let to = Receiver {
-                peer: PeerId(i as u32),
+                peer,
                 asn: slot.info.asn,
             };
             let Some(s) = slot.session.as_mut() else {
@@ -308,15 +349,14 @@ impl Peers {
 
     /// The earliest stale deadline.
     pub fn next_stale_deadline(&self) -> Option<Instant> {
-        self.0.iter().filter_map(|s| s.stale_deadline).min()
+        self.live().filter_map(|(_, s)| s.stale_deadline).min()
     }
 
     /// Peers whose stale deadline has passed.
     pub fn stale_expired(&self, now: Instant) -> Vec<PeerId> {
-        let expired = self.0.iter().enumerate();
-        expired
+        (self.live())
             .filter(|(_, s)| s.stale_deadline.is_some_and(|t| t <= now))
-            .map(|(i, _)| PeerId(i as u32))
+            .map(|(id, _)| id)
             .collect()
     }
 
@@ -324,7 +364,7 @@ impl Peers {
     /// channel has room for, never waiting; returns the peers whose writer is gone.
     pub fn send_ready(&mut self) -> Vec<PeerId> {
         let mut gone = Vec::new();
-        for (i, slot) in self.0.iter_mut().enumerate() {
+        for (peer, slot) in self.live_mut() {
             let Some(s) = slot.session.as_mut() else {
                 continue;
             };
@@ -337,7 +377,7 @@ impl Peers {
                     Err(mpsc::error::TrySendError::Closed(())) => {
                         // Its PeerDown is on the way; nothing more to send it.
                         s.pending = Pending::default();
-                        gone.push(PeerId(i as u32));
+                        gone.push(peer);
                     }
                 }
             }

@@ -109,6 +109,9 @@ impl RovCounts {
 /// One peer as the view shows it.
 #[derive(Clone, Debug, Serialize)]
 pub struct PeerView {
+    /// Its id in the RIB (never given to another peer, even after it is removed).
+    #[serde(skip)]
+    pub id: PeerId,
     /// The configured name.
     pub name: String,
     /// The peer's address.
@@ -169,7 +172,7 @@ pub struct ReevaluationView {
 /// What the RIB publishes after each batch that changed something.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct RibView {
-    /// Every configured peer, in config order.
+    /// Every configured peer, in config order (peers added at run time last).
     pub peers: Vec<PeerView>,
     /// A VRP update held as a mass invalidation, waiting for accept or its hold time.
     pub held_update: Option<HoldView>,

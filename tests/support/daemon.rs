@@ -23,6 +23,8 @@ pub struct Rovgate {
     child: Child,
     /// The BGP port it listens on (127.0.0.1), the one it bound.
     pub bgp_port: u16,
+    /// Every BGP port it listens on, `bgp_port` first (see [`Rovgate::start_with_listeners`]).
+    pub bgp_ports: Vec<u16>,
     /// The HTTP port it bound.
     pub http_port: u16,
     dir: PathBuf,
@@ -43,32 +45,39 @@ impl Rovgate {
     /// As [`Rovgate::start`], with `server` as the HTTP access keys of `[server]` (""
     /// leaves writes off) instead of the token.
     pub fn start_with_access(name: &str, server: &str, rest: &str) -> Rovgate {
-        Rovgate::launch(None, "127.0.0.1", name, server, rest, None)
+        Rovgate::launch(None, ("127.0.0.1", 1), name, server, rest, None)
+    }
+
+    /// As [`Rovgate::start`], listening on `listeners` ports of 127.0.0.1 (one BIRD process
+    /// holds one session per neighbour address and port).
+    pub fn start_with_listeners(name: &str, listeners: usize, rest: &str) -> Rovgate {
+        Rovgate::launch(None, ("127.0.0.1", listeners), name, WRITES_ON, rest, None)
     }
 
     /// Starts rovgate as [`Rovgate::start`] does, with its open-file limit (`RLIMIT_NOFILE`)
     /// set to `limit` (the shell's `ulimit -n`, then `exec`).
     pub fn start_with_file_limit(name: &str, rest: &str, limit: u32) -> Rovgate {
-        Rovgate::launch(None, "127.0.0.1", name, WRITES_ON, rest, Some(limit))
+        Rovgate::launch(None, ("127.0.0.1", 1), name, WRITES_ON, rest, Some(limit))
     }
 
     /// Starts rovgate listening on `bgp_ip`, inside network namespace `netns` when given
     /// (`ip netns exec`); the HTTP API stays on 127.0.0.1 of that namespace.
     pub fn start_in(netns: Option<&str>, bgp_ip: &str, name: &str, rest: &str) -> Rovgate {
-        Rovgate::launch(netns, bgp_ip, name, WRITES_ON, rest, None)
+        Rovgate::launch(netns, (bgp_ip, 1), name, WRITES_ON, rest, None)
     }
 
     fn launch(
         netns: Option<&str>,
-        bgp_ip: &str,
+        (bgp_ip, listeners): (&str, usize),
         name: &str,
         server: &str,
         rest: &str,
         file_limit: Option<u32>,
     ) -> Rovgate {
         let dir = super::scratch_dir(&format!("rovgate-{name}"));
+        let listen = vec![format!("\"{bgp_ip}:0\""); listeners].join(", ");
         let config = format!(
-            "[server]\nasn = 64500\nrouter_id = \"192.0.2.254\"\nlisten = [\"{bgp_ip}:0\"]\n\
+            "[server]\nasn = 64500\nrouter_id = \"192.0.2.254\"\nlisten = [{listen}]\n\
              http = \"127.0.0.1:0\"\nhold_time = 30\n{server}\n{rest}\n{CHECKS_OFF}"
         );
         fs::write(dir.join("api-token"), format!("{TOKEN}\n")).unwrap();
@@ -101,6 +110,7 @@ impl Rovgate {
         let mut r = Rovgate {
             child,
             bgp_port: 0,
+            bgp_ports: Vec::new(),
             http_port: 0,
             dir,
         };
@@ -115,8 +125,9 @@ impl Rovgate {
         loop {
             let log = self.log();
             if log.contains("rovgate running") {
-                self.bgp_port = bound_port(&log, "BGP listening");
-                self.http_port = bound_port(&log, "HTTP API listening");
+                self.bgp_ports = bound_ports(&log, "BGP listening");
+                self.bgp_port = self.bgp_ports[0];
+                self.http_port = bound_ports(&log, "HTTP API listening")[0];
                 return;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -192,15 +203,21 @@ impl Rovgate {
         self.dir.join("rovgate.toml")
     }
 
-    /// Rewrites the config file to `edit` of its text and sends SIGHUP, which makes rovgate
-    /// re-read it; returns once rovgate logged "config reloaded" once more.
-    pub fn reload(&self, edit: impl FnOnce(&str) -> String) {
+    /// Rewrites the config file (atomically) to `edit` of its text; rovgate reads it at
+    /// the next reload.
+    pub fn rewrite(&self, edit: impl FnOnce(&str) -> String) {
         let file = self.config_file();
         let text = fs::read_to_string(&file).expect("read rovgate's config");
-        let reloads = self.log().matches("config reloaded").count();
         let tmp = self.dir.join("rovgate.toml.tmp");
         fs::write(&tmp, edit(&text)).expect("write rovgate's config");
         fs::rename(&tmp, &file).expect("replace rovgate's config");
+    }
+
+    /// Rewrites the config file to `edit` of its text and sends SIGHUP, which makes rovgate
+    /// re-read it; returns once rovgate logged "config reloaded" once more.
+    pub fn reload(&self, edit: impl FnOnce(&str) -> String) {
+        let reloads = self.log().matches("config reloaded").count();
+        self.rewrite(edit);
         let pid = self.child.id().to_string();
         let sent = Command::new("kill").args(["-HUP", &pid]).status();
         assert!(sent.is_ok_and(|s| s.success()), "kill -HUP {pid} failed");
@@ -234,13 +251,18 @@ impl Rovgate {
     }
 }
 
-/// The port of the `addr=IP:PORT` field on the first log line saying `message`.
-fn bound_port(log: &str, message: &str) -> u16 {
-    let line = log.lines().find(|l| l.contains(message));
-    let addr = line.and_then(|l| l.split_whitespace().find_map(|w| w.strip_prefix("addr=")));
-    let addr: Option<SocketAddr> = addr.and_then(|a| a.parse().ok());
-    addr.unwrap_or_else(|| panic!("no {message:?} line with addr=IP:PORT in: {log}"))
-        .port()
+/// The ports of the `addr=IP:PORT` fields on the log lines saying `message`, in order.
+fn bound_ports(log: &str, message: &str) -> Vec<u16> {
+    let lines = log.lines().filter(|l| l.contains(message));
+    let addrs = lines.filter_map(|l| l.split_whitespace().find_map(|w| w.strip_prefix("addr=")));
+    let ports: Vec<u16> = (addrs.filter_map(|a| a.parse::<SocketAddr>().ok()))
+        .map(|a| a.port())
+        .collect();
+    assert!(
+        !ports.is_empty(),
+        "no {message:?} line with addr=IP:PORT in: {log}"
+    );
+    ports
 }
 
 impl Drop for Rovgate {

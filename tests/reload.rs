@@ -1,0 +1,219 @@
+//! Live reconfiguration with real BIRD: one BIRD process holds a member router per
+//! 127.0.14.N address (one BGP protocol each), and rovgate's config is changed under it.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use crate::support;
+use crate::support::bird::{preamble, Bird};
+use crate::support::daemon::Rovgate;
+use crate::support::wait_for;
+
+/// The member at 127.0.14.`n`: its AS, and the one route it announces.
+fn asn(n: u8) -> u32 {
+    65000 + u32::from(n)
+}
+
+fn route(n: u8) -> String {
+    format!("10.14.{n}.0/24")
+}
+
+/// One BIRD with a BGP protocol `m<N>` per member `n` in `members`, at 127.0.14.N
+/// (listening on `port`), each announcing only its own route to rovgate and retrying
+/// within a second or two after rovgate refused or closed it. BIRD runs one session per
+/// neighbour address and port: the i-th member connects to rovgate's i-th port.
+fn birds(members: &[u8], port: u16, rovgate: &Rovgate) -> Bird {
+    let mut config = preamble("127.0.14.1");
+    config += "protocol static s4 { ipv4;\n";
+    for &n in members {
+        config += &format!("  route {} blackhole;\n", route(n));
+    }
+    config += "}\n";
+    for (&n, rovgate_port) in members.iter().zip(&rovgate.bgp_ports) {
+        config += &format!(
+            "protocol bgp m{n} {{ local 127.0.14.{n} port {port} as {asn}; \
+             neighbor 127.0.0.1 port {rovgate_port} as 64500; multihop; \
+             connect delay time 1; connect retry time 1; error wait time 1, 2; \
+             ipv4 {{ import all; export where net = {route}; }}; }}\n",
+            asn = asn(n),
+            route = route(n),
+        );
+    }
+    Bird::start("reload", &config)
+}
+
+/// rovgate's `[[peer]]` table for member `n` (it only listens), with `extra` keys.
+fn peer(n: u8, extra: &str) -> String {
+    format!(
+        "[[peer]]\nname = \"m{n}\"\naddress = \"127.0.14.{n}\"\nasn = {asn}\n\
+         role = \"rs-client\"\npassive = true\n{extra}\n",
+        asn = asn(n)
+    )
+}
+
+/// The routes BIRD's protocol `m<n>` learned from rovgate.
+fn learned(bird: &Bird, n: u8) -> BTreeSet<String> {
+    let out = bird.birdc(&format!("show route protocol m{n}"));
+    let prefixes = out.lines().filter_map(|l| l.split_whitespace().next());
+    prefixes
+        .filter(|p| p.starts_with("10.14."))
+        .map(String::from)
+        .collect()
+}
+
+/// The routes of every member of `members` but `n`.
+fn others(members: &[u8], n: u8) -> BTreeSet<String> {
+    members
+        .iter()
+        .filter(|&&m| m != n)
+        .map(|&m| route(m))
+        .collect()
+}
+
+/// BIRD's `show protocols` line of `m<n>` (state and since when).
+fn protocol_line(bird: &Bird, n: u8) -> String {
+    let out = bird.birdc(&format!("show protocols m{n}"));
+    let line = out.lines().find(|l| l.starts_with(&format!("m{n} ")));
+    line.unwrap_or_default().to_string()
+}
+
+/// How often rovgate logged member `n`'s session as established.
+fn established(rovgate: &Rovgate, n: u8) -> usize {
+    let log = rovgate.log();
+    let field = format!("peer=m{n} ");
+    let lines = log.lines().filter(|l| l.contains("session established"));
+    lines.filter(|l| l.contains(&field)).count()
+}
+
+async fn all_have_the_table(bird: &Bird, members: &[u8]) {
+    for &n in members {
+        wait_for(
+            &format!("m{n} established with every other route"),
+            60,
+            || learned(bird, n) == others(members, n),
+        )
+        .await;
+    }
+}
+
+/// Expected: 20 members up, each with the other 19 routes. A reload (`POST
+/// /api/v1/reload`) removes m1..m3, adds m21..m23, switches m4..m6 to `rov = "drop"`
+/// (policy) and gives m7, m8 a `max_prefixes` (session terms). Then: BIRD got Cease / Peer
+/// De-configured on m1..m3 and Other Configuration Change on m7, m8; m4..m6 and m9..m20
+/// never flapped (one "session established" each in rovgate's log, the same `show
+/// protocols` line in BIRD) and hold every route of the members configured now; m21..m23
+/// are up with the whole table; the removed members' routes are gone everywhere.
+#[tokio::test]
+async fn a_reload_adds_removes_and_changes_peers_and_nobody_else_notices() {
+    if !support::tools_present(&["bird"]) {
+        return;
+    }
+    let before: Vec<u8> = (1..=20).collect();
+    let port = support::free_port();
+    let rest: String = before.iter().map(|&n| peer(n, "")).collect();
+    let all: Vec<u8> = (1..=23).collect();
+    let rovgate = Rovgate::start_with_listeners("reload", all.len(), &rest);
+    let bird = birds(&all, port, &rovgate);
+    all_have_the_table(&bird, &before).await;
+    let untouched: Vec<u8> = (4..=6).chain(9..=20).collect();
+    let lines: Vec<String> = untouched.iter().map(|&n| protocol_line(&bird, n)).collect();
+
+    let after: Vec<u8> = (4..=23).collect();
+    let extra = |n: u8| match n {
+        4..=6 => "rov = \"drop\"",
+        7 | 8 => "max_prefixes = 1000",
+        _ => "",
+    };
+    rovgate.rewrite(|_| {
+        let server = std::fs::read_to_string(rovgate.config_file()).unwrap();
+        let head = &server[..server.find("[[peer]]").unwrap()];
+        let peers: String = after.iter().map(|&n| peer(n, extra(n))).collect();
+        let tail = &server[server.rfind("[defaults").unwrap()..];
+        format!("{head}{peers}{tail}")
+    });
+    let applied = rovgate.post("/api/v1/reload", serde_json::json!({}));
+    let applied = applied.expect("the reload is applied");
+    let names = |key: &str| -> Vec<String> {
+        let list = applied[key].as_array().expect(key).iter();
+        list.map(|v| v.as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(names("removed"), ["m1", "m2", "m3"], "{applied}");
+    assert_eq!(names("added"), ["m21", "m22", "m23"], "{applied}");
+    assert_eq!(names("reset"), ["m7", "m8"], "{applied}");
+    assert_eq!(names("policy"), ["m4", "m5", "m6"], "{applied}");
+
+    all_have_the_table(&bird, &after).await;
+    let log = bird.log();
+    for n in 1..=3 {
+        let cease = format!("m{n}: Received: Peer de-configured");
+        assert!(log.contains(&cease), "no {cease:?} in BIRD's log:\n{log}");
+    }
+    for n in [7, 8] {
+        let cease = format!("m{n}: Received: Other configuration change");
+        assert!(log.contains(&cease), "no {cease:?} in BIRD's log:\n{log}");
+    }
+    for (&n, line) in untouched.iter().zip(&lines) {
+        assert_eq!(
+            established(&rovgate, n),
+            1,
+            "m{n} flapped:\n{}",
+            rovgate.log()
+        );
+        assert_eq!(&protocol_line(&bird, n), line, "m{n} flapped in BIRD");
+    }
+    let status = rovgate.status().expect("status");
+    let peers = status["peers"].as_array().unwrap().iter();
+    // Peers started by the reload (added, reset) are listed last.
+    let shown: BTreeSet<&str> = peers.map(|p| p["name"].as_str().unwrap()).collect();
+    let expected: Vec<String> = after.iter().map(|n| format!("m{n}")).collect();
+    let expected: BTreeSet<&str> = expected.iter().map(String::as_str).collect();
+    assert_eq!(shown, expected);
+    assert_eq!(rovgate.peer_status("m4").unwrap()["rov"], "drop");
+}
+
+/// Expected: a config that does not load (a typo in a mode, and a peer removed beside it)
+/// changes nothing, by SIGHUP or over HTTP: the log and the HTTP answer (400) name file,
+/// line and key; both sessions stay up and the removed peer stays configured.
+#[tokio::test]
+async fn a_broken_config_changes_nothing_and_says_why() {
+    if !support::tools_present(&["bird"]) {
+        return;
+    }
+    let port = support::free_port();
+    let rest = format!("{}{}", peer(31, ""), peer(32, ""));
+    let rovgate = Rovgate::start_with_listeners("reload-broken", 2, &rest);
+    let bird = birds(&[31, 32], port, &rovgate);
+    all_have_the_table(&bird, &[31, 32]).await;
+    rovgate.rewrite(|text| {
+        let text = text.replacen("name = \"m31\"", "name = \"m31\"\nrov = \"dorp\"", 1);
+        let cut = text.find("[[peer]]\nname = \"m32\"").unwrap();
+        let rest = &text[cut..];
+        let end = rest.find("\n\n").unwrap();
+        format!("{}{}", &text[..cut], &rest[end + 2..])
+    });
+    let pid = rovgate.pid().to_string();
+    let sent = Command::new("kill").args(["-HUP", &pid]).status();
+    assert!(sent.is_ok_and(|s| s.success()));
+    wait_for("the failed reload logged", 10, || {
+        rovgate.log().contains("config reload failed")
+    })
+    .await;
+    let log = rovgate.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("config reload failed"))
+        .unwrap();
+    assert!(
+        line.contains("rovgate.toml:") && line.contains("peer[0].rov"),
+        "{line}"
+    );
+    let (code, why) = (rovgate.post("/api/v1/reload", serde_json::json!({}))).unwrap_err();
+    assert_eq!(code, 400, "{why}");
+    assert!(
+        why.contains("rovgate.toml:") && why.contains("key peer[0].rov"),
+        "{why}"
+    );
+    assert!(bird.established("m31") && bird.established("m32"));
+    assert!(rovgate.peer_status("m32").unwrap()["up"] == true);
+    assert_eq!(learned(&bird, 31), others(&[31, 32], 31));
+}
