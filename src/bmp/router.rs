@@ -20,7 +20,7 @@ use tokio_util::codec::FramedRead;
 use tracing::{debug, info, warn};
 
 use super::message::{codec, Message, Neighbour, Reader, View};
-use crate::bgp::wire::{decode_update, Caps, MAX_LEN_EXTENDED};
+use crate::bgp::wire::{decode_update_faults, Caps, MAX_LEN_EXTENDED};
 use crate::config::{BmpRouter, Defaults, ModeLayer};
 use crate::policy::RovMode;
 use crate::rib::{PeerInfo, RibEvent};
@@ -171,7 +171,11 @@ impl State {
             max_len: MAX_LEN_EXTENDED,
             rov_ext_community: false,
         };
-        let update = decode_update(update, &caps).map_err(|n| format!("BGP UPDATE: {n}"))?;
+        let (update, faults) =
+            decode_update_faults(update, &caps).map_err(|n| format!("BGP UPDATE: {n}"))?;
+        if let Some(fault) = faults.withdraw.or(faults.discard) {
+            debug!(router = %self.router.config.name, neighbour = %show(&neighbour), ?fault, "BMP route's UPDATE is malformed (RFC 7606)");
+        }
         if let Some(peer) = self.peer(neighbour, view).await {
             let _ = self
                 .router

@@ -25,6 +25,8 @@ pub struct Rovgate {
     pub bgp_port: u16,
     /// The HTTP port it bound.
     pub http_port: u16,
+    /// The port its first BMP station listener bound (0: none configured).
+    pub bmp_port: u16,
     dir: PathBuf,
 }
 
@@ -102,6 +104,7 @@ impl Rovgate {
             child,
             bgp_port: 0,
             http_port: 0,
+            bmp_port: 0,
             dir,
         };
         r.wait_until_running();
@@ -117,6 +120,9 @@ impl Rovgate {
             if log.contains("rovgate running") {
                 self.bgp_port = bound_port(&log, "BGP listening");
                 self.http_port = bound_port(&log, "HTTP API listening");
+                if log.contains("BMP listening") {
+                    self.bmp_port = bound_port(&log, "BMP listening");
+                }
                 return;
             }
             if let Ok(Some(status)) = self.child.try_wait() {
