@@ -105,3 +105,26 @@ async fn a_malformed_message_closes_only_that_routers_stream() {
     })
     .await;
 }
+
+/// Expected: when a router disconnects, its neighbours' routes stay for `hold_seconds`, then
+/// its neighbours leave the status and the report.
+#[tokio::test]
+async fn a_gone_routers_neighbours_are_removed_after_the_hold_time() {
+    let bmp = "[bmp]\nhold_seconds = 1\n[[bmp.listen]]\naddress = \"127.0.0.1:0\"\n\
+               [[bmp.router]]\nname = \"gone\"\naddress = \"127.0.0.63\"\n";
+    let rovgate = Rovgate::start("bmp-hold", bmp);
+    let station: SocketAddr = format!("127.0.0.1:{}", rovgate.bmp_port).parse().unwrap();
+    let mut router = FakeBmpRouter::connect("127.0.0.63", station);
+    router.send(0, &[peer_header(), update()].concat());
+    let name = "gone/192.0.2.9";
+    support::wait_for("the neighbour's route", 20, || {
+        (rovgate.peer_status(name)).is_some_and(|p| p["routes"] == 1)
+    })
+    .await;
+    drop(router);
+    support::wait_for("the neighbour removed", 20, || {
+        rovgate.status().is_some() && rovgate.peer_status(name).is_none()
+    })
+    .await;
+    assert!(rovgate.log().contains("BMP router gone for the hold time"));
+}
