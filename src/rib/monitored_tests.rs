@@ -25,6 +25,16 @@ async fn lab_with_monitored() -> (Lab, u32) {
     (lab, id.try_recv().expect("an id").0)
 }
 
+/// The monitored neighbour's view, after checking that no peer was sent anything.
+fn checked_view(lab: &mut Lab, monitored: u32) -> PeerView {
+    for i in 0..3 {
+        assert_eq!(lab.routes(i), (vec![], vec![]), "peer {i} is sent nothing");
+    }
+    let view = lab.rib.view().load();
+    let mut peers = view.peers.iter();
+    peers.find(|p| p.id.0 == monitored).expect("listed").clone()
+}
+
 #[tokio::test]
 async fn a_monitored_neighbours_routes_are_reported_but_never_exported() {
     let (mut lab, monitored) = lab_with_monitored().await;
@@ -32,15 +42,7 @@ async fn a_monitored_neighbours_routes_are_reported_but_never_exported() {
         .await;
     lab.announce(monitored, &[64499, 65001], &["198.51.100.0/24"])
         .await;
-    for i in 0..3 {
-        assert_eq!(lab.routes(i), (vec![], vec![]), "peer {i} is sent nothing");
-    }
-    let view = lab.rib.view().load();
-    let peer = view
-        .peers
-        .iter()
-        .find(|p| p.id.0 == monitored)
-        .expect("listed");
+    let peer = checked_view(&mut lab, monitored);
     assert!(peer.up, "a monitored neighbour with routes shows up");
     assert_eq!((peer.counts.routes, peer.counts.invalid), (2, 1));
     assert_eq!(
@@ -73,14 +75,6 @@ async fn a_monitored_neighbours_routes_are_revalidated_on_vrp_change() {
         .await;
     lab.change_vrps(vec![vrp("192.0.2.0/24", 24, 65002)], vec![])
         .await;
-    let view = lab.rib.view().load();
-    let peer = view
-        .peers
-        .iter()
-        .find(|p| p.id.0 == monitored)
-        .expect("listed");
+    let peer = checked_view(&mut lab, monitored);
     assert_eq!((peer.counts.valid, peer.counts.invalid), (1, 0));
-    for i in 0..3 {
-        assert_eq!(lab.routes(i), (vec![], vec![]), "peer {i} is sent nothing");
-    }
 }
