@@ -20,12 +20,14 @@ use crate::route::Asn;
 use crate::rpki::RpkiConfig;
 use serde::{Deserialize, Serialize};
 
+mod bmp;
 mod convert;
 mod damping;
 mod filters;
 mod http;
 mod http_limits;
 
+pub use bmp::{BmpConfig, BmpRouter};
 pub use damping::IdleHold;
 pub use filters::{read_irr, role_checks, FiltersConfig, ModeLayer, NextHopMode};
 pub use http::{HostName, HostNameError, HttpAccess, HttpToken};
@@ -50,6 +52,8 @@ pub struct Config {
     pub http: HttpConfig,
     /// The `[[peer]]` tables, in file order.
     pub peers: Vec<PeerConfig>,
+    /// The `[bmp]` table: the BMP station.
+    pub bmp: BmpConfig,
 }
 
 /// The `[server]` table.

@@ -13,6 +13,7 @@
 //!  SIGHUP, POST /api/v1/reload ──► reload the config (reload.rs): peers added, removed,
 //!      reset ──AddPeer/RemovePeer──► RIB, sessions started/closed, listener Routes (ArcSwap);
 //!      policy ──SetPolicy/SetChecks/SetRovConfig──► RIB; HTTP token and names ──ArcSwap──► http
+//!  BMP listener ──TcpStream──► bmp router task (one per [[bmp.router]]) ──AddPeer, RibEvent──► RIB
 //!  SIGTERM / SIGINT ──► shutdown (watch<bool>) ──► every task; sessions send Cease first
 //! ```
 //!
@@ -37,7 +38,7 @@ use tracing::{info, warn};
 use crate::bgp::abuse::Refuser;
 use crate::bgp::listener;
 use crate::bgp::session;
-use crate::config::{Config, PeerConfig, ServerConfig};
+use crate::config::{Config, PeerConfig};
 use crate::http::guard::{Guard, SharedAccess};
 use crate::http::Api;
 use crate::policy::Filters;
@@ -63,7 +64,7 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
     // Before anything runs: a signal sent once rovgate said it runs is never lost.
     let signals = signals::Signals::install()?;
-    let listeners = Listeners::bind(&config.server).await?;
+    let listeners = Listeners::bind(&config).await?;
     let mut daemon = start(&config, listeners)?;
     signals.wait(config, path.as_deref(), &mut daemon).await?;
     info!("shutting down");
@@ -78,11 +79,15 @@ pub struct Listeners {
     pub bgp: Vec<TcpListener>,
     /// The HTTP API's listener; none: no HTTP.
     pub http: Option<TcpListener>,
+    /// The BMP station's listeners (`[[bmp.listen]]`).
+    pub bmp: Vec<TcpListener>,
 }
 
 impl Listeners {
-    /// Binds `[server] http` (when set) and every `[server] listen` address.
-    pub async fn bind(server: &ServerConfig) -> Result<Listeners> {
+    /// Binds `[server] http` (when set), every `[server] listen` address and every
+    /// `[[bmp.listen]]` address.
+    pub async fn bind(config: &Config) -> Result<Listeners> {
+        let server = &config.server;
         let http = match server.http {
             Some(addr) => Some(bind(addr, "HTTP").await?),
             None => None,
@@ -91,7 +96,11 @@ impl Listeners {
         for addr in &server.listen {
             bgp.push(bind(*addr, "BGP").await?);
         }
-        Ok(Listeners { bgp, http })
+        let mut bmp = Vec::new();
+        for addr in &config.bmp.listen {
+            bmp.push(bind(*addr, "BMP").await?);
+        }
+        Ok(Listeners { bgp, http, bmp })
     }
 }
 
@@ -199,6 +208,17 @@ pub fn start(config: &Config, listeners: Listeners) -> Result<Daemon> {
         let run = listener::run(listener, sessions.routes(), refuser, shutdown.clone());
         tasks.push(tokio::spawn(run));
     }
+    for listener in &listeners.bmp {
+        info!(addr = %local_addr(listener, "BMP")?, "BMP listening");
+    }
+    let bmp = crate::bmp::spawn(
+        &config.bmp,
+        &config.defaults,
+        listeners.bmp,
+        &core.rib,
+        &shutdown,
+    );
+    tasks.extend(bmp);
     info!(
         asn = config.server.asn.0,
         peers = config.peers.len(),
@@ -300,5 +320,6 @@ fn peer_info(((p, abuse), filters): ((&PeerConfig, &Arc<PeerAbuse>), Arc<Filters
         max_prefixes: p.max_prefixes,
         rov: p.rov,
         abuse: abuse.clone(),
+        monitored: false,
     }
 }

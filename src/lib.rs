@@ -13,6 +13,7 @@
 //!                  ▲                          ├─► RibView (ArcSwap): status, metrics
 //!  peer ◄──TCP── writer task ◄── pulls a shared Batch, or its own Pending when behind
 //!                                             └─► what-if reports, looking glass ─► http task
+//!  router ──BMP──► bmp router task ──RibEvent──► RIB (its neighbours: read-only peers)
 //! ```
 //!
 //! Layers run one way: `bgp` → `rib` → `policy` → `rpki`, with the types they share in
@@ -31,6 +32,7 @@
 
 pub mod accept;
 pub mod bgp;
+pub mod bmp;
 pub mod config;
 pub mod daemon;
 pub mod feed;

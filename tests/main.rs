@@ -13,6 +13,8 @@ mod bgp_exabgp;
 mod bgp_gobgp;
 mod bgp_malformed;
 mod bgp_openbgpd;
+mod bmp_senders;
+mod bmp_station;
 mod checks;
 mod checks_report;
 mod cli;

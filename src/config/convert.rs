@@ -65,6 +65,8 @@ struct RawConfig {
     http: super::http_limits::RawHttp,
     #[serde(default)]
     peer: Vec<RawPeer>,
+    #[serde(default)]
+    bmp: super::bmp::RawBmp,
 }
 
 type Text = Spanned<String>;
@@ -196,6 +198,7 @@ impl Source<'_> {
             report: self.report(&raw.report)?,
             http: self.http(&raw.http)?,
             peers,
+            bmp: self.bmp(&raw.bmp)?,
         })
     }
 

@@ -417,6 +417,8 @@ mod dump_tests;
 #[cfg(test)]
 mod membership_tests;
 #[cfg(test)]
+mod monitored_tests;
+#[cfg(test)]
 mod peer_tests;
 #[cfg(test)]
 mod pending_tests;

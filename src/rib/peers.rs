@@ -41,6 +41,9 @@ pub struct PeerInfo {
     /// What its sessions count of its malformed UPDATEs and NOTIFICATIONs (the view shows
     /// them as they are when read).
     pub abuse: Arc<PeerAbuse>,
+    /// A BMP-monitored router's neighbour (`bmp/`): its paths are validated and reported,
+    /// never selected for or exported to anyone, and it is never sent anything.
+    pub monitored: bool,
 }
 
 impl PeerInfo {
@@ -57,7 +60,20 @@ impl PeerInfo {
             checks: CheckModes::default(),
             filters: Arc::new(Filters::ixp_defaults(asn, address)),
             abuse: Arc::default(),
+            monitored: false,
         }
+    }
+}
+
+/// A peer's counts as the view shows them: a monitored neighbour's invalid paths are not
+/// selected, but none is dropped (its policy is shadow: every one would be).
+fn monitored_counts(info: &PeerInfo, counts: &RovCounts) -> RovCounts {
+    match info.monitored {
+        true => RovCounts {
+            dropped: 0,
+            ..*counts
+        },
+        false => *counts,
     }
 }
 
@@ -199,6 +215,7 @@ impl Peers {
             .live()
             .map(|(id, slot)| (id, slot, &counts[id.0 as usize]));
         peers
+            .map(|(id, slot, c)| (id, slot, monitored_counts(&slot.info, c)))
             .map(|(id, slot, c)| PeerView {
                 id,
                 name: slot.info.name.clone(),
@@ -206,10 +223,11 @@ impl Peers {
                 asn: slot.info.asn,
                 checks: slot.info.checks,
                 rov: slot.info.rov,
-                up: slot.session.is_some(),
+                // A monitored neighbour is up from its first route to its Peer Down.
+                up: slot.session.is_some() || (slot.info.monitored && slot.last_down.is_none()),
                 pending: slot.session.as_ref().map_or(0, |s| s.pending.len()),
                 last_down: slot.last_down.clone(),
-                counts: *c,
+                counts: c,
                 would_drop: c.invalid - c.dropped,
                 abuse: slot.info.abuse.clone(),
             })

@@ -114,14 +114,17 @@ pub(super) fn shape(
         None => untagged,
         Some(m) => m.large == d.large && m.state == d.ext && m.blackhole == blackhole,
     };
-    let changed = !same_tags || path.eligible != d.eligible;
+    // A monitored neighbour's path is never selected (so never exported), whatever its
+    // policy would do with it.
+    let eligible = d.eligible && !peer.monitored;
+    let changed = !same_tags || path.eligible != eligible;
     if !same_tags {
         path.attrs = match untagged {
             true => path.attrs.received().clone(),
             false => interned.intern(AttrSet::tagged(&path.attrs, d.large, d.ext, blackhole)),
         };
     }
-    path.eligible = d.eligible;
+    path.eligible = eligible;
     changed
 }
 

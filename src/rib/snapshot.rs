@@ -142,7 +142,8 @@ impl Rib {
                         attrs: path.attrs.received().clone(),
                         rpki_invalid,
                         failed,
-                        dropped: !path.eligible,
+                        // A monitored neighbour's path is not selected, but not dropped.
+                        dropped: !path.eligible && !self.peers.info(path.peer).monitored,
                         reachable: self.reachable_without(prefix, path.peer),
                     });
                 }

@@ -27,6 +27,8 @@ pub struct Rovgate {
     pub bgp_ports: Vec<u16>,
     /// The HTTP port it bound.
     pub http_port: u16,
+    /// The port its first BMP station listener bound (0: none configured).
+    pub bmp_port: u16,
     dir: PathBuf,
 }
 
@@ -112,6 +114,7 @@ impl Rovgate {
             bgp_port: 0,
             bgp_ports: Vec::new(),
             http_port: 0,
+            bmp_port: 0,
             dir,
         };
         r.wait_until_running();
@@ -128,6 +131,9 @@ impl Rovgate {
                 self.bgp_ports = bound_ports(&log, "BGP listening");
                 self.bgp_port = self.bgp_ports[0];
                 self.http_port = bound_ports(&log, "HTTP API listening")[0];
+                if log.contains("BMP listening") {
+                    self.bmp_port = bound_ports(&log, "BMP listening")[0];
+                }
                 return;
             }
             if let Ok(Some(status)) = self.child.try_wait() {

@@ -8,6 +8,8 @@ pub mod bgpd;
 pub mod bird;
 pub mod daemon;
 pub mod exabgp;
+pub mod frr;
+pub mod gobgp;
 pub mod lab;
 pub mod netns;
 pub mod prom;
