@@ -27,6 +27,7 @@ mod damping;
 mod files;
 mod filters;
 mod http;
+mod members;
 mod rov;
 
 /// Parses config text: TOML syntax, then the raw structs, then conversion. With
@@ -64,6 +65,8 @@ struct RawConfig {
     http: super::http_limits::RawHttp,
     #[serde(default)]
     peer: Vec<RawPeer>,
+    #[serde(default)]
+    members: Vec<members::RawMembers>,
 }
 
 type Text = Spanned<String>;
@@ -184,6 +187,7 @@ impl Source<'_> {
             .map(|(i, p)| self.peer(i, p, &defaults))
             .collect::<Result<Vec<_>, _>>()?;
         self.check_unique(&raw.peer, &peers)?;
+        let (peers, members) = self.members(&raw.members, peers, &defaults)?;
         Ok(Config {
             server: self.server(&raw.server)?,
             rpki: self.rpki(&raw.rpki)?,
@@ -193,6 +197,7 @@ impl Source<'_> {
             report: self.report(&raw.report)?,
             http: self.http(&raw.http)?,
             peers,
+            members,
         })
     }
 
