@@ -26,12 +26,14 @@ mod damping;
 mod filters;
 mod http;
 mod http_limits;
+pub mod members;
 
 pub use bmp::{BmpConfig, BmpRouter};
 pub use damping::IdleHold;
 pub use filters::{read_irr, role_checks, FiltersConfig, ModeLayer, NextHopMode};
 pub use http::{HostName, HostNameError, HttpAccess, HttpToken};
 pub use http_limits::HttpConfig;
+pub use members::{MemberFormat, MemberList};
 
 /// A validated rovgate configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,10 +52,12 @@ pub struct Config {
     pub report: ReportConfig,
     /// The `[http]` table: the HTTP server's limits.
     pub http: HttpConfig,
-    /// The `[[peer]]` tables, in file order.
+    /// The `[[peer]]` tables, in file order, then the peers of the `[[members]]` lists.
     pub peers: Vec<PeerConfig>,
     /// The `[bmp]` table: the BMP station.
     pub bmp: BmpConfig,
+    /// What each `[[members]]` table read.
+    pub members: Vec<MemberList>,
 }
 
 /// The `[server]` table.

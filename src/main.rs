@@ -171,7 +171,11 @@ fn check_config(path: &Path) -> ExitCode {
             if let Some(warning) = config.server.http_warning() {
                 eprintln!("warning: {warning}");
             }
-            println!("ok");
+            let members: String = config.members.iter().map(|m| m.describe()).collect();
+            if let Err(e) = write_stdout(&format!("{members}ok\n")) {
+                eprintln!("rovgate: {e}");
+                return ExitCode::FAILURE;
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -189,8 +193,13 @@ fn replay(args: rovgate::replay::ReplayArgs) -> Result<()> {
 /// `rovgate report`: the rendered report on stdout (a closed pipe, as with `| head`, is fine).
 fn report(args: &rovgate::report::ReportArgs) -> Result<()> {
     let text = rovgate::report::run_cli(args)?;
+    Ok(write_stdout(&text)?)
+}
+
+/// Writes `text` to stdout; a closed pipe (as with `| head`) is fine.
+fn write_stdout(text: &str) -> std::io::Result<()> {
     match std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e),
         _ => Ok(()),
     }
 }

@@ -28,6 +28,7 @@ mod damping;
 mod files;
 mod filters;
 mod http;
+mod members;
 mod rov;
 
 /// Parses config text: TOML syntax, then the raw structs, then conversion. With
@@ -67,6 +68,8 @@ struct RawConfig {
     peer: Vec<RawPeer>,
     #[serde(default)]
     bmp: super::bmp::RawBmp,
+    #[serde(default)]
+    members: Vec<members::RawMembers>,
 }
 
 type Text = Spanned<String>;
@@ -189,6 +192,7 @@ impl Source<'_> {
             .map(|(i, p)| self.peer(i, p, &defaults))
             .collect::<Result<Vec<_>, _>>()?;
         self.check_unique(&raw.peer, &peers)?;
+        let (peers, members) = self.members(&raw.members, peers, &defaults)?;
         Ok(Config {
             server: self.server(&raw.server)?,
             rpki: self.rpki(&raw.rpki)?,
@@ -199,6 +203,7 @@ impl Source<'_> {
             http: self.http(&raw.http)?,
             peers,
             bmp: self.bmp(&raw.bmp)?,
+            members,
         })
     }
 

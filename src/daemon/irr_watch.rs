@@ -1,8 +1,9 @@
 //! Notices when a peer's IRR files change, so that its routes are checked against the new
-//! data without a reload (as VRP files are re-read when they change).
+//! data without a reload (as VRP files are re-read when they change), and when a member
+//! list (`[[members]]`) changes, so that the config is reloaded.
 //!
 //! Where it sits: `signals.rs`'s loop looks every `[rpki] reload_seconds` and sends the RIB
-//! the changed peers' checks ([`super::reload::set_checks`]).
+//! the changed peers' checks ([`super::reload::set_checks`]), or reloads.
 
 use std::path::Path;
 use std::time::SystemTime;
@@ -40,5 +41,25 @@ impl IrrStamps {
         let changed = changed.collect();
         self.0 = now;
         changed
+    }
+}
+
+/// The member lists' files as last seen.
+pub(super) struct MemberStamps(Vec<Stamp>);
+
+impl MemberStamps {
+    /// The member lists of `config` as they are now.
+    pub(super) fn new(config: &Config) -> Self {
+        MemberStamps(Self::look(config))
+    }
+
+    fn look(config: &Config) -> Vec<Stamp> {
+        config.members.iter().map(|m| stamp(&m.file)).collect()
+    }
+
+    /// Whether a member list (or the list of them) changed since the last look.
+    pub(super) fn changed(&mut self, config: &Config) -> bool {
+        let now = Self::look(config);
+        std::mem::replace(&mut self.0, now) != self.0
     }
 }

@@ -10,8 +10,8 @@ use anyhow::{Context, Result};
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tracing::info;
 
-use super::irr_watch::IrrStamps;
-use super::reload::{reload, set_checks};
+use super::irr_watch::{IrrStamps, MemberStamps};
+use super::reload::{reload, set_checks, Applied, ReloadError};
 use super::Daemon;
 use crate::config::Config;
 
@@ -44,32 +44,67 @@ impl Signals {
         path: Option<&Path>,
         daemon: &mut Daemon,
     ) -> Result<()> {
-        let mut irr = IrrStamps::new(&config);
+        let mut watch = Watch::new(&config);
         let mut look = tokio::time::interval(config.rpki.reload);
         loop {
             tokio::select! {
                 _ = self.term.recv() => return Ok(()),
                 _ = self.int.recv() => return Ok(()),
-                _ = self.hup.recv() => {
-                    // Logged, and nobody to answer.
-                    let _ = reload(&mut config, path, daemon).await;
-                    irr.changed(&config);
-                }
+                // Logged, and nobody to answer.
+                _ = self.hup.recv() => drop(watch.reload(&mut config, path, daemon).await),
                 Some(request) = daemon.reloads.recv() => {
-                    let outcome = reload(&mut config, path, daemon).await;
-                    irr.changed(&config);
+                    let outcome = watch.reload(&mut config, path, daemon).await;
                     // The asker may have given up.
                     let _ = request.reply.send(outcome);
                 }
-                _ = look.tick() => for i in irr.changed(&config) {
-                    let peer = &config.peers[i];
-                    info!(peer = %peer.name, "IRR files changed: checking the peer's routes again");
-                    let id = daemon.sessions.id(&peer.name);
-                    if let Some(event) = id.and_then(|id| set_checks(&config, i, id)) {
-                        // The RIB ends only at shutdown.
-                        let _ = daemon.rib.send(event).await;
-                    }
-                },
+                _ = look.tick() => watch.look(&mut config, path, daemon).await,
+            }
+        }
+    }
+}
+
+/// The files a running config reads besides itself: IRR files and member lists.
+struct Watch {
+    irr: IrrStamps,
+    members: MemberStamps,
+}
+
+impl Watch {
+    fn new(config: &Config) -> Self {
+        Watch {
+            irr: IrrStamps::new(config),
+            members: MemberStamps::new(config),
+        }
+    }
+
+    /// Reloads the config, and takes its files as they are now.
+    async fn reload(
+        &mut self,
+        config: &mut Config,
+        path: Option<&Path>,
+        daemon: &mut Daemon,
+    ) -> Result<Applied, ReloadError> {
+        let outcome = reload(config, path, daemon).await;
+        *self = Watch::new(config);
+        outcome
+    }
+
+    /// Reloads the config when a member list changed; checks the routes of the peers whose
+    /// IRR files changed again.
+    async fn look(&mut self, config: &mut Config, path: Option<&Path>, daemon: &mut Daemon) {
+        if self.members.changed(config) {
+            info!("a member list changed: reloading the config");
+            // Logged, and nobody to answer.
+            let _ = self.reload(config, path, daemon).await;
+            return;
+        }
+        for i in self.irr.changed(config) {
+            let peer = &config.peers[i];
+            info!(peer = %peer.name, "IRR files changed: checking the peer's routes again");
+            let id = daemon.sessions.id(&peer.name);
+            if let Some(event) = id.and_then(|id| set_checks(config, i, id)) {
+                // The RIB ends only at shutdown.
+                let _ = daemon.rib.send(event).await;
             }
         }
     }

@@ -21,6 +21,10 @@ impl Rib {
     /// Re-applies policy to every path of `peer` (or of every peer) whose decision may
     /// have changed: a new mode or new `[rov]` settings.
     fn reshape_peer(&mut self, peer: Option<PeerId>, recheck: bool) {
+        // A peer without paths (not up yet, just added) costs no walk of the table.
+        if peer.is_some_and(|p| self.counts[p.0 as usize].routes == 0) {
+            return;
+        }
         for family in Family::ALL {
             let prefixes: Vec<IpNet> = match peer {
                 Some(peer) => self.table.prefixes_of(family, peer, |_| true),

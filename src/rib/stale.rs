@@ -50,6 +50,10 @@ impl Rib {
         family: Option<Family>,
         pred: impl Fn(&Path) -> bool,
     ) -> usize {
+        // A peer without paths (a session that never sent any) costs no walk of the table.
+        if self.counts[peer.0 as usize].routes == 0 {
+            return 0;
+        }
         let mut n = 0;
         for f in Self::families(family) {
             for prefix in self.table.prefixes_of(f, peer, &pred) {
