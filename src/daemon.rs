@@ -227,6 +227,9 @@ fn spawn_core(
     let tagging = config.rov.tagging(config.server.asn.0);
     let mut rib = Rib::new(infos, store.clone(), tagging, config.rov.mass);
     rib.set_update_delay(config.server.update_delay);
+    if !store.status().complete {
+        rib.wait_for_vrps();
+    }
     let view = rib.view();
     let writable = rib.writable();
     let history = crate::history::spawn(

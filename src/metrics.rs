@@ -62,6 +62,10 @@ pub const VRPS: &str = "rovgate_vrps";
 pub const VRP_SNAPSHOT_SERIAL: &str = "rovgate_vrp_snapshot_serial";
 /// Gauge: 1 when every RTR cache is past expire and routes fail open to not-found.
 pub const RPKI_STALE: &str = "rovgate_rpki_stale";
+/// Gauge: 1 while routes are validated (VRPs in force, not stale).
+pub const VALIDATION_ACTIVE: &str = "rovgate_validation_active";
+/// Gauge: 1 once the first complete VRP set is in (drop peers' routes wait until then).
+pub const VRPS_COMPLETE: &str = "rovgate_vrps_complete";
 /// Gauge: 1 while a VRP update is held as a mass invalidation.
 pub const MASS_INVALIDATION_HELD: &str = "rovgate_mass_invalidation_held";
 /// Gauge: routes the held VRP update would newly drop (0: none held).
@@ -134,6 +138,8 @@ const GAUGES: &[(&str, &str)] = &[
     (VRPS, "Effective VRPs in force (sources unioned, SLURM applied)."),
     (VRP_SNAPSHOT_SERIAL, "Serial of the published VRP snapshot."),
     (RPKI_STALE, "1 when every RTR cache is past expire: routes fail open to not-found."),
+    (VALIDATION_ACTIVE, "1 while routes are validated; 0 while the VRP set is empty or stale (fail open)."),
+    (VRPS_COMPLETE, "1 once every VRP source answered or startup_wait passed; until then drop peers export nothing."),
     (MASS_INVALIDATION_HELD, "1 while a VRP update is held as a mass invalidation."),
     (MASS_INVALIDATION_ROUTES, "Routes the held VRP update would newly drop (0: none held)."),
 ];
@@ -244,6 +250,8 @@ fn set_rpki(rpki: &RpkiStatus, vrps: &VrpSnapshot, now: SystemTime) {
     gauge!(VRPS).set(vrps.table.len() as f64);
     gauge!(VRP_SNAPSHOT_SERIAL).set(vrps.serial as f64);
     gauge!(RPKI_STALE).set(flag(rpki.stale));
+    gauge!(VALIDATION_ACTIVE).set(flag(rpki.validation.active));
+    gauge!(VRPS_COMPLETE).set(flag(rpki.complete));
 }
 
 #[cfg(test)]

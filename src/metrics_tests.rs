@@ -9,7 +9,7 @@ use crate::policy::{Failed, RovMode};
 use crate::rib::{HoldView, Path, PeerView, ReevaluationView, RovCounts, Timings};
 use crate::route::abuse::{Malformed, Refusal};
 use crate::route::{AsPath, Asn, AttrSet, NextHop, PeerId, RovState, Segment};
-use crate::rpki::status::SourceStatus;
+use crate::rpki::status::{SourceStatus, Validation};
 use crate::rpki::Vrp;
 
 /// The one Prometheus text parser of the tests, and its self-test.
@@ -100,6 +100,7 @@ fn render_reports_snapshots_and_recorded_times() {
             ..Default::default()
         },
         update_delay: None,
+        waiting_for_vrps: false,
         generation: 0,
         timings,
     };
@@ -111,6 +112,8 @@ fn render_reports_snapshots_and_recorded_times() {
     let rpki = RpkiStatus {
         sources: vec![cache],
         stale: false,
+        complete: true,
+        validation: Validation::default().next(0, false, false, SystemTime::now()),
     };
     let vrp = |p: &str| Vrp {
         prefix: p.parse().unwrap(),
@@ -163,6 +166,8 @@ fn render_reports_snapshots_and_recorded_times() {
     assert_eq!(get(VRPS, &[]), 2.0);
     assert_eq!(get(VRP_SNAPSHOT_SERIAL, &[]), 7.0);
     assert_eq!(get(RPKI_STALE, &[]), 0.0);
+    assert_eq!(get(VALIDATION_ACTIVE, &[]), 0.0);
+    assert_eq!(get(VRPS_COMPLETE, &[]), 1.0);
     assert_eq!(get(MASS_INVALIDATION_HELD, &[]), 1.0);
     assert_eq!(get(MASS_INVALIDATION_ROUTES, &[]), 17.0);
 

@@ -28,6 +28,7 @@ mod replay_speakers;
 mod report;
 mod report_pages;
 mod rov;
+mod rov_startup;
 mod rov_vrps;
 mod rtr;
 mod rtr_corrupt;

@@ -21,6 +21,7 @@ use super::{
 };
 use crate::policy::{RovMode, UnknownMode};
 use crate::route::Asn;
+use crate::rpki::startup::DEFAULT_STARTUP_WAIT;
 use crate::rpki::{CacheConfig, RpkiConfig};
 
 mod damping;
@@ -94,6 +95,7 @@ struct RawRpki {
     #[serde(default)]
     cache: Vec<RawCache>,
     reload_seconds: Option<Spanned<u64>>,
+    startup_wait: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -258,6 +260,9 @@ impl Source<'_> {
             slurm: self.input_files(&raw.slurm, "rpki.slurm")?,
             caches: caches.collect::<Result<_, _>>()?,
             reload: Duration::from_secs(reload.map_or(DEFAULT_RELOAD_SECONDS, |r| *r.get_ref())),
+            startup_wait: raw
+                .startup_wait
+                .map_or(DEFAULT_STARTUP_WAIT, Duration::from_secs),
         })
     }
 

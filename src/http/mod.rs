@@ -46,7 +46,7 @@ use crate::rib::{HoldView, PeerView, RibEvent, RibQuery, SharedView};
 use crate::route::abuse::Refusals;
 use crate::route::PeerId;
 use crate::rpki::slurm::LocalExceptions;
-use crate::rpki::status::{unix_seconds, SourceStatus};
+use crate::rpki::status::{unix_seconds, SourceStatus, Validation};
 use crate::rpki::VrpStore;
 
 /// What the API reads and whom it tells.
@@ -95,6 +95,8 @@ pub struct Status {
     /// While the update delay lasts (no routes sent yet): how many configured peers have
     /// not sent their whole table (`null`: no delay in force).
     pub update_delay: Option<usize>,
+    /// Routes of peers in `drop` are not exported until the first complete VRP set is in.
+    pub waiting_for_vrps: bool,
 }
 
 /// The effective VRP set at a glance.
@@ -112,6 +114,11 @@ pub struct VrpSummary {
     /// True when every RTR cache is past expire and its VRPs are withdrawn: routes they
     /// covered fail open to not-found.
     pub stale: bool,
+    /// True once every source answered once or `[rpki] startup_wait` passed.
+    pub complete: bool,
+    /// Whether routes are validated: `active` false (with `reason` and `since`) while the
+    /// VRP set is empty or stale.
+    pub validation: Validation,
 }
 
 /// The body of `POST /api/v1/peers/{name}/rov`, and its answer.
@@ -154,6 +161,8 @@ async fn status(State(api): State<Api>) -> Json<Status> {
             updated: snapshot.updated,
             aspas: snapshot.aspas.len(),
             stale: status.stale,
+            complete: status.complete,
+            validation: status.validation.clone(),
         },
         sources: status.sources.clone(),
         exceptions: snapshot.exceptions.clone(),
@@ -162,6 +171,7 @@ async fn status(State(api): State<Api>) -> Json<Status> {
         held_update: rib.held_update.clone(),
         reevaluation: rib.reevaluation.clone(),
         update_delay: rib.update_delay,
+        waiting_for_vrps: rib.waiting_for_vrps,
     })
 }
 

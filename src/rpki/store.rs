@@ -55,6 +55,9 @@ pub struct VrpsChanged {
     pub prefixes: Vec<IpNet>,
     /// The snapshot before had no VRPs: this is the first data, not a change to judge.
     pub first: bool,
+    /// The VRP set is complete (every source answered once, or `startup_wait` passed);
+    /// sent once with no prefixes when that alone changed.
+    pub complete: bool,
 }
 
 /// One immutable view of the effective VRP set and where it came from.

@@ -162,6 +162,7 @@ pub fn rtr_config(caches: &[(String, u32)]) -> RpkiConfig {
             })
             .collect(),
         reload: Duration::from_secs(1),
+        startup_wait: Duration::from_secs(30),
     }
 }
 
