@@ -24,6 +24,7 @@ mod damping;
 mod filters;
 mod http;
 mod http_limits;
+mod rtr_server;
 
 pub use damping::IdleHold;
 pub use filters::{read_irr, role_checks, FiltersConfig, ModeLayer, NextHopMode};
@@ -49,6 +50,8 @@ pub struct Config {
     pub http: HttpConfig,
     /// The `[[peer]]` tables, in file order.
     pub peers: Vec<PeerConfig>,
+    /// The `[[rtr_server]]` tables: RTR service for routers.
+    pub rtr_servers: Vec<crate::rpki::server::RtrServerConfig>,
 }
 
 /// The `[server]` table.

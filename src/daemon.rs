@@ -58,7 +58,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 pub async fn run(config: Config, path: Option<PathBuf>) -> Result<()> {
     // Before anything runs: a signal sent once rovgate said it runs is never lost.
     let signals = signals::Signals::install()?;
-    let listeners = Listeners::bind(&config.server).await?;
+    let mut listeners = Listeners::bind(&config.server).await?;
+    listeners.rtr = crate::rpki::server::bind(&config.rtr_servers).await?;
     let daemon = start(&config, listeners)?;
     signals.wait(config, path.as_deref(), &daemon).await?;
     info!("shutting down");
@@ -73,6 +74,8 @@ pub struct Listeners {
     pub bgp: Vec<TcpListener>,
     /// The HTTP API's listener; none: no HTTP.
     pub http: Option<TcpListener>,
+    /// One per `[[rtr_server]]`, in order.
+    pub rtr: Vec<TcpListener>,
 }
 
 impl Listeners {
@@ -86,7 +89,8 @@ impl Listeners {
         for addr in &server.listen {
             bgp.push(bind(*addr, "BGP").await?);
         }
-        Ok(Listeners { bgp, http })
+        let rtr = Vec::new();
+        Ok(Listeners { bgp, http, rtr })
     }
 }
 
@@ -138,6 +142,7 @@ struct Core {
     history: crate::history::SharedHistory,
     abuse: Vec<Arc<PeerAbuse>>,
     refusals: Arc<Refusals>,
+    rtr_server: crate::rpki::server::RtrServer,
 }
 
 /// Starts rovgate on `listeners` (the config's `listen` and `http` addresses are not looked
@@ -155,7 +160,9 @@ pub fn start(config: &Config, listeners: Listeners) -> Result<Daemon> {
         .collect::<Result<Vec<_>, String>>()
         .map_err(|e| anyhow::anyhow!("reading IRR data: {e}"))?;
     let (stop, shutdown) = watch::channel(false);
-    let core = spawn_core(config, filters, &shutdown);
+    let mut core = spawn_core(config, filters, &shutdown);
+    let (store, rtr) = (core.store.clone(), listeners.rtr);
+    core.rtr_server = crate::rpki::server::spawn(&config.rtr_servers, rtr, store, shutdown.clone());
     let access: SharedAccess = Arc::new(ArcSwap::from_pointee(config.server.http_access.clone()));
     if let (Some(listener), Some(addr)) = (listeners.http, http) {
         serve_http(config, (listener, addr), &core, &access, &shutdown);
@@ -206,6 +213,7 @@ fn serve_http(
         guard: Guard::new(addr, access.clone()),
         reports: Default::default(),
         refusals: core.refusals.clone(),
+        rtr_server: core.rtr_server.clone(),
     };
     let limits = config.http;
     tokio::spawn(crate::http::serve(listener, api, limits, shutdown.clone()));
@@ -253,6 +261,7 @@ fn spawn_core(
         history,
         abuse,
         refusals: Arc::new(Refusals::default()),
+        rtr_server: Default::default(),
     }
 }
 

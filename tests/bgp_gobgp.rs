@@ -1,67 +1,21 @@
 //! rovgate between GoBGP and ExaBGP. GoBGP treats loopback next hops as invalid, so this
 //! runs in a network namespace the test makes, with addresses from 198.18.0.0/24.
 
-use std::process::{Child, Command, Stdio};
-
 use crate::support;
 use crate::support::daemon::Rovgate;
 use crate::support::exabgp::Exabgp;
+use crate::support::gobgpd::Gobgpd;
 use crate::support::netns::Netns;
 
-/// gobgpd in the namespace; killed on drop.
-struct Gobgpd {
-    child: Child,
-    api: String,
-    netns: String,
-}
-
-impl Gobgpd {
-    fn start(ns: &Netns, rovgate_port: u16) -> Gobgpd {
-        let dir = support::scratch_dir("gobgpd");
-        let config = format!(
-            "[global.config]\n  as = 64497\n  router-id = \"198.18.0.2\"\n  port = -1\n\
-             [[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"198.18.0.1\"\n    peer-as = 64500\n\
-               [neighbors.transport.config]\n    remote-port = {rovgate_port}\n    local-address = \"198.18.0.2\"\n\
-               [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = \"ipv4-unicast\"\n"
-        );
-        let file = dir.join("gobgpd.toml");
-        std::fs::write(&file, config).unwrap();
-        let api = format!("127.0.0.1:{}", support::free_port());
-        let log = std::fs::File::create(dir.join("gobgpd.log")).unwrap();
-        let child = ns
-            .command("gobgpd")
-            .arg("-f")
-            .arg(&file)
-            .args(["--api-hosts", &api])
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .stdin(Stdio::null())
-            .spawn()
-            .expect("start gobgpd");
-        Gobgpd {
-            child,
-            api,
-            netns: ns.name.clone(),
-        }
-    }
-
-    fn gobgp(&self, args: &[&str]) -> String {
-        let out = Command::new("ip")
-            .args(["netns", "exec", &self.netns, "gobgp", "-u"])
-            .arg(self.api.split(':').next().unwrap())
-            .args(["-p", self.api.split(':').nth(1).unwrap()])
-            .args(args)
-            .output()
-            .expect("run gobgp");
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
-    }
-}
-
-impl Drop for Gobgpd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// gobgpd in the namespace, peering with rovgate at 198.18.0.1.
+fn gobgpd(ns: &Netns, rovgate_port: u16) -> Gobgpd {
+    let config = format!(
+        "[global.config]\n  as = 64497\n  router-id = \"198.18.0.2\"\n  port = -1\n\
+         [[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"198.18.0.1\"\n    peer-as = 64500\n\
+           [neighbors.transport.config]\n    remote-port = {rovgate_port}\n    local-address = \"198.18.0.2\"\n\
+           [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = \"ipv4-unicast\"\n"
+    );
+    Gobgpd::start(Some(&ns.name), &config)
 }
 
 /// Expected: a route ExaBGP announces reaches GoBGP with ExaBGP's AS path and next hop, and
@@ -85,7 +39,7 @@ async fn gobgp_and_exabgp_exchange_routes_through_rovgate() {
             rovgate.bgp_port
         ),
     );
-    let gobgp = Gobgpd::start(&ns, rovgate.bgp_port);
+    let gobgp = gobgpd(&ns, rovgate.bgp_port);
     support::wait_for("GoBGP has ExaBGP's route", 90, || {
         gobgp.gobgp(&["global", "rib"]).contains("203.0.113.0/24")
     })

@@ -32,4 +32,5 @@ mod rov_startup;
 mod rov_vrps;
 mod rtr;
 mod rtr_corrupt;
+mod rtr_server;
 mod web;

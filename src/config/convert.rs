@@ -65,6 +65,8 @@ struct RawConfig {
     http: super::http_limits::RawHttp,
     #[serde(default)]
     peer: Vec<RawPeer>,
+    #[serde(default)]
+    rtr_server: Vec<super::rtr_server::RawRtrServer>,
 }
 
 type Text = Spanned<String>;
@@ -195,6 +197,7 @@ impl Source<'_> {
             report: self.report(&raw.report)?,
             http: self.http(&raw.http)?,
             peers,
+            rtr_servers: self.rtr_servers(&raw.rtr_server)?,
         })
     }
 

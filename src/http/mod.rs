@@ -45,6 +45,7 @@ use crate::rib::ReevaluationView;
 use crate::rib::{HoldView, PeerView, RibEvent, RibQuery, SharedView};
 use crate::route::abuse::Refusals;
 use crate::route::PeerId;
+use crate::rpki::server::RtrServerView;
 use crate::rpki::slurm::LocalExceptions;
 use crate::rpki::status::{unix_seconds, SourceStatus, Validation};
 use crate::rpki::VrpStore;
@@ -70,6 +71,8 @@ pub struct Api {
     pub reports: Arc<Reports>,
     /// Connections the BGP listener and sessions refused.
     pub refusals: Arc<Refusals>,
+    /// The RTR server (no listeners: none configured).
+    pub rtr_server: crate::rpki::server::RtrServer,
 }
 
 /// The body of `GET /api/v1/status`.
@@ -97,6 +100,9 @@ pub struct Status {
     pub update_delay: Option<usize>,
     /// Routes of peers in `drop` are not exported until the first complete VRP set is in.
     pub waiting_for_vrps: bool,
+    /// The RTR server: the serial it serves and every connected router (`null`: none
+    /// configured).
+    pub rtr_server: Option<RtrServerView>,
 }
 
 /// The effective VRP set at a glance.
@@ -172,12 +178,14 @@ async fn status(State(api): State<Api>) -> Json<Status> {
         reevaluation: rib.reevaluation.clone(),
         update_delay: rib.update_delay,
         waiting_for_vrps: rib.waiting_for_vrps,
+        rtr_server: api.rtr_server.configured().then(|| api.rtr_server.view()),
     })
 }
 
 async fn metrics(State(api): State<Api>) -> String {
     let (rib, rpki, vrps) = (api.rib.load(), api.vrps.status(), api.vrps.load());
-    crate::metrics::render(&api.metrics, &rib, &rpki, &vrps)
+    let rtr = api.rtr_server.configured().then(|| api.rtr_server.view());
+    crate::metrics::render(&api.metrics, &rib, &rpki, &vrps, rtr.as_ref())
 }
 
 pub(crate) type Reply<T> = Result<Json<T>, (StatusCode, String)>;

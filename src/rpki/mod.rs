@@ -8,6 +8,9 @@
 
 pub mod file;
 pub mod rtr;
+pub mod server;
+pub mod server_clients;
+pub mod server_source;
 pub mod slurm;
 pub mod sources;
 pub mod startup;

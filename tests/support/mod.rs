@@ -8,6 +8,7 @@ pub mod bgpd;
 pub mod bird;
 pub mod daemon;
 pub mod exabgp;
+pub mod gobgpd;
 pub mod lab;
 pub mod netns;
 pub mod prom;

@@ -1,0 +1,55 @@
+//! GoBGP's `gobgpd` started by a test, queried with `gobgp`; killed on drop.
+
+use std::process::{Child, Stdio};
+
+use super::netns::command_in;
+
+/// A running gobgpd with its gRPC API on 127.0.0.1 (of its namespace, when given).
+pub struct Gobgpd {
+    child: Child,
+    api: String,
+    netns: Option<String>,
+}
+
+impl Gobgpd {
+    /// Starts gobgpd with the TOML `config`, inside `netns` when given.
+    pub fn start(netns: Option<&str>, config: &str) -> Gobgpd {
+        let dir = super::scratch_dir("gobgpd");
+        let file = dir.join("gobgpd.toml");
+        std::fs::write(&file, config).unwrap();
+        let api = format!("127.0.0.1:{}", super::free_port());
+        let log = std::fs::File::create(dir.join("gobgpd.log")).unwrap();
+        let child = command_in(netns, "gobgpd")
+            .arg("-f")
+            .arg(&file)
+            .args(["--api-hosts", &api])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start gobgpd");
+        Gobgpd {
+            child,
+            api,
+            netns: netns.map(String::from),
+        }
+    }
+
+    /// Runs `gobgp` against this gobgpd; returns its output and errors.
+    pub fn gobgp(&self, args: &[&str]) -> String {
+        let (host, port) = self.api.split_once(':').unwrap();
+        let out = command_in(self.netns.as_deref(), "gobgp")
+            .args(["-u", host, "-p", port])
+            .args(args)
+            .output()
+            .expect("run gobgp");
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    }
+}
+
+impl Drop for Gobgpd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
