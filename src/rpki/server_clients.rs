@@ -6,6 +6,11 @@
 //! records the client's serial. The crate does not expose the version a client speaks, so
 //! the socket notes it from the first byte the client sends (every PDU starts with its
 //! version). Dropping the socket (the connection ended) removes the client.
+//!
+//! Writes are buffered: the crate writes each PDU on its own, which unbuffered would be one
+//! system call per VRP. It flushes after End of Data, but not after Serial Notify, Cache
+//! Reset or No Data, so the socket also flushes before it waits to read, which the crate
+//! does after each of those.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -19,11 +24,14 @@ use std::time::SystemTime;
 use rpki::rtr::server::Socket;
 use rpki::rtr::state::State;
 use serde::Serialize;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, BufWriter, ReadBuf};
 use tokio::net::TcpStream;
 use tracing::info;
 
 use super::status::unix_seconds;
+
+/// How many bytes of PDUs are buffered per client before they go out.
+const WRITE_BUFFER: usize = 32 * 1024;
 
 /// One connected router as status shows it.
 #[derive(Clone, Debug, Serialize)]
@@ -93,7 +101,7 @@ impl RtrClients {
         self.lock().insert(id, client);
         info!(%address, %listen, "RTR client connected");
         ClientSocket {
-            stream,
+            stream: BufWriter::with_capacity(WRITE_BUFFER, stream),
             id,
             clients: self.clone(),
             version_seen: false,
@@ -115,7 +123,7 @@ impl RtrClients {
 /// A router's TCP connection, keeping its entry in [`RtrClients`] current.
 #[derive(Debug)]
 pub struct ClientSocket {
-    stream: TcpStream,
+    stream: BufWriter<TcpStream>,
     id: u64,
     clients: Arc<RtrClients>,
     version_seen: bool,
@@ -148,6 +156,8 @@ impl AsyncRead for ClientSocket {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        // Whatever the crate wrote goes out before it waits for the client.
+        std::task::ready!(Pin::new(&mut self.stream).poll_flush(cx))?;
         let before = buf.filled().len();
         let poll = Pin::new(&mut self.stream).poll_read(cx, buf);
         if !self.version_seen && buf.filled().len() > before {
