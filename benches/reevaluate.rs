@@ -153,6 +153,7 @@ impl Bench {
             serial,
             prefixes,
             first,
+            complete: true,
         });
         while self.rib.reevaluating() {
             self.rib.reevaluate_step();

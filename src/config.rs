@@ -27,6 +27,7 @@ mod filters;
 mod http;
 mod http_limits;
 pub mod members;
+mod rtr_server;
 
 pub use bmp::{BmpConfig, BmpRouter};
 pub use damping::IdleHold;
@@ -58,6 +59,8 @@ pub struct Config {
     pub bmp: BmpConfig,
     /// What each `[[members]]` table read.
     pub members: Vec<MemberList>,
+    /// The `[[rtr_server]]` tables: RTR service for routers.
+    pub rtr_servers: Vec<crate::rpki::server::RtrServerConfig>,
 }
 
 /// The `[server]` table.

@@ -81,11 +81,13 @@ pub struct Listeners {
     pub http: Option<TcpListener>,
     /// The BMP station's listeners (`[[bmp.listen]]`).
     pub bmp: Vec<TcpListener>,
+    /// One per `[[rtr_server]]`, in order.
+    pub rtr: Vec<TcpListener>,
 }
 
 impl Listeners {
-    /// Binds `[server] http` (when set), every `[server] listen` address and every
-    /// `[[bmp.listen]]` address.
+    /// Binds `[server] http` (when set), every `[server] listen` address, every
+    /// `[[bmp.listen]]` address and every `[[rtr_server]]` listen address.
     pub async fn bind(config: &Config) -> Result<Listeners> {
         let server = &config.server;
         let http = match server.http {
@@ -100,7 +102,13 @@ impl Listeners {
         for addr in &config.bmp.listen {
             bmp.push(bind(*addr, "BMP").await?);
         }
-        Ok(Listeners { bgp, http, bmp })
+        let rtr = crate::rpki::server::bind(&config.rtr_servers).await?;
+        Ok(Listeners {
+            bgp,
+            http,
+            bmp,
+            rtr,
+        })
     }
 }
 
@@ -157,6 +165,7 @@ struct Core {
     history: crate::history::SharedHistory,
     abuse: Vec<Arc<PeerAbuse>>,
     refusals: Arc<Refusals>,
+    rtr_server: crate::rpki::server::RtrServer,
 }
 
 /// Starts rovgate on `listeners` (the config's `listen` and `http` addresses are not looked
@@ -174,7 +183,9 @@ pub fn start(config: &Config, listeners: Listeners) -> Result<Daemon> {
         .collect::<Result<Vec<_>, String>>()
         .map_err(|e| anyhow::anyhow!("reading IRR data: {e}"))?;
     let (stop, shutdown) = watch::channel(false);
-    let core = spawn_core(config, filters, &shutdown);
+    let mut core = spawn_core(config, filters, &shutdown);
+    let (store, rtr) = (core.store.clone(), listeners.rtr);
+    core.rtr_server = crate::rpki::server::spawn(&config.rtr_servers, rtr, store, shutdown.clone());
     let access: SharedAccess = Arc::new(ArcSwap::from_pointee(config.server.http_access.clone()));
     let (reload, reloads) = mpsc::channel(1);
     if let (Some(listener), Some(addr)) = (listeners.http, http) {
@@ -261,6 +272,7 @@ fn serve_http(
         reports: Default::default(),
         refusals: core.refusals.clone(),
         reload,
+        rtr_server: core.rtr_server.clone(),
     };
     let limits = config.http;
     tokio::spawn(crate::http::serve(listener, api, limits, shutdown.clone()));
@@ -282,6 +294,9 @@ fn spawn_core(
     let tagging = config.rov.tagging(config.server.asn.0);
     let mut rib = Rib::new(infos, store.clone(), tagging, config.rov.mass);
     rib.set_update_delay(config.server.update_delay);
+    if !store.status().complete {
+        rib.wait_for_vrps();
+    }
     let view = rib.view();
     let writable = rib.writable();
     let history = crate::history::spawn(
@@ -305,6 +320,7 @@ fn spawn_core(
         history,
         abuse,
         refusals: Arc::new(Refusals::default()),
+        rtr_server: Default::default(),
     }
 }
 

@@ -283,6 +283,7 @@ async fn fetch_rtr(address: String) -> Result<VrpTable> {
             preference: 1,
         }],
         reload: Duration::from_secs(5),
+        startup_wait: rpki::startup::DEFAULT_STARTUP_WAIT,
     };
     let (_stop, shutdown) = tokio::sync::watch::channel(false);
     let (store, _) = rpki::spawn(&config, shutdown);

@@ -22,6 +22,7 @@ use crate::bgp::counters::{
 };
 use crate::policy::Check;
 use crate::rib::{Histogram, RibView};
+use crate::rpki::server::RtrServerView;
 use crate::rpki::status::SourceState;
 use crate::rpki::{RpkiStatus, VrpSnapshot};
 
@@ -60,8 +61,20 @@ pub const SOURCE_UP: &str = "rovgate_source_up";
 pub const VRPS: &str = "rovgate_vrps";
 /// Gauge: the published VRP snapshot's serial.
 pub const VRP_SNAPSHOT_SERIAL: &str = "rovgate_vrp_snapshot_serial";
+/// Gauge `{version}`: routers connected to the RTR server, by the RTR version they speak.
+pub const RTR_SERVER_CLIENTS: &str = "rovgate_rtr_server_clients";
+/// Gauge: routers connected to the RTR server that have the serial it serves.
+pub const RTR_SERVER_CLIENTS_CURRENT: &str = "rovgate_rtr_server_clients_current";
+/// Gauge: the serial the RTR server serves.
+pub const RTR_SERVER_SERIAL: &str = "rovgate_rtr_server_serial";
+/// Gauge: connections the RTR server refused (address not in `allow`) since the start.
+pub const RTR_SERVER_REFUSED: &str = "rovgate_rtr_server_refused";
 /// Gauge: 1 when every RTR cache is past expire and routes fail open to not-found.
 pub const RPKI_STALE: &str = "rovgate_rpki_stale";
+/// Gauge: 1 while routes are validated (VRPs in force, not stale).
+pub const VALIDATION_ACTIVE: &str = "rovgate_validation_active";
+/// Gauge: 1 once the first complete VRP set is in (drop peers' routes wait until then).
+pub const VRPS_COMPLETE: &str = "rovgate_vrps_complete";
 /// Gauge: 1 while a VRP update is held as a mass invalidation.
 pub const MASS_INVALIDATION_HELD: &str = "rovgate_mass_invalidation_held";
 /// Gauge: routes the held VRP update would newly drop (0: none held).
@@ -134,6 +147,12 @@ const GAUGES: &[(&str, &str)] = &[
     (VRPS, "Effective VRPs in force (sources unioned, SLURM applied)."),
     (VRP_SNAPSHOT_SERIAL, "Serial of the published VRP snapshot."),
     (RPKI_STALE, "1 when every RTR cache is past expire: routes fail open to not-found."),
+    (RTR_SERVER_CLIENTS, "Routers connected to the RTR server, by RTR version (unknown: no PDU yet)."),
+    (RTR_SERVER_CLIENTS_CURRENT, "Routers connected to the RTR server that have its current serial."),
+    (RTR_SERVER_SERIAL, "Serial the RTR server serves."),
+    (RTR_SERVER_REFUSED, "Connections the RTR server refused since the start (address not in allow)."),
+    (VALIDATION_ACTIVE, "1 while routes are validated; 0 while the VRP set is empty or stale (fail open)."),
+    (VRPS_COMPLETE, "1 once every VRP source answered or startup_wait passed; until then drop peers export nothing."),
     (MASS_INVALIDATION_HELD, "1 while a VRP update is held as a mass invalidation."),
     (MASS_INVALIDATION_ROUTES, "Routes the held VRP update would newly drop (0: none held)."),
 ];
@@ -154,9 +173,13 @@ pub fn render(
     rib: &RibView,
     rpki: &RpkiStatus,
     vrps: &VrpSnapshot,
+    rtr_server: Option<&RtrServerView>,
 ) -> String {
     set_rib(rib);
     set_rpki(rpki, vrps, SystemTime::now());
+    if let Some(server) = rtr_server {
+        set_rtr_server(server);
+    }
     let mut text = handle.render();
     let [(update, update_help), (reevaluation, reevaluation_help)] = HISTOGRAMS;
     write_histogram(&mut text, update, update_help, &rib.timings.update);
@@ -244,6 +267,23 @@ fn set_rpki(rpki: &RpkiStatus, vrps: &VrpSnapshot, now: SystemTime) {
     gauge!(VRPS).set(vrps.table.len() as f64);
     gauge!(VRP_SNAPSHOT_SERIAL).set(vrps.serial as f64);
     gauge!(RPKI_STALE).set(flag(rpki.stale));
+    gauge!(VALIDATION_ACTIVE).set(flag(rpki.validation.active));
+    gauge!(VRPS_COMPLETE).set(flag(rpki.complete));
+}
+
+fn set_rtr_server(server: &RtrServerView) {
+    for version in ["0", "1", "2", "unknown"] {
+        let n = (server.clients.iter())
+            .filter(|c| c.version.map_or("unknown".into(), |v| v.to_string()) == version)
+            .count();
+        gauge!(RTR_SERVER_CLIENTS, "version" => version).set(n as f64);
+    }
+    let current = (server.clients.iter())
+        .filter(|c| c.serial == Some(server.serial))
+        .count();
+    gauge!(RTR_SERVER_CLIENTS_CURRENT).set(current as f64);
+    gauge!(RTR_SERVER_SERIAL).set(server.serial);
+    gauge!(RTR_SERVER_REFUSED).set(server.refused as f64);
 }
 
 #[cfg(test)]

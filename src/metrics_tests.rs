@@ -9,7 +9,9 @@ use crate::policy::{Failed, RovMode};
 use crate::rib::{HoldView, Path, PeerView, ReevaluationView, RovCounts, Timings};
 use crate::route::abuse::{Malformed, Refusal};
 use crate::route::{AsPath, Asn, AttrSet, NextHop, PeerId, RovState, Segment};
-use crate::rpki::status::SourceStatus;
+use crate::rpki::server::RtrServerView;
+use crate::rpki::server_clients::RtrClient;
+use crate::rpki::status::{SourceStatus, Validation};
 use crate::rpki::Vrp;
 
 /// The one Prometheus text parser of the tests, and its self-test.
@@ -101,6 +103,7 @@ fn render_reports_snapshots_and_recorded_times() {
             ..Default::default()
         },
         update_delay: None,
+        waiting_for_vrps: false,
         generation: 0,
         timings,
     };
@@ -112,6 +115,8 @@ fn render_reports_snapshots_and_recorded_times() {
     let rpki = RpkiStatus {
         sources: vec![cache],
         stale: false,
+        complete: true,
+        validation: Validation::default().next(0, false, false, SystemTime::now()),
     };
     let vrp = |p: &str| Vrp {
         prefix: p.parse().unwrap(),
@@ -127,7 +132,30 @@ fn render_reports_snapshots_and_recorded_times() {
     };
 
     // A second install shares the first recorder: it sees what was recorded above.
-    let text = render(&install(), &rib, &rpki, &vrps);
+    let router = RtrClient {
+        address: "192.0.2.7:40000".parse().unwrap(),
+        listen: "192.0.2.1:3323".parse().unwrap(),
+        version: Some(2),
+        serial: Some(5),
+        connected: None,
+        last_update: None,
+        resets: 1,
+        serial_updates: 0,
+    };
+    let server = RtrServerView {
+        serial: 5,
+        refused: 3,
+        clients: vec![
+            router.clone(),
+            RtrClient {
+                version: Some(0),
+                serial: Some(4),
+                ..router
+            },
+        ],
+        ..Default::default()
+    };
+    let text = render(&install(), &rib, &rpki, &vrps, Some(&server));
     let after = prom::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     let get = |name: &str, labels: &[(&str, &str)]| {
         (after.get(name, labels)).unwrap_or_else(|| panic!("no {name} {labels:?}\n{text}"))
@@ -164,6 +192,14 @@ fn render_reports_snapshots_and_recorded_times() {
     assert_eq!(get(VRPS, &[]), 2.0);
     assert_eq!(get(VRP_SNAPSHOT_SERIAL, &[]), 7.0);
     assert_eq!(get(RPKI_STALE, &[]), 0.0);
+    assert_eq!(get(VALIDATION_ACTIVE, &[]), 0.0);
+    assert_eq!(get(VRPS_COMPLETE, &[]), 1.0);
+    assert_eq!(get(RTR_SERVER_CLIENTS, &[("version", "2")]), 1.0);
+    assert_eq!(get(RTR_SERVER_CLIENTS, &[("version", "0")]), 1.0);
+    assert_eq!(get(RTR_SERVER_CLIENTS, &[("version", "1")]), 0.0);
+    assert_eq!(get(RTR_SERVER_CLIENTS_CURRENT, &[]), 1.0);
+    assert_eq!(get(RTR_SERVER_SERIAL, &[]), 5.0);
+    assert_eq!(get(RTR_SERVER_REFUSED, &[]), 3.0);
     assert_eq!(get(MASS_INVALIDATION_HELD, &[]), 1.0);
     assert_eq!(get(MASS_INVALIDATION_ROUTES, &[]), 17.0);
 

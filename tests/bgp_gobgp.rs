@@ -4,10 +4,10 @@
 use crate::support;
 use crate::support::daemon::Rovgate;
 use crate::support::exabgp::Exabgp;
-use crate::support::gobgp::Gobgpd;
+use crate::support::gobgpd::Gobgpd;
 use crate::support::netns::Netns;
 
-/// gobgpd at 198.18.0.2 (AS 64497) with rovgate at 198.18.0.1 as its neighbour.
+/// gobgpd in the namespace, peering with rovgate at 198.18.0.1.
 fn gobgpd(ns: &Netns, rovgate_port: u16) -> Gobgpd {
     let config = format!(
         "[global.config]\n  as = 64497\n  router-id = \"198.18.0.2\"\n  port = -1\n\
@@ -15,7 +15,7 @@ fn gobgpd(ns: &Netns, rovgate_port: u16) -> Gobgpd {
            [neighbors.transport.config]\n    remote-port = {rovgate_port}\n    local-address = \"198.18.0.2\"\n\
            [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = \"ipv4-unicast\"\n"
     );
-    Gobgpd::start(ns, &config)
+    Gobgpd::start(Some(&ns.name), &config)
 }
 
 /// Expected: a route ExaBGP announces reaches GoBGP with ExaBGP's AS path and next hop, and

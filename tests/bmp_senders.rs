@@ -18,7 +18,7 @@ use crate::support;
 use crate::support::daemon::Rovgate;
 use crate::support::exabgp::Exabgp;
 use crate::support::frr::Frr;
-use crate::support::gobgp::Gobgpd;
+use crate::support::gobgpd::Gobgpd;
 use crate::support::netns::Netns;
 use crate::support::table::{data, SMALL_RIB};
 
@@ -232,7 +232,7 @@ async fn gobgp_monitored_neighbour_reports_as_the_mrt_file() {
              route-monitoring-policy = \"pre-policy\"\n",
         rovgate.bmp_port
     );
-    let gobgp = Gobgpd::start(&ns, &config);
+    let gobgp = Gobgpd::start(Some(&ns.name), &config);
     let _exabgp = fixture.exabgp("bmp-gobgp", &ns.name);
     let state = || gobgp.gobgp(&["neighbor"]) + &gobgp.log();
     fixture

@@ -22,6 +22,7 @@ use super::{
 use crate::bgp::sockopt::{Password, Security};
 use crate::policy::{RovMode, UnknownMode};
 use crate::route::Asn;
+use crate::rpki::startup::DEFAULT_STARTUP_WAIT;
 use crate::rpki::{CacheConfig, RpkiConfig};
 
 mod damping;
@@ -70,6 +71,8 @@ struct RawConfig {
     bmp: super::bmp::RawBmp,
     #[serde(default)]
     members: Vec<members::RawMembers>,
+    #[serde(default)]
+    rtr_server: Vec<super::rtr_server::RawRtrServer>,
 }
 
 type Text = Spanned<String>;
@@ -100,6 +103,7 @@ struct RawRpki {
     #[serde(default)]
     cache: Vec<RawCache>,
     reload_seconds: Option<Spanned<u64>>,
+    startup_wait: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -204,6 +208,7 @@ impl Source<'_> {
             peers,
             bmp: self.bmp(&raw.bmp)?,
             members,
+            rtr_servers: self.rtr_servers(&raw.rtr_server)?,
         })
     }
 
@@ -269,6 +274,9 @@ impl Source<'_> {
             slurm: self.input_files(&raw.slurm, "rpki.slurm")?,
             caches: caches.collect::<Result<_, _>>()?,
             reload: Duration::from_secs(reload.map_or(DEFAULT_RELOAD_SECONDS, |r| *r.get_ref())),
+            startup_wait: raw
+                .startup_wait
+                .map_or(DEFAULT_STARTUP_WAIT, Duration::from_secs),
         })
     }
 

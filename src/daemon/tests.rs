@@ -43,6 +43,7 @@ async fn a_daemon_on_port_0_serves_at_once_and_stops() {
         bgp: vec![TcpListener::bind("127.0.0.1:0").await.unwrap()],
         http: Some(TcpListener::bind("127.0.0.1:0").await.unwrap()),
         bmp: Vec::new(),
+        rtr: Vec::new(),
     };
     let daemon = start(&config, listeners).expect("started");
     let (bgp, http) = (daemon.bgp[0], daemon.http.expect("HTTP serves"));

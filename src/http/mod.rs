@@ -46,8 +46,9 @@ use crate::policy::RovMode;
 use crate::rib::ReevaluationView;
 use crate::rib::{HoldView, PeerView, RibEvent, RibQuery, SharedView};
 use crate::route::abuse::Refusals;
+use crate::rpki::server::RtrServerView;
 use crate::rpki::slurm::LocalExceptions;
-use crate::rpki::status::{unix_seconds, SourceStatus};
+use crate::rpki::status::{unix_seconds, SourceStatus, Validation};
 use crate::rpki::VrpStore;
 
 /// What the API reads and whom it tells.
@@ -73,6 +74,8 @@ pub struct Api {
     pub refusals: Arc<Refusals>,
     /// Where config reloads are asked for.
     pub reload: mpsc::Sender<crate::daemon::reload::Request>,
+    /// The RTR server (no listeners: none configured).
+    pub rtr_server: crate::rpki::server::RtrServer,
 }
 
 /// The body of `GET /api/v1/status`.
@@ -98,6 +101,11 @@ pub struct Status {
     /// While the update delay lasts (no routes sent yet): how many configured peers have
     /// not sent their whole table (`null`: no delay in force).
     pub update_delay: Option<usize>,
+    /// Routes of peers in `drop` are not exported until the first complete VRP set is in.
+    pub waiting_for_vrps: bool,
+    /// The RTR server: the serial it serves and every connected router (`null`: none
+    /// configured).
+    pub rtr_server: Option<RtrServerView>,
 }
 
 /// The effective VRP set at a glance.
@@ -115,6 +123,11 @@ pub struct VrpSummary {
     /// True when every RTR cache is past expire and its VRPs are withdrawn: routes they
     /// covered fail open to not-found.
     pub stale: bool,
+    /// True once every source answered once or `[rpki] startup_wait` passed.
+    pub complete: bool,
+    /// Whether routes are validated: `active` false (with `reason` and `since`) while the
+    /// VRP set is empty or stale.
+    pub validation: Validation,
 }
 
 /// The body of `POST /api/v1/peers/{name}/rov`, and its answer.
@@ -158,6 +171,8 @@ async fn status(State(api): State<Api>) -> Json<Status> {
             updated: snapshot.updated,
             aspas: snapshot.aspas.len(),
             stale: status.stale,
+            complete: status.complete,
+            validation: status.validation.clone(),
         },
         sources: status.sources.clone(),
         exceptions: snapshot.exceptions.clone(),
@@ -166,12 +181,15 @@ async fn status(State(api): State<Api>) -> Json<Status> {
         held_update: rib.held_update.clone(),
         reevaluation: rib.reevaluation.clone(),
         update_delay: rib.update_delay,
+        waiting_for_vrps: rib.waiting_for_vrps,
+        rtr_server: api.rtr_server.configured().then(|| api.rtr_server.view()),
     })
 }
 
 async fn metrics(State(api): State<Api>) -> String {
     let (rib, rpki, vrps) = (api.rib.load(), api.vrps.status(), api.vrps.load());
-    crate::metrics::render(&api.metrics, &rib, &rpki, &vrps)
+    let rtr = api.rtr_server.configured().then(|| api.rtr_server.view());
+    crate::metrics::render(&api.metrics, &rib, &rpki, &vrps, rtr.as_ref())
 }
 
 pub(crate) type Reply<T> = Result<Json<T>, (StatusCode, String)>;

@@ -198,6 +198,21 @@ fn render(status: &Status, built: &Built, history: &HistoryView, peer: Option<&s
         when(v.updated, now),
         v.aspas
     );
+    if let Some(line) = v.validation.describe() {
+        let _ = writeln!(
+            out,
+            "<p class=\"alert\" id=\"validation\">{} (since {}): routes are not-found (fail \
+             open), and the counts below say nothing about RPKI.</p>",
+            text(line),
+            when(v.validation.since, now)
+        );
+    }
+    if status.waiting_for_vrps {
+        out.push_str(
+            "<p class=\"alert\" id=\"waiting\">Waiting for the first complete VRP set: routes \
+             of peers in drop are not exported yet.</p>\n",
+        );
+    }
     if v.stale {
         out.push_str(
             "<p class=\"alert\" id=\"stale\">RPKI data is stale: every RTR cache is past \

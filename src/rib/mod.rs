@@ -28,6 +28,7 @@ mod snapshot;
 mod stale;
 mod table;
 mod timings;
+mod unvalidated;
 mod view;
 
 use std::sync::Arc;
@@ -59,6 +60,7 @@ use peers::Peers;
 use reevaluate::Pass;
 use rov::{checked, checked_prefix, shape};
 use table::Table;
+use unvalidated::VrpWait;
 
 /// How many events the RIB takes before it flushes exports.
 const BATCH: usize = 256;
@@ -145,6 +147,8 @@ pub struct Rib {
     dumps: Vec<Dump>,
     /// The update delay while it lasts.
     delay: Option<UpdateDelay>,
+    /// Drop peers' routes wait for the first complete VRP set.
+    wait: VrpWait,
 }
 
 impl Rib {
@@ -174,6 +178,7 @@ impl Rib {
             report: None,
             dumps: Vec::new(),
             delay: None,
+            wait: VrpWait::Off,
             timings: Timings::default(),
         };
         rib.publish_view();
@@ -339,7 +344,14 @@ impl Rib {
         };
         let info = self.peers.info(peer);
         path.failed = of_path | checked_prefix(info, prefix, &path);
-        shape(&mut path, info, &self.tagging, &mut self.interned);
+        let unvalidated = self.wait.holds();
+        shape(
+            &mut path,
+            info,
+            &self.tagging,
+            &mut self.interned,
+            unvalidated,
+        );
         self.counts[peer.0 as usize].count(&path, 1);
         match self.table.upsert(prefix, path, &self.peers) {
             Some(old) => self.counts[peer.0 as usize].count(&old, -1),
@@ -403,6 +415,7 @@ impl Rib {
             peers: self.peers.view(&self.counts),
             held_update: self.hold.as_ref().map(Hold::view),
             update_delay: self.delay.as_ref().map(UpdateDelay::missing),
+            waiting_for_vrps: self.wait.holds(),
             reevaluation: self.pass.view(),
             generation: self.table.generation(),
             timings: self.timings,

@@ -118,6 +118,9 @@ impl Rib {
             pass.first |= changed.first;
             merge(&mut pass.queue, changed.prefixes);
         }
+        if changed.complete {
+            self.vrps_complete();
+        }
     }
 
     /// Whether a re-evaluation is in progress.
@@ -214,6 +217,7 @@ impl Rib {
             pass,
             hold,
             changes,
+            wait,
             ..
         } = self;
         table.reshape(prefix, &*peers, |path| {
@@ -241,7 +245,7 @@ impl Rib {
             if peer.filters.roa_stands_in() && valid_either {
                 path.failed = checked(peer, prefix, path);
             }
-            shape(path, peer, tagging, interned);
+            shape(path, peer, tagging, interned, wait.holds());
             counts.count(path, 1);
             let verdict = snapshot.table.validate(&prefix, origin);
             pass.stats.changes += 1;
@@ -279,6 +283,7 @@ impl Rib {
             pass.started = Some(Instant::now());
         }
         self.release_empty_hold();
+        self.release_when_validated();
     }
 }
 

@@ -20,7 +20,7 @@ use crate::route::{AttrSet, Family, Interner, NextHop, PeerId, RovState};
 impl Rib {
     /// Re-applies policy to every path of `peer` (or of every peer) whose decision may
     /// have changed: a new mode or new `[rov]` settings.
-    fn reshape_peer(&mut self, peer: Option<PeerId>, recheck: bool) {
+    pub(super) fn reshape_peer(&mut self, peer: Option<PeerId>, recheck: bool) {
         // A peer without paths (not up yet, just added) costs no walk of the table.
         if peer.is_some_and(|p| self.counts[p.0 as usize].routes == 0) {
             return;
@@ -54,6 +54,7 @@ impl Rib {
             interned,
             tagging,
             counts,
+            wait,
             ..
         } = self;
         table.reshape(prefix, &*peers, |path| {
@@ -66,7 +67,7 @@ impl Rib {
             if recheck {
                 path.failed = checked(peers.info(path.peer), prefix, path);
             }
-            let changed = shape(path, peers.info(path.peer), tagging, interned);
+            let changed = shape(path, peers.info(path.peer), tagging, interned, wait.holds());
             counts.count(path, 1);
             changed || release
         });
@@ -96,13 +97,16 @@ impl Rib {
     }
 }
 
-/// Applies the peer's policy to the path's state and failed checks: eligibility and tags.
-/// Returns whether anything the decision process or export sees changed.
+/// Applies the peer's policy to the path's state and failed checks: eligibility and tags;
+/// while the VRP set is not complete (`unvalidated`), a path of a peer in `drop` is not
+/// eligible (a blackhole request, never origin-validated, is). Returns whether anything the
+/// decision process or export sees changed.
 pub(super) fn shape(
     path: &mut Path,
     peer: &PeerInfo,
     tagging: &Tagging,
     interned: &mut Interner,
+    unvalidated: bool,
 ) -> bool {
     let mode = peer.rov;
     path.held &= mode == RovMode::Drop && path.state == RovState::Invalid;
@@ -111,7 +115,8 @@ pub(super) fn shape(
     let blackhole = (received.blackhole())
         .then(|| peer.filters.blackhole(received.next_hop.family()))
         .flatten();
-    let d = decide_all(mode, &peer.checks, verdict, tagging, blackhole);
+    let mut d = decide_all(mode, &peer.checks, verdict, tagging, blackhole);
+    d.eligible &= !(unvalidated && mode == RovMode::Drop && blackhole.is_none());
     let blackhole = d.blackhole.map(NextHop::from);
     let untagged = d.large.is_empty() && d.ext.is_none() && blackhole.is_none();
     let same_tags = match path.attrs.tags.as_ref() {

@@ -94,6 +94,7 @@ impl Lab {
             serial,
             prefixes,
             first,
+            complete: true,
         });
         self.settle().await;
     }

@@ -180,6 +180,8 @@ pub struct RibView {
     pub reevaluation: ReevaluationView,
     /// While the update delay lasts: how many configured peers it still waits for.
     pub update_delay: Option<usize>,
+    /// Routes of peers in `drop` are not exported until the first complete VRP set is in.
+    pub waiting_for_vrps: bool,
     /// The route table's generation: it moves whenever a stored path changes, so a report
     /// built at the same generation (and VRP serial) is still current.
     pub generation: u64,

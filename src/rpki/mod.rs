@@ -8,8 +8,12 @@
 
 pub mod file;
 pub mod rtr;
+pub mod server;
+pub mod server_clients;
+pub mod server_source;
 pub mod slurm;
 pub mod sources;
+pub mod startup;
 pub mod status;
 pub mod store;
 pub mod vrp;
@@ -22,6 +26,7 @@ use tokio::time::Instant;
 use tracing::{info, warn};
 
 pub use sources::{SourceEvent, VrpSources};
+pub use startup::Startup;
 pub use status::RpkiStatus;
 pub use store::{SnapshotWriter, VrpDelta, VrpSnapshot, VrpStore, VrpsChanged};
 pub use vrp::{Verdict, Vrp, VrpTable};
@@ -37,6 +42,9 @@ pub struct RpkiConfig {
     pub caches: Vec<CacheConfig>,
     /// How often files are checked for changes (key `reload_seconds`, default 5).
     pub reload: Duration,
+    /// How long drop peers' routes wait for the first complete VRP set at most (key
+    /// `startup_wait`, default 30 seconds).
+    pub startup_wait: Duration,
 }
 
 /// An RTR cache (one `[[rpki.cache]]`).
@@ -93,34 +101,88 @@ pub fn spawn(
         );
         tokio::spawn(watch);
     }
-    store.publish_status(status(&sources));
+    let mut startup = Startup::new(config.startup_wait, Instant::now());
+    startup.update(&sources, 0, Instant::now());
+    store.publish_status(startup.status(&sources));
     let (changed_tx, changed) = mpsc::channel(CHANGED_QUEUE);
-    tokio::spawn(run(sources, rx, store.clone(), changed_tx, shutdown));
+    let task = Task {
+        sources,
+        startup,
+        store: store.clone(),
+        writer: SnapshotWriter::new(store.clone()),
+    };
+    tokio::spawn(task.run(rx, changed_tx, shutdown));
     (store, changed)
 }
 
-/// The rpki task: applies source events and cache expiry, publishes snapshots.
-async fn run(
-    mut sources: VrpSources,
-    mut events: mpsc::Receiver<SourceEvent>,
+/// The rpki task's state: the sources, startup, and the store it publishes to.
+struct Task {
+    sources: VrpSources,
+    startup: Startup,
     store: VrpStore,
-    changed: mpsc::Sender<VrpsChanged>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let mut writer = SnapshotWriter::new(store.clone());
-    loop {
-        let expiry = sources.next_expiry();
-        let delta = tokio::select! {
-            event = events.recv() => match event {
-                Some(event) => sources.handle(event, Instant::now(), &store.load().table),
-                None => return,
-            },
-            _ = sleep_until(expiry) => sources.tick(Instant::now(), &store.load().table),
-            _ = shutdown.changed() => return,
-        };
-        if let Some(notice) = publish(&sources, delta, &store, &mut writer) {
-            // Nobody re-evaluates routes (the validate command, tests): nothing to tell.
-            let _ = changed.send(notice).await;
+    writer: SnapshotWriter,
+}
+
+impl Task {
+    /// The rpki task: applies source events, cache expiry and the end of the startup wait,
+    /// publishes snapshots.
+    async fn run(
+        mut self,
+        mut events: mpsc::Receiver<SourceEvent>,
+        changed: mpsc::Sender<VrpsChanged>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        loop {
+            let (expiry, sources, store) =
+                (self.sources.next_expiry(), &mut self.sources, &self.store);
+            let delta = tokio::select! {
+                event = events.recv() => match event {
+                    Some(event) => sources.handle(event, Instant::now(), &store.load().table),
+                    None => return,
+                },
+                _ = sleep_until(expiry) => sources.tick(Instant::now(), &store.load().table),
+                _ = sleep_until(self.startup.deadline()) => VrpDelta::default(),
+                _ = shutdown.changed() => return,
+            };
+            if let Some(notice) = self.publish(delta) {
+                // Nobody re-evaluates routes (the validate command, tests): nothing to tell.
+                let _ = changed.send(notice).await;
+            }
+        }
+    }
+
+    /// Publishes a new snapshot when the VRPs, ASPAs or SLURM exceptions changed, then the
+    /// sources' status (in that order: a status reporting an update implies its snapshot).
+    /// Returns what the RIB is to hear: VRPs changed, or the set became complete.
+    fn publish(&mut self, delta: VrpDelta) -> Option<VrpsChanged> {
+        let Task {
+            sources,
+            startup,
+            store,
+            writer,
+        } = self;
+        let notice = publish_snapshot(sources, delta, store, writer);
+        let was_stale = store.status().stale;
+        let vrps = store.load().table.len();
+        let completed = startup.update(sources, vrps, Instant::now());
+        let status = startup.status(sources);
+        if status.stale && !was_stale {
+            warn!(
+                "every RTR cache is past expire: RTR VRPs withdrawn, routes fail open to not-found"
+            );
+        } else if was_stale && !status.stale {
+            info!("RTR data is current again");
+        }
+        store.publish_status(status);
+        let complete = startup.complete();
+        match notice {
+            Some(notice) => Some(VrpsChanged { complete, ..notice }),
+            None => completed.then(|| VrpsChanged {
+                serial: store.load().serial,
+                prefixes: Vec::new(),
+                first: false,
+                complete,
+            }),
         }
     }
 }
@@ -130,34 +192,6 @@ async fn sleep_until(deadline: Option<Instant>) {
         Some(t) => tokio::time::sleep_until(t).await,
         None => std::future::pending().await,
     }
-}
-
-fn status(sources: &VrpSources) -> RpkiStatus {
-    RpkiStatus {
-        sources: sources.statuses(),
-        stale: sources.stale(),
-    }
-}
-
-/// Publishes a new snapshot when the VRPs, ASPAs or SLURM exceptions changed, then the
-/// sources' status (in that order: a status reporting an update implies its snapshot).
-/// Returns what changed when VRPs did.
-fn publish(
-    sources: &VrpSources,
-    delta: VrpDelta,
-    store: &VrpStore,
-    writer: &mut SnapshotWriter,
-) -> Option<VrpsChanged> {
-    let notice = publish_snapshot(sources, delta, store, writer);
-    let status = status(sources);
-    let was_stale = store.status().stale;
-    if status.stale && !was_stale {
-        warn!("every RTR cache is past expire: RTR VRPs withdrawn, routes fail open to not-found");
-    } else if was_stale && !status.stale {
-        info!("RTR data is current again");
-    }
-    store.publish_status(status);
-    notice
 }
 
 fn publish_snapshot(
@@ -181,5 +215,6 @@ fn publish_snapshot(
         serial,
         prefixes,
         first,
+        complete: false,
     })
 }

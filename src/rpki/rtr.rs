@@ -32,9 +32,12 @@ use crate::route::Asn;
 
 /// How long a TCP connect to a cache may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// The wait before reconnecting to a cache that has never completed a query: short, so a
-/// cache that was down when rovgate started is found quickly.
-const FIRST_RETRY: Duration = Duration::from_secs(30);
+/// The first wait before reconnecting to a cache that has never completed a query: short,
+/// so a cache that was down when rovgate started is found quickly. It doubles with every
+/// failed attempt up to [`FIRST_RETRY_MAX`].
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+/// The retry interval before the cache has told its own: RFC 8210 §6's default.
+const FIRST_RETRY_MAX: Duration = Duration::from_secs(600);
 /// How much longer than the refresh interval one query may take before the cache is
 /// declared stalled (a cache that stops sending mid-update would otherwise hang the task).
 const STEP_GRACE: Duration = Duration::from_secs(300);
@@ -55,6 +58,7 @@ pub async fn run(
         events,
         state: None,
         timing: None,
+        first_retry: FIRST_RETRY,
     };
     task.run(shutdown).instrument(span).await
 }
@@ -90,6 +94,8 @@ struct CacheTask {
     state: Option<State>,
     /// Refresh, retry and expire from the last End of Data, once synced.
     timing: Option<Timing>,
+    /// The next wait before reconnecting while never synced.
+    first_retry: Duration,
 }
 
 impl CacheTask {
@@ -105,7 +111,7 @@ impl CacheTask {
             if matches!(error, SessionError::TaskGone) {
                 return;
             }
-            let wait = self.retry_wait();
+            let wait = self.next_retry();
             warn!(%error, retry_in = ?wait, "RTR cache down");
             let down = SourceEvent::CacheDown {
                 cache: self.cache,
@@ -121,11 +127,16 @@ impl CacheTask {
         }
     }
 
-    /// The retry interval from the last End of Data; before the first, [`FIRST_RETRY`].
-    fn retry_wait(&self) -> Duration {
+    /// The retry interval from the last End of Data; before the first, [`FIRST_RETRY`]
+    /// doubling with each call up to [`FIRST_RETRY_MAX`].
+    fn next_retry(&mut self) -> Duration {
         match self.timing {
             Some(t) => Duration::from_secs(t.retry.max(1).into()),
-            None => FIRST_RETRY,
+            None => {
+                let wait = self.first_retry;
+                self.first_retry = (wait * 2).min(FIRST_RETRY_MAX);
+                wait
+            }
         }
     }
 

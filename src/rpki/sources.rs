@@ -226,6 +226,15 @@ impl VrpSources {
         !self.caches.is_empty() && self.in_use.is_none() && self.ever_synced()
     }
 
+    /// Whether every source has answered once: each cache completed a query, each file
+    /// was read (or failed to be).
+    pub fn all_answered(&self) -> bool {
+        let answered = |s: &SourceStatus| s.state != SourceState::Starting;
+        self.caches.iter().all(|c| c.status.last_update.is_some())
+            && self.files.iter().all(|f| answered(&f.status))
+            && self.slurms.iter().all(|s| answered(&s.status))
+    }
+
     fn ever_synced(&self) -> bool {
         self.caches.iter().any(|c| c.status.last_update.is_some())
     }

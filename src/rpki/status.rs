@@ -15,6 +15,55 @@ pub struct RpkiStatus {
     /// True when RTR caches are configured but none has data within its expire time: their
     /// VRPs are withdrawn and routes they covered fail open to not-found.
     pub stale: bool,
+    /// True once the first complete VRP set is in: every configured source has answered
+    /// once, or `[rpki] startup_wait` has passed. Until then peers in `drop` export nothing.
+    pub complete: bool,
+    /// Whether routes are validated at all, and if not, why and since when.
+    pub validation: Validation,
+}
+
+/// Whether validation is active: not while the VRP set is empty or stale (routes then fail
+/// open to not-found, which would otherwise read as all clear).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Validation {
+    /// True when VRPs are in force and not stale.
+    pub active: bool,
+    /// Why validation is not active: `no VRPs yet`, `no VRPs`, or `VRPs stale`.
+    pub reason: Option<&'static str>,
+    /// Since when it is not active (Unix seconds in JSON).
+    #[serde(serialize_with = "unix_seconds")]
+    pub since: Option<SystemTime>,
+}
+
+impl Validation {
+    /// The state after a publish of `vrps` VRPs (`stale`, `ever` had some), keeping the
+    /// start of an inactive spell from `self`.
+    pub fn next(&self, vrps: usize, stale: bool, ever: bool, now: SystemTime) -> Validation {
+        let reason = match (vrps, stale, ever) {
+            (_, true, _) => "VRPs stale",
+            (0, _, false) => "no VRPs yet",
+            (0, _, true) => "no VRPs",
+            _ => return Validation::active(),
+        };
+        Validation {
+            active: false,
+            reason: Some(reason),
+            since: self.since.or(Some(now)),
+        }
+    }
+
+    /// Validating.
+    pub fn active() -> Validation {
+        Validation {
+            active: true,
+            ..Default::default()
+        }
+    }
+
+    /// One line for the page and logs: `validation not active: no VRPs yet`.
+    pub fn describe(&self) -> Option<String> {
+        (!self.active).then(|| format!("validation not active: {}", self.reason.unwrap_or("")))
+    }
 }
 
 /// The state of one source, as status shows it.

@@ -9,6 +9,7 @@ use std::time::SystemTime;
 
 use arc_swap::ArcSwap;
 use ipnet::IpNet;
+use tokio::sync::watch;
 
 use super::slurm::LocalExceptions;
 use super::sources::Aspa;
@@ -55,6 +56,9 @@ pub struct VrpsChanged {
     pub prefixes: Vec<IpNet>,
     /// The snapshot before had no VRPs: this is the first data, not a change to judge.
     pub first: bool,
+    /// The VRP set is complete (every source answered once, or `startup_wait` passed);
+    /// sent once with no prefixes when that alone changed.
+    pub complete: bool,
 }
 
 /// One immutable view of the effective VRP set and where it came from.
@@ -129,6 +133,9 @@ impl SnapshotWriter {
 pub struct VrpStore {
     current: Arc<ArcSwap<VrpSnapshot>>,
     status: Arc<ArcSwap<RpkiStatus>>,
+    /// The serial of the snapshot last published, for followers that wait for the next
+    /// (the RTR server); sending never waits for them.
+    published: Arc<watch::Sender<u64>>,
 }
 
 impl VrpStore {
@@ -147,9 +154,16 @@ impl VrpStore {
         self.status.load_full()
     }
 
+    /// A receiver that wakes whenever a snapshot is published (its value: the serial).
+    pub fn follow(&self) -> watch::Receiver<u64> {
+        self.published.subscribe()
+    }
+
     /// Swaps in the next snapshot. Only the rpki task calls this.
     pub(crate) fn publish(&self, snapshot: VrpSnapshot) {
+        let serial = snapshot.serial;
         self.current.store(Arc::new(snapshot));
+        self.published.send_replace(serial);
     }
 
     /// Swaps in the sources' new state. Only the rpki task calls this.

@@ -131,10 +131,41 @@ impl Lab {
         timing: RtrTiming,
     ) -> Lab {
         let cache = Stayrtr::start_json(&vrp_json(vrps), timing);
+        let lab = Lab::around(cache, net, members, bgpd, "", more, Some(vrps.len())).await;
+        lab.wait_for_routes(members.iter().chain([bgpd])).await;
+        lab
+    }
+
+    /// [`Lab::exchange`] with the cache down (its port reserved; `lab.cache.restart()`
+    /// brings it up) and `[rpki]` keys `rpki` (e.g. `startup_wait`); returns once every
+    /// session is up.
+    pub async fn exchange_cache_down(
+        net: u8,
+        members: &[Peer],
+        bgpd: &Peer,
+        rpki: &str,
+        vrps: &[Vrp],
+    ) -> Lab {
+        let mut cache = Stayrtr::start_json(&vrp_json(vrps), RtrTiming::default());
+        cache.stop();
+        Lab::around(cache, net, members, bgpd, rpki, "", None).await
+    }
+
+    /// Starts rovgate with `cache` and these peers, waits until it holds `vrps` VRPs (if
+    /// given) and re-evaluated, then starts the peers; returns once every session is up.
+    async fn around(
+        cache: Stayrtr,
+        net: u8,
+        members: &[Peer],
+        bgpd: &Peer,
+        rpki: &str,
+        more: &str,
+        vrps: Option<usize>,
+    ) -> Lab {
         let peers: Vec<&Peer> = members.iter().chain([bgpd]).collect();
         let ports: Vec<u16> = peers.iter().map(|_| super::free_port()).collect();
         let mut config = format!(
-            "[rpki]\n[[rpki.cache]]\naddress = \"{}\"\n\n{more}\n",
+            "[rpki]\n{rpki}\n[[rpki.cache]]\naddress = \"{}\"\n\n{more}\n",
             cache.address()
         );
         for (p, port) in peers.iter().zip(&ports) {
@@ -154,7 +185,7 @@ impl Lab {
         wait_for("rovgate has the VRPs and re-evaluated", 60, || {
             rovgate.status().is_some_and(|s| {
                 let re = &s["reevaluation"];
-                s["vrps"]["count"] == json!(vrps.len())
+                vrps.is_none_or(|n| s["vrps"]["count"] == json!(n))
                     && re["serial"] == s["vrps"]["serial"]
                     && re["pending"] == json!(0)
             })
@@ -180,14 +211,18 @@ impl Lab {
             peers.len() == lab.names.len() && peers.iter().all(|p| p["up"] == true)
         })
         .await;
+        lab
+    }
+
+    /// Waits until rovgate stores every route of `peers`.
+    pub async fn wait_for_routes(&self, peers: impl IntoIterator<Item = &Peer>) {
         for p in peers {
             let what = format!("rovgate stores the routes of {}", p.name);
             wait_for(&what, 60, || {
-                lab.peer(&p.name)["routes"] == json!(p.routes.len())
+                self.peer(&p.name)["routes"] == json!(p.routes.len())
             })
             .await;
         }
-        lab
     }
 
     /// The `peers` entry of rovgate's status for `name` (`null` if absent).

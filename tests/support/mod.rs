@@ -9,7 +9,7 @@ pub mod bird;
 pub mod daemon;
 pub mod exabgp;
 pub mod frr;
-pub mod gobgp;
+pub mod gobgpd;
 pub mod lab;
 pub mod netns;
 pub mod prom;
@@ -164,6 +164,7 @@ pub fn rtr_config(caches: &[(String, u32)]) -> RpkiConfig {
             })
             .collect(),
         reload: Duration::from_secs(1),
+        startup_wait: Duration::from_secs(30),
     }
 }
 

@@ -1,28 +1,26 @@
-//! GoBGP's `gobgpd` started by a test inside its network namespace (GoBGP treats loopback
-//! next hops as invalid), with the test's config; killed on drop.
+//! GoBGP's `gobgpd` started by a test, queried with `gobgp`; killed on drop.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 
-use super::netns::Netns;
+use super::netns::command_in;
 
-/// A running `gobgpd`.
+/// A running gobgpd with its gRPC API on 127.0.0.1 (of its namespace, when given).
 pub struct Gobgpd {
     child: Child,
     api: String,
-    netns: String,
+    netns: Option<String>,
     dir: std::path::PathBuf,
 }
 
 impl Gobgpd {
-    /// Starts gobgpd in `ns` with `config` (its TOML), its gRPC API on a free port.
-    pub fn start(ns: &Netns, config: &str) -> Gobgpd {
+    /// Starts gobgpd with the TOML `config`, inside `netns` when given.
+    pub fn start(netns: Option<&str>, config: &str) -> Gobgpd {
         let dir = super::scratch_dir("gobgpd");
         let file = dir.join("gobgpd.toml");
         std::fs::write(&file, config).unwrap();
         let api = format!("127.0.0.1:{}", super::free_port());
         let log = std::fs::File::create(dir.join("gobgpd.log")).unwrap();
-        let child = ns
-            .command("gobgpd")
+        let child = command_in(netns, "gobgpd")
             .arg("-f")
             .arg(&file)
             .args(["--api-hosts", &api])
@@ -34,17 +32,16 @@ impl Gobgpd {
         Gobgpd {
             child,
             api,
-            netns: ns.name.clone(),
+            netns: netns.map(String::from),
             dir,
         }
     }
 
-    /// The output of `gobgp ARGS` against this gobgpd (stderr appended).
+    /// Runs `gobgp` against this gobgpd; returns its output and errors.
     pub fn gobgp(&self, args: &[&str]) -> String {
-        let out = Command::new("ip")
-            .args(["netns", "exec", &self.netns, "gobgp", "-u"])
-            .arg(self.api.split(':').next().unwrap())
-            .args(["-p", self.api.split(':').nth(1).unwrap()])
+        let (host, port) = self.api.split_once(':').unwrap();
+        let out = command_in(self.netns.as_deref(), "gobgp")
+            .args(["-u", host, "-p", port])
             .args(args)
             .output()
             .expect("run gobgp");

@@ -1,0 +1,194 @@
+//! The RTR server under many clients, against stayrtr on the same data.
+//!
+//! `cargo bench --bench rtr_server` (env `RTR_CLIENTS`, default 1000; raise `ulimit -n`
+//! above twice that). For rovgate (`[[rtr_server]]` over a VRP file) and then for stayrtr
+//! (`-cache` on the same file), both on loopback and re-reading the file every second:
+//!
+//! 1. **full reset**: N clients (the `rpki` crate's RTR client, proposing version 2)
+//!    connect at once; time until the last has End of Data for all 424,223 real VRPs;
+//! 2. **change**: 1,000 VRPs of the file change (500 withdrawn, 500 announced); time from
+//!    the rename until the last client's End of Data of the serial query that follows the
+//!    server's Serial Notify. This includes noticing the file (each server checks it once a
+//!    second), reading and diffing it.
+//!
+//! Not a test: nothing is asserted but that every client got there.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rovgate::rpki::Vrp;
+use rpki::rtr::client::{Client, PayloadError, PayloadTarget, PayloadUpdate};
+use rpki::rtr::payload::{Action, Payload, Timing};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+
+const REAL_VRPS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/data/vrps/rpki-client-2023-05-04-ripe-prepdev.json.gz"
+);
+
+fn main() {
+    let clients: usize = std::env::var("RTR_CLIENTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("rtr-server-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut all = rovgate::rpki::file::load(Path::new(REAL_VRPS)).expect("the real VRPs");
+    all.sort_unstable();
+    all.dedup();
+    let changed: Vec<Vrp> = all[500..].to_vec();
+    let mut changed = [changed, added(&all)].concat();
+    changed.sort_unstable();
+    let file = dir.join("vrps.json");
+    println!("{} VRPs, {clients} clients", all.len());
+    for server in ["rovgate", "stayrtr"] {
+        write(&file, &all);
+        let port = free_port();
+        let mut child = start(server, &dir, &file, port);
+        let (reset, change) = runtime.block_on(measure(port, clients, &file, &changed));
+        println!("{server}: full reset to {clients} clients {reset:.2?}, 1,000-VRP change to the last client {change:.2?}");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// 500 VRPs not in `all`: its first 500 with the origin AS moved by one.
+fn added(all: &[Vrp]) -> Vec<Vrp> {
+    let moved = all.iter().map(|v| Vrp {
+        asn: rovgate::route::Asn(v.asn.0.wrapping_add(1)),
+        ..*v
+    });
+    moved
+        .filter(|v| all.binary_search(v).is_err())
+        .take(500)
+        .collect()
+}
+
+fn write(file: &Path, vrps: &[Vrp]) {
+    let roas: Vec<serde_json::Value> = vrps
+        .iter()
+        .map(|v| {
+            serde_json::json!({"prefix": v.prefix.to_string(), "maxLength": v.max_length,
+                               "asn": format!("AS{}", v.asn.0)})
+        })
+        .collect();
+    let json = serde_json::json!({"metadata": {"buildtime": "2024-01-01T00:00:00Z"}, "roas": roas});
+    let tmp = file.with_extension("tmp");
+    std::fs::write(&tmp, json.to_string()).unwrap();
+    std::fs::rename(&tmp, file).unwrap();
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+fn start(server: &str, dir: &Path, file: &Path, port: u16) -> Child {
+    let log = std::fs::File::create(dir.join(format!("{server}.log"))).unwrap();
+    let mut command = match server {
+        "rovgate" => {
+            let config = dir.join("rovgate.toml");
+            let text = format!(
+                "[server]\nasn = 64500\nrouter_id = \"192.0.2.254\"\nlisten = [\"127.0.0.1:0\"]\n\
+                 [rpki]\nvrp_files = [{:?}]\nreload_seconds = 1\n\
+                 [[rtr_server]]\nlisten = \"127.0.0.1:{port}\"\n",
+                file.display().to_string()
+            );
+            std::fs::write(&config, text).unwrap();
+            let mut c = Command::new(env!("CARGO_BIN_EXE_rovgate"));
+            c.arg("run")
+                .arg("--config")
+                .arg(config)
+                .env("RUST_LOG", "warn");
+            c
+        }
+        _ => {
+            let mut c = Command::new("stayrtr");
+            c.arg("-cache").arg(file);
+            c.args(["-checktime=false", "-refresh", "1", "-bind"]);
+            c.arg(format!("127.0.0.1:{port}"));
+            c.args(["-metrics.addr", &format!("127.0.0.1:{}", free_port())]);
+            c
+        }
+    };
+    let child = command.stdout(Stdio::null()).stderr(log).spawn();
+    child.unwrap_or_else(|e| panic!("start {server}: {e}"))
+}
+
+/// Connects `n` clients; returns how long until every one had the full set, and how long
+/// from writing `changed` to `file` until every one had the change.
+async fn measure(port: u16, n: usize, file: &Path, changed: &[Vrp]) -> (Duration, Duration) {
+    // Wait until the server serves the whole set to one client.
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let probe = tokio::spawn(client(port, tx));
+    while rx.recv().await.is_none_or(|count| count < 400_000) {}
+    probe.abort();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..n)
+        .map(|_| tokio::spawn(client(port, tx.clone())))
+        .collect();
+    for _ in 0..n {
+        rx.recv().await.expect("a client's End of Data");
+    }
+    let reset = started.elapsed();
+    let file: PathBuf = file.into();
+    let changed = changed.to_vec();
+    let started = Instant::now();
+    tokio::task::spawn_blocking(move || write(&file, &changed))
+        .await
+        .unwrap();
+    for _ in 0..n {
+        rx.recv().await.expect("a client's End of Data");
+    }
+    let change = started.elapsed();
+    tasks.iter().for_each(|t| t.abort());
+    (reset, change)
+}
+
+/// One RTR client: reports the size of each update it completes.
+async fn client(port: u16, done: mpsc::UnboundedSender<usize>) {
+    let sock = loop {
+        match TcpStream::connect(("127.0.0.1", port)).await {
+            Ok(sock) => break sock,
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    };
+    let mut client = Client::new(sock, Counter { done, items: 0 }, None);
+    while client.step().await.is_ok() {}
+}
+
+struct Counter {
+    done: mpsc::UnboundedSender<usize>,
+    items: usize,
+}
+
+struct Pending(usize);
+
+impl PayloadTarget for Counter {
+    type Update = Pending;
+
+    fn start(&mut self, _reset: bool) -> Pending {
+        Pending(0)
+    }
+
+    fn apply(&mut self, update: Pending, _: Timing) -> Result<(), PayloadError> {
+        self.items = update.0;
+        let _ = self.done.send(self.items);
+        Ok(())
+    }
+}
+
+impl PayloadUpdate for Pending {
+    fn push_update(&mut self, _: Action, _: Payload) -> Result<(), PayloadError> {
+        self.0 += 1;
+        Ok(())
+    }
+}
