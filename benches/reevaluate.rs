@@ -76,7 +76,7 @@ impl Bench {
                 added,
                 removed: vec![],
             },
-            vec![],
+            Default::default(),
             Default::default(),
         );
         let peer = |i: u8, asn, rov| PeerInfo {
@@ -147,11 +147,14 @@ impl Bench {
     async fn change(&mut self, delta: VrpDelta) {
         let prefixes = delta.changed_prefixes();
         let first = self.store.load().table.is_empty();
-        let (serial, _) = self.writer.publish(delta, vec![], Default::default());
+        let (serial, _) = self
+            .writer
+            .publish(delta, Default::default(), Default::default());
         self.rib.vrps_changed(VrpsChanged {
             serial,
             prefixes,
             first,
+            aspas: false,
         });
         while self.rib.reevaluating() {
             self.rib.reevaluate_step();

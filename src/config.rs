@@ -19,6 +19,7 @@ use crate::route::Asn;
 use crate::rpki::RpkiConfig;
 use serde::{Deserialize, Serialize};
 
+mod aspa;
 mod convert;
 mod damping;
 mod filters;

@@ -35,7 +35,7 @@ impl Lab {
                 added,
                 removed: vec![],
             },
-            vec![],
+            Default::default(),
             Default::default(),
         );
         // Named p0, p1, p2 (the snapshot tests name them), at 127.0.0.1 to .3.
@@ -89,11 +89,14 @@ impl Lab {
         let delta = VrpDelta { added, removed };
         let prefixes = delta.changed_prefixes();
         let first = self.rib.vrps.load().table.is_empty();
-        let (serial, _) = self.writer.publish(delta, vec![], Default::default());
+        let (serial, _) = self
+            .writer
+            .publish(delta, Default::default(), Default::default());
         self.rib.vrps_changed(VrpsChanged {
             serial,
             prefixes,
             first,
+            aspas: false,
         });
         self.settle().await;
     }
