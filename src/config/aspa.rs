@@ -19,21 +19,3 @@ impl Role {
         }
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_providers_are_verified_downstream() {
-        let cases = [
-            (Role::Customer, AspaProcedure::Upstream),
-            (Role::Peer, AspaProcedure::Upstream),
-            (Role::RsClient, AspaProcedure::Upstream),
-            (Role::Upstream, AspaProcedure::Downstream),
-        ];
-        for (role, procedure) in cases {
-            assert_eq!(role.aspa_procedure(), procedure, "{role}");
-        }
-    }
-}

@@ -403,6 +403,8 @@ impl Rib {
 }
 
 #[cfg(test)]
+mod aspa_tests;
+#[cfg(test)]
 mod checks_tests;
 #[cfg(test)]
 mod dump_tests;

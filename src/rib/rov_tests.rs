@@ -21,7 +21,7 @@ pub(super) fn vrp(prefix: &str, max: u8, asn: u32) -> Vrp {
 pub(super) struct Lab {
     pub(super) rib: Rib,
     rx: Vec<mpsc::Receiver<Outgoing>>,
-    writer: SnapshotWriter,
+    pub(super) writer: SnapshotWriter,
     changes: broadcast::Receiver<RovChange>,
 }
 
@@ -106,7 +106,7 @@ impl Lab {
         self.settle().await;
     }
 
-    async fn settle(&mut self) {
+    pub(super) async fn settle(&mut self) {
         while self.rib.reevaluating() {
             self.rib.reevaluate_step();
         }
