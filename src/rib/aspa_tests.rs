@@ -97,6 +97,16 @@ async fn each_mode_does_what_it_says_with_a_leaked_path() {
 async fn a_dropped_path_comes_back_when_the_aspas_change() {
     let mut lab = leaked_in(RovMode::Drop).await;
     lab.routes(1);
+    // The looking glass and the report name the hop.
+    let why = "AS65001 has an ASPA that does not list AS64496 as a provider";
+    let (_, views) = lab.rib.lookup(net("192.0.2.0/24"));
+    assert_eq!(views[0].aspa.as_deref(), Some(why));
+    let listed = lab.rib.invalid_paths();
+    let listed: Vec<_> = listed
+        .iter()
+        .map(|p| (p.prefix, p.aspa.as_deref()))
+        .collect();
+    assert_eq!(listed, [(net("192.0.2.0/24"), Some(why))]);
     // AS 65001 adds the peer as a provider: the path is no leak any more.
     lab.change_aspas(vec![aspa(65001, &[65002, PEER]), aspa(65003, &[PEER])])
         .await;
