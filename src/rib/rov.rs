@@ -21,7 +21,7 @@ use crate::rpki::AspaTable;
 impl Rib {
     /// Re-applies policy to every path of `peer` (or of every peer) whose decision may
     /// have changed: a new mode or new `[rov]` settings.
-    fn reshape_peer(&mut self, peer: Option<PeerId>, recheck: bool) {
+    pub(super) fn reshape_peer(&mut self, peer: Option<PeerId>, recheck: bool) {
         for family in Family::ALL {
             let prefixes: Vec<IpNet> = match peer {
                 Some(peer) => self.table.prefixes_of(family, peer, |_| true),
