@@ -9,6 +9,10 @@
 //!   ROV in the route path); `drop+checks`: drop, and every IXP import check run in
 //!   `shadow` (nothing more filtered; the cost of the checks); `drop+checks+irr`: the same
 //!   with an AS-SET holding every prefix of the table (the worst case of the IRR check);
+//!   `drop+aspa`: drop, and ASPA verification in `drop` (downstream: the sender is a
+//!   transit feed) against the shared file's 6,647 ASPAs plus 5,000 synthesized from the
+//!   table's own paths (each AS with the ASes it follows on them as providers, so that
+//!   most hops are attested and the whole path is walked).
 //! - `irr/covers_full_table`: that IRR prefix lookup alone, for every prefix of the table.
 //!
 //! `cargo bench --bench reevaluate`
@@ -23,10 +27,10 @@ use tokio::sync::mpsc;
 
 use rovgate::bgp::wire::{self, encode_updates, Caps};
 use rovgate::feed::{load, FeedPeer};
-use rovgate::policy::{CheckModes, Filters, Irr, RovMode, Tagging};
+use rovgate::policy::{AspaProcedure, CheckGroup, CheckModes, Filters, Irr, RovMode, Tagging};
 use rovgate::rib::{MassInvalidation, Outgoing, PeerInfo, Rib, RibEvent};
 use rovgate::route::{Asn, AttrSet, Family, PeerId, Update};
-use rovgate::rpki::{file, SnapshotWriter, Vrp, VrpDelta, VrpStore, VrpsChanged};
+use rovgate::rpki::{file, Aspa, AspaTable, SnapshotWriter, Vrp, VrpDelta, VrpStore, VrpsChanged};
 
 /// The allocator the `rovgate` binary uses, so the numbers are the binary's.
 #[global_allocator]
@@ -58,14 +62,15 @@ struct Bench {
 
 impl Bench {
     fn new(mode: RovMode, feed: &FeedPeer, vrps: &[Vrp]) -> Bench {
-        Bench::with_checks(mode, None, feed, vrps)
+        Bench::with_checks(mode, None, None, feed, vrps)
     }
 
     /// As [`Bench::new`], with `checks` the sender's import checks run in `shadow`, against
-    /// an AS-SET when one is given.
+    /// an AS-SET when one is given; with `aspas`, its ASPA verification in `drop`.
     fn with_checks(
         mode: RovMode,
         checks: Option<Option<&Irr>>,
+        aspas: Option<&AspaTable>,
         feed: &FeedPeer,
         vrps: &[Vrp],
     ) -> Bench {
@@ -77,7 +82,7 @@ impl Bench {
                 added,
                 removed: vec![],
             },
-            vec![],
+            aspas.cloned().unwrap_or_default(),
             Default::default(),
         );
         let peer = |i: u8, asn, rov| PeerInfo {
@@ -90,6 +95,14 @@ impl Bench {
             let filters = Filters::ixp_defaults(Asn(feed.asn), IpAddr::from([127, 0, 0, 1]));
             sender.filters = Arc::new(Filters {
                 irr: irr.cloned(),
+                ..filters
+            });
+        }
+        if aspas.is_some() {
+            sender.checks.set(CheckGroup::Aspa, RovMode::Drop);
+            let filters = Filters::ixp_defaults(Asn(feed.asn), IpAddr::from([127, 0, 0, 1]));
+            sender.filters = Arc::new(Filters {
+                aspa: AspaProcedure::Downstream,
                 ..filters
             });
         }
@@ -148,12 +161,15 @@ impl Bench {
     async fn change(&mut self, delta: VrpDelta) {
         let prefixes = delta.changed_prefixes();
         let first = self.store.load().table.is_empty();
-        let (serial, _) = self.writer.publish(delta, vec![], Default::default());
+        let (serial, _) = self
+            .writer
+            .publish(delta, Default::default(), Default::default());
         self.rib.vrps_changed(VrpsChanged {
             serial,
             prefixes,
             first,
             complete: true,
+            aspas: false,
         });
         while self.rib.reevaluating() {
             self.rib.reevaluate_step();
@@ -264,24 +280,46 @@ fn irr_of(feed: &FeedPeer) -> Irr {
     irr
 }
 
+/// The shared file's ASPAs and 5,000 more from the feed's paths: the first 5,000 customer
+/// ASes met, each with every AS it follows on a path (towards the peer) as a provider.
+fn aspas_of(feed: &FeedPeer) -> AspaTable {
+    let file = file::load_payload(Path::new(VRPS)).expect("the shared VRP file");
+    let mut providers: std::collections::BTreeMap<u32, Vec<u32>> = Default::default();
+    for (attrs, _) in &feed.batches {
+        let asns: Vec<u32> = attrs.as_path.asns().collect();
+        for w in asns.windows(2).filter(|w| w[0] != w[1]) {
+            if providers.len() < 5000 || providers.contains_key(&w[1]) {
+                providers.entry(w[1]).or_default().push(w[0]);
+            }
+        }
+    }
+    let made = providers.into_iter().map(|(c, p)| Aspa {
+        customer: Asn(c),
+        providers: p.into_iter().map(Asn).collect(),
+    });
+    AspaTable::new(file.aspas.into_iter().chain(made))
+}
+
 fn full_table(c: &mut Criterion) {
     let (feed, vrps) = data();
     let irr = irr_of(&feed);
+    let aspas = aspas_of(&feed);
     let rt = runtime();
     let mut g = c.benchmark_group("rib/full_table");
     g.sample_size(10).measurement_time(Duration::from_secs(40));
     let cases = [
-        ("accept", RovMode::Accept, None),
-        ("drop", RovMode::Drop, None),
-        ("drop+checks", RovMode::Drop, Some(None)),
-        ("drop+checks+irr", RovMode::Drop, Some(Some(&irr))),
+        ("accept", RovMode::Accept, None, None),
+        ("drop", RovMode::Drop, None, None),
+        ("drop+checks", RovMode::Drop, Some(None), None),
+        ("drop+checks+irr", RovMode::Drop, Some(Some(&irr)), None),
+        ("drop+aspa", RovMode::Drop, None, Some(&aspas)),
     ];
-    for (name, mode, checks) in cases {
+    for (name, mode, checks, aspas) in cases {
         g.bench_function(name, |bench| {
             bench.iter_custom(|iters| {
                 let mut timed = Duration::ZERO;
                 for _ in 0..iters {
-                    let mut b = Bench::with_checks(mode, checks, &feed, &vrps);
+                    let mut b = Bench::with_checks(mode, checks, aspas, &feed, &vrps);
                     let start = Instant::now();
                     rt.block_on(b.load(&feed));
                     timed += start.elapsed();

@@ -47,7 +47,7 @@ fn snapshot_from_cache(vrps: &[Vrp]) -> (VrpSources, VrpStore, SnapshotWriter) {
     let store = VrpStore::new();
     let mut writer = SnapshotWriter::new(store.clone());
     let delta = sources.handle(event, Instant::now(), &store.load().table);
-    writer.publish(delta, vec![], Default::default());
+    writer.publish(delta, Default::default(), Default::default());
     (sources, store, writer)
 }
 
@@ -117,7 +117,7 @@ fn snapshot(c: &mut Criterion) {
             };
             let delta = sources.handle(event, Instant::now(), &store.load().table);
             assert_eq!(delta.added.len() + delta.removed.len(), 1000);
-            writer.publish(delta, vec![], Default::default());
+            writer.publish(delta, Default::default(), Default::default());
         })
     });
     g.finish();

@@ -20,6 +20,7 @@ use crate::route::Asn;
 use crate::rpki::RpkiConfig;
 use serde::{Deserialize, Serialize};
 
+mod aspa;
 mod bmp;
 mod convert;
 mod damping;

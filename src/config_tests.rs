@@ -375,3 +375,7 @@ mod load;
 /// The import checks' keys and the IRR files `Config::load` reads.
 #[path = "config/filters_tests.rs"]
 mod filters;
+
+/// The `aspa` key and the procedure of each role.
+#[path = "config/aspa_tests.rs"]
+mod aspa;

@@ -16,11 +16,13 @@
 //!
 //! A *held* path (a mass invalidation waiting for an operator) is treated as shadow.
 
+mod aspa;
 mod bogons;
 mod checks;
 mod irr;
 mod modes;
 
+pub use aspa::{verify, AspaProcedure, AspaReason, AspaState, AspaVerdict};
 pub use checks::{check, check_path, check_prefix, Check, Failed, Filters, NextHopPolicy};
 pub use checks::{Route, TRANSIT_FREE};
 pub use irr::{Irr, IrrError};

@@ -8,6 +8,7 @@ mod support;
 mod actions;
 mod api;
 mod ars_reference;
+mod aspa;
 mod bgp_bird;
 mod bgp_exabgp;
 mod bgp_gobgp;

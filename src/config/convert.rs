@@ -132,6 +132,7 @@ struct RawPeer {
     checks: Option<Text>,
     #[serde(default)]
     check: filters::RawCheck,
+    aspa: Option<Text>,
     next_hop: Option<Text>,
     #[serde(default)]
     irr: Vec<Text>,
@@ -316,7 +317,10 @@ impl Source<'_> {
             rov_ext_community: raw.rov_ext_community.unwrap_or(false),
             checks: defaults.checks_for(
                 role,
-                &self.mode_layer(raw.checks.as_ref(), &raw.check, &key(""))?,
+                &self.mode_layer(
+                    (raw.checks.as_ref(), &raw.check, raw.aspa.as_ref()),
+                    &key(""),
+                )?,
             ),
             next_hop: match &raw.next_hop {
                 Some(n) => self.parse(n, key("next_hop"))?,

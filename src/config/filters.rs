@@ -93,7 +93,7 @@ impl ModeLayer {
     /// `modes` with this level's settings over them.
     pub fn over(&self, mut modes: CheckModes) -> CheckModes {
         if let Some(all) = self.all {
-            modes = CheckModes::all(all);
+            modes = modes.with_all(all);
         }
         for &(group, mode) in &self.each {
             modes.set(group, mode);
@@ -141,6 +141,7 @@ impl Config {
             roa_as_route_object: f.roa_as_route_object,
             blackhole_v4: f.blackhole_v4,
             blackhole_v6: f.blackhole_v6,
+            aspa: peer.role.aspa_procedure(),
         })
     }
 }

@@ -58,6 +58,7 @@ fn a_peers_routes_show_their_reasons() {
         rpki_invalid: false,
         failed,
         dropped: false,
+        aspa: None,
         reachable: false,
     };
     let report = build(&[peer], &[route], &Default::default(), None);

@@ -155,6 +155,7 @@ async fn build(
                 rpki_invalid: p.rpki_invalid,
                 failed: p.failed,
                 dropped: p.dropped,
+                aspa: p.aspa.clone(),
                 reachable: p.reachable,
             })
             .collect();

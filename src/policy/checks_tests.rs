@@ -29,7 +29,9 @@ fn failed(f: &Filters, prefix: &str, path: &[u32], next_hop: &str) -> Vec<Check>
     let path = AsPath(vec![Segment::Sequence(path.to_vec())]);
     let prefix = prefix.parse().unwrap();
     let route = route(&prefix, &path, next_hop.parse().unwrap());
-    check(f, &ALL, route).iter().collect()
+    check(f, &ALL, &AspaTable::default(), route)
+        .iter()
+        .collect()
 }
 
 #[test]
@@ -80,7 +82,12 @@ fn long_paths_and_sets() {
         Segment::Set(vec![3333, 3334]),
     ]);
     let prefix = "1.2.3.0/24".parse().unwrap();
-    let got = check(&f, &ALL, route(&prefix, &set, f.address));
+    let got = check(
+        &f,
+        &ALL,
+        &AspaTable::default(),
+        route(&prefix, &set, f.address),
+    );
     assert_eq!(got.iter().collect::<Vec<_>>(), [Check::AsPathTooLong]);
 }
 
@@ -93,7 +100,13 @@ fn next_hop_policies() {
             ..filters()
         };
         let (prefix, path) = ("1.2.3.0/24".parse().unwrap(), AsPath::default());
-        check(&f, &ALL, route(&prefix, &path, other)).has(Check::NextHop)
+        check(
+            &f,
+            &ALL,
+            &AspaTable::default(),
+            route(&prefix, &path, other),
+        )
+        .has(Check::NextHop)
     };
     assert!(hop(NextHopPolicy::Strict));
     assert!(!hop(NextHopPolicy::SameAs(vec![other])));
@@ -111,7 +124,9 @@ fn a_blackhole_request_may_be_a_host_route_of_registered_space() {
             blackhole: true,
             ..route(prefix, &path, f.address)
         };
-        check(f, &ALL, blackhole).iter().collect::<Vec<_>>()
+        check(f, &ALL, &AspaTable::default(), blackhole)
+            .iter()
+            .collect::<Vec<_>>()
     };
     let not_taken = filters();
     use Check::{IrrPrefix, PrefixTooLong};

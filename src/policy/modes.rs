@@ -28,10 +28,14 @@ pub enum CheckGroup {
     TransitFree,
     /// `irr`: the prefix or the origin is not in the peer's AS-SET.
     Irr,
+    /// `aspa`: ASPA verification finds the path Invalid. Set by the `aspa` key, not by
+    /// `checks` or `check`.
+    Aspa,
 }
 
 impl CheckGroup {
-    /// Every group, in the order the README lists them.
+    /// Every group of the `check` tables, in the order the README lists them (not
+    /// [`CheckGroup::Aspa`]).
     pub const ALL: [CheckGroup; 7] = [
         CheckGroup::NextHop,
         CheckGroup::PrefixLength,
@@ -52,6 +56,7 @@ impl CheckGroup {
             CheckGroup::AsPath => "as_path",
             CheckGroup::TransitFree => "transit_free",
             CheckGroup::Irr => "irr",
+            CheckGroup::Aspa => "aspa",
         }
     }
 
@@ -65,10 +70,11 @@ impl CheckGroup {
             Check::AsPathTooLong => CheckGroup::AsPath,
             Check::TransitFree => CheckGroup::TransitFree,
             Check::IrrPrefix | Check::IrrOrigin => CheckGroup::Irr,
+            Check::Aspa => CheckGroup::Aspa,
         }
     }
 
-    /// The group named `name` in the config.
+    /// The group named `name` in a `check` table.
     pub fn named(name: &str) -> Option<CheckGroup> {
         CheckGroup::ALL.into_iter().find(|g| g.name() == name)
     }
@@ -80,17 +86,27 @@ impl fmt::Display for CheckGroup {
     }
 }
 
-/// One peer's mode for each group of checks.
+/// One peer's mode for each group of checks, and for ASPA.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct CheckModes([RovMode; 7]);
+pub struct CheckModes([RovMode; 8]);
 
 impl CheckModes {
-    /// Every check in `drop` (what an IXP ships for its route-server clients).
-    pub const ALL_DROP: CheckModes = CheckModes([RovMode::Drop; 7]);
+    /// Every check in `drop` (what an IXP ships for its route-server clients), ASPA off.
+    pub const ALL_DROP: CheckModes = CheckModes::all(RovMode::Drop);
 
-    /// The same mode for every check.
-    pub fn all(mode: RovMode) -> Self {
-        CheckModes([mode; 7])
+    /// The same mode for every check of the `check` groups; ASPA off.
+    pub const fn all(mode: RovMode) -> Self {
+        let mut modes = [mode; 8];
+        modes[CheckGroup::Aspa as usize] = RovMode::Accept;
+        CheckModes(modes)
+    }
+
+    /// These modes with `mode` for every `check` group, ASPA's kept (what `checks = "..."`
+    /// sets).
+    pub fn with_all(self, mode: RovMode) -> Self {
+        let mut modes = CheckModes::all(mode);
+        modes.set(CheckGroup::Aspa, self.group(CheckGroup::Aspa));
+        modes
     }
 
     /// The mode of `check`.
@@ -113,9 +129,10 @@ impl CheckModes {
         self.of(check) != RovMode::Accept
     }
 
-    /// Each group with its mode, in [`CheckGroup::ALL`] order.
+    /// Each group with its mode, in [`CheckGroup::ALL`] order, then ASPA.
     pub fn iter(&self) -> impl Iterator<Item = (CheckGroup, RovMode)> + '_ {
-        CheckGroup::ALL.into_iter().map(|g| (g, self.group(g)))
+        let groups = CheckGroup::ALL.into_iter().chain([CheckGroup::Aspa]);
+        groups.map(|g| (g, self.group(g)))
     }
 }
 
@@ -139,11 +156,18 @@ mod tests {
 
     #[test]
     fn every_check_has_a_group_and_names_round_trip() {
-        for check in Check::ALL {
+        for check in Check::ALL.into_iter().filter(|&c| c != Check::Aspa) {
             let group = CheckGroup::of(check);
             assert_eq!(CheckGroup::named(group.name()), Some(group), "{check:?}");
         }
         assert_eq!(CheckGroup::named("rpki"), None);
+        assert_eq!(CheckGroup::named("aspa"), None, "aspa has its own key");
+        let aspa = CheckModes::all(RovMode::Accept).with_all(RovMode::Tag);
+        assert_eq!(
+            aspa.of(Check::Aspa),
+            RovMode::Accept,
+            "checks leave ASPA alone"
+        );
         let mut modes = CheckModes::all(RovMode::Drop);
         modes.set(CheckGroup::Irr, RovMode::Accept);
         assert!(!modes.runs(Check::IrrOrigin) && !modes.runs(Check::IrrPrefix));

@@ -25,7 +25,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use crate::feed::MrtError;
-use crate::policy::Failed;
+use crate::policy::{Check, Failed};
 use crate::route::{Asn, RovState};
 use crate::rpki::file::FileError;
 use crate::rpki::{Vrp, VrpTable};
@@ -147,6 +147,8 @@ pub struct InvalidInput {
     pub failed: Failed,
     /// Filtered now (by ROV at `rov = drop`, or by a check in `drop`).
     pub dropped: bool,
+    /// Why ASPA verification finds it Invalid, when it fails that check.
+    pub aspa: Option<String>,
     /// The destination stays reachable if this route is dropped: some peer has a route that
     /// would not be dropped (not invalid, no failed check) for the prefix or for a
     /// less-specific prefix covering it.
@@ -242,6 +244,10 @@ pub struct InvalidRoute {
     pub reachable: bool,
     /// Dropped now.
     pub dropped: bool,
+    /// Why ASPA verification finds it Invalid ("AS X has an ASPA that does not list AS Y
+    /// as a provider"), when it fails that check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aspa: Option<String>,
     /// A fix the peer can act on, in words: the RPKI fix, then each failed check's.
     pub suggestion: String,
     /// The ROA that would make the route valid: its prefix, its length as maxLength, its
@@ -299,8 +305,12 @@ fn explain_route(input: &InvalidInput, vrps: &VrpTable) -> InvalidRoute {
     let explained = explain::explain(&input.prefix, input.origin, &verdict);
     let reasons = reasons::codes(input.rpki_invalid, input.failed);
     let rpki_fix = (input.rpki_invalid).then_some(explained.suggestion);
-    let fixes: Vec<&str> = (rpki_fix.iter().map(String::as_str))
-        .chain(input.failed.iter().map(|c| c.advice()))
+    let advice = |c: Check| match (c, &input.aspa) {
+        (Check::Aspa, Some(why)) => format!("{why}: {}", c.advice()),
+        _ => c.advice().to_string(),
+    };
+    let fixes: Vec<String> = (rpki_fix.into_iter())
+        .chain(input.failed.iter().map(advice))
         .collect();
     let mut covering = verdict.matched;
     covering.extend(verdict.bad_asn);
@@ -316,6 +326,7 @@ fn explain_route(input: &InvalidInput, vrps: &VrpTable) -> InvalidRoute {
         vrps: covering,
         reachable: input.reachable,
         dropped: input.dropped,
+        aspa: input.aspa.clone(),
         suggestion: fixes.join("; "),
         suggested_roa: explained.suggested_roa,
         raise_roa: explained.raise_roa,

@@ -90,6 +90,7 @@ pub fn inputs(feeds: &[FeedPeer], vrps: &VrpTable) -> (Vec<PeerInput>, Vec<Inval
                             rpki_invalid: true,
                             failed: Failed::default(),
                             dropped: false,
+                            aspa: None,
                             reachable: false,
                         });
                         continue;

@@ -20,6 +20,7 @@ fn route(peer: usize, prefix: &str, rpki_invalid: bool, failed: &[Check]) -> Inv
         rpki_invalid,
         failed: set,
         dropped: false,
+        aspa: None,
         reachable: false,
     }
 }
@@ -163,4 +164,25 @@ fn renders_carry_the_reason_codes() {
     assert!(text.contains(&line), "{text}");
     assert!(text.contains("total: 1101:3 bogon_prefix: 2 routes would be dropped"));
     assert!(text.contains(" 1101:8,1101:13 "), "{text}");
+}
+
+/// An ASPA-invalid route: listed under `1101:16 aspa_invalid`, its suggestion naming the
+/// hop, counted as a would-drop in shadow as ROV's are; the CSV carries the hop too.
+#[test]
+fn an_aspa_invalid_route_names_its_hop() {
+    let why = "AS64499 has an ASPA that does not list AS64500 as a provider";
+    let mut leak = route(0, "192.0.2.0/24", false, &[Check::Aspa]);
+    leak.aspa = Some(why.to_string());
+    let report = build(&[peer("m", 0, 1, 0, 0)], &[leak], &table(&[]), None);
+    let r = &report.peers[0].invalid_routes[0];
+    assert_eq!(codes(r), [(16, "aspa_invalid")]);
+    assert_eq!(r.aspa.as_deref(), Some(why));
+    assert!(
+        r.suggestion.starts_with(&format!("{why}: ")),
+        "{}",
+        r.suggestion
+    );
+    assert_eq!(sums(&report.peers[0].reasons), [(16, 1, 1, 0, 1)]);
+    let csv = super::render::render(&report, super::render::Format::Csv);
+    assert!(csv.contains(why), "{csv}");
 }

@@ -186,6 +186,7 @@ pub(super) fn invalid(
         rpki_invalid: true,
         failed: Default::default(),
         dropped,
+        aspa: None,
         reachable,
     }
 }

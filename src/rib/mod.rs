@@ -13,6 +13,7 @@
 //! re-evaluates the routes they cover (`reevaluate.rs`). Queries (report, looking glass)
 //! come on their own channel and are answered between batches (`snapshot.rs`).
 
+mod aspa;
 mod best;
 mod delay;
 mod dump;
@@ -309,7 +310,8 @@ impl Rib {
             let vrps = self.vrps.load();
             let info = self.peers.info(peer);
             let next_hop = attrs.next_hop.addr();
-            let of_path = check_path(&info.filters, &info.checks, &attrs.as_path, next_hop);
+            let (filters, checks) = (&info.filters, &info.checks);
+            let of_path = check_path(filters, checks, &vrps.aspas, &attrs.as_path, next_hop);
             for prefix in prefixes {
                 let state = vrps.table.state(&prefix, attrs.as_path.origin());
                 self.insert(peer, prefix, attrs.clone(), (state, of_path));
@@ -423,6 +425,8 @@ impl Rib {
     }
 }
 
+#[cfg(test)]
+mod aspa_tests;
 #[cfg(test)]
 mod checks_tests;
 #[cfg(test)]

@@ -109,6 +109,12 @@ fn merge(queue: &mut VecDeque<IpNet>, more: impl IntoIterator<Item = IpNet>) {
 impl Rib {
     /// Queues the routes a new VRP snapshot may affect for re-evaluation.
     pub fn vrps_changed(&mut self, changed: VrpsChanged) {
+        if changed.aspas {
+            self.reverify_aspa();
+        }
+        if changed.prefixes.is_empty() {
+            return;
+        }
         let pass = &mut self.pass;
         pass.started.get_or_insert_with(Instant::now);
         if pass.applying {
@@ -243,7 +249,7 @@ impl Rib {
             let peer = peers.info(path.peer);
             let valid_either = before == RovState::Valid || state == RovState::Valid;
             if peer.filters.roa_stands_in() && valid_either {
-                path.failed = checked(peer, prefix, path);
+                path.failed = checked(peer, &snapshot.aspas, prefix, path);
             }
             shape(path, peer, tagging, interned, wait.holds());
             counts.count(path, 1);

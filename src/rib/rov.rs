@@ -16,6 +16,7 @@ use crate::policy::{
 };
 use crate::rib::MassInvalidation;
 use crate::route::{AttrSet, Family, Interner, NextHop, PeerId, RovState};
+use crate::rpki::AspaTable;
 
 impl Rib {
     /// Re-applies policy to every path of `peer` (or of every peer) whose decision may
@@ -48,6 +49,7 @@ impl Rib {
         release: bool,
         recheck: bool,
     ) {
+        let snapshot = self.vrps.load();
         let Rib {
             table,
             peers,
@@ -65,7 +67,7 @@ impl Rib {
             counts.count(path, -1);
             path.held &= !release;
             if recheck {
-                path.failed = checked(peers.info(path.peer), prefix, path);
+                path.failed = checked(peers.info(path.peer), &snapshot.aspas, prefix, path);
             }
             let changed = shape(path, peers.info(path.peer), tagging, interned, wait.holds());
             counts.count(path, 1);
@@ -139,8 +141,8 @@ pub(super) fn shape(
 
 /// The import checks the peer's policy runs that a path for `prefix` fails, in its RPKI
 /// state (run again when the state changes: a valid ROA may stand in for a route object).
-pub(super) fn checked(peer: &PeerInfo, prefix: IpNet, path: &Path) -> Failed {
-    check(&peer.filters, &peer.checks, route(&prefix, path))
+pub(super) fn checked(peer: &PeerInfo, aspas: &AspaTable, prefix: IpNet, path: &Path) -> Failed {
+    check(&peer.filters, &peer.checks, aspas, route(&prefix, path))
 }
 
 /// The checks of [`checked`] that look at the prefix (the path's own were run once for

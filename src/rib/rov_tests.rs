@@ -21,7 +21,7 @@ pub(super) fn vrp(prefix: &str, max: u8, asn: u32) -> Vrp {
 pub(super) struct Lab {
     pub(super) rib: Rib,
     rx: Vec<mpsc::Receiver<Outgoing>>,
-    writer: SnapshotWriter,
+    pub(super) writer: SnapshotWriter,
     changes: broadcast::Receiver<RovChange>,
 }
 
@@ -35,7 +35,7 @@ impl Lab {
                 added,
                 removed: vec![],
             },
-            vec![],
+            Default::default(),
             Default::default(),
         );
         // Named p0, p1, p2 (the snapshot tests name them), at 127.0.0.1 to .3.
@@ -89,12 +89,15 @@ impl Lab {
         let delta = VrpDelta { added, removed };
         let prefixes = delta.changed_prefixes();
         let first = self.rib.vrps.load().table.is_empty();
-        let (serial, _) = self.writer.publish(delta, vec![], Default::default());
+        let (serial, _) = self
+            .writer
+            .publish(delta, Default::default(), Default::default());
         self.rib.vrps_changed(VrpsChanged {
             serial,
             prefixes,
             first,
             complete: true,
+            aspas: false,
         });
         self.settle().await;
     }
@@ -104,7 +107,7 @@ impl Lab {
         self.settle().await;
     }
 
-    async fn settle(&mut self) {
+    pub(super) async fn settle(&mut self) {
         while self.rib.reevaluating() {
             self.rib.reevaluate_step();
         }

@@ -19,8 +19,9 @@ use serde::Serialize;
 
 use super::table::Top2;
 use super::{Path, Rib, RibQuery};
-use crate::policy::Failed;
+use crate::policy::{verify, Check, Failed};
 use crate::route::{Asn, Attrs, Family, PeerId, RovState};
+use crate::rpki::AspaTable;
 
 /// One path that is RPKI-invalid or fails an import check, for the what-if report.
 #[derive(Clone, Debug)]
@@ -38,6 +39,8 @@ pub struct InvalidPath {
     pub failed: Failed,
     /// Filtered now (by ROV or by a check in `drop`).
     pub dropped: bool,
+    /// Why ASPA verification finds it Invalid, when it fails that check.
+    pub aspa: Option<String>,
     /// Were it dropped, the destination would stay reachable: another peer has a path for
     /// the prefix that would not be dropped (neither invalid nor failing a check), or a
     /// covering less-specific prefix has one.
@@ -79,6 +82,10 @@ pub struct PathView {
     pub held: bool,
     /// The import checks it fails that count, by code (empty: none, or none run).
     pub failed_checks: Vec<FailedCheck>,
+    /// Why ASPA verification finds it Invalid ("AS X has an ASPA that does not list AS Y
+    /// as a provider"), when it fails that check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aspa: Option<String>,
     /// Large communities rovgate added (tag, filtered reason).
     pub added_large_communities: Vec<String>,
 }
@@ -128,6 +135,7 @@ impl Rib {
     /// Every path in the table that is RPKI-invalid or fails an import check that counts,
     /// prefix order.
     pub(super) fn invalid_paths(&self) -> Vec<InvalidPath> {
+        let aspas = &self.vrps.load().aspas;
         let mut out = Vec::new();
         for family in Family::ALL {
             for (prefix, paths) in self.table.iter(family) {
@@ -144,12 +152,24 @@ impl Rib {
                         failed,
                         // A monitored neighbour's path is not selected, but not dropped.
                         dropped: !path.eligible && !self.peers.info(path.peer).monitored,
+                        aspa: self.aspa_reason(aspas, path),
                         reachable: self.reachable_without(prefix, path.peer),
                     });
                 }
             }
         }
         out
+    }
+
+    /// Why `path` fails ASPA verification against `aspas`, if it does.
+    fn aspa_reason(&self, aspas: &AspaTable, path: &Path) -> Option<String> {
+        if !path.failed.has(Check::Aspa) {
+            return None;
+        }
+        let filters = &self.peers.info(path.peer).filters;
+        let as_path = &path.attrs.received().as_path;
+        let verdict = verify(aspas, as_path, filters.asn, filters.aspa);
+        verdict.reason.map(|r| r.to_string())
     }
 
     fn reachable_without(&self, prefix: IpNet, peer: PeerId) -> bool {
@@ -167,6 +187,7 @@ impl Rib {
             return (None, Vec::new());
         };
         let top = Top2::of(paths);
+        let aspas = &self.vrps.load().aspas;
         let views = paths
             .iter()
             .map(|p| PathView {
@@ -186,6 +207,7 @@ impl Rib {
                         name: c.name(),
                     })
                     .collect(),
+                aspa: self.aspa_reason(aspas, p),
                 added_large_communities: (p.attrs.tags.iter())
                     .flat_map(|m| m.large.iter().map(|[a, b, c]| format!("{a}:{b}:{c}")))
                     .collect(),

@@ -116,6 +116,7 @@ mod tests {
             prefixes: vec![],
             first: false,
             complete: true,
+            aspas: false,
         };
         lab.rib.vrps_changed(notice);
         lab.rib.flush();

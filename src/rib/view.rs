@@ -65,7 +65,7 @@ pub struct RovCounts {
 
 /// Path counts by the import check they fail, indexed by the check's Euro-IX code.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ReasonCounts([u64; 16]);
+pub struct ReasonCounts([u64; Check::Aspa as usize + 1]);
 
 impl ReasonCounts {
     /// How many paths fail `check`.

@@ -1,4 +1,5 @@
-//! VRP files: rpki-client JSON, Routinator `json`/`jsonext` and `csv`, plain or gzip.
+//! VRP files: rpki-client JSON (with its ASPAs), Routinator `json`/`jsonext` and `csv`, plain
+//! or gzip.
 //!
 //! Where it sits: one [`watch()`] task per `rpki.vrp_files` entry reads its file at start and
 //! whenever its mtime or size changes, and sends [`SourceEvent::FileLoaded`] (or
@@ -7,6 +8,7 @@
 //! what `rovgate validate --vrps FILE` reads. The polling loop, `poll`, is shared with
 //! `slurm.rs`.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -18,6 +20,7 @@ use serde::{de, Deserialize, Deserializer};
 use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
 
+use super::aspa::Aspa;
 use super::sources::SourceEvent;
 use super::vrp::Vrp;
 use crate::route::Asn;
@@ -71,8 +74,22 @@ impl FileError {
     }
 }
 
-/// Reads a VRP file: JSON when it starts with `{`, else CSV.
+/// What a VRP file holds: route origins, and ASPAs (JSON only).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Payload {
+    /// The VRPs, in file order.
+    pub vrps: Vec<Vrp>,
+    /// The ASPAs, in file order (a customer may appear more than once).
+    pub aspas: Vec<Aspa>,
+}
+
+/// Reads a VRP file's VRPs: JSON when it starts with `{`, else CSV.
 pub fn load(path: &Path) -> Result<Vec<Vrp>, FileError> {
+    load_payload(path).map(|p| p.vrps)
+}
+
+/// Reads a VRP file's VRPs and ASPAs.
+pub fn load_payload(path: &Path) -> Result<Payload, FileError> {
     parse(&read(path)?, path)
 }
 
@@ -94,7 +111,7 @@ pub(super) fn read(path: &Path) -> Result<Vec<u8>, FileError> {
 }
 
 /// Parses VRP file content; `path` names the file in errors.
-fn parse(bytes: &[u8], path: &Path) -> Result<Vec<Vrp>, FileError> {
+fn parse(bytes: &[u8], path: &Path) -> Result<Payload, FileError> {
     let at = |line, message| FileError::Line {
         path: path.to_path_buf(),
         line,
@@ -103,7 +120,7 @@ fn parse(bytes: &[u8], path: &Path) -> Result<Vec<Vrp>, FileError> {
     match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
         None => Err(at(1, "the file is empty, expected JSON or CSV VRPs".into())),
         Some(b'{') => match serde_json::from_slice::<JsonFile>(bytes) {
-            Ok(file) => Ok(file.roas.into_iter().map(|r| r.0).collect()),
+            Ok(file) => Ok(file.payload()),
             Err(e) => Err(FileError::json(path, &e)),
         },
         Some(_) => {
@@ -114,15 +131,49 @@ fn parse(bytes: &[u8], path: &Path) -> Result<Vec<Vrp>, FileError> {
                     .count();
                 at(line, "not UTF-8 text".into())
             })?;
-            parse_csv(text).map_err(|(line, message)| at(line, message))
+            let vrps = parse_csv(text).map_err(|(line, message)| at(line, message))?;
+            Ok(Payload {
+                vrps,
+                aspas: Vec::new(),
+            })
         }
     }
 }
 
-/// rpki-client and Routinator JSON: `{"roas": [...]}`; other keys (metadata, aspas) ignored.
+/// rpki-client and Routinator JSON: `{"roas": [...]}`, and ASPAs as rpki-client 8.5 and
+/// later write them (`"aspas": [{"customer_asid": 64496, "providers": [64497]}]`) or as
+/// rpki-client 8.4 did (`"provider_authorizations": {"ipv4": [...], "ipv6": [...]}`, read as
+/// the union of both families, as the current ASPA profile has it); other keys ignored.
 #[derive(Deserialize)]
 struct JsonFile {
     roas: Vec<JsonVrp>,
+    #[serde(default)]
+    aspas: Vec<JsonAspa>,
+    #[serde(default)]
+    provider_authorizations: BTreeMap<String, Vec<JsonAspa>>,
+}
+
+impl JsonFile {
+    fn payload(self) -> Payload {
+        let by_family = self.provider_authorizations.into_values().flatten();
+        Payload {
+            vrps: self.roas.into_iter().map(|r| r.0).collect(),
+            aspas: (self.aspas.into_iter().chain(by_family))
+                .map(|a| Aspa {
+                    customer: a.customer_asid.0,
+                    providers: a.providers.into_iter().map(|p| p.0).collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One ASPA of a JSON file; `expires` and other fields are ignored.
+#[derive(Deserialize)]
+struct JsonAspa {
+    #[serde(alias = "customer")]
+    customer_asid: JsonAsn,
+    providers: Vec<JsonAsn>,
 }
 
 /// One `roas` entry, checked inside its own object so that serde_json's error line is the
@@ -261,14 +312,14 @@ pub async fn watch(
     events: mpsc::Sender<SourceEvent>,
     shutdown: watch::Receiver<bool>,
 ) {
-    let event = move |result: Result<Vec<Vrp>, FileError>| match result {
-        Ok(vrps) => SourceEvent::FileLoaded { file, vrps },
+    let event = move |result: Result<Payload, FileError>| match result {
+        Ok(Payload { vrps, aspas }) => SourceEvent::FileLoaded { file, vrps, aspas },
         Err(e) => SourceEvent::FileFailed {
             file,
             error: e.to_string(),
         },
     };
-    poll(path, interval, load, event, events, shutdown).await;
+    poll(path, interval, load_payload, event, events, shutdown).await;
 }
 
 /// What a file looked like when last read: its mtime and size (none: it could not be stat'ed).

@@ -78,6 +78,29 @@ fn every_format_gives_the_same_vrps() {
     }
 }
 
+/// ASPAs as rpki-client 8.5 and later write them; none from CSV.
+#[test]
+fn aspas_are_read_from_json() {
+    let got = load_payload(&temp_file("aspas.json", RPKI_CLIENT.as_bytes())).expect("loads");
+    let aspa = Aspa {
+        customer: Asn(1),
+        providers: vec![Asn(2)],
+    };
+    assert_eq!((got.vrps, got.aspas), (expected(), vec![aspa]));
+    let routinator =
+        r#"{"roas": [], "aspas": [{"customer": "AS64496", "providers": ["AS64497", 64498]}]}"#;
+    let got = load_payload(&temp_file("aspas-as.json", routinator.as_bytes())).expect("loads");
+    assert_eq!(got.aspas[0].providers, vec![Asn(64497), Asn(64498)]);
+    let bad = r#"{"roas": [], "aspas": [{"customer_asid": 1}]}"#;
+    let err = load_payload(&temp_file("aspas-bad.json", bad.as_bytes())).unwrap_err();
+    assert!(
+        err.to_string().contains("missing field `providers`"),
+        "{err}"
+    );
+    let csv = load_payload(&temp_file("aspas.csv", CSV.as_bytes())).expect("loads");
+    assert!(csv.aspas.is_empty());
+}
+
 #[test]
 fn stayrtr_small_file_mixes_asn_styles() {
     let got = load(Path::new(&format!("{DATA}smalltest.rpki.json"))).expect("valid file");
@@ -187,8 +210,14 @@ fn sample_file_in_configs_loads() {
 #[test]
 fn real_rpki_client_file_has_every_vrp() {
     let path = format!("{DATA}rpki-client-2023-05-04-ripe-prepdev.json.gz");
-    let vrps = load(Path::new(&path)).expect("real rpki-client file loads");
+    let Payload { vrps, aspas } = load_payload(Path::new(&path)).expect("real file loads");
     assert_eq!(vrps.len(), 424_223);
+    // rpki-client 8.4 lists each ASPA per family; the table unites them.
+    assert_eq!(aspas.len(), 2 * 6_647);
+    let table = crate::rpki::AspaTable::new(aspas);
+    assert_eq!(table.len(), 6_647);
+    let providers = [41881, 57485, 60637, 61036, 204096, 210051].map(Asn);
+    assert_eq!(table.providers(Asn(28)), Some(&providers[..]));
     let v6 = vrps.iter().filter(|v| v.prefix.addr().is_ipv6()).count();
     assert_eq!(v6, 100_620);
     assert_eq!(vrps[0], vrp("1.178.112.0/20", 20, 12975));
@@ -223,7 +252,7 @@ async fn watch_reloads_on_change_and_stops_on_shutdown() {
         tx,
         shutdown,
     ));
-    let SourceEvent::FileLoaded { file: 3, vrps } = next(&mut rx).await else {
+    let SourceEvent::FileLoaded { file: 3, vrps, .. } = next(&mut rx).await else {
         panic!("first event is FileLoaded for file 3");
     };
     assert_eq!(vrps, vec![vrp("10.0.0.0/24", 24, 1)]);

@@ -6,6 +6,7 @@
 //! and publishes it through [`VrpStore`] (`store.rs`). An empty delta publishes nothing.
 //! Read `vrp.rs` first (validation), then `sources.rs` (merging), then this file.
 
+pub mod aspa;
 pub mod file;
 pub mod rtr;
 pub mod server;
@@ -25,6 +26,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tracing::{info, warn};
 
+pub use aspa::{Aspa, AspaTable, Attestation};
 pub use sources::{SourceEvent, VrpSources};
 pub use startup::Startup;
 pub use status::RpkiStatus;
@@ -182,6 +184,7 @@ impl Task {
                 prefixes: Vec::new(),
                 first: false,
                 complete,
+                aspas: false,
             }),
         }
     }
@@ -206,15 +209,20 @@ fn publish_snapshot(
         return None;
     }
     let first = current.table.is_empty();
+    let aspas_changed = aspas != current.aspas;
     drop(current);
     let (added, removed) = (delta.added.len(), delta.removed.len());
     let prefixes = delta.changed_prefixes();
     let (serial, vrps) = writer.publish(delta, aspas, exceptions);
-    info!(serial, added, removed, vrps, "VRP snapshot published");
-    (!prefixes.is_empty()).then_some(VrpsChanged {
+    info!(
+        serial,
+        added, removed, vrps, aspas_changed, "VRP snapshot published"
+    );
+    (!prefixes.is_empty() || aspas_changed).then_some(VrpsChanged {
         serial,
         prefixes,
         first,
         complete: false,
+        aspas: aspas_changed,
     })
 }

@@ -14,22 +14,14 @@ use std::time::{Duration, SystemTime};
 use tokio::time::Instant;
 
 use foldhash::HashSet;
-use serde::Serialize;
 
+pub use super::aspa::Aspa;
+use super::aspa::AspaTable;
 use super::slurm::LocalExceptions;
 use super::status::{SourceState, SourceStatus};
 use super::store::VrpDelta;
 use super::vrp::{Vrp, VrpTable};
 use crate::route::Asn;
-
-/// An ASPA object: the providers a customer AS authorises (RTR v2, type 11).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Aspa {
-    /// The customer AS.
-    pub customer: Asn,
-    /// Its authorised provider ASes.
-    pub providers: Vec<Asn>,
-}
 
 /// What a cache sent in one completed reset or serial query (up to End of Data).
 #[derive(Clone, Debug, Default)]
@@ -65,7 +57,11 @@ pub enum SourceEvent {
     /// The cache's connection failed or closed; its data is kept until it expires.
     CacheDown { cache: usize, error: String },
     /// A VRP file was (re)read.
-    FileLoaded { file: usize, vrps: Vec<Vrp> },
+    FileLoaded {
+        file: usize,
+        vrps: Vec<Vrp>,
+        aspas: Vec<Aspa>,
+    },
     /// A VRP file could not be read; its previous data stays.
     FileFailed { file: usize, error: String },
     /// A SLURM file was (re)read.
@@ -89,6 +85,7 @@ struct Cache {
 struct FileSource {
     status: SourceStatus,
     vrps: HashSet<Vrp>,
+    aspas: Vec<Aspa>,
 }
 
 #[derive(Debug)]
@@ -124,6 +121,7 @@ impl VrpSources {
                 .map(|name| FileSource {
                     status: SourceStatus::new("file", name, None),
                     vrps: HashSet::default(),
+                    aspas: Vec::new(),
                 })
                 .collect(),
             slurms: slurms
@@ -152,7 +150,10 @@ impl VrpSources {
                 }
                 c.status.error = Some(error);
             }
-            SourceEvent::FileLoaded { file, vrps } => self.file_loaded(file, vrps, &mut touched),
+            SourceEvent::FileLoaded { file, vrps, aspas } => {
+                self.files[file].aspas = aspas;
+                self.file_loaded(file, vrps, &mut touched)
+            }
             SourceEvent::FileFailed { file, error } => fail(&mut self.files[file].status, error),
             SourceEvent::SlurmLoaded { file, exceptions } => {
                 let s = &mut self.slurms[file];
@@ -196,18 +197,15 @@ impl VrpSources {
             .collect()
     }
 
-    /// The ASPAs of the cache in use.
-    pub fn aspas(&self) -> Vec<Aspa> {
-        let Some(c) = self.in_use.map(|i| &self.caches[i]) else {
-            return Vec::new();
-        };
-        c.aspas
-            .iter()
-            .map(|(customer, providers)| Aspa {
-                customer: *customer,
-                providers: providers.clone(),
-            })
-            .collect()
+    /// The ASPAs of the cache in use and of the files, a customer's providers united.
+    pub fn aspas(&self) -> AspaTable {
+        let cached = self.in_use.map(|i| &self.caches[i].aspas).into_iter();
+        let cached = cached.flatten().map(|(customer, providers)| Aspa {
+            customer: *customer,
+            providers: providers.clone(),
+        });
+        let files = self.files.iter().flat_map(|f| f.aspas.iter().cloned());
+        AspaTable::new(cached.chain(files))
     }
 
     /// All SLURM files' exceptions together.

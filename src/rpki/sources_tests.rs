@@ -44,6 +44,7 @@ impl Harness {
         self.handle(SourceEvent::FileLoaded {
             file,
             vrps: vrps.to_vec(),
+            aspas: Vec::new(),
         })
     }
 

@@ -11,8 +11,8 @@ use arc_swap::ArcSwap;
 use ipnet::IpNet;
 use tokio::sync::watch;
 
+use super::aspa::AspaTable;
 use super::slurm::LocalExceptions;
-use super::sources::Aspa;
 use super::status::RpkiStatus;
 use super::vrp::{Vrp, VrpTable};
 
@@ -59,6 +59,8 @@ pub struct VrpsChanged {
     /// The VRP set is complete (every source answered once, or `startup_wait` passed);
     /// sent once with no prefixes when that alone changed.
     pub complete: bool,
+    /// The ASPA table changed: paths are verified again (ASPA verification).
+    pub aspas: bool,
 }
 
 /// One immutable view of the effective VRP set and where it came from.
@@ -70,8 +72,8 @@ pub struct VrpSnapshot {
     pub serial: u64,
     /// When this snapshot was published.
     pub updated: Option<SystemTime>,
-    /// ASPA objects from the RTR cache in use (RTR v2).
-    pub aspas: Vec<Aspa>,
+    /// ASPA objects from the RTR cache in use (RTR v2) and the VRP files, for lookups.
+    pub aspas: AspaTable,
     /// SLURM filters and assertions in force, shown apart from the sources.
     pub exceptions: LocalExceptions,
 }
@@ -109,7 +111,7 @@ impl SnapshotWriter {
     pub fn publish(
         &mut self,
         delta: VrpDelta,
-        aspas: Vec<Aspa>,
+        aspas: AspaTable,
         exceptions: LocalExceptions,
     ) -> (u64, usize) {
         let current = self.store.load();
@@ -189,17 +191,17 @@ mod tests {
             added: vec![v(i)],
             removed: vec![],
         };
-        writer.publish(add(1), vec![], Default::default());
+        writer.publish(add(1), Default::default(), Default::default());
         let held = store.load(); // a reader keeps snapshot 1 across the next publishes
-        writer.publish(add(2), vec![], Default::default());
-        writer.publish(add(3), vec![], Default::default());
-        writer.publish(add(4), vec![], Default::default());
+        writer.publish(add(2), Default::default(), Default::default());
+        writer.publish(add(3), Default::default(), Default::default());
+        writer.publish(add(4), Default::default(), Default::default());
         writer.publish(
             VrpDelta {
                 added: vec![],
                 removed: vec![v(2)],
             },
-            vec![],
+            Default::default(),
             Default::default(),
         );
         let snap = store.load();

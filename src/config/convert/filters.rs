@@ -87,11 +87,10 @@ impl Source<'_> {
         })
     }
 
-    /// One level's `checks` and `check` keys, under `key` (`defaults.`, `peer[2].`).
+    /// One level's `checks`, `check` and `aspa` keys, under `key` (`defaults.`, `peer[2].`).
     pub(super) fn mode_layer(
         &self,
-        checks: Option<&Text>,
-        check: &RawCheck,
+        (checks, check, aspa): (Option<&Text>, &RawCheck, Option<&Text>),
         key: &str,
     ) -> Result<ModeLayer, ConfigError> {
         let mut each: Vec<_> = check.iter().collect();
@@ -105,11 +104,15 @@ impl Source<'_> {
             };
             Ok((g, self.parse(mode, key)?))
         });
+        let mut each: Vec<_> = each.collect::<Result<_, _>>()?;
+        if let Some(aspa) = aspa {
+            each.push((CheckGroup::Aspa, self.parse(aspa, format!("{key}aspa"))?));
+        }
         Ok(ModeLayer {
             all: checks
                 .map(|c| self.parse(c, format!("{key}checks")))
                 .transpose()?,
-            each: each.collect::<Result<_, _>>()?,
+            each,
         })
     }
 

@@ -29,6 +29,7 @@ pub(super) struct RawDefaults {
     checks: Option<Text>,
     #[serde(default)]
     check: RawCheck,
+    aspa: Option<Text>,
 }
 
 #[derive(Deserialize)]
@@ -38,6 +39,7 @@ struct RawRoleDefaults {
     checks: Option<Text>,
     #[serde(default)]
     check: RawCheck,
+    aspa: Option<Text>,
 }
 
 #[derive(Default, Deserialize)]
@@ -78,13 +80,15 @@ impl Source<'_> {
         for (name, r) in roles {
             let key = format!("defaults.role.{}", name.get_ref());
             let role = self.parse(name, &key)?;
-            if r.rov.is_none() && r.checks.is_none() && r.check.is_empty() {
-                return Err(self.at(name, key, "expected at least one of rov, checks, check"));
+            if r.rov.is_none() && r.checks.is_none() && r.check.is_empty() && r.aspa.is_none() {
+                let message = "expected at least one of rov, checks, check, aspa";
+                return Err(self.at(name, key, message));
             }
             if let Some(rov) = &r.rov {
                 role_rov.push((role, self.parse(rov, format!("{key}.rov"))?));
             }
-            let checks = self.mode_layer(r.checks.as_ref(), &r.check, &format!("{key}."))?;
+            let modes = (r.checks.as_ref(), &r.check, r.aspa.as_ref());
+            let checks = self.mode_layer(modes, &format!("{key}."))?;
             role_checks.push((role, checks));
         }
         Ok(Defaults {
@@ -94,7 +98,10 @@ impl Source<'_> {
             },
             role_rov,
             role_checks,
-            checks: self.mode_layer(raw.checks.as_ref(), &raw.check, "defaults.")?,
+            checks: self.mode_layer(
+                (raw.checks.as_ref(), &raw.check, raw.aspa.as_ref()),
+                "defaults.",
+            )?,
             idle_hold: self.idle_hold(raw, "defaults.", IdleHold::default())?,
         })
     }
