@@ -36,6 +36,6 @@ mod rov_startup;
 mod rov_vrps;
 mod rtr;
 mod rtr_corrupt;
-mod security;
 mod rtr_server;
+mod security;
 mod web;

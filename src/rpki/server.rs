@@ -152,7 +152,10 @@ async fn follow(
         let (snapshot, current) = (store.load(), served.load_full());
         // Sorting and diffing the full set takes a while: not on the async threads.
         let next = tokio::task::spawn_blocking(move || {
-            current.next(snapshot.table.iter().collect(), &snapshot.aspas)
+            current.next(
+                snapshot.table.iter().collect(),
+                &snapshot.aspas.iter().collect::<Vec<_>>(),
+            )
         });
         match next.await {
             Ok(Some(next)) => {
