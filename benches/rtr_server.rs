@@ -128,7 +128,7 @@ async fn measure(port: u16, n: usize, file: &Path, changed: &[Vrp]) -> (Duration
     // Wait until the server serves the whole set to one client.
     let (tx, mut rx) = mpsc::unbounded_channel();
     let probe = tokio::spawn(client(port, tx));
-    while rx.recv().await.is_none_or(|count| count < 400_000) {}
+    while rx.recv().await.expect("the probe reconnects") < 400_000 {}
     probe.abort();
     let (tx, mut rx) = mpsc::unbounded_channel();
     let started = Instant::now();
@@ -153,16 +153,20 @@ async fn measure(port: u16, n: usize, file: &Path, changed: &[Vrp]) -> (Duration
     (reset, change)
 }
 
-/// One RTR client: reports the size of each update it completes.
+/// One RTR client: reports the size of each update it completes; connects again when the
+/// server refuses or ends the session (a server still loading answers No Data Available).
 async fn client(port: u16, done: mpsc::UnboundedSender<usize>) {
-    let sock = loop {
-        match TcpStream::connect(("127.0.0.1", port)).await {
-            Ok(sock) => break sock,
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+    loop {
+        if let Ok(sock) = TcpStream::connect(("127.0.0.1", port)).await {
+            let counter = Counter {
+                done: done.clone(),
+                items: 0,
+            };
+            let mut client = Client::new(sock, counter, None);
+            while client.step().await.is_ok() {}
         }
-    };
-    let mut client = Client::new(sock, Counter { done, items: 0 }, None);
-    while client.step().await.is_ok() {}
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 struct Counter {

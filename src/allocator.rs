@@ -8,9 +8,9 @@
 //! mimalloc's 1 s (`purge_delay`) lowered it further but cost ten feeders about 30 % more
 //! time, so that one stays at its default.
 //!
-//! This is the binary's only `unsafe`: mimalloc's options are set through its C API
-//! (`mi_option_set`), which has no safe wrapper. It is called once, first thing in `main`,
-//! before any thread exists.
+//! This is the binary's only `unsafe` (the library's is `bgp/sockopt.rs`): mimalloc's
+//! options are set through its C API (`mi_option_set`), which has no safe wrapper. It is
+//! called once, first thing in `main`, before any thread exists.
 
 use libmimalloc_sys::{mi_option_set, mi_option_t};
 
