@@ -211,6 +211,7 @@ fn serve_http(
         guard: Guard::new(addr, access.clone()),
         reports: Default::default(),
         refusals: core.refusals.clone(),
+        identity: crate::http::birdwatcher::Identity::of(config),
     };
     let limits = config.http;
     tokio::spawn(crate::http::serve(listener, api, limits, shutdown.clone()));

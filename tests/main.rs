@@ -13,6 +13,7 @@ mod bgp_exabgp;
 mod bgp_gobgp;
 mod bgp_malformed;
 mod bgp_openbgpd;
+mod birdwatcher;
 mod checks;
 mod checks_report;
 mod cli;
