@@ -13,8 +13,8 @@
 //! - `GET /routes/filtered/{id}`: the peer's paths rovgate does not use (RPKI invalid in
 //!   `drop`, an import check in `drop`), with the Euro-IX large communities rovgate marks
 //!   them with: `rs_asn:1101:N` (filtered reason) and `rs_asn:1000:y` (RPKI state);
-//! - `GET /routes/prefix?prefix=P`: every path of a prefix (or the longest covering one);
 //! - `GET /routes/table/{table}/filtered`: the same, of every peer;
+//! - `GET /routes/prefix?prefix=P`: every path of a prefix (or the longest covering one);
 //! - `GET /routes/noexport/{id}`: always empty (which paths a member's action communities
 //!   keep from a peer is decided at export and not kept anywhere to list);
 //! - `GET /routes/protocol/{id}`, `/routes/table/{table}`: 501: listing every path of one
@@ -255,7 +255,7 @@ async fn protocols_short(State(api): State<Api>) -> Json<Answer<ShortBody>> {
     answer(ShortBody { protocols })
 }
 
-/// The peer named by protocol id `id`: its position and view.
+/// The position of the peer named by protocol id `id` (404 when none is).
 fn peer_by_id(peers: &[PeerView], id: &str) -> Result<usize, (StatusCode, String)> {
     (protocol_ids(peers).iter().position(|p| p == id))
         .ok_or_else(|| (StatusCode::NOT_FOUND, format!("no protocol {id:?}")))
