@@ -273,6 +273,7 @@ fn serve_http(
         refusals: core.refusals.clone(),
         reload,
         rtr_server: core.rtr_server.clone(),
+        identity: crate::http::birdwatcher::Identity::of(config),
     };
     let limits = config.http;
     tokio::spawn(crate::http::serve(listener, api, limits, shutdown.clone()));

@@ -14,6 +14,7 @@ mod bgp_exabgp;
 mod bgp_gobgp;
 mod bgp_malformed;
 mod bgp_openbgpd;
+mod birdwatcher;
 mod bmp_senders;
 mod bmp_station;
 mod checks;

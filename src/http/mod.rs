@@ -12,6 +12,8 @@
 //! - `GET /api/v1/routes?prefix=P`: every path of a prefix with its verdict (looking glass);
 //! - `GET /api/v1/history[?peer=NAME&limit=N]`: recent ROV changes and counts over time;
 //! - `GET /metrics`: Prometheus text;
+//! - `GET /birdwatcher/...`: the same, as birdwatcher shows BIRD, for Alice-LG
+//!   (`birdwatcher.rs`);
 //! - `POST /api/v1/peers/{name}/rov` with `{"rov": "drop"}`: change a peer's ROV policy;
 //! - `POST /api/v1/vrps/accept` with `{}`: apply a VRP update held as a mass invalidation;
 //! - `POST /api/v1/reload` with `{}`: reload the config file, as SIGHUP does.
@@ -19,6 +21,7 @@
 //! `server.rs` accepts and serves connections within the `[http]` limits; every request
 //! passes `guard.rs` (Host check, security headers; writes need the token).
 
+pub mod birdwatcher;
 pub mod guard;
 mod page;
 mod report;
@@ -76,6 +79,8 @@ pub struct Api {
     pub reload: mpsc::Sender<crate::daemon::reload::Request>,
     /// The RTR server (no listeners: none configured).
     pub rtr_server: crate::rpki::server::RtrServer,
+    /// What the birdwatcher API says about the route server.
+    pub identity: birdwatcher::Identity,
 }
 
 /// The body of `GET /api/v1/status`.
@@ -150,7 +155,8 @@ pub async fn serve(
         .route("/api/v1/report", get(report::report))
         .route("/api/v1/routes", get(report::routes))
         .route("/api/v1/history", get(report::history))
-        .route("/metrics", get(metrics));
+        .route("/metrics", get(metrics))
+        .nest("/birdwatcher", birdwatcher::router());
     let writes = Router::new()
         .route("/api/v1/peers/{name}/rov", post(set_rov))
         .route("/api/v1/vrps/accept", post(accept_vrps))

@@ -101,7 +101,7 @@ async fn page(api: &Api, q: ReportQuery) -> Result<Response, Response> {
 /// `?prefix=P` (an address means its host route).
 #[derive(Deserialize)]
 pub struct PrefixQuery {
-    prefix: String,
+    pub(super) prefix: String,
 }
 
 /// The answer of the looking glass.
@@ -127,23 +127,38 @@ pub struct PathVerdict {
     pub verdict: Verdict,
 }
 
-/// `GET /api/v1/routes?prefix=P`: every path of a prefix (a looking glass).
-pub async fn routes(State(api): State<Api>, Query(q): Query<PrefixQuery>) -> Reply<Routes> {
-    let query: IpNet = match q.prefix.parse::<IpNet>() {
-        Ok(p) => p.trunc(),
-        Err(_) => match q.prefix.parse::<std::net::IpAddr>() {
-            Ok(a) => IpNet::from(a),
+/// A looking-glass query: a prefix (made canonical) or an address (its host route).
+fn parse_query(text: &str) -> Result<IpNet, (StatusCode, String)> {
+    match text.parse::<IpNet>() {
+        Ok(p) => Ok(p.trunc()),
+        Err(_) => match text.parse::<std::net::IpAddr>() {
+            Ok(a) => Ok(IpNet::from(a)),
             Err(_) => {
-                let why = format!("expected a prefix or an address, got {:?}", q.prefix);
-                return Err((StatusCode::BAD_REQUEST, why));
+                let why = format!("expected a prefix or an address, got {text:?}");
+                Err((StatusCode::BAD_REQUEST, why))
             }
         },
-    };
-    let (found, paths) = ask(&api, |reply| RibQuery::Lookup {
+    }
+}
+
+/// Asks the RIB for the paths of looking-glass query `text` ([`parse_query`]): the query,
+/// the prefix found (`None`: nothing covers it) and its paths, best first.
+pub(super) async fn lookup(
+    api: &Api,
+    text: &str,
+) -> Result<(IpNet, Option<IpNet>, Vec<PathView>), (StatusCode, String)> {
+    let query = parse_query(text)?;
+    let (found, paths) = ask(api, |reply| RibQuery::Lookup {
         prefix: query,
         reply,
     })
     .await?;
+    Ok((query, found, paths))
+}
+
+/// `GET /api/v1/routes?prefix=P`: every path of a prefix (a looking glass).
+pub async fn routes(State(api): State<Api>, Query(q): Query<PrefixQuery>) -> Reply<Routes> {
+    let (query, found, paths) = lookup(&api, &q.prefix).await?;
     let vrps = api.vrps.load();
     let paths = (paths.into_iter())
         .map(|path| {

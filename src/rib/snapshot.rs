@@ -88,6 +88,10 @@ pub struct PathView {
     pub aspa: Option<String>,
     /// Large communities rovgate added (tag, filtered reason).
     pub added_large_communities: Vec<String>,
+    /// The attributes as stored, rovgate's tags included (for the birdwatcher API's
+    /// communities; not in this JSON).
+    #[serde(skip)]
+    pub attrs: Attrs,
 }
 
 /// One import check a path fails: its Euro-IX filtered-reason code (`rs_asn:1101:code`)
@@ -211,6 +215,7 @@ impl Rib {
                 added_large_communities: (p.attrs.tags.iter())
                     .flat_map(|m| m.large.iter().map(|[a, b, c]| format!("{a}:{b}:{c}")))
                     .collect(),
+                attrs: p.attrs.clone(),
             })
             .collect();
         (Some(found), views)
