@@ -112,9 +112,6 @@ impl Rib {
         if changed.aspas {
             self.reverify_aspa();
         }
-        if changed.prefixes.is_empty() {
-            return;
-        }
         let pass = &mut self.pass;
         pass.started.get_or_insert_with(Instant::now);
         if pass.applying {
