@@ -37,7 +37,7 @@ fn real_vrps() -> (Vec<Vrp>, Vec<Vrp>) {
     all.sort_unstable();
     all.dedup();
     let before: Vec<Vrp> = all.iter().step_by(200).take(2000).copied().collect();
-    let added = all.iter().skip(100).step_by(200).take(500).copied();
+    let added = all[100..].iter().step_by(200).take(500).copied();
     let after = before[500..].iter().copied().chain(added).collect();
     (before, after)
 }

@@ -13,7 +13,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use serde::Deserialize;
-use toml::de::{DeTable, DeValue};
+use toml::de::DeTable;
 use toml::Spanned;
 
 use super::{
@@ -29,6 +29,7 @@ mod damping;
 mod files;
 mod filters;
 mod http;
+mod keys;
 mod members;
 mod rov;
 
@@ -184,7 +185,7 @@ impl Source<'_> {
     /// error about the whole document (a missing table) has neither line nor key.
     fn toml_error(&self, e: &toml::de::Error, doc: &Spanned<DeTable>) -> ConfigError {
         let span = e.span().filter(|s| *s != doc.span());
-        let key = span.as_ref().and_then(|s| key_at(doc.get_ref(), s));
+        let key = span.as_ref().and_then(|s| keys::key_at(doc.get_ref(), s));
         self.error(span, key, e.message().trim_end().to_string())
     }
 
@@ -421,35 +422,4 @@ fn check_host_port(s: &str) -> Result<(), String> {
         Ok(p) if p != 0 && host_ok => Ok(()),
         _ => Err(bad()),
     }
-}
-
-/// The dotted key (`peer[1].rov`) of the deepest key or value in `table` holding `span`.
-fn key_at(table: &DeTable, span: &Range<usize>) -> Option<String> {
-    table.iter().find_map(|(k, v)| {
-        let here = holds(&k.span(), span) || holds(&v.span(), span);
-        match value_key(v.get_ref(), span) {
-            Some(rest) => Some(format!("{}{rest}", k.get_ref())),
-            None => here.then(|| k.get_ref().to_string()),
-        }
-    })
-}
-
-/// The key suffix (`.rov`, `[1].rov`, `[0]`) inside `value` holding `span`.
-fn value_key(value: &DeValue, span: &Range<usize>) -> Option<String> {
-    match value {
-        DeValue::Table(t) => key_at(t, span).map(|k| format!(".{k}")),
-        DeValue::Array(a) => {
-            a.iter()
-                .enumerate()
-                .find_map(|(i, v)| match value_key(v.get_ref(), span) {
-                    Some(rest) => Some(format!("[{i}]{rest}")),
-                    None => holds(&v.span(), span).then(|| format!("[{i}]")),
-                })
-        }
-        _ => None,
-    }
-}
-
-fn holds(outer: &Range<usize>, inner: &Range<usize>) -> bool {
-    outer.start <= inner.start && inner.end <= outer.end.max(outer.start + 1)
 }
