@@ -43,45 +43,109 @@ struct Entry {
     less_equal: Option<u8>,
 }
 
-/// Address ranges per prefix length, sorted and merged, so that whether an address falls
-/// in one is a single binary search (a prefix trie walks every covering node instead, and
-/// an AS-SET may register a large part of the table).
-#[derive(Clone, Debug, Default)]
-struct Ranges<A> {
-    /// Index: a prefix length; value: the address ranges listed for that length.
-    by_length: Vec<Vec<(A, A)>>,
+/// An address as the ranges hold it: an unsigned integer of the family's width.
+trait Addr: Ord + Copy {
+    /// The address's top `bits` bits (0 to 16), as an index.
+    fn top(self, bits: u32) -> usize;
+    /// Whether `self` directly follows `before` (no address between them).
+    fn follows(self, before: Self) -> bool;
 }
 
-impl<A: Ord + Copy> Ranges<A> {
-    fn add(&mut self, len: u8, range: (A, A)) {
-        let len = usize::from(len);
-        if self.by_length.len() <= len {
-            self.by_length.resize_with(len + 1, Vec::new);
+macro_rules! addr {
+    ($t:ty) => {
+        impl Addr for $t {
+            fn top(self, bits: u32) -> usize {
+                self.checked_shr(<$t>::BITS - bits).unwrap_or(0) as usize
+            }
+            fn follows(self, before: Self) -> bool {
+                before.checked_add(1) == Some(self)
+            }
         }
-        self.by_length[len].push(range);
+    };
+}
+addr!(u32);
+addr!(u128);
+
+/// One prefix length's address ranges, sorted and merged, with an index by their top bits
+/// so that a lookup searches only the few ranges that start in the address's bucket.
+#[derive(Clone, Debug, Default)]
+struct Sorted<A> {
+    ranges: Vec<(A, A)>,
+    /// How many top bits pick a bucket: about log2 of the number of ranges, at most 16.
+    bits: u32,
+    /// `first[b]`: the index of the first range that starts in bucket `b` or after it;
+    /// one entry more than there are buckets.
+    first: Vec<u32>,
+}
+
+impl<A: Addr> Sorted<A> {
+    /// Sorts the ranges, merges those that overlap or touch, and indexes them.
+    fn build(mut ranges: Vec<(A, A)>) -> Self {
+        ranges.sort_unstable();
+        ranges.dedup_by(|next, kept| {
+            let joins = next.0 <= kept.1 || next.0.follows(kept.1);
+            if joins {
+                kept.1 = kept.1.max(next.1);
+            }
+            joins
+        });
+        let bits = ranges.len().max(1).ilog2().min(16);
+        let mut first = Vec::with_capacity((1 << bits) + 1);
+        for (i, range) in ranges.iter().enumerate() {
+            first.resize(first.len().max(range.0.top(bits) + 1), i as u32);
+        }
+        first.resize((1 << bits) + 1, ranges.len() as u32);
+        Sorted {
+            ranges,
+            bits,
+            first,
+        }
     }
 
-    /// Sorts each length's ranges and merges those that overlap.
-    fn merge(&mut self) {
-        for ranges in &mut self.by_length {
-            ranges.sort_unstable();
-            ranges.dedup_by(|next, kept| {
-                let overlaps = next.0 <= kept.1;
-                if overlaps {
-                    kept.1 = kept.1.max(next.1);
-                }
-                overlaps
-            });
+    /// Whether `addr` falls in one of the ranges.
+    fn contains(&self, addr: A) -> bool {
+        let bucket = addr.top(self.bits);
+        let (from, to) = (self.first[bucket] as usize, self.first[bucket + 1] as usize);
+        // The last range starting at or before `addr`: in the bucket, or just before it.
+        let last = from + self.ranges[from..to].partition_point(|&(start, _)| start <= addr);
+        last > 0 && addr <= self.ranges[last - 1].1
+    }
+}
+
+/// Address ranges per prefix length, sorted and merged, so that whether an address falls
+/// in one is a short search in one bucket (a prefix trie walks every covering node
+/// instead, and an AS-SET may register a large part of the table).
+#[derive(Clone, Debug, Default)]
+struct Ranges<A> {
+    /// Index: a prefix length; value: the ranges listed for that length, as added.
+    added: Vec<Vec<(A, A)>>,
+    /// The same, sorted, merged and indexed by [`Ranges::merge`].
+    by_length: Vec<Sorted<A>>,
+}
+
+impl<A: Addr> Ranges<A> {
+    fn add(&mut self, len: u8, range: (A, A)) {
+        let len = usize::from(len);
+        if self.added.len() <= len {
+            self.added.resize_with(len + 1, Vec::new);
         }
+        self.added[len].push(range);
+    }
+
+    /// Sorts each length's ranges, merges those that overlap and indexes them.
+    fn merge(&mut self) {
+        let merged = std::mem::take(&mut self.by_length).into_iter();
+        let mut all: Vec<Vec<(A, A)>> = merged.map(|sorted| sorted.ranges).collect();
+        all.resize_with(all.len().max(self.added.len()), Vec::new);
+        for (len, added) in std::mem::take(&mut self.added).into_iter().enumerate() {
+            all[len].extend(added);
+        }
+        self.by_length = all.into_iter().map(Sorted::build).collect();
     }
 
     /// Whether `addr` falls in a range listed for `len`.
     fn contains(&self, len: u8, addr: A) -> bool {
-        let Some(ranges) = self.by_length.get(usize::from(len)) else {
-            return false;
-        };
-        let after = ranges.partition_point(|&(start, _)| start <= addr);
-        after > 0 && addr <= ranges[after - 1].1
+        (self.by_length.get(usize::from(len))).is_some_and(|s| s.contains(addr))
     }
 }
 
@@ -94,7 +158,7 @@ struct Registered<A> {
     own: Ranges<A>,
 }
 
-impl<A: Ord + Copy> Registered<A> {
+impl<A: Addr> Registered<A> {
     fn add(&mut self, (own, (min, max)): (u8, (u8, u8)), range: (A, A)) {
         self.own.add(own, range);
         for len in min..=max {
@@ -207,96 +271,5 @@ impl Irr {
 }
 
 #[cfg(test)]
-mod tests {
-    use ipnet::Ipv4Net;
-
-    use super::*;
-
-    // The three entry forms bgpq4 writes (its printer's format strings), with -A aggregation.
-    const PREFIXES: &str = r#"{ "AS-EXAMPLE": [
-    { "prefix": "192.0.2.0/24", "exact": true },
-    { "prefix": "198.51.100.0/22", "exact": false,
-      "greater-equal": 23, "less-equal": 24 },
-    { "prefix": "2001:db8::/32", "exact": false, "less-equal": 48 }
-] }"#;
-
-    fn irr() -> Irr {
-        let mut irr = Irr::default();
-        irr.add_prefixes(PREFIXES).unwrap();
-        irr.add_origins("{\"AS-EXAMPLE\": [\n  64496,\n  64497\n]}")
-            .unwrap();
-        irr
-    }
-
-    #[test]
-    fn prefixes_are_covered_by_their_ranges() {
-        let irr = irr();
-        let covered = |p: &str| irr.covers(&p.parse().unwrap());
-        assert!(covered("192.0.2.0/24"));
-        assert!(!covered("192.0.2.0/25"), "exact means exactly /24");
-        assert!(!covered("198.51.100.0/22"), "below greater-equal");
-        assert!(covered("198.51.100.0/23") && covered("198.51.102.0/24"));
-        assert!(!covered("198.51.100.0/25"), "above less-equal");
-        assert!(covered("2001:db8::/32") && covered("2001:db8:ff::/48"));
-        assert!(!covered("2001:db8::/49") && !covered("2001:db9::/48"));
-        assert!(!covered("203.0.113.0/24"));
-    }
-
-    #[test]
-    fn every_prefix_agrees_with_a_scan_of_the_entries() {
-        // Overlapping, nested and adjacent entries, merged per length.
-        let entries = [
-            ("10.0.0.0/9", 9, 11),
-            ("10.0.0.0/10", 12, 12),
-            ("10.64.0.0/10", 10, 10),
-            ("10.96.0.0/11", 11, 14),
-            ("10.128.0.0/12", 14, 14),
-            ("10.144.0.0/12", 13, 14),
-            ("10.192.0.0/12", 14, 14),
-        ];
-        let mut irr = Irr::default();
-        for (prefix, min, max) in entries {
-            let entry = format!(
-                r#"{{"prefix": "{prefix}", "exact": false, "greater-equal": {min}, "less-equal": {max}}}"#
-            );
-            irr.add_prefixes(&format!(r#"{{"A": [{entry}]}}"#)).unwrap();
-        }
-        let eight: Ipv4Net = "10.0.0.0/8".parse().unwrap();
-        for len in 8..=16 {
-            for prefix in eight.subnets(len).unwrap() {
-                let within = |e: &(&str, u8, u8)| e.0.parse::<Ipv4Net>().unwrap().contains(&prefix);
-                let scan = entries
-                    .iter()
-                    .any(|e| within(e) && (e.1..=e.2).contains(&len));
-                let registered = entries.iter().any(within);
-                let p = IpNet::V4(prefix);
-                assert_eq!(irr.covers(&p), scan, "{prefix}");
-                assert_eq!(irr.covers_any_length(&p), registered, "{prefix}");
-            }
-        }
-    }
-
-    #[test]
-    fn origins() {
-        let irr = irr();
-        assert!(irr.has_origin(Asn(64496)) && irr.has_origin(Asn(64497)));
-        assert!(!irr.has_origin(Asn(64498)));
-    }
-
-    #[test]
-    fn bad_files_say_what_is_wrong() {
-        let mut irr = Irr::default();
-        let err = |json: &str| Irr::default().add_prefixes(json).unwrap_err().to_string();
-        assert!(err("[]").starts_with("not bgpq4 JSON"));
-        assert_eq!(err("{}"), "expected one named list, found 0");
-        assert_eq!(
-            err(r#"{"A": [], "B": []}"#),
-            "expected one named list, found 2"
-        );
-        let wide = r#"{"A": [{"prefix": "192.0.2.0/24", "exact": false, "less-equal": 33}]}"#;
-        assert_eq!(err(wide), "prefix 192.0.2.0/24: lengths 24-33 do not fit");
-        let typo = r#"{"A": [{"prefix": "192.0.2.0/24", "exact": true, "ge": 25}]}"#;
-        assert!(err(typo).contains("unknown field `ge`"));
-        assert!(irr.add_origins(r#"{"A": ["AS1"]}"#).is_err());
-    }
-}
+#[path = "irr_tests.rs"]
+mod tests;
