@@ -227,7 +227,7 @@ fn render(status: &Status, built: &Built, history: &HistoryView, peer: Option<&s
     held(&mut out, status, now);
     sessions(&mut out, status);
     sources(&mut out, status, now);
-    let window = window(history, now);
+    let window = trends::window(history, now);
     trends::rpki_timeline(&mut out, status, &history.rpki, window);
     counts(&mut out, report);
     trends::charts(
@@ -268,19 +268,6 @@ fn lookup(out: &mut String) {
          <input id=\"prefix\" name=\"prefix\" required placeholder=\"192.0.2.0/24\"> \
          <button type=\"submit\">Look up</button></form>\n",
     );
-}
-
-/// The span the pictures show: from the oldest sample or RPKI change (an hour at least,
-/// a day at most) until now.
-fn window(history: &HistoryView, now: SystemTime) -> svg::Window {
-    let rpki = &history.rpki;
-    let firsts = [
-        history.samples.first().and_then(|s| s.time),
-        rpki.sources.front().and_then(|c| c.time),
-        rpki.validation.front().and_then(|c| c.time),
-    ];
-    let oldest = firsts.into_iter().flatten().min().map(svg::secs);
-    svg::Window::new(oldest, svg::secs(now))
 }
 
 fn held(out: &mut String, status: &Status, now: SystemTime) {

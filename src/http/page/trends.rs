@@ -9,7 +9,9 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::time::SystemTime;
 
+use super::report::HistoryView;
 use super::svg::{self, Row, Series, Span, Window, INACTIVE};
 use super::{escape, when, Status};
 use crate::history::{RpkiHistory, Sample};
@@ -27,6 +29,19 @@ const COLORS: [&str; 3] = ["#e08000", "#c00000", "#404040"];
 
 fn counts(c: &RovCounts) -> Counts {
     [c.invalid, c.invalid.saturating_sub(c.dropped), c.dropped]
+}
+
+/// The span the pictures show: from the oldest sample or RPKI change (an hour at least,
+/// a day at most) until now.
+pub(super) fn window(history: &HistoryView, now: SystemTime) -> Window {
+    let rpki = &history.rpki;
+    let firsts = [
+        history.samples.first().and_then(|s| s.time),
+        rpki.sources.front().and_then(|c| c.time),
+        rpki.validation.front().and_then(|c| c.time),
+    ];
+    let oldest = firsts.into_iter().flatten().min().map(svg::secs);
+    Window::new(oldest, svg::secs(now))
 }
 
 /// The moments the charts show, oldest first: each sample in the window, then the present.
@@ -93,7 +108,7 @@ pub(super) fn charts(
             "<p class=\"alert\" id=\"charts-validation\">{} (since {}): every route is \
              not-found, so these charts show no invalid routes. That is not all clear.</p>",
             escape(&line),
-            when(status.vrps.validation.since, std::time::SystemTime::now())
+            when(status.vrps.validation.since, SystemTime::now())
         );
     }
     let inactive: Vec<(u64, u64)> = (validation_spells(status, rpki, window).into_iter())
@@ -152,11 +167,11 @@ fn validation_spells(status: &Status, rpki: &RpkiHistory, window: Window) -> Vec
 /// Spans from a list of changes (time, then what; `None` time: now), each lasting until
 /// the next, coloured and described by `look`.
 fn spells<T>(
-    changes: impl Iterator<Item = (Option<std::time::SystemTime>, T)>,
+    changes: impl Iterator<Item = (Option<SystemTime>, T)>,
     window: Window,
     look: impl Fn(&T) -> (&'static str, String),
 ) -> Vec<Span> {
-    let at = |t: Option<std::time::SystemTime>| t.map_or(window.end, svg::secs);
+    let at = |t: Option<SystemTime>| t.map_or(window.end, svg::secs);
     let changes: Vec<(u64, T)> = changes.map(|(t, what)| (at(t), what)).collect();
     (changes.iter().enumerate())
         .map(|(i, (from, what))| {
