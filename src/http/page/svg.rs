@@ -30,7 +30,7 @@ const MAX_SPAN: u64 = 86_400;
 /// Serial labels closer than this (pixels) to the previous one are left to their tooltip.
 const LABEL_GAP: f64 = 60.0;
 /// Background of a spell without validation.
-pub(super) const INACTIVE: &str = "#f8d0d0";
+const INACTIVE: &str = "#f8d0d0";
 
 /// The span of time a picture shows, in Unix seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

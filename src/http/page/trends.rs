@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::time::SystemTime;
 
 use super::report::HistoryView;
-use super::svg::{self, Row, Series, Span, Window, INACTIVE};
+use super::svg::{self, Row, Series, Span, Window};
 use super::{escape, when, Status};
 use crate::history::{RpkiHistory, Sample};
 use crate::rib::RovCounts;
@@ -26,6 +26,8 @@ type Counts = [u64; 3];
 
 const NAMES: [&str; 3] = ["invalid", "would drop", "dropped"];
 const COLORS: [&str; 3] = ["#e08000", "#c00000", "#404040"];
+/// Validation not active, on the timeline (the charts shade it lighter).
+const OFF: &str = "#c00000";
 
 fn counts(c: &RovCounts) -> Counts {
     [c.invalid, c.invalid.saturating_sub(c.dropped), c.dropped]
@@ -112,7 +114,7 @@ pub(super) fn charts(
         );
     }
     let inactive: Vec<(u64, u64)> = (validation_spells(status, rpki, window).into_iter())
-        .filter(|s| s.color == INACTIVE)
+        .filter(|s| s.color == OFF)
         .map(|s| (s.from, s.to))
         .collect();
     let moments: Vec<_> = moments(samples, status, window).collect();
@@ -147,7 +149,7 @@ pub(super) fn charts(
     }
 }
 
-/// Validation's spells in the window: active (green) or not (shaded), until now.
+/// Validation's spells in the window: active (green) or not (red), until now.
 fn validation_spells(status: &Status, rpki: &RpkiHistory, window: Window) -> Vec<Span> {
     let now = &status.vrps.validation;
     let past = rpki
@@ -158,7 +160,7 @@ fn validation_spells(status: &Status, rpki: &RpkiHistory, window: Window) -> Vec
     spells(changes, window, |&(active, reason)| match active {
         true => ("#40a040", "validation active".into()),
         false => (
-            INACTIVE,
+            OFF,
             format!("validation not active: {}", reason.unwrap_or("")),
         ),
     })
@@ -256,7 +258,7 @@ pub(super) fn rpki_timeline(out: &mut String, status: &Status, rpki: &RpkiHistor
     out.push_str(
         "<p>Green: up (validation active); grey: starting; orange: down, its data kept \
          until expire; brown: the last read failed; red: expired, its data withdrawn; \
-         shaded red: validation not active. A tick is a new serial.</p>\n",
+         red on the validation row: validation not active (shaded in the charts). A tick is a new serial.</p>\n",
     );
 }
 

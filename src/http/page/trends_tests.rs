@@ -96,7 +96,7 @@ fn the_timeline_shows_states_serials_and_validation() {
     let mut out = String::new();
     rpki_timeline(&mut out, &status, &rpki, window);
     let bars = [
-        "x=\"170.0\" y=\"25.0\" width=\"9.0\" height=\"14.0\" fill=\"#f8d0d0\"><title>validation \
+        "x=\"170.0\" y=\"25.0\" width=\"9.0\" height=\"14.0\" fill=\"#c00000\"><title>validation \
          not active: no VRPs yet</title>",
         "x=\"179.0\" y=\"25.0\" width=\"531.0\" height=\"14.0\" fill=\"#40a040\"><title>validation \
          active</title>",
