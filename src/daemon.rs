@@ -303,6 +303,7 @@ fn spawn_core(
     let history = crate::history::spawn(
         rib.subscribe(),
         view.clone(),
+        store.clone(),
         &config.report,
         shutdown.clone(),
     );

@@ -2,7 +2,8 @@
 //!
 //! Where it sits: a task subscribed to the RIB's `RovChange` broadcast keeps the most recent
 //! changes (up to `[report] history_size`), appends each to the optional JSON-lines file
-//! `[report] history_file`, and samples the RIB's published per-peer counts once a minute.
+//! `[report] history_file`, samples the RIB's published per-peer counts once a minute, and
+//! records the RPKI sources' changes of state and serial (`rpki.rs`) for the page's timeline.
 //! HTTP (the history API, the web page) copies what it needs out of [`SharedHistory`]; the
 //! lock is held only to push or copy, never across I/O.
 
@@ -20,6 +21,11 @@ use tracing::{error, warn};
 use crate::config::ReportConfig;
 use crate::rib::{RovChange, RovCounts, SharedView};
 use crate::rpki::status::unix_seconds;
+use crate::rpki::VrpStore;
+
+mod rpki;
+
+pub use rpki::{RpkiHistory, SourceChange, ValidationChange};
 
 /// How often per-peer counts are sampled.
 const SAMPLE_EVERY: Duration = Duration::from_secs(60);
@@ -42,6 +48,7 @@ pub struct History {
     size: usize,
     changes: VecDeque<RovChange>,
     samples: VecDeque<Sample>,
+    rpki: RpkiHistory,
     /// Changes lost because this task fell behind the RIB.
     missed: u64,
 }
@@ -86,6 +93,11 @@ impl History {
         self.samples.iter().cloned().collect()
     }
 
+    /// The RPKI sources' and validation's recorded changes, oldest first.
+    pub fn rpki(&self) -> RpkiHistory {
+        self.rpki.clone()
+    }
+
     /// Changes the history missed because it fell behind.
     pub fn missed(&self) -> u64 {
         self.missed
@@ -109,6 +121,7 @@ pub fn read<T>(history: &SharedHistory, f: impl FnOnce(&History) -> T) -> T {
 pub fn spawn(
     changes: broadcast::Receiver<RovChange>,
     view: SharedView,
+    store: VrpStore,
     config: &ReportConfig,
     shutdown: watch::Receiver<bool>,
 ) -> SharedHistory {
@@ -120,18 +133,26 @@ pub fn spawn(
             .ok()
             .map(BufWriter::new)
     });
-    tokio::spawn(run(changes, view, history.clone(), file, shutdown));
+    let readers = Readers { view, store };
+    tokio::spawn(run(changes, readers, history.clone(), file, shutdown));
     history
+}
+
+/// What the history task samples.
+struct Readers {
+    view: SharedView,
+    store: VrpStore,
 }
 
 async fn run(
     mut changes: broadcast::Receiver<RovChange>,
-    view: SharedView,
+    readers: Readers,
     history: SharedHistory,
     mut file: Option<BufWriter<File>>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut tick = tokio::time::interval(SAMPLE_EVERY);
+    let mut rpki_tick = tokio::time::interval(rpki::RPKI_EVERY);
     loop {
         tokio::select! {
             change = changes.recv() => match change {
@@ -151,9 +172,13 @@ async fn run(
                 Err(RecvError::Closed) => return,
             },
             _ = tick.tick() => {
-                let rib = view.load();
+                let rib = readers.view.load();
                 let peers = rib.peers.iter().map(|p| (p.name.clone(), p.counts)).collect();
                 lock(&history).sample(Sample { time: Some(SystemTime::now()), peers });
+            }
+            _ = rpki_tick.tick() => {
+                let status = readers.store.status();
+                lock(&history).rpki.observe(&status, SystemTime::now());
             }
             _ = shutdown.changed() => return,
         }
@@ -222,7 +247,8 @@ mod tests {
         };
         let (tx, rx) = broadcast::channel(16);
         let (_stop, shutdown) = watch::channel(false);
-        let history = spawn(rx, SharedView::default(), &config, shutdown);
+        let (view, store) = (SharedView::default(), VrpStore::new());
+        let history = spawn(rx, view, store, &config, shutdown);
         tx.send(change(0, 1)).unwrap();
         tx.send(change(0, 2)).unwrap();
         drop(tx);

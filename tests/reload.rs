@@ -96,32 +96,33 @@ async fn all_have_the_table(bird: &Bird, members: &[u8]) {
     }
 }
 
-/// Expected: 20 members up, each with the other 19 routes. A reload (`POST
-/// /api/v1/reload`) removes m1..m3, adds m21..m23, switches m4..m6 to `rov = "drop"`
-/// (policy) and gives m7, m8 a `max_prefixes` (session terms). Then: BIRD got Cease / Peer
-/// De-configured on m1..m3 and Other Configuration Change on m7, m8; m4..m6 and m9..m20
-/// never flapped (one "session established" each in rovgate's log, the same `show
-/// protocols` line in BIRD) and hold every route of the members configured now; m21..m23
-/// are up with the whole table; the removed members' routes are gone everywhere.
+/// Expected: 50 members up, each with the other 49 routes. A reload (`POST
+/// /api/v1/reload`) removes m1..m5, adds m51..m55, switches m6..m10 to `rov = "drop"`
+/// (policy) and gives m11..m15 a `max_prefixes` (session terms). Then: BIRD got Cease /
+/// Peer De-configured on m1..m5 and Other Configuration Change on m11..m15; the other 35
+/// (m16..m50) and the policy-changed m6..m10 never flapped (one "session established" each
+/// in rovgate's log, the same `show protocols` line in BIRD) and hold every route of the
+/// members configured now; m51..m55 are up with the whole table; the removed members'
+/// routes are gone everywhere.
 #[tokio::test]
 async fn a_reload_adds_removes_and_changes_peers_and_nobody_else_notices() {
     if !support::tools_present(&["bird"]) {
         return;
     }
-    let before: Vec<u8> = (1..=20).collect();
+    let before: Vec<u8> = (1..=50).collect();
     let port = support::free_port();
     let rest: String = before.iter().map(|&n| peer(n, "")).collect();
-    let all: Vec<u8> = (1..=23).collect();
+    let all: Vec<u8> = (1..=55).collect();
     let rovgate = Rovgate::start_with_listeners("reload", all.len(), &rest);
     let bird = birds(&all, port, &rovgate);
     all_have_the_table(&bird, &before).await;
-    let untouched: Vec<u8> = (4..=6).chain(9..=20).collect();
+    let untouched: Vec<u8> = (6..=10).chain(16..=50).collect();
     let lines: Vec<String> = untouched.iter().map(|&n| protocol_line(&bird, n)).collect();
 
-    let after: Vec<u8> = (4..=23).collect();
+    let after: Vec<u8> = (6..=55).collect();
     let extra = |n: u8| match n {
-        4..=6 => "rov = \"drop\"",
-        7 | 8 => "max_prefixes = 1000",
+        6..=10 => "rov = \"drop\"",
+        11..=15 => "max_prefixes = 1000",
         _ => "",
     };
     rovgate.rewrite(|_| {
@@ -137,18 +138,21 @@ async fn a_reload_adds_removes_and_changes_peers_and_nobody_else_notices() {
         let list = applied[key].as_array().expect(key).iter();
         list.map(|v| v.as_str().unwrap().to_string()).collect()
     };
-    assert_eq!(names("removed"), ["m1", "m2", "m3"], "{applied}");
-    assert_eq!(names("added"), ["m21", "m22", "m23"], "{applied}");
-    assert_eq!(names("reset"), ["m7", "m8"], "{applied}");
-    assert_eq!(names("policy"), ["m4", "m5", "m6"], "{applied}");
+    let members = |range: std::ops::RangeInclusive<u8>| -> Vec<String> {
+        range.map(|n| format!("m{n}")).collect()
+    };
+    assert_eq!(names("removed"), members(1..=5), "{applied}");
+    assert_eq!(names("added"), members(51..=55), "{applied}");
+    assert_eq!(names("reset"), members(11..=15), "{applied}");
+    assert_eq!(names("policy"), members(6..=10), "{applied}");
 
     all_have_the_table(&bird, &after).await;
     let log = bird.log();
-    for n in 1..=3 {
+    for n in 1..=5 {
         let cease = format!("m{n}: Received: Peer de-configured");
         assert!(log.contains(&cease), "no {cease:?} in BIRD's log:\n{log}");
     }
-    for n in [7, 8] {
+    for n in 11..=15 {
         let cease = format!("m{n}: Received: Other configuration change");
         assert!(log.contains(&cease), "no {cease:?} in BIRD's log:\n{log}");
     }
@@ -168,7 +172,7 @@ async fn a_reload_adds_removes_and_changes_peers_and_nobody_else_notices() {
     let expected: Vec<String> = after.iter().map(|n| format!("m{n}")).collect();
     let expected: BTreeSet<&str> = expected.iter().map(String::as_str).collect();
     assert_eq!(shown, expected);
-    assert_eq!(rovgate.peer_status("m4").unwrap()["rov"], "drop");
+    assert_eq!(rovgate.peer_status("m6").unwrap()["rov"], "drop");
 }
 
 /// Expected: a config that does not load (a typo in a mode, and a peer removed beside it)
@@ -180,13 +184,13 @@ async fn a_broken_config_changes_nothing_and_says_why() {
         return;
     }
     let port = support::free_port();
-    let rest = format!("{}{}", peer(31, ""), peer(32, ""));
+    let rest = format!("{}{}", peer(91, ""), peer(92, ""));
     let rovgate = Rovgate::start_with_listeners("reload-broken", 2, &rest);
-    let bird = birds(&[31, 32], port, &rovgate);
-    all_have_the_table(&bird, &[31, 32]).await;
+    let bird = birds(&[91, 92], port, &rovgate);
+    all_have_the_table(&bird, &[91, 92]).await;
     rovgate.rewrite(|text| {
-        let text = text.replacen("name = \"m31\"", "name = \"m31\"\nrov = \"dorp\"", 1);
-        let cut = text.find("[[peer]]\nname = \"m32\"").unwrap();
+        let text = text.replacen("name = \"m91\"", "name = \"m91\"\nrov = \"dorp\"", 1);
+        let cut = text.find("[[peer]]\nname = \"m92\"").unwrap();
         let rest = &text[cut..];
         let end = rest.find("\n\n").unwrap();
         format!("{}{}", &text[..cut], &rest[end + 2..])
@@ -213,7 +217,7 @@ async fn a_broken_config_changes_nothing_and_says_why() {
         why.contains("rovgate.toml:") && why.contains("key peer[0].rov"),
         "{why}"
     );
-    assert!(bird.established("m31") && bird.established("m32"));
-    assert!(rovgate.peer_status("m32").unwrap()["up"] == true);
-    assert_eq!(learned(&bird, 31), others(&[31, 32], 31));
+    assert!(bird.established("m91") && bird.established("m92"));
+    assert!(rovgate.peer_status("m92").unwrap()["up"] == true);
+    assert_eq!(learned(&bird, 91), others(&[91, 92], 91));
 }

@@ -24,6 +24,34 @@ fn lab_and_chromium_present() -> bool {
 fn dump_dom(url: &str) -> String {
     let dir = support::scratch_dir("chromium");
     let out = dir.join("dom.html");
+    let log = chromium(&dir, &["--dump-dom".into()], url, &out);
+    let dom = fs::read_to_string(&out).unwrap_or_default();
+    assert!(
+        dom.contains("</html>"),
+        "no DOM from chromium:\n{dom}\n{log}"
+    );
+    let _ = fs::remove_dir_all(&dir);
+    dom
+}
+
+/// Has headless Chromium draw `url` at 1000 x 2400 pixels and returns the PNG.
+fn screenshot(url: &str) -> Vec<u8> {
+    let dir = support::scratch_dir("chromium");
+    let png = dir.join("page.png");
+    let args = [
+        format!("--screenshot={}", png.display()),
+        "--window-size=1000,2400".into(),
+        "--hide-scrollbars".into(),
+    ];
+    let log = chromium(&dir, &args, url, &dir.join("stdout"));
+    let png = fs::read(&png).unwrap_or_else(|e| panic!("no screenshot ({e}):\n{log}"));
+    let _ = fs::remove_dir_all(&dir);
+    png
+}
+
+/// Runs headless Chromium with a fresh profile in `dir` on `url` with `args`, its output to
+/// `out`; returns its log once it exited (panics if it failed or took over 60 s).
+fn chromium(dir: &std::path::Path, args: &[String], url: &str, out: &std::path::Path) -> String {
     let mut child = Command::new("chromium")
         .args([
             "--headless",
@@ -37,9 +65,10 @@ fn dump_dom(url: &str) -> String {
         ])
         .arg("--disable-sync")
         .arg(format!("--user-data-dir={}", dir.join("profile").display()))
-        .args(["--dump-dom", url])
+        .args(args)
+        .arg(url)
         .stdin(Stdio::null())
-        .stdout(fs::File::create(&out).expect("create the DOM file"))
+        .stdout(fs::File::create(out).expect("create chromium's output file"))
         .stderr(fs::File::create(dir.join("stderr")).expect("create chromium's log"))
         .spawn()
         .expect("start chromium");
@@ -55,15 +84,9 @@ fn dump_dom(url: &str) -> String {
         }
         std::thread::sleep(Duration::from_millis(50));
     };
-    let dom = fs::read_to_string(&out).unwrap_or_default();
     let log = fs::read_to_string(dir.join("stderr")).unwrap_or_default();
     assert!(status.success(), "chromium failed ({status}):\n{log}");
-    assert!(
-        dom.contains("</html>"),
-        "no DOM from chromium:\n{dom}\n{log}"
-    );
-    let _ = fs::remove_dir_all(&dir);
-    dom
+    log
 }
 
 /// The text of some HTML: tags dropped, entities decoded.
@@ -194,7 +217,8 @@ fn json_str(value: &serde_json::Value) -> &str {
 /// with its 2 VRPs and not stale, and the per-peer table with the `shadow` member at 2
 /// routes, 1 valid, 1 invalid, would-drop 1, dropped 0 and the `drop` edge at 1 not-found,
 /// would-drop 0. The edge's name, which is markup, shows as text, and its link opens its
-/// own page. An unknown peer's page is a 404.
+/// own page. An unknown peer's page is a 404. The charts and the timeline are drawn, and
+/// the search box leads to the looking glass (`overview_draws_charts_and_a_search_box`).
 #[tokio::test]
 async fn overview_shows_sessions_sources_and_would_drop() {
     if !lab_and_chromium_present() {
@@ -262,6 +286,95 @@ async fn overview_shows_sessions_sources_and_would_drop() {
         Err(ureq::Error::Status(404, _)) => {}
         other => panic!("an unknown peer's page: {other:?}"),
     }
+    overview_draws_charts_and_a_search_box(&lab, &dom);
+}
+
+/// The element `<{tag} id="{id}"` .. `</{tag}>` of `dom`.
+fn element<'a>(dom: &'a str, tag: &str, id: &str) -> &'a str {
+    let start = (dom.find(&format!("<{tag} id=\"{id}\"")))
+        .unwrap_or_else(|| panic!("no <{tag} id={id:?}> in the page:\n{dom}"));
+    let end = start
+        + dom[start..]
+            .find(&format!("</{tag}>"))
+            .expect("the element ends");
+    &dom[start..end]
+}
+
+/// The value of attribute `name` of the first tag in `html` that has it.
+fn attribute<'a>(html: &'a str, name: &str) -> &'a str {
+    let value = html.split(&format!(" {name}=\"")).nth(1);
+    let value = value.and_then(|v| v.split('"').next());
+    value.unwrap_or_else(|| panic!("no {name} in {html}"))
+}
+
+/// Expected (the overview's lab): the chart of all peers ends at invalid 1, would drop 1,
+/// dropped 0 (the member's route), and the member is the one peer charted on its own (the
+/// edge never had a route that would be dropped); the timeline has validation and the
+/// cache, up at the serial the status API reports. The search box is a GET form to the
+/// looking glass; what a browser sends for the invalid route's prefix lands on its path
+/// from the member, invalid. Chromium's screenshot of the page is a PNG of the window's
+/// size.
+fn overview_draws_charts_and_a_search_box(lab: &Lab, dom: &str) {
+    let total = element(dom, "svg", "chart-total");
+    for legend in [">invalid 1<", ">would drop 1<", ">dropped 0<"] {
+        assert!(total.contains(legend), "{legend} in the chart:\n{total}");
+    }
+    let member = element(dom, "svg", "chart-peer-0");
+    assert!(member.contains("<title>member-a</title>"), "{member}");
+    assert!(
+        !dom.contains("<svg id=\"chart-peer-1\""),
+        "only the member is charted"
+    );
+
+    let timeline = element(dom, "svg", "rpki-timeline");
+    let status = lab.rovgate.status().expect("status");
+    let serial = status["sources"][0]["serial"]
+        .as_u64()
+        .expect("the cache's serial");
+    let cache = format!(">rtr {}</text>", lab.cache.address());
+    for part in [
+        ">validation</text>".to_string(),
+        "<title>validation active</title>".into(),
+        cache,
+        format!("<title>up, serial {serial}</title>"),
+        format!("<title>serial {serial}</title></line>"),
+    ] {
+        assert!(
+            timeline.contains(&part),
+            "{part} in the timeline:\n{timeline}"
+        );
+    }
+
+    let form = element(dom, "form", "lookup");
+    assert_eq!(attribute(form, "method"), "get", "{form}");
+    let input = &form[form.find("<input").expect("the search field")..];
+    // A GET form sends its fields as the action's query: action?prefix=P.
+    let search = format!(
+        "{}{}?{}={}",
+        lab.url(),
+        attribute(form, "action"),
+        attribute(input, "name"),
+        lab.invalid().replace('/', "%2F")
+    );
+    let answer = dump_dom(&search);
+    let json = answer
+        .split("<pre>")
+        .nth(1)
+        .and_then(|a| a.split("</pre>").next());
+    let json = text_of(json.unwrap_or_else(|| panic!("no JSON from {search}:\n{answer}")));
+    let routes: serde_json::Value = serde_json::from_str(&json).expect("the looking glass's JSON");
+    assert_eq!(routes["prefix"], lab.invalid(), "{routes}");
+    let paths = routes["paths"].as_array().expect("paths");
+    assert_eq!(paths.len(), 1, "{routes}");
+    assert_eq!(paths[0]["peer"], "member-a", "{routes}");
+    assert_eq!(paths[0]["rov"], "invalid", "{routes}");
+    assert_eq!(paths[0]["verdict"]["state"], "invalid", "{routes}");
+
+    let png = screenshot(&format!("{}/", lab.url()));
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    // IHDR: width and height, big-endian, at bytes 16..24.
+    let size = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+    assert_eq!((size(16), size(20)), (1000, 2400), "the window's size");
 }
 
 /// The text of the paragraph with `id`, if the page has one.

@@ -154,13 +154,14 @@ fn is_json(headers: &HeaderMap) -> bool {
     essence.eq_ignore_ascii_case("application/json")
 }
 
-/// The Content-Security-Policy: nothing but the page's style block, by its SHA-256.
+/// The Content-Security-Policy: nothing but the page's style block, by its SHA-256, and
+/// forms (the looking-glass search) sent to rovgate itself.
 static CSP: LazyLock<HeaderValue> = LazyLock::new(|| {
     let hash = Sha256::digest(super::page::STYLE.as_bytes());
     let hash = base64::engine::general_purpose::STANDARD.encode(hash);
     let policy = format!(
         "default-src 'none'; style-src 'sha256-{hash}'; base-uri 'none'; \
-         form-action 'none'; frame-ancestors 'none'"
+         form-action 'self'; frame-ancestors 'none'"
     );
     HeaderValue::try_from(policy).expect("ASCII text and base64 make a header value")
 });

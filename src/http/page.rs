@@ -2,8 +2,10 @@
 //!
 //! Where it sits: in the HTTP task beside the JSON API, and it reads exactly what the API
 //! reads: `GET /[?peer=NAME]` calls the status, report and history handlers and renders
-//! their answers. Sessions, RPKI sources, the held mass invalidation, per-peer ROV counts
-//! and per-peer counts per import check on every page; with `?peer=`, that peer's what-if
+//! their answers. A looking-glass search box (a form to `GET /api/v1/routes`), sessions,
+//! RPKI sources and their timeline, the held mass invalidation, per-peer ROV counts with
+//! charts of the last day (`trends.rs`, drawn as inline SVG by `svg.rs`) and per-peer
+//! counts per import check on every page; with `?peer=`, that peer's chart, its what-if
 //! per reason and its listed routes explained (`routes.rs`: reasons, covering VRPs,
 //! reachability, the fix) and its recent ROV changes. Every string that comes from
 //! config, a peer or a file goes through [`escape`]; no JavaScript.
@@ -26,6 +28,8 @@ use crate::rpki::status::SourceState;
 use crate::rpki::Vrp;
 
 mod routes;
+mod svg;
+mod trends;
 
 /// How many recent ROV changes the page shows.
 const CHANGES: usize = 50;
@@ -34,7 +38,7 @@ pub(super) const STYLE: &str = "body{font-family:sans-serif;margin:1.5em;color:#
 table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #ccc;\
 padding:.2em .5em;text-align:left}th{background:#eee}\
 .bad{color:#b00;font-weight:bold}.ok{color:#070}.alert{background:#fee;border:1px solid #b00;\
-padding:.5em}";
+padding:.5em}svg{display:block;margin:.5em 0;border:1px solid #ccc;max-width:100%;height:auto}";
 
 /// `?peer=NAME`: the peer whose invalid routes and changes the page details.
 #[derive(Deserialize)]
@@ -219,10 +223,21 @@ fn render(status: &Status, built: &Built, history: &HistoryView, peer: Option<&s
              expire, its VRPs are withdrawn and routes they covered are not-found.</p>\n",
         );
     }
+    lookup(&mut out);
     held(&mut out, status, now);
     sessions(&mut out, status);
     sources(&mut out, status, now);
+    let window = trends::window(history, now);
+    trends::rpki_timeline(&mut out, status, &history.rpki, window);
     counts(&mut out, report);
+    trends::charts(
+        &mut out,
+        status,
+        &history.samples,
+        &history.rpki,
+        window,
+        peer,
+    );
     routes::checks(&mut out, status);
     let _ = writeln!(
         out,
@@ -243,6 +258,16 @@ fn render(status: &Status, built: &Built, history: &HistoryView, peer: Option<&s
          </body></html>\n",
     );
     out
+}
+
+/// The looking glass: a prefix or address, answered by `GET /api/v1/routes?prefix=`.
+fn lookup(out: &mut String) {
+    out.push_str(
+        "<form id=\"lookup\" method=\"get\" action=\"/api/v1/routes\"><label for=\"prefix\">\
+         Looking glass, every path of a prefix or address with its verdict:</label> \
+         <input id=\"prefix\" name=\"prefix\" required placeholder=\"192.0.2.0/24\"> \
+         <button type=\"submit\">Look up</button></form>\n",
+    );
 }
 
 fn held(out: &mut String, status: &Status, now: SystemTime) {

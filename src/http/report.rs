@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
 use super::{unavailable, Api, Reply};
-use crate::history::{self, Sample};
+use crate::history::{self, RpkiHistory, Sample};
 use crate::report::{ReportPage, DEFAULT_PAGE, MAX_PAGE};
 use crate::rib::{PathView, RibQuery, RovChange};
 use crate::rpki::Verdict;
@@ -191,6 +191,9 @@ pub struct HistoryView {
     pub changes: Vec<NamedChange>,
     /// Per-peer counts once a minute, oldest first.
     pub samples: Vec<Sample>,
+    /// The RPKI sources' changes of state and serial, and validation on and off, oldest
+    /// first.
+    pub rpki: RpkiHistory,
     /// Changes the history missed because it fell behind.
     pub missed: u64,
 }
@@ -204,10 +207,11 @@ pub async fn history(State(api): State<Api>, Query(q): Query<PeerQuery>) -> Repl
         .collect();
     let peer = (q.peer.as_deref()).and_then(|n| view.peers.iter().find(|p| p.name == n));
     let limit = q.limit.unwrap_or(100);
-    let (changes, samples, missed) = history::read(&api.history, |h| {
+    let (changes, samples, rpki, missed) = history::read(&api.history, |h| {
         (
             h.recent(peer.map(|p| p.id.0), limit),
             h.samples(),
+            h.rpki(),
             h.missed(),
         )
     });
@@ -220,6 +224,7 @@ pub async fn history(State(api): State<Api>, Query(q): Query<PeerQuery>) -> Repl
     Ok(Json(HistoryView {
         changes,
         samples,
+        rpki,
         missed,
     }))
 }
