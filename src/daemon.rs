@@ -12,7 +12,8 @@
 //!                                   RibView (ArcSwap), RovChange (broadcast) └───────┘
 //!  SIGHUP, POST /api/v1/reload ──► reload the config (reload.rs): peers added, removed,
 //!      reset ──AddPeer/RemovePeer──► RIB, sessions started/closed, listener Routes (ArcSwap);
-//!      policy ──SetPolicy/SetChecks/SetRovConfig──► RIB; HTTP token and names ──ArcSwap──► http
+//!      policy ──SetPolicy/SetChecks/SetRovConfig──► RIB; HTTP token and names ──ArcSwap──► http;
+//!      [rpki] caches and files ──SourceControl──► rpki task (starts and stops source tasks)
 //!  BMP listener ──TcpStream──► bmp router task (one per [[bmp.router]]) ──AddPeer, RibEvent──► RIB
 //!  SIGTERM / SIGINT ──► shutdown (watch<bool>) ──► every task; sessions send Cease first
 //! ```
@@ -140,6 +141,8 @@ pub struct Daemon {
     rib: mpsc::Sender<RibEvent>,
     view: SharedView,
     access: SharedAccess,
+    /// Adds and removes the `[rpki]` sources.
+    rpki: crate::rpki::SourceControl,
 }
 
 impl Daemon {
@@ -158,6 +161,7 @@ impl Daemon {
 /// counters of refused connections.
 struct Core {
     store: crate::rpki::VrpStore,
+    sources: crate::rpki::SourceControl,
     rib: mpsc::Sender<RibEvent>,
     queries: mpsc::Sender<rib::RibQuery>,
     view: SharedView,
@@ -235,7 +239,7 @@ pub fn start(config: &Config, listeners: Listeners) -> Result<Daemon> {
         peers = config.peers.len(),
         "rovgate running"
     );
-    let (rib, view) = (core.rib, core.view);
+    let (rib, view, rpki) = (core.rib, core.view, core.sources);
     Ok(Daemon {
         bgp,
         http,
@@ -246,6 +250,7 @@ pub fn start(config: &Config, listeners: Listeners) -> Result<Daemon> {
         rib,
         view,
         access,
+        rpki,
     })
 }
 
@@ -285,7 +290,8 @@ fn spawn_core(
     filters: Vec<Arc<Filters>>,
     shutdown: &watch::Receiver<bool>,
 ) -> Core {
-    let (store, vrps_changed) = crate::rpki::spawn(&config.rpki, shutdown.clone());
+    let rpki = crate::rpki::start(&config.rpki, shutdown.clone());
+    let (store, vrps_changed) = (rpki.store, rpki.changed);
     let (rib_tx, rib_rx) = mpsc::channel(RIB_QUEUE);
     let (queries, queries_rx) = mpsc::channel(QUERY_QUEUE);
     let abuse: Vec<Arc<PeerAbuse>> = config.peers.iter().map(|_| Arc::default()).collect();
@@ -315,6 +321,7 @@ fn spawn_core(
     tokio::spawn(rib::run(rib, inputs, shutdown.clone()));
     Core {
         store,
+        sources: rpki.control,
         rib: rib_tx,
         queries,
         view,

@@ -1,13 +1,16 @@
 //! Live reconfiguration with real BIRD: one BIRD process holds a member router per
-//! 127.0.14.N address (one BGP protocol each), and rovgate's config is changed under it.
+//! 127.0.14.N address (one BGP protocol each), and rovgate's config is changed under it;
+//! RPKI sources added and removed with a real stayrtr as the RTR cache.
 
 use std::collections::BTreeSet;
 use std::process::Command;
 
+use serde_json::Value;
+
 use crate::support;
 use crate::support::bird::{preamble, Bird};
 use crate::support::daemon::Rovgate;
-use crate::support::wait_for;
+use crate::support::{vrp, vrp_json, wait_for, Stayrtr};
 
 /// The member at 127.0.14.`n`: its AS, and the one route it announces.
 fn asn(n: u8) -> u32 {
@@ -220,4 +223,100 @@ async fn a_broken_config_changes_nothing_and_says_why() {
     assert!(bird.established("m91") && bird.established("m92"));
     assert!(rovgate.peer_status("m92").unwrap()["up"] == true);
     assert_eq!(learned(&bird, 91), others(&[91, 92], 91));
+}
+
+/// `POST /api/v1/reload` after `edit` of rovgate's config: the answer.
+fn reload(rovgate: &Rovgate, edit: impl FnOnce(&str) -> String) -> Value {
+    rovgate.rewrite(edit);
+    let applied = rovgate.post("/api/v1/reload", serde_json::json!({}));
+    applied.expect("the reload is applied")
+}
+
+/// Expected: rovgate starts with one VRP file (a VRP of no member's) and members m41
+/// (`rov = "drop"`, announcing 10.14.41.0/24 from AS65041) and m42. A reload adding a
+/// source with a VRP giving 10.14.41.0/24 to another AS — a stayrtr as RTR cache, then a
+/// second VRP file — makes m41's route invalid: dropped, so m42 no longer has it, and
+/// validation stays active meanwhile (the set stays complete); a reload removing the source
+/// gives m42 the route back. No session notices: one "session established" each, and no
+/// `need_restart`.
+#[tokio::test]
+async fn a_reload_adds_and_removes_rpki_sources_and_routes_follow() {
+    if !support::tools_present(&["bird", "stayrtr"]) {
+        return;
+    }
+    let dir = support::scratch_dir("reload-rpki");
+    let (base, extra) = (dir.join("base.json"), dir.join("extra.json"));
+    let other_as = vrp(&route(41), 24, 64999);
+    std::fs::write(&base, vrp_json(&[vrp("192.0.2.0/24", 24, 64496)])).unwrap();
+    std::fs::write(&extra, vrp_json(&[other_as])).unwrap();
+    let stayrtr = Stayrtr::start(&[other_as]);
+    let rpki = |files: &[&std::path::Path], cache: &str| {
+        let files: Vec<String> = files
+            .iter()
+            .map(|f| format!("{:?}", f.display().to_string()))
+            .collect();
+        format!(
+            "[rpki]\nvrp_files = [{}]\nreload_seconds = 1\n{cache}\n",
+            files.join(", ")
+        )
+    };
+    let plain = rpki(&[&base], "");
+    let peers = format!("{}{}", peer(41, "rov = \"drop\""), peer(42, ""));
+    let rovgate = Rovgate::start_with_listeners("reload-rpki", 2, &format!("{plain}{peers}"));
+    let bird = birds(&[41, 42], support::free_port(), &rovgate);
+    all_have_the_table(&bird, &[41, 42]).await;
+
+    let cache = format!("[[rpki.cache]]\naddress = \"{}\"\n", stayrtr.address());
+    let sources = [
+        (stayrtr.address(), rpki(&[&base], &cache)),
+        (extra.display().to_string(), rpki(&[&base, &extra], "")),
+    ];
+    for (name, added) in sources {
+        let applied = reload(&rovgate, |text| text.replacen(&plain, &added, 1));
+        assert_eq!(
+            applied["rpki"]["added"],
+            serde_json::json!([name]),
+            "{applied}"
+        );
+        assert_eq!(applied["need_restart"], serde_json::json!([]), "{applied}");
+        let status = rovgate.status().unwrap();
+        assert_eq!(status["vrps"]["complete"], true, "{status}");
+        assert_eq!(status["waiting_for_vrps"], false, "{status}");
+        wait_for(
+            &format!("{name}: m41's route invalid, not at m42"),
+            30,
+            || {
+                let m41 = rovgate.peer_status("m41").unwrap_or_default();
+                m41["dropped"] == 1 && learned(&bird, 42).is_empty()
+            },
+        )
+        .await;
+        let status = rovgate.status().unwrap();
+        assert_eq!(status["vrps"]["validation"]["active"], true, "{status}");
+        assert_eq!(status["sources"].as_array().unwrap().len(), 2, "{status}");
+
+        let applied = reload(&rovgate, |text| text.replacen(&added, &plain, 1));
+        assert_eq!(
+            applied["rpki"]["removed"],
+            serde_json::json!([name]),
+            "{applied}"
+        );
+        wait_for(
+            &format!("{name} removed: m41's route back at m42"),
+            30,
+            || learned(&bird, 42) == others(&[41, 42], 42),
+        )
+        .await;
+        let status = rovgate.status().unwrap();
+        assert_eq!(status["vrps"]["count"], 1, "{status}");
+        assert_eq!(status["sources"].as_array().unwrap().len(), 1, "{status}");
+    }
+    for n in [41, 42] {
+        assert_eq!(
+            established(&rovgate, n),
+            1,
+            "m{n} flapped:\n{}",
+            rovgate.log()
+        );
+    }
 }

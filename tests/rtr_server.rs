@@ -1,5 +1,5 @@
 //! rovgate's RTR server (`[[rtr_server]]`) with real RTR clients: BIRD (`protocol rpki`),
-//! OpenBGPD (`rtr`), GoBGP (`rpki-servers`), stayrtr's `rtrdump` asking for version 0, and a
+//! OpenBGPD (`rtr`), GoBGP (`rpki-servers`), FRR (`bgpd -M rpki`, RTRlib), stayrtr's `rtrdump` asking for version 0, and a
 //! second rovgate (version 2). The VRPs are real: 2,000 of the 2023 rpki-client set, served
 //! from a VRP file, then 1,000 of them changed. A client outside `allow` and a client that
 //! sends corrupt PDUs are hand-written (no real router does either on purpose).
@@ -18,6 +18,7 @@ use crate::support;
 use crate::support::bgpd::Bgpd;
 use crate::support::bird::Bird;
 use crate::support::daemon::Rovgate;
+use crate::support::frr::Frr;
 use crate::support::gobgpd::Gobgpd;
 use crate::support::raw_peer;
 use crate::support::{vrp_json, wait_for};
@@ -167,14 +168,17 @@ fn client_versions(r: &Rovgate) -> Vec<u64> {
     v
 }
 
-/// Expected: BIRD, OpenBGPD and GoBGP as RTR clients of rovgate each end with exactly the
-/// 2,000 VRPs in force (BIRD's and GoBGP's tables line by line, OpenBGPD's counts), as do
+/// Expected: BIRD, OpenBGPD, GoBGP and FRR as RTR clients of rovgate each end with exactly
+/// the 2,000 VRPs in force (BIRD's, GoBGP's and FRR's tables line by line, OpenBGPD's
+/// counts; FRR's RTRlib speaks version 1), as do
 /// an `rtrdump` asking for version 0 and a second rovgate speaking version 2, connected at
 /// the same time as the others; rovgate's status lists every client with its version and
 /// serial. After 1,000 VRPs of the file change, every client follows to the new set.
 #[tokio::test]
 async fn real_clients_hold_the_vrp_set_and_follow_a_change() {
-    if !support::tools_present(&["bird", "bgpd", "gobgpd", "rtrdump"]) {
+    if !support::tools_present(&["bird", "bgpd", "gobgpd", "rtrdump", "vtysh"])
+        || !Frr::rpki_module_present()
+    {
         return;
     }
     let (before, after) = real_vrps();
@@ -206,12 +210,16 @@ async fn real_clients_hold_the_vrp_set_and_follow_a_change() {
          [[rpki-servers]]\n  [rpki-servers.config]\n    address = \"127.0.0.1\"\n    port = {port}\n"
     );
     let gobgp = Gobgpd::start(None, &gobgp_config);
+    let frr = Frr::rtr_client(&format!(
+        "log stdout informational\nrpki\n rpki polling_period 5\n rpki retry_interval 5\n \
+         rpki cache 127.0.0.1 {port} preference 1\nexit\n"
+    ));
     let client_config = format!("[rpki]\n[[rpki.cache]]\naddress = \"127.0.0.1:{port}\"\n");
     let v2_client = Rovgate::start("rtr-v2-client", &client_config);
 
     let follow = |vrps: Vec<Vrp>, what: &'static str| {
         let (v4, v6) = (roa_lines(&vrps, true), roa_lines(&vrps, false));
-        let (bird, bgpd, gobgp, v2_client) = (&bird, &bgpd, &gobgp, &v2_client);
+        let (bird, bgpd, gobgp, frr, v2_client) = (&bird, &bgpd, &gobgp, &frr, &v2_client);
         async move {
             wait_for(&format!("BIRD holds {what}"), SYNC, || {
                 bird_roas(bird, "r4") == v4 && bird_roas(bird, "r6") == v6
@@ -219,6 +227,10 @@ async fn real_clients_hold_the_vrp_set_and_follow_a_change() {
             .await;
             wait_for(&format!("GoBGP holds {what}"), SYNC, || {
                 gobgp_roas(gobgp) == &v4 | &v6
+            })
+            .await;
+            wait_for(&format!("FRR holds {what}"), SYNC, || {
+                frr.rpki_prefixes() == &v4 | &v6
             })
             .await;
             wait_for(&format!("OpenBGPD holds {what}"), SYNC, || {
@@ -242,13 +254,13 @@ async fn real_clients_hold_the_vrp_set_and_follow_a_change() {
     );
     let versions = client_versions(&server);
     assert!(
-        versions.contains(&2),
-        "the second rovgate speaks v2: {versions:?}"
+        versions.contains(&2) && versions.contains(&1),
+        "the second rovgate speaks v2, FRR v1: {versions:?}"
     );
     let status = server.status().unwrap();
     let serial = &status["rtr_server"]["serial"];
     let clients = status["rtr_server"]["clients"].as_array().unwrap().clone();
-    assert!(clients.len() >= 4, "{status}");
+    assert!(clients.len() >= 5, "{status}");
     for c in &clients {
         assert_eq!(&c["serial"], serial, "every client is current: {status}");
     }
@@ -261,7 +273,7 @@ async fn real_clients_hold_the_vrp_set_and_follow_a_change() {
         .iter()
         .filter(|c| c["serial_updates"].as_u64() > Some(0));
     assert!(
-        updated.count() >= 3,
+        updated.count() >= 4,
         "clients took a serial update: {status}"
     );
     let metrics = server.metrics();

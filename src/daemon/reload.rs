@@ -4,12 +4,14 @@
 //! (6/3) and its routes withdrawn from everyone; a peer whose session terms changed
 //! (address, AS, port, passive, role, max-prefix, timers, ...) is reset with Cease / Other
 //! Configuration Change (6/6); a policy change (`rov`, import checks, IRR files, `[filters]`,
-//! `[rov]`) re-applies to the stored routes and no session notices. A config that does not
-//! load changes nothing.
+//! `[rov]`) re-applies to the stored routes and no session notices. `[rpki]` caches, VRP
+//! files and SLURM files are added and removed (the rpki task starts and stops their tasks;
+//! the RIB re-evaluates routes as on any VRP change). A config that does not load changes
+//! nothing.
 //!
 //! Where it sits: `signals.rs` calls [`reload`] on SIGHUP and on a [`Request`] from
 //! `POST /api/v1/reload`; it sends the RIB `AddPeer`/`RemovePeer`/`SetPolicy`/`SetChecks`
-//! and starts and closes sessions through `sessions.rs`.
+//! and starts and closes sessions through `sessions.rs`, and the rpki task the new sources.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -46,8 +48,10 @@ pub struct Applied {
     pub reset: Vec<String>,
     /// Peers whose stored routes were evaluated again for a policy change, no reset.
     pub policy: Vec<String>,
-    /// Changes that wait for a restart (a `[server]` key other than the HTTP access, the
-    /// `[rpki]` sources, ...), by table; empty when everything was applied.
+    /// `[rpki]` caches (by address) and VRP and SLURM files (by path) started and stopped.
+    pub rpki: crate::rpki::SourceChanges,
+    /// Changes that wait for a restart (a `[server]` key other than the HTTP access, an
+    /// `[rpki]` key other than the sources, ...), by table; empty when everything was applied.
     pub need_restart: Vec<&'static str>,
     /// From reading the file to the last change handed to the RIB and the sessions.
     pub elapsed_ms: f64,
@@ -145,20 +149,28 @@ async fn apply(
         daemon.sessions.start(&config.server, peer, id, abuse);
     }
     daemon.sessions.publish();
+    let rpki = config.rpki.with_sources_of(&new.rpki);
+    let sources = match rpki != config.rpki {
+        true => (daemon.rpki.reconfigure(rpki.clone()).await).ok_or(ReloadError::Stopping)?,
+        false => Default::default(),
+    };
     let applied = Applied {
         removed: names(&config.peers, &plan.removed),
         added: names(&new.peers, &plan.added),
         reset: names(&new.peers, &plan.reset),
         policy: apply_policy(config, &new, &plan, daemon).await?,
+        rpki: sources,
         need_restart: need_restart(config, &new),
         elapsed_ms: 0.0,
     };
     // What waits for a restart stays as it runs, so the next reload names it again.
     let running = std::mem::replace(config, new);
     config.server = running_server(&running.server, &config.server);
-    config.rpki = running.rpki;
+    config.rpki = rpki;
     config.report = running.report;
     config.http = running.http;
+    config.rtr_servers = running.rtr_servers;
+    config.bmp = running.bmp;
     Ok(applied)
 }
 
@@ -298,7 +310,7 @@ pub(super) fn need_restart(running: &Config, new: &Config) -> Vec<&'static str> 
     if running_server(&running.server, &new.server) != new.server {
         tables.push("server");
     }
-    if running.rpki != new.rpki {
+    if running.rpki.with_sources_of(&new.rpki) != new.rpki {
         tables.push("rpki");
     }
     if running.report != new.report {
@@ -306,6 +318,12 @@ pub(super) fn need_restart(running: &Config, new: &Config) -> Vec<&'static str> 
     }
     if running.http != new.http {
         tables.push("http");
+    }
+    if running.rtr_servers != new.rtr_servers {
+        tables.push("rtr_server");
+    }
+    if running.bmp != new.bmp {
+        tables.push("bmp");
     }
     tables
 }

@@ -68,14 +68,23 @@ fn peers_are_matched_by_name_not_by_position() {
 }
 
 #[test]
-fn server_and_rpki_changes_wait_for_a_restart_http_access_does_not() {
+fn server_and_rpki_timing_changes_wait_for_a_restart_http_access_and_sources_do_not() {
     let running = config(SERVER, &[("m1", "")]);
     let same = config(SERVER, &[("m1", "rov = \"drop\"")]);
     assert!(need_restart(&running, &same).is_empty());
     let names = format!("{SERVER}http_names = [\"rs.example\"]\n");
     assert!(need_restart(&running, &config(&names, &[("m1", "")])).is_empty());
-    let hold = format!("{SERVER}hold_time = 30\n");
     let cache = "[[rpki.cache]]\naddress = \"127.0.0.1:8282\"\n";
-    let both = config(&format!("{hold}{cache}"), &[("m1", "")]);
+    let sources = config(&format!("{SERVER}{cache}"), &[("m1", "")]);
+    assert!(
+        need_restart(&running, &sources).is_empty(),
+        "a cache is added live"
+    );
+    let hold = format!("{SERVER}hold_time = 30\n");
+    let timing = "[rpki]\nreload_seconds = 9\n";
+    let both = config(&format!("{hold}{timing}{cache}"), &[("m1", "")]);
     assert_eq!(need_restart(&running, &both), ["server", "rpki"]);
+    let rtr = format!("{SERVER}[[rtr_server]]\nlisten = \"127.0.0.1:3323\"\n");
+    let rtr = config(&rtr, &[("m1", "")]);
+    assert_eq!(need_restart(&running, &rtr), ["rtr_server"]);
 }

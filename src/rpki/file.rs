@@ -303,8 +303,9 @@ fn csv_vrp(line: &str) -> Result<Vrp, String> {
     vrp(asn, prefix, max_length)
 }
 
-/// Watches one VRP file (`rpki.vrp_files[file]`): reads it now and whenever it changes,
-/// checking every `interval`, until `shutdown` turns true.
+/// Watches one VRP file (its events carry the id `file`): reads it now and whenever it
+/// changes, checking every `interval`, until `shutdown` turns true (or the task is aborted:
+/// a reload removed the file).
 pub async fn watch(
     file: usize,
     path: PathBuf,

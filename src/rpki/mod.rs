@@ -4,6 +4,7 @@
 //! sends [`SourceEvent`]s to the rpki task below. The rpki task alone owns
 //! [`VrpSources`]; for every event it computes the delta, builds the next [`VrpSnapshot`]
 //! and publishes it through [`VrpStore`] (`store.rs`). An empty delta publishes nothing.
+//! A config reload adds and removes sources through [`SourceControl`] (`source_tasks.rs`).
 //! Read `vrp.rs` first (validation), then `sources.rs` (merging), then this file.
 
 pub mod aspa;
@@ -13,6 +14,7 @@ pub mod server;
 pub mod server_clients;
 pub mod server_source;
 pub mod slurm;
+pub mod source_tasks;
 pub mod sources;
 pub mod startup;
 pub mod status;
@@ -27,6 +29,7 @@ use tokio::time::Instant;
 use tracing::{info, warn};
 
 pub use aspa::{Aspa, AspaTable, Attestation};
+pub use source_tasks::{SourceChanges, SourceControl};
 pub use sources::{SourceEvent, VrpSources};
 pub use startup::Startup;
 pub use status::RpkiStatus;
@@ -47,6 +50,19 @@ pub struct RpkiConfig {
     /// How long drop peers' routes wait for the first complete VRP set at most (key
     /// `startup_wait`, default 30 seconds).
     pub startup_wait: Duration,
+}
+
+impl RpkiConfig {
+    /// This config with the sources (caches, VRP files, SLURM files) of `new`: what a reload
+    /// to `new` applies; the other keys wait for a restart.
+    pub fn with_sources_of(&self, new: &RpkiConfig) -> RpkiConfig {
+        RpkiConfig {
+            vrp_files: new.vrp_files.clone(),
+            slurm: new.slurm.clone(),
+            caches: new.caches.clone(),
+            ..self.clone()
+        }
+    }
 }
 
 /// An RTR cache (one `[[rpki.cache]]`).
@@ -70,67 +86,66 @@ pub fn spawn(
     config: &RpkiConfig,
     shutdown: watch::Receiver<bool>,
 ) -> (VrpStore, mpsc::Receiver<VrpsChanged>) {
+    let rpki = start(config, shutdown);
+    (rpki.store, rpki.changed)
+}
+
+/// The running rpki task, from [`start`].
+pub struct Rpki {
+    /// The VRP store it fills.
+    pub store: VrpStore,
+    /// What each published snapshot changed, for the RIB.
+    pub changed: mpsc::Receiver<VrpsChanged>,
+    /// Adds and removes sources (a config reload).
+    pub control: SourceControl,
+}
+
+/// Starts the rpki task and one task per configured source, as [`spawn`], with the handle
+/// that changes the sources later.
+pub fn start(config: &RpkiConfig, shutdown: watch::Receiver<bool>) -> Rpki {
     let store = VrpStore::new();
     let (events, rx) = mpsc::channel(EVENT_QUEUE);
-    let caches = config
-        .caches
-        .iter()
-        .map(|c| (c.address.clone(), c.preference))
-        .collect();
-    let names =
-        |paths: &[std::path::PathBuf]| paths.iter().map(|p| p.display().to_string()).collect();
-    let sources = VrpSources::new(caches, names(&config.vrp_files), names(&config.slurm));
-    for (i, cache) in config.caches.iter().enumerate() {
-        tokio::spawn(rtr::run(i, cache.clone(), events.clone(), shutdown.clone()));
-    }
-    for (i, path) in config.vrp_files.iter().enumerate() {
-        let watch = file::watch(
-            i,
-            path.clone(),
-            config.reload,
-            events.clone(),
-            shutdown.clone(),
-        );
-        tokio::spawn(watch);
-    }
-    for (i, path) in config.slurm.iter().enumerate() {
-        let watch = slurm::watch(
-            i,
-            path.clone(),
-            config.reload,
-            events.clone(),
-            shutdown.clone(),
-        );
-        tokio::spawn(watch);
-    }
+    let mut sources = VrpSources::default();
+    let mut tasks = source_tasks::SourceTasks::new(events, shutdown.clone());
+    tasks.apply(config, &mut sources, &VrpTable::new());
     let mut startup = Startup::new(config.startup_wait, Instant::now());
     startup.update(&sources, 0, Instant::now());
     store.publish_status(startup.status(&sources));
     let (changed_tx, changed) = mpsc::channel(CHANGED_QUEUE);
+    let (control, requests) = mpsc::channel(1);
     let task = Task {
         sources,
+        tasks,
         startup,
         store: store.clone(),
         writer: SnapshotWriter::new(store.clone()),
     };
-    tokio::spawn(task.run(rx, changed_tx, shutdown));
-    (store, changed)
+    tokio::spawn(task.run((rx, requests), changed_tx, shutdown));
+    Rpki {
+        store,
+        changed,
+        control: SourceControl(control),
+    }
 }
 
 /// The rpki task's state: the sources, startup, and the store it publishes to.
 struct Task {
     sources: VrpSources,
+    tasks: source_tasks::SourceTasks,
     startup: Startup,
     store: VrpStore,
     writer: SnapshotWriter,
 }
 
 impl Task {
-    /// The rpki task: applies source events, cache expiry and the end of the startup wait,
-    /// publishes snapshots.
+    /// The rpki task: applies source events, cache expiry, the end of the startup wait and
+    /// changes of the sources, publishes snapshots.
     async fn run(
         mut self,
-        mut events: mpsc::Receiver<SourceEvent>,
+        (mut events, mut requests): (
+            mpsc::Receiver<SourceEvent>,
+            mpsc::Receiver<source_tasks::Reconfigure>,
+        ),
         changed: mpsc::Sender<VrpsChanged>,
         mut shutdown: watch::Receiver<bool>,
     ) {
@@ -144,6 +159,13 @@ impl Task {
                 },
                 _ = sleep_until(expiry) => sources.tick(Instant::now(), &store.load().table),
                 _ = sleep_until(self.startup.deadline()) => VrpDelta::default(),
+                Some((config, reply)) = requests.recv() => {
+                    let (delta, changes) = self.tasks.apply(&config, sources, &store.load().table);
+                    info!(added = ?changes.added, removed = ?changes.removed, "RPKI sources reconfigured");
+                    // The reload that asked may have given up waiting: nothing to tell.
+                    let _ = reply.send(changes);
+                    delta
+                }
                 _ = shutdown.changed() => return,
             };
             if let Some(notice) = self.publish(delta) {
@@ -162,6 +184,7 @@ impl Task {
             startup,
             store,
             writer,
+            ..
         } = self;
         let notice = publish_snapshot(sources, delta, store, writer);
         let was_stale = store.status().stale;

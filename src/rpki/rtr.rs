@@ -42,9 +42,10 @@ const FIRST_RETRY_MAX: Duration = Duration::from_secs(600);
 /// declared stalled (a cache that stops sending mid-update would otherwise hang the task).
 const STEP_GRACE: Duration = Duration::from_secs(300);
 
-/// Runs the RTR client for cache number `cache` until `shutdown` changes: connects,
-/// reports every completed query to the rpki task through `events`, and reconnects after
-/// the cache's retry interval when the connection fails.
+/// Runs the RTR client for one cache (its events carry the id `cache`) until `shutdown`
+/// changes or the task is aborted (the cache was removed by a reload): connects, reports
+/// every completed query to the rpki task through `events`, and reconnects after the
+/// cache's retry interval when the connection fails.
 pub async fn run(
     cache: usize,
     config: CacheConfig,

@@ -159,8 +159,9 @@ fn net(prefix: Prefix) -> Result<IpNet, String> {
     IpNet::new(prefix.addr(), prefix.len()).map_err(|e| e.to_string())
 }
 
-/// Watches one SLURM file (`rpki.slurm[file]`): reads it now and whenever it changes,
-/// checking every `interval`, until `shutdown` turns true.
+/// Watches one SLURM file (its events carry the id `file`): reads it now and whenever it
+/// changes, checking every `interval`, until `shutdown` turns true (or the task is aborted:
+/// a reload removed the file).
 pub async fn watch(
     file: usize,
     path: PathBuf,

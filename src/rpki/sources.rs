@@ -7,6 +7,7 @@
 //! `(files ∪ the RTR cache in use) − SLURM filters ∪ SLURM assertions`.
 //! The cache in use is the most preferred one that is up and synced; failing that, the most
 //! preferred whose data is within its expire time; failing that, none (data withdrawn).
+//! Sources come and go with a config reload (`sources_change.rs`).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -44,7 +45,8 @@ pub struct CacheUpdate {
     pub timing: (u32, u32, u32),
 }
 
-/// Something that happened to a source.
+/// Something that happened to a source, named by the id it was added with (see
+/// [`SourceId`]); an event of a source removed since is ignored.
 #[derive(Clone, Debug)]
 pub enum SourceEvent {
     /// The cache's TCP connection is open; no data yet on this connection.
@@ -75,6 +77,7 @@ pub enum SourceEvent {
 
 #[derive(Debug)]
 struct Cache {
+    id: usize,
     status: SourceStatus,
     vrps: HashSet<Vrp>,
     aspas: BTreeMap<Asn, Vec<Asn>>,
@@ -83,6 +86,7 @@ struct Cache {
 
 #[derive(Debug)]
 struct FileSource {
+    id: usize,
     status: SourceStatus,
     vrps: HashSet<Vrp>,
     aspas: Vec<Aspa>,
@@ -90,6 +94,7 @@ struct FileSource {
 
 #[derive(Debug)]
 struct SlurmSource {
+    id: usize,
     status: SourceStatus,
     exceptions: LocalExceptions,
 }
@@ -101,42 +106,16 @@ pub struct VrpSources {
     files: Vec<FileSource>,
     slurms: Vec<SlurmSource>,
     in_use: Option<usize>,
+    /// The id the next source added gets: ids are never used twice.
+    next_id: usize,
 }
 
 impl VrpSources {
-    /// Sources as configured: caches as (address, preference), VRP files, SLURM files.
-    pub fn new(caches: Vec<(String, u32)>, files: Vec<String>, slurms: Vec<String>) -> Self {
-        VrpSources {
-            caches: caches
-                .into_iter()
-                .map(|(name, pref)| Cache {
-                    status: SourceStatus::new("rtr", name, Some(pref)),
-                    vrps: HashSet::default(),
-                    aspas: BTreeMap::new(),
-                    expires_at: None,
-                })
-                .collect(),
-            files: files
-                .into_iter()
-                .map(|name| FileSource {
-                    status: SourceStatus::new("file", name, None),
-                    vrps: HashSet::default(),
-                    aspas: Vec::new(),
-                })
-                .collect(),
-            slurms: slurms
-                .into_iter()
-                .map(|name| SlurmSource {
-                    status: SourceStatus::new("slurm", name, None),
-                    exceptions: LocalExceptions::default(),
-                })
-                .collect(),
-            ..Default::default()
-        }
-    }
-
     /// Applies one event; returns how the effective set differs from `table`.
     pub fn handle(&mut self, event: SourceEvent, now: Instant, table: &VrpTable) -> VrpDelta {
+        let Some(event) = self.by_position(event) else {
+            return VrpDelta::default();
+        };
         let mut touched = Vec::new();
         match event {
             SourceEvent::CacheConnected { cache } => self.caches[cache].status.error = None,
@@ -393,6 +372,10 @@ fn fail(status: &mut SourceStatus, error: String) {
     status.state = SourceState::Error;
     status.error = Some(error);
 }
+
+#[path = "sources_change.rs"]
+mod change;
+pub use change::SourceId;
 
 #[cfg(test)]
 #[path = "sources_tests.rs"]

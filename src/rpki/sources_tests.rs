@@ -31,6 +31,16 @@ impl Harness {
     /// Hands `event` to the sources and applies the delta, as the rpki task does.
     fn handle(&mut self, event: SourceEvent) -> VrpDelta {
         let delta = self.sources.handle(event, Instant::now(), &self.table);
+        self.apply(delta)
+    }
+
+    /// Removes sources and sets preferences, then applies the delta, as a reload does.
+    fn change(&mut self, removed: &[SourceId], preferences: &[(SourceId, u32)]) -> VrpDelta {
+        let delta = self.sources.change(removed, preferences, &self.table);
+        self.apply(delta)
+    }
+
+    fn apply(&mut self, delta: VrpDelta) -> VrpDelta {
         for vrp in &delta.removed {
             assert!(self.table.remove(vrp), "removed {vrp} was in the table");
         }
@@ -186,3 +196,93 @@ fn real_slurm_file_over_a_vrp_file() {
 }
 
 // ---- RTR caches ----------------------------------------------------------------------------
+
+fn sync(h: &mut Harness, cache: usize, vrps: &[Vrp]) -> VrpDelta {
+    let update = CacheUpdate {
+        reset: true,
+        announced: vrps.to_vec(),
+        timing: (3600, 600, 7200),
+        ..Default::default()
+    };
+    h.handle(SourceEvent::CacheSynced {
+        cache,
+        update: Box::new(update),
+    })
+}
+
+#[test]
+fn the_preferred_cache_is_used_and_a_cache_that_goes_down_keeps_its_data() {
+    let (a, b) = (vrp("10.0.0.0/24", 24, 65000), vrp("10.1.0.0/16", 24, 65001));
+    let mut h = Harness::new(&[("c0", 2), ("c1", 1)], 0, 0);
+    assert_eq!(sync(&mut h, 0, &[a]), delta(&[a], &[]));
+    assert_eq!(sync(&mut h, 1, &[b]), delta(&[b], &[a]), "c1 is preferred");
+    let error = "connection closed by the cache".to_string();
+    let down = h.handle(SourceEvent::CacheDown { cache: 1, error });
+    assert_eq!(down, delta(&[a], &[b]), "c0 is up, c1 only within expire");
+}
+
+// ---- sources added and removed (a config reload) -----------------------------------------
+
+#[test]
+fn a_removed_file_takes_only_its_own_vrps_along() {
+    let (a, b) = (vrp("10.0.0.0/24", 24, 65000), vrp("10.1.0.0/16", 24, 65001));
+    let mut h = Harness::new(&[], 2, 0);
+    h.file(0, &[a, b]);
+    h.file(1, &[a]);
+    let removed = [SourceId::File(0)];
+    assert_eq!(h.change(&removed, &[]), delta(&[], &[b]));
+    assert_eq!(h.sources.statuses().len(), 1);
+    assert!(
+        h.file(0, &[b]).is_empty(),
+        "a late event of the removed file"
+    );
+}
+
+#[test]
+fn removing_the_cache_in_use_hands_over_and_a_new_cache_joins_when_it_answers() {
+    let (a, b, c) = (
+        vrp("10.0.0.0/24", 24, 65000),
+        vrp("10.1.0.0/16", 24, 65001),
+        vrp("2001:db8::/32", 48, 65002),
+    );
+    let mut h = Harness::new(&[("c0", 1), ("c1", 2)], 0, 0);
+    sync(&mut h, 0, &[a]);
+    sync(&mut h, 1, &[b]);
+    assert_eq!(h.vrps(), [a]);
+    let d = h.change(&[SourceId::Cache(0)], &[]);
+    assert_eq!(d, delta(&[b], &[a]), "c1 takes over");
+    let added = h.sources.add_cache("c2".into(), 0);
+    assert_ne!(added, 0, "an id is never used twice");
+    assert!(sync(&mut h, 0, &[a]).is_empty(), "c0 is gone");
+    assert_eq!(
+        sync(&mut h, added, &[c]),
+        delta(&[c], &[b]),
+        "c2 is preferred"
+    );
+    let statuses = h.sources.statuses();
+    let names: Vec<(&str, bool)> = (statuses.iter())
+        .map(|s| (s.name.as_str(), s.in_use))
+        .collect();
+    assert_eq!(names, [("c1", false), ("c2", true)]);
+    let back = h.change(&[], &[(SourceId::Cache(1), 0)]);
+    assert_eq!(
+        back,
+        delta(&[b], &[c]),
+        "c1, now preferred, wins the tie by position"
+    );
+}
+
+#[test]
+fn a_removed_slurm_file_gives_back_what_it_filtered_and_takes_its_assertions() {
+    let (a, asserted) = (
+        vrp("10.0.0.0/24", 24, 65000),
+        vrp("198.51.100.0/24", 24, 64496),
+    );
+    let mut h = Harness::new(&[], 1, 1);
+    h.file(0, &[a]);
+    h.slurm(0, vec![filter(None, Some(65000))], &[asserted]);
+    assert_eq!(h.vrps(), [asserted]);
+    let d = h.change(&[SourceId::Slurm(0)], &[]);
+    assert_eq!(d, delta(&[a], &[asserted]));
+    assert!(h.sources.exceptions().assertions.is_empty());
+}

@@ -1,9 +1,15 @@
-//! FRR's `bgpd` started by a test, alone (no zebra: `-Z`), with the BMP module loaded
-//! (`-M bmp`), as user `frr`, inside a network namespace the test made; killed on drop.
+//! FRR's `bgpd` started by a test, alone (no zebra: `-Z`), as user `frr`: with the BMP
+//! module (`-M bmp`) inside a network namespace the test made, or with the RPKI module
+//! (`-M rpki`, package frr-rpki-rtrlib) as an RTR client that listens for no BGP peer;
+//! killed on drop.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::PathBuf;
 use std::process::{Child, Stdio};
+
+use ipnet::IpNet;
+use serde_json::Value;
 
 use super::netns::command_in;
 
@@ -11,13 +17,32 @@ use super::netns::command_in;
 pub struct Frr {
     child: Child,
     dir: PathBuf,
-    netns: String,
+    netns: Option<String>,
 }
 
 impl Frr {
-    /// Starts bgpd in `netns` with `config` (FRR's integrated config syntax), listening on
-    /// `listen` port 179.
+    /// Starts bgpd with the BMP module in `netns` with `config` (FRR's integrated config
+    /// syntax), listening on `listen` port 179.
     pub fn start(netns: &str, listen: &str, config: &str) -> Frr {
+        Frr::spawn(Some(netns), &["-M", "bmp", "-l", listen], config)
+    }
+
+    /// Starts bgpd with the RPKI module, listening for no BGP peer (`-p 0`), with `config`
+    /// (its `rpki` block names the caches).
+    pub fn rtr_client(config: &str) -> Frr {
+        Frr::spawn(None, &["-M", "rpki", "-p", "0"], config)
+    }
+
+    /// Whether FRR's RPKI module (package frr-rpki-rtrlib) is installed; see
+    /// [`super::absent`] for when it is not.
+    pub fn rpki_module_present() -> bool {
+        let libs = fs::read_dir("/usr/lib").into_iter().flatten().flatten();
+        let module = |dir: PathBuf| dir.join("frr/modules/bgpd_rpki.so").is_file();
+        libs.map(|entry| entry.path()).any(module)
+            || super::absent("FRR's RPKI module (package frr-rpki-rtrlib)")
+    }
+
+    fn spawn(netns: Option<&str>, args: &[&str], config: &str) -> Frr {
         let dir = super::scratch_dir("frr");
         // bgpd runs as user frr (its vty needs group frrvty): its pid file and vty socket
         // go here.
@@ -25,8 +50,9 @@ impl Frr {
         let file = dir.join("bgpd.conf");
         fs::write(&file, config).unwrap();
         let log = fs::File::create(dir.join("bgpd.log")).unwrap();
-        let child = command_in(Some(netns), "/usr/lib/frr/bgpd")
-            .args(["-M", "bmp", "-Z", "-u", "frr", "-g", "frr", "-l", listen])
+        let child = command_in(netns, "/usr/lib/frr/bgpd")
+            .args(args)
+            .args(["-Z", "-u", "frr", "-g", "frr"])
             .arg("-f")
             .arg(&file)
             .arg("-i")
@@ -41,19 +67,33 @@ impl Frr {
         Frr {
             child,
             dir,
-            netns: netns.to_string(),
+            netns: netns.map(str::to_string),
         }
     }
 
     /// The output of `vtysh -c COMMAND` (stderr appended).
     pub fn vtysh(&self, command: &str) -> String {
-        let out = command_in(Some(&self.netns), "vtysh")
+        let out = command_in(self.netns.as_deref(), "vtysh")
             .arg("--vty_socket")
             .arg(&self.dir)
             .args(["-c", command])
             .output()
             .expect("run vtysh");
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    }
+
+    /// The VRPs FRR's RTR client holds (`show rpki prefix-table json`), as
+    /// `prefix-maxlen ASn` lines; none while it has no connection to a cache.
+    pub fn rpki_prefixes(&self) -> BTreeSet<String> {
+        let out = self.vtysh("show rpki prefix-table json");
+        let json: Value = serde_json::from_str(&out).unwrap_or_default();
+        let prefixes = json["prefixes"].as_array().cloned().unwrap_or_default();
+        let line = |p: &Value| {
+            let (len, max) = (p["prefixLenMin"].as_u64()?, &p["prefixLenMax"]);
+            let prefix: IpNet = format!("{}/{len}", p["prefix"].as_str()?).parse().ok()?;
+            Some(format!("{prefix}-{max} AS{}", p["asn"]))
+        };
+        prefixes.iter().filter_map(line).collect()
     }
 
     /// bgpd's log so far.
