@@ -170,6 +170,7 @@ impl State {
             as4,
             max_len: MAX_LEN_EXTENDED,
             rov_ext_community: false,
+            extended_next_hop: false,
         };
         let (update, faults) =
             decode_update_faults(update, &caps).map_err(|n| format!("BGP UPDATE: {n}"))?;
