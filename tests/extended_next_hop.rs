@@ -25,7 +25,7 @@ fn member(ns: &Netns, n: u8, asn: u32, rovgate_port: u16, extended: bool, v4: &s
          protocol static s4 {{ ipv4; route {v4} blackhole; }}\n\
          protocol static s6 {{ ipv6; route 2001:db8:{n}::/48 blackhole; }}\n\
          protocol bgp rsrv {{ local 2001:db8::{n} port {port} as {asn};\n\
-           neighbor 2001:db8::1 port {rovgate_port} as 64500; multihop;\n\
+           neighbor 2001:db8::1 port {rovgate_port} as 64500; multihop; connect delay time 1;\n\
            ipv4 {{ import all; export all; {ipv4_next_hop} }};\n\
            ipv6 {{ import all; export all; }}; }}\n"
     );
@@ -60,13 +60,16 @@ async fn ipv4_routes_with_ipv6_next_hops_reach_only_extended_members() {
     let peers = peer(2, 64496, true) + &peer(3, 64497, true) + &peer(4, 64498, false);
     let rovgate = Rovgate::start_in(Some(&ns.name), "[2001:db8::1]", "enh", &peers);
     let port = rovgate.bgp_port;
-    let a = member(&ns, 2, 64496, port, true, "203.0.113.0/24");
+    // B and C are up first: A's routes reach them in a batch shared by the peers in step,
+    // encoded once per kind of session (with and without extended next hop).
     let b = member(&ns, 3, 64497, port, true, "192.0.2.0/24");
     let c = member(&ns, 4, 64498, port, false, "198.51.100.0/24");
-    wait_for("three sessions up", 60, || {
-        [&a, &b, &c].iter().all(|m| m.established("rsrv"))
+    wait_for("B and C up", 60, || {
+        b.established("rsrv") && c.established("rsrv")
     })
     .await;
+    let a = member(&ns, 2, 64496, port, true, "203.0.113.0/24");
+    wait_for("A up", 60, || a.established("rsrv")).await;
     let route = |m: &Bird, prefix: &str| m.birdc(&format!("show route all {prefix}"));
     wait_for("A's IPv4 route at B", 30, || {
         route(&b, "203.0.113.0/24").contains("BGP.next_hop: 2001:db8::2")
