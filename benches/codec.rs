@@ -36,6 +36,7 @@ const CAPS: Caps = Caps {
     as4: true,
     max_len: wire::MAX_LEN,
     rov_ext_community: false,
+    extended_next_hop: false,
 };
 
 /// Every UPDATE of the stream (all MESSAGE_AS4: 4-octet sessions).
@@ -56,6 +57,7 @@ fn decode(c: &mut Criterion) {
         as4: true,
         max_len: wire::MAX_LEN_EXTENDED,
         rov_ext_community: false,
+        extended_next_hop: false,
     };
     let mut g = c.benchmark_group("codec");
     g.throughput(Throughput::Elements(msgs.len() as u64));

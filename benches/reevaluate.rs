@@ -48,6 +48,7 @@ const CAPS: Caps = Caps {
     as4: true,
     max_len: wire::MAX_LEN,
     rov_ext_community: false,
+    extended_next_hop: false,
 };
 
 /// A RIB with a sender peer (`mode`) and a receiving peer whose exports are encoded.

@@ -259,6 +259,9 @@ pub struct PeerConfig {
     /// Send the peer the RFC 8097 extended community (0x43/0x00, non-transitive) on routes
     /// rovgate tagged (default false).
     pub rov_ext_community: bool,
+    /// Offer RFC 8950 extended next hop (IPv4 routes with IPv6 next hops) on the session
+    /// (default false); a change resets the session.
+    pub extended_next_hop: bool,
     /// Most prefixes accepted from the peer; none: no limit.
     pub max_prefixes: Option<u64>,
     /// How long the session stays idle after the peer exceeded `max_prefixes` (default 60 s).

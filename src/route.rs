@@ -49,7 +49,7 @@ impl Family {
     /// Both families, IPv4 first.
     pub const ALL: [Family; 2] = [Family::Ipv4Unicast, Family::Ipv6Unicast];
 
-    /// The family of a prefix.
+    /// The family of a prefix (of a route: its next hop may be of the other, RFC 8950).
     pub fn of(prefix: &IpNet) -> Family {
         match prefix {
             IpNet::V4(_) => Family::Ipv4Unicast,
@@ -141,7 +141,9 @@ impl fmt::Display for AsPath {
     }
 }
 
-/// Where a route's traffic goes: NEXT_HOP for IPv4 routes, the MP_REACH next hop for IPv6.
+/// Where a route's traffic goes: NEXT_HOP for IPv4 routes, the MP_REACH next hop for IPv6
+/// ones and for IPv4 ones with an IPv6 next hop (RFC 8950). Its kind does not say the
+/// route's family: an IPv4 route may have a `V6` next hop; the prefix says the family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum NextHop {
     /// An IPv4 next hop.
@@ -161,14 +163,6 @@ impl From<IpAddr> for NextHop {
 }
 
 impl NextHop {
-    /// The family of routes with this next hop.
-    pub fn family(&self) -> Family {
-        match self {
-            NextHop::V4(_) => Family::Ipv4Unicast,
-            NextHop::V6(..) => Family::Ipv6Unicast,
-        }
-    }
-
     /// The (global) next-hop address.
     pub fn addr(&self) -> IpAddr {
         match *self {

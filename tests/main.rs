@@ -21,6 +21,7 @@ mod checks;
 mod checks_report;
 mod cli;
 mod export;
+mod extended_next_hop;
 mod full_table;
 mod hardening;
 mod http_access;

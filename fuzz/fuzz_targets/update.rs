@@ -32,6 +32,7 @@ fuzz_target!(|data: &[u8]| {
         as4: flags & 1 == 1,
         max_len: if flags & 2 == 2 { 65535 } else { 4096 },
         rov_ext_community: flags & 4 == 4,
+        extended_next_hop: flags & 8 == 8,
     };
     let Ok(len) = u16::try_from(19 + body.len()) else { return };
     let mut frame = vec![0xff; 16];

@@ -3,19 +3,21 @@
 //! Where it sits: when the FSM (`fsm.rs`) says `SendOpen`, the session task writes
 //! [`encode_open`]'s bytes; it decodes the peer's OPEN frame with [`decode_open`] and hands the
 //! [`PeerOpen`] to the FSM, which calls [`negotiate`]. The [`Negotiated`] result configures the
-//! session's codec (4-octet AS, extended messages) and tells the RIB the peer's families.
+//! session's codec (4-octet AS, extended messages, extended next hop) and tells the RIB the peer's families.
 //!
 //! The bytes are in `open/message.rs` ([`encode_open`], [`decode_open`]), one pass each, the
 //! RFC 9072 extended optional parameters included. Choices:
 //! - Unknown capabilities and families other than IPv4/IPv6 unicast are ignored (RFC 5492);
-//!   a malformed multiprotocol, graceful-restart or 4-octet AS capability is 2/0 (RFC 4271
-//!   §6.2). No multiprotocol capability means IPv4 unicast only (RFC 4760 §8).
+//!   a malformed multiprotocol, graceful-restart, 4-octet AS or extended next hop (RFC 8950)
+//!   capability is 2/0 (RFC 4271 §6.2). No multiprotocol capability means IPv4 unicast only
+//!   (RFC 4760 §8).
 //! - No family in common: 2/7 Unsupported Capability listing our multiprotocol capabilities
 //!   (RFC 5492 §3 allows it); a session that can carry no route only hides a mistake.
 //! - A BGP Identifier equal to ours is refused (2/3) only on iBGP (RFC 6286 §2.2); a
 //!   multicast or broadcast identifier is refused (2/3) always, stricter than RFC 6286.
 //! - Optional parameters other than Capabilities are 2/4.
 
+mod ext_next_hop;
 mod message;
 
 use std::net::Ipv4Addr;
@@ -45,6 +47,8 @@ pub struct LocalSpeaker {
     pub families: Vec<Family>,
     /// The graceful-restart Restart Time, seconds (12 bits; larger values are capped at 4095).
     pub graceful_restart_time: u16,
+    /// Offer IPv4 unicast routes with IPv6 next hops (RFC 8950); default false.
+    pub extended_next_hop: bool,
 }
 
 impl LocalSpeaker {
@@ -56,6 +60,7 @@ impl LocalSpeaker {
             hold_time: DEFAULT_HOLD_TIME,
             families: Family::ALL.to_vec(),
             graceful_restart_time: DEFAULT_RESTART_TIME,
+            extended_next_hop: false,
         }
     }
 }
@@ -96,6 +101,8 @@ pub struct PeerOpen {
     pub extended_message: bool,
     /// Graceful restart capability (RFC 4724).
     pub graceful_restart: Option<GracefulRestart>,
+    /// Extended next hop capability (RFC 8950) listing IPv4 unicast with IPv6 next hops.
+    pub extended_next_hop: bool,
 }
 
 /// What both sides agreed on: the session runs with these.
@@ -122,6 +129,9 @@ pub struct Negotiated {
     /// The peer's graceful-restart capability restricted to the negotiated families; rovgate
     /// is its receiving speaker (keeps its routes as stale for `restart_time`).
     pub graceful_restart: Option<GracefulRestart>,
+    /// IPv4 unicast routes may have IPv6 next hops, both ways (RFC 8950: both sides
+    /// advertised <1, 1, 2> and IPv4 unicast was negotiated).
+    pub extended_next_hop: bool,
 }
 
 /// Checks a peer's OPEN against rovgate's and the configured peer AS, and agrees on the rest.
@@ -155,6 +165,9 @@ pub fn negotiate(
         return Err(Notification::with_data(Reason::UnsupportedCapability, data));
     }
     let hold_time = local.hold_time.min(peer.hold_time);
+    let extended_next_hop = local.extended_next_hop
+        && peer.extended_next_hop
+        && families.contains(&Family::Ipv4Unicast);
     let graceful_restart = peer.graceful_restart.as_ref().map(|gr| GracefulRestart {
         families: gr
             .families
@@ -178,6 +191,7 @@ pub fn negotiate(
         enhanced_route_refresh: peer.enhanced_route_refresh,
         extended_message: peer.extended_message,
         graceful_restart,
+        extended_next_hop,
     })
 }
 

@@ -21,6 +21,7 @@ pub(super) fn peer() -> PeerOpen {
         enhanced_route_refresh: false,
         extended_message: false,
         graceful_restart: None,
+        extended_next_hop: false,
     }
 }
 
@@ -55,6 +56,7 @@ fn encode_then_decode_round_trips() {
                 families: vec![],
                 forwarding_preserved: vec![],
             }),
+            extended_next_hop: false,
         };
         assert_eq!(p, want);
     }
@@ -109,7 +111,7 @@ fn decode_errors_are_the_rfc_notifications() {
     }
 }
 
-fn with_caps(caps: &[u8]) -> Result<PeerOpen, Notification> {
+pub(super) fn with_caps(caps: &[u8]) -> Result<PeerOpen, Notification> {
     let params = [[2, caps.len() as u8].as_slice(), caps].concat();
     decode_open(&raw_open(4, 64496, 90, [10, 0, 0, 1], &params))
 }

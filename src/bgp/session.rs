@@ -195,7 +195,7 @@ impl SessionTask {
             writable: self.writable.clone(),
             send_hold,
         };
-        info!(peer = %self.config.name, hold = n.hold_time, ?send_hold, families = ?n.families, as4 = n.as4, "session established");
+        info!(peer = %self.config.name, hold = n.hold_time, ?send_hold, families = ?n.families, as4 = n.as4, extended_next_hop = n.extended_next_hop, "session established");
         if let Some(link) = self.link(which) {
             link.established(control, caps.max_len);
         }
@@ -291,6 +291,7 @@ impl SessionTask {
             as4: true,
             max_len: wire::MAX_LEN,
             rov_ext_community: false,
+            extended_next_hop: false,
         };
         let caps = self.negotiated.as_ref().map_or(default, caps_of);
         match wire::decode_update_faults(bytes, &caps) {
@@ -413,5 +414,6 @@ fn caps_of(n: &Negotiated) -> Caps {
         as4: n.as4,
         max_len,
         rov_ext_community: false,
+        extended_next_hop: n.extended_next_hop,
     }
 }

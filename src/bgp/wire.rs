@@ -61,6 +61,9 @@ pub struct Caps {
     pub max_len: usize,
     /// The peer is configured to get the RFC 8097 extended community on tagged routes.
     pub rov_ext_community: bool,
+    /// RFC 8950 was negotiated: IPv4 unicast routes may carry IPv6 next hops, in
+    /// MP_REACH_NLRI with AFI 1, both ways.
+    pub extended_next_hop: bool,
 }
 
 /// The 19-byte KEEPALIVE message.

@@ -72,6 +72,7 @@ pub async fn run(
             as4: true,
             max_len: wire::MAX_LEN,
             rov_ext_community: false,
+            extended_next_hop: false,
         },
         enhanced_route_refresh: false,
         exports: None,
@@ -242,12 +243,14 @@ impl Writer {
     }
 }
 
-/// Which writers can share encoded UPDATEs: the same capabilities and families.
+/// Which writers can share encoded UPDATEs: the same capabilities and families (with and
+/// without RFC 8950, an IPv4 route with an IPv6 next hop is announced or withdrawn).
 fn encoding_key(caps: &Caps, families: &[Family]) -> u64 {
     let family_bits = families.iter().fold(0, |bits, f| bits | 1 << (*f as u64));
     u64::from(caps.as4)
         | u64::from(caps.rov_ext_community) << 1
         | family_bits << 2
+        | u64::from(caps.extended_next_hop) << 4
         | (caps.max_len as u64) << 8
 }
 

@@ -109,6 +109,7 @@ fn route_monitoring_keeps_the_update_for_the_sessions_decoder() {
         as4,
         max_len: MAX_LEN_EXTENDED,
         rov_ext_community: false,
+        extended_next_hop: false,
     };
     let decoded = decode_update(bytes, &caps).expect("decodes");
     let (attrs, prefixes) = &decoded.announced[0];

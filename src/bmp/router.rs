@@ -170,6 +170,9 @@ impl State {
             as4,
             max_len: MAX_LEN_EXTENDED,
             rov_ext_community: false,
+            // An IPv4 route with an IPv6 next hop (RFC 8950) reaches the router only over a
+            // session that negotiated it: read it rather than refuse it.
+            extended_next_hop: true,
         };
         let (update, faults) =
             decode_update_faults(update, &caps).map_err(|n| format!("BGP UPDATE: {n}"))?;

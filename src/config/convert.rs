@@ -128,6 +128,7 @@ struct RawPeer {
     port: Option<u16>,
     enforce_first_as: Option<bool>,
     rov_ext_community: Option<bool>,
+    extended_next_hop: Option<bool>,
     idle_hold_seconds: Option<Spanned<u64>>,
     idle_hold_max_seconds: Option<Spanned<u64>>,
     checks: Option<Text>,
@@ -316,6 +317,7 @@ impl Source<'_> {
             port: raw.port.unwrap_or(179),
             enforce_first_as: raw.enforce_first_as.unwrap_or(true),
             rov_ext_community: raw.rov_ext_community.unwrap_or(false),
+            extended_next_hop: raw.extended_next_hop.unwrap_or(false),
             checks: defaults.checks_for(
                 role,
                 &self.mode_layer(

@@ -153,6 +153,7 @@ fn session_config(
     let mut speaker = LocalSpeaker::new(server.asn, server.router_id);
     speaker.hold_time = server.hold_time;
     speaker.graceful_restart_time = server.graceful_restart_time;
+    speaker.extended_next_hop = peer.extended_next_hop;
     SessionConfig {
         peer: id,
         name: peer.name.clone(),

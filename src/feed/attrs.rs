@@ -49,6 +49,7 @@ pub(super) fn decode(family: Family, raw: &[u8], nlri: &[u8]) -> Option<AttrSet>
         as4: true,
         max_len: MAX_LEN_EXTENDED,
         rov_ext_community: false,
+        extended_next_hop: false,
     };
     let update = wire::decode_update(&msg, &caps).ok()?;
     let (mut set, _) = update.announced.into_iter().next()?;

@@ -53,6 +53,7 @@ impl Streams {
                 as4: m.as4,
                 max_len: MAX_LEN_EXTENDED,
                 rov_ext_community: false,
+                extended_next_hop: false,
             };
             let Ok(update) = wire::decode_update(&m.bytes, &caps) else {
                 self.refused += 1;

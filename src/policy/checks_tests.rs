@@ -1,4 +1,5 @@
-//! Tests for `checks.rs`: each check by itself, paths, next-hop policies, blackhole requests.
+//! Tests for `checks.rs`: each check by itself, paths, next-hop policies (IPv6 next hops of
+//! IPv4 routes too), blackhole requests.
 use super::*;
 
 const PEER: u32 = 64496;
@@ -137,4 +138,25 @@ fn a_blackhole_request_may_be_a_host_route_of_registered_space() {
     };
     assert_eq!(request(&taken, &host), []);
     assert_eq!(request(&taken, &outside), [IrrPrefix], "not its space");
+}
+
+/// Expected (RFC 8950): an IPv4 route with an IPv6 next hop from a peer on an IPv6 session
+/// is checked against the peer's IPv6 address (strict) and its AS's others (same-as).
+#[test]
+fn ipv4_routes_with_ipv6_next_hops_are_checked_against_the_peers_ipv6_address() {
+    let own: IpAddr = "2001:db8::2".parse().unwrap();
+    let other: IpAddr = "2001:db8::3".parse().unwrap();
+    let fails = |policy, next_hop: IpAddr| {
+        let f = Filters {
+            next_hop: policy,
+            ..Filters::ixp_defaults(Asn(PEER), own)
+        };
+        let (prefix, path) = ("1.2.3.0/24".parse().unwrap(), AsPath::default());
+        let route = route(&prefix, &path, next_hop);
+        check(&f, &ALL, &AspaTable::default(), route).has(Check::NextHop)
+    };
+    assert!(!fails(NextHopPolicy::Strict, own));
+    assert!(fails(NextHopPolicy::Strict, other));
+    assert!(!fails(NextHopPolicy::SameAs(vec![other]), other));
+    assert!(fails(NextHopPolicy::Strict, "192.0.2.1".parse().unwrap()));
 }

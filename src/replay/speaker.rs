@@ -176,6 +176,7 @@ async fn handshake(
         as4: negotiated.as4,
         max_len,
         rov_ext_community: false,
+        extended_next_hop: false,
     };
     Ok(ReplaySession {
         who: who.to_string(),

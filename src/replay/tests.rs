@@ -36,6 +36,7 @@ fn feeder_encoding_decodes_back_to_the_feed() {
             as4: true,
             max_len,
             rov_ext_community: false,
+            extended_next_hop: false,
         };
         let (chunks, count) = encode(&feed, &caps, &Family::ALL);
         let mut framer = wire::Framer::new();
@@ -87,6 +88,7 @@ fn feeder_encodes_only_negotiated_families() {
         as4: true,
         max_len: MAX_LEN,
         rov_ext_community: false,
+        extended_next_hop: false,
     };
     let (_, count) = encode(&feed, &caps, &[Family::Ipv6Unicast]);
     assert_eq!(count, 1, "End-of-RIB for IPv6 only");

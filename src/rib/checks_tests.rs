@@ -6,7 +6,7 @@ use super::rov_tests::{vrp, Announced, Lab, NO_HOLD};
 use super::tests::net;
 use super::*;
 use crate::policy::{Check, CheckModes, Filters, Irr, NextHopPolicy, RovMode};
-use crate::route::Asn;
+use crate::route::{Asn, NextHop};
 
 const RS_ASN: u32 = 64500;
 const PEER: u32 = 64496;
@@ -182,4 +182,28 @@ async fn a_blackhole_request_of_own_space_goes_out_to_the_blackhole_next_hop() {
         Some(rewritten),
         "NO_EXPORT goes with it on encode"
     );
+}
+
+/// RFC 8950: an IPv4 blackhole request with an IPv6 next hop is still an IPv4 route: it
+/// goes out to the IPv4 blackhole next hop.
+#[tokio::test]
+async fn an_ipv4_blackhole_request_with_an_ipv6_next_hop_takes_the_ipv4_blackhole_next_hop() {
+    let mut lab = Lab::new(RovMode::Accept, &[], NO_HOLD).await;
+    let blackhole = "192.0.2.66".parse().unwrap();
+    let filters = Filters {
+        blackhole_v4: Some(blackhole),
+        ..filters()
+    };
+    set_checks(&mut lab, CheckModes::ALL_DROP, filters).await;
+    let mut update = blackhole_update("1.2.3.4/32");
+    update.announced[0].0.next_hop = NextHop::V6("2001:db8::2".parse().unwrap(), None);
+    let peer = PeerId(0);
+    lab.event(RibEvent::Update { peer, update }).await;
+    let next_hops: Vec<_> = (lab.exports(1).iter())
+        .filter_map(|e| match e {
+            Export::Announce(a, _) => Some(a.next_hop),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(next_hops, [NextHop::V4(blackhole)]);
 }

@@ -349,6 +349,7 @@ impl Rib {
         let unvalidated = self.wait.holds();
         shape(
             &mut path,
+            Family::of(&prefix),
             info,
             &self.tagging,
             &mut self.interned,

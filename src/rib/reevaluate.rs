@@ -27,7 +27,7 @@ use tracing::{info, warn};
 use super::view::{ReevaluationView, RovChange};
 use super::{checked, shape, Rib};
 use crate::policy::RovMode;
-use crate::route::{PeerId, RovState};
+use crate::route::{Family, PeerId, RovState};
 use crate::rpki::{VrpSnapshot, VrpsChanged};
 
 /// Paths re-validated per scan step.
@@ -248,7 +248,14 @@ impl Rib {
             if peer.filters.roa_stands_in() && valid_either {
                 path.failed = checked(peer, &snapshot.aspas, prefix, path);
             }
-            shape(path, peer, tagging, interned, wait.holds());
+            shape(
+                path,
+                Family::of(&prefix),
+                peer,
+                tagging,
+                interned,
+                wait.holds(),
+            );
             counts.count(path, 1);
             let verdict = snapshot.table.validate(&prefix, origin);
             pass.stats.changes += 1;

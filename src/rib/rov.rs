@@ -69,7 +69,15 @@ impl Rib {
             if recheck {
                 path.failed = checked(peers.info(path.peer), &snapshot.aspas, prefix, path);
             }
-            let changed = shape(path, peers.info(path.peer), tagging, interned, wait.holds());
+            let family = Family::of(&prefix);
+            let changed = shape(
+                path,
+                family,
+                peers.info(path.peer),
+                tagging,
+                interned,
+                wait.holds(),
+            );
             counts.count(path, 1);
             changed || release
         });
@@ -105,6 +113,7 @@ impl Rib {
 /// decision process or export sees changed.
 pub(super) fn shape(
     path: &mut Path,
+    family: Family,
     peer: &PeerInfo,
     tagging: &Tagging,
     interned: &mut Interner,
@@ -115,7 +124,7 @@ pub(super) fn shape(
     let verdict = (path.state, path.failed, path.held);
     let received = path.attrs.received();
     let blackhole = (received.blackhole())
-        .then(|| peer.filters.blackhole(received.next_hop.family()))
+        .then(|| peer.filters.blackhole(family))
         .flatten();
     let mut d = decide_all(mode, &peer.checks, verdict, tagging, blackhole);
     d.eligible &= !(unvalidated && mode == RovMode::Drop && blackhole.is_none());

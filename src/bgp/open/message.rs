@@ -14,6 +14,7 @@ use std::net::Ipv4Addr;
 use bytes::{BufMut, Bytes, BytesMut};
 use tokio_util::codec::Decoder;
 
+use super::ext_next_hop::{self, EXTENDED_NEXT_HOP};
 use super::{GracefulRestart, LocalSpeaker, PeerOpen, AS_TRANS};
 use crate::bgp::wire::{self, Cursor, FrameError, Framer, MessageType, HEADER_LEN};
 use crate::bgp::{Notification, Reason};
@@ -45,15 +46,21 @@ pub(super) fn multiprotocol(f: Family) -> [u8; 6] {
 /// Capabilities parameter: in the RFC 4271 form while the parameters fit 255 octets (they
 /// always have so far), else in the RFC 9072 form.
 ///
-/// Sent: multiprotocol per local family, route refresh, enhanced route refresh, 4-octet AS,
-/// graceful restart as receiving speaker only (restart time, no flags, no families, RFC 4724
-/// §3: we keep a restarting peer's routes but preserve nothing of our own), extended message.
+/// Sent: multiprotocol per local family, extended next hop when configured (RFC 8950), route
+/// refresh, enhanced route refresh, 4-octet AS, graceful restart as receiving speaker only
+/// (restart time, no flags, no families, RFC 4724 §3: we keep a restarting peer's routes but
+/// preserve nothing of our own), extended message.
 pub fn encode_open(local: &LocalSpeaker) -> Bytes {
     let mut caps: Vec<u8> = local
         .families
         .iter()
         .flat_map(|&f| multiprotocol(f))
         .collect();
+    caps.extend(
+        ext_next_hop::capability(local.extended_next_hop, &local.families)
+            .into_iter()
+            .flatten(),
+    );
     caps.extend([
         ROUTE_REFRESH,
         0,
@@ -91,7 +98,8 @@ pub fn encode_open(local: &LocalSpeaker) -> Bytes {
 /// for hold time 1 or 2, 2/3 for a zero, multicast or broadcast BGP Identifier (stricter
 /// than RFC 6286), 2/4 for an optional parameter other than Capabilities, 2/0 for a
 /// parameter that overruns the optional parameters or the message, in either form (RFC 4271
-/// §6.2), or a malformed multiprotocol, graceful-restart or 4-octet AS capability.
+/// §6.2), or a malformed multiprotocol, graceful-restart, 4-octet AS or extended next hop
+/// capability.
 pub fn decode_open(frame: &[u8]) -> Result<PeerOpen, Notification> {
     let mut c = Cursor::new(body(frame)?);
     let (Some(version), Some(my_as), Some(hold_time), Some(id)) =
@@ -124,6 +132,7 @@ pub fn decode_open(frame: &[u8]) -> Result<PeerOpen, Notification> {
         enhanced_route_refresh: false,
         extended_message: false,
         graceful_restart: None,
+        extended_next_hop: false,
     };
     capabilities(&params, &mut p).ok_or(Reason::OpenError)?;
     Ok(p)
@@ -210,6 +219,7 @@ fn capabilities(params: &[&[u8]], p: &mut PeerOpen) -> Option<()> {
                     p.asn = Asn(u32::from_be_bytes([v[0], v[1], v[2], v[3]]));
                 }
                 (ENHANCED_ROUTE_REFRESH, _) => p.enhanced_route_refresh = true,
+                (EXTENDED_NEXT_HOP, _) => p.extended_next_hop |= ext_next_hop::advertises(v)?,
                 (MULTIPROTOCOL | GRACEFUL_RESTART | FOUR_OCTET_AS, _) => return None,
                 _ => {}
             }

@@ -20,8 +20,9 @@ use crate::route::{AttrSet, Family, NextHop, Update};
 /// Outcomes (RFC 7606 names):
 /// - session reset, `Err`: withdrawn or attribute length past the message → 3/1; a bad
 ///   prefix in the withdrawn routes or NLRI field → 3/10; MP_REACH/MP_UNREACH twice → 3/1;
-///   MP_REACH/MP_UNREACH malformed (too short, next hop length not 4/16/32, bad prefix)
-///   → 3/9 with the attribute (RFC 4760 §7); an unrecognized well-known attribute → 3/2;
+///   MP_REACH/MP_UNREACH malformed (too short, a bad prefix, a next hop length other than
+///   16/32 for IPv6 or 4 for IPv4 — 4/16/32 once RFC 8950 extended next hop was negotiated,
+///   RFC 7606 §7.11) → 3/9 with the attribute (RFC 4760 §7); an unrecognized well-known attribute → 3/2;
 ///   an attribute running past the attribute list with no NLRI to withdraw → 3/1.
 /// - treat-as-withdraw, every announced prefix (body and MP_REACH) goes to `withdrawn`:
 ///   malformed ORIGIN, AS_PATH (incl. AS 0), NEXT_HOP (length; 0.0.0.0, multicast or class

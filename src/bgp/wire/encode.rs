@@ -30,9 +30,10 @@ const NEXT_HOP_SIZE: usize = 7;
 /// nothing here.
 ///
 /// IPv4 prefixes go in the NLRI field with NEXT_HOP; IPv6 prefixes in MP_REACH_NLRI,
-/// written first (RFC 7606 §5.1), with a 16- or 32-byte next hop. Announcements whose
-/// attributes cannot fit one message, or whose next hop is of the other family, are
-/// withdrawn instead (logged as a warning).
+/// written first (RFC 7606 §5.1), with a 16- or 32-byte next hop, and so do IPv4 prefixes
+/// with an IPv6 next hop to a peer that negotiated RFC 8950 (to any other they are
+/// withdrawn). Announcements whose attributes cannot fit one message, or IPv6 ones with an
+/// IPv4 next hop, are withdrawn instead (logged as a warning).
 pub fn encode_updates(export: &Export, caps: &Caps, out: &mut Vec<Bytes>) {
     match export {
         Export::Announce(attrs, prefixes) => announce(attrs, prefixes, caps, out),
@@ -72,15 +73,19 @@ fn announce(attrs: &AttrSet, prefixes: &[IpNet], caps: &Caps, out: &mut Vec<Byte
                 unsent.extend(v4);
             }
         }
-        (NextHop::V6(..), false) => unsent.extend(v4),
+        (NextHop::V6(g, ll), false) if caps.extended_next_hop => {
+            if !announce_mp(cached, Family::Ipv4Unicast, (g, ll), &v4, caps, out) {
+                unsent.extend(v4);
+            }
+        }
+        // Without RFC 8950 the peer cannot take an IPv6 next hop for an IPv4 route: it
+        // does not get the route (as from BIRD), nor an older path of it.
+        (NextHop::V6(..), false) => withdraw(&v4, caps, out),
     }
     match (attrs.next_hop, v6.is_empty()) {
         (_, true) => {}
         (NextHop::V6(g, ll), false) => {
-            let head = mp_reach_head(g, ll);
-            let fixed = UPDATE_MIN + 4 + head.len() + cached.len();
-            let build = |chunk: &[IpNet], len| announce_v6(cached, &head, chunk, len);
-            if !pack(&v6, caps.max_len.saturating_sub(fixed), build, out) {
+            if !announce_mp(cached, Family::Ipv6Unicast, (g, ll), &v6, caps, out) {
                 unsent.extend(v6);
             }
         }
@@ -163,6 +168,25 @@ fn announce_v4(cached: &[u8], nh_attr: &[u8], chunk: &[IpNet], nlri_len: usize) 
     finish(m)
 }
 
+/// Announces `prefixes` of `family` in MP_REACH_NLRI with an IPv6 next hop (global and
+/// optional link-local): IPv6 routes, and IPv4 ones under RFC 8950. `false` (nothing
+/// pushed) if a prefix cannot fit a message.
+fn announce_mp(
+    cached: &[u8],
+    family: Family,
+    (global, link_local): (Ipv6Addr, Option<Ipv6Addr>),
+    prefixes: &[IpNet],
+    caps: &Caps,
+    out: &mut Vec<Bytes>,
+) -> bool {
+    let head = mp_reach_head(family, global, link_local);
+    let fixed = UPDATE_MIN + 4 + head.len() + cached.len();
+    let build = |chunk: &[IpNet], len| announce_v6(cached, &head, chunk, len);
+    pack(prefixes, caps.max_len.saturating_sub(fixed), build, out)
+}
+
+/// One UPDATE with `chunk` in MP_REACH_NLRI after `head` (IPv6 prefixes, or IPv4 ones
+/// under RFC 8950).
 fn announce_v6(cached: &[u8], head: &[u8], chunk: &[IpNet], nlri_len: usize) -> Bytes {
     let mp_len = head.len() + nlri_len;
     let alen = attr::header_size(mp_len) + mp_len + cached.len();
@@ -174,9 +198,12 @@ fn announce_v6(cached: &[u8], head: &[u8], chunk: &[IpNet], nlri_len: usize) -> 
     finish(m)
 }
 
-/// MP_REACH_NLRI before the NLRI: AFI 2, SAFI 1, next hop (RFC 2545), reserved.
-fn mp_reach_head(global: Ipv6Addr, link_local: Option<Ipv6Addr>) -> Vec<u8> {
-    let mut v = vec![0, 2, 1, 16];
+/// MP_REACH_NLRI before the NLRI: AFI and SAFI of `family`, an IPv6 next hop (RFC 2545,
+/// RFC 8950 for IPv4), reserved.
+fn mp_reach_head(family: Family, global: Ipv6Addr, link_local: Option<Ipv6Addr>) -> Vec<u8> {
+    let (afi, safi) = afi_safi(family);
+    let [a0, a1] = afi.to_be_bytes();
+    let mut v = vec![a0, a1, safi, 16];
     v.extend_from_slice(&global.octets());
     if let Some(ll) = link_local {
         v[3] = 32;

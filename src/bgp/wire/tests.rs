@@ -2,6 +2,7 @@
 //! trips against netgauze, real captures and a real MRT update stream in the submodules.
 
 mod capture;
+mod ext_next_hop;
 mod mrt;
 mod pcap;
 mod rfc7606;
@@ -19,12 +20,14 @@ pub(super) const AS4: Caps = Caps {
     as4: true,
     max_len: MAX_LEN,
     rov_ext_community: false,
+    extended_next_hop: false,
 };
 /// A 2-octet-AS peer.
 pub(super) const AS2: Caps = Caps {
     as4: false,
     max_len: MAX_LEN,
     rov_ext_community: false,
+    extended_next_hop: false,
 };
 
 pub(super) fn net(s: &str) -> IpNet {

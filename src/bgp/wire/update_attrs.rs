@@ -121,7 +121,7 @@ impl Parsed {
                     "iBGP-only attribute from an external peer discarded"
                 );
             }
-            MP_REACH => self.mp_reach(a)?,
+            MP_REACH => self.mp_reach(a, caps)?,
             MP_UNREACH => self.mp_unreach(a)?,
             _ => self.unknown(a)?,
         }
@@ -268,7 +268,7 @@ impl Parsed {
     /// MP_REACH_NLRI (RFC 4760, RFC 7606 §7.11): a structure or NLRI error is NOTIFICATION
     /// 3/9 with the attribute as data (RFC 4760 §7); wrong flags or a semantically wrong
     /// next hop are treat-as-withdraw. Other AFI/SAFIs are ignored.
-    fn mp_reach(&mut self, a: RawAttr) -> Result<(), Notification> {
+    fn mp_reach(&mut self, a: RawAttr, caps: &Caps) -> Result<(), Notification> {
         let err =
             || Notification::with_data(Reason::OptionalAttribute, Bytes::copy_from_slice(a.bytes));
         let mut c = Cursor::new(a.value);
@@ -280,7 +280,7 @@ impl Parsed {
             debug!(afi, safi, "MP_REACH_NLRI for another AFI/SAFI ignored");
             return Ok(());
         };
-        let next_hop = mp_next_hop(family, nh).ok_or_else(err)?;
+        let next_hop = mp_next_hop(family, nh, caps.extended_next_hop).ok_or_else(err)?;
         let mut prefixes = Vec::new();
         read_prefixes(c.rest(), family, &mut prefixes).map_err(|_| err())?;
         if a.flags & (OPTIONAL | TRANSITIVE) != OPTIONAL {
@@ -313,13 +313,23 @@ impl Parsed {
 }
 
 /// The next hop of MP_REACH_NLRI: 4 bytes for IPv4, 16 or 32 (global and link-local,
-/// RFC 2545) for IPv6; any other length does not let the NLRI be located (RFC 7606 §7.11).
-fn mp_next_hop(family: Family, nh: &[u8]) -> Option<NextHop> {
-    let v6 = |b: &[u8]| <[u8; 16]>::try_from(b).ok().map(Ipv6Addr::from);
+/// RFC 2545) for IPv6, and for IPv4 too when RFC 8950 `extended` next hops were negotiated.
+/// Any other length is not what was expected: RFC 7606 §7.11 asks for a session reset.
+fn mp_next_hop(family: Family, nh: &[u8], extended: bool) -> Option<NextHop> {
     match (family, nh.len()) {
         (Family::Ipv4Unicast, 4) => <[u8; 4]>::try_from(nh).ok().map(|b| NextHop::V4(b.into())),
-        (Family::Ipv6Unicast, 16) => Some(NextHop::V6(v6(nh)?, None)),
-        (Family::Ipv6Unicast, 32) => {
+        (Family::Ipv4Unicast, _) if extended => ipv6_next_hop(nh),
+        (Family::Ipv6Unicast, _) => ipv6_next_hop(nh),
+        _ => None,
+    }
+}
+
+/// A 16-byte global IPv6 next hop, or a 32-byte global and link-local pair (RFC 2545).
+fn ipv6_next_hop(nh: &[u8]) -> Option<NextHop> {
+    let v6 = |b: &[u8]| <[u8; 16]>::try_from(b).ok().map(Ipv6Addr::from);
+    match nh.len() {
+        16 => Some(NextHop::V6(v6(nh)?, None)),
+        32 => {
             let (g, ll) = nh.split_at_checked(16)?;
             let ll = v6(ll)?;
             Some(NextHop::V6(v6(g)?, (!ll.is_unspecified()).then_some(ll)))

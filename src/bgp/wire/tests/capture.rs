@@ -58,6 +58,7 @@ pub(super) fn capture_updates(path: &Path, as4: bool) -> Vec<(Caps, Bytes)> {
             as4,
             max_len: MAX_LEN_EXTENDED,
             rov_ext_community: false,
+            extended_next_hop: false,
         };
         let updates = messages[&direction].iter();
         let updates = updates.filter(|m| kind(m) == Some(UPDATE));

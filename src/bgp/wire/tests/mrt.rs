@@ -43,6 +43,7 @@ fn ours(path: &Path) -> Tally {
             as4: m.as4,
             max_len: MAX_LEN_EXTENDED,
             rov_ext_community: false,
+            extended_next_hop: false,
         };
         let Ok(u) = decode_update(&m.bytes, &caps) else {
             t.errors += 1;
@@ -143,6 +144,7 @@ fn nlri_running_past_the_message_is_invalid_network_field() {
         as4: m.as4,
         max_len: MAX_LEN,
         rov_ext_community: false,
+        extended_next_hop: false,
     };
     assert_eq!(
         decode_update(&m.bytes, &caps)

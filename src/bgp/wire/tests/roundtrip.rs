@@ -273,6 +273,7 @@ fn many_prefixes_pack_into_full_messages_each_sent_once() {
             as4: true,
             max_len,
             rov_ext_community: false,
+            extended_next_hop: false,
         };
         for (nh, p) in [(nh4(), &v4), (nh6(), &v6)] {
             let export = Export::Announce(Arc::new(attrs(nh)), p.clone());
