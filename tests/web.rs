@@ -5,11 +5,9 @@
 //! Each test runs its own exchange (`support::lab`) on its own loopback /24: 127.0.70.0 to
 //! 127.0.72.0.
 
-use std::fs;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
 use crate::support;
+use crate::support::chromium::{attribute, cell, dump_dom, element, paragraph, row, screenshot};
+use crate::support::chromium::{table, text_of};
 use crate::support::lab::{self, Lab, EDGE_AS, MEMBER_AS, OTHER_AS};
 
 /// A peer name that is markup if the page does not escape it.
@@ -18,152 +16,6 @@ const MARKUP_NAME: &str = "edge <b>&\"x\" 'y'";
 /// Whether the lab's tools and Chromium are installed (see `support::tools_present`).
 fn lab_and_chromium_present() -> bool {
     support::tools_present(&[&lab::TOOLS[..], &["chromium"]].concat())
-}
-
-/// Loads `url` in headless Chromium with a fresh profile and returns the DOM it rendered.
-fn dump_dom(url: &str) -> String {
-    let dir = support::scratch_dir("chromium");
-    let out = dir.join("dom.html");
-    let log = chromium(&dir, &["--dump-dom".into()], url, &out);
-    let dom = fs::read_to_string(&out).unwrap_or_default();
-    assert!(
-        dom.contains("</html>"),
-        "no DOM from chromium:\n{dom}\n{log}"
-    );
-    let _ = fs::remove_dir_all(&dir);
-    dom
-}
-
-/// Has headless Chromium draw `url` at 1000 x 2400 pixels and returns the PNG.
-fn screenshot(url: &str) -> Vec<u8> {
-    let dir = support::scratch_dir("chromium");
-    let png = dir.join("page.png");
-    let args = [
-        format!("--screenshot={}", png.display()),
-        "--window-size=1000,2400".into(),
-        "--hide-scrollbars".into(),
-    ];
-    let log = chromium(&dir, &args, url, &dir.join("stdout"));
-    let png = fs::read(&png).unwrap_or_else(|e| panic!("no screenshot ({e}):\n{log}"));
-    let _ = fs::remove_dir_all(&dir);
-    png
-}
-
-/// Runs headless Chromium with a fresh profile in `dir` on `url` with `args`, its output to
-/// `out`; returns its log once it exited (panics if it failed or took over 60 s).
-fn chromium(dir: &std::path::Path, args: &[String], url: &str, out: &std::path::Path) -> String {
-    let mut child = Command::new("chromium")
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-        ])
-        .args([
-            "--disable-background-networking",
-            "--disable-component-update",
-        ])
-        .arg("--disable-sync")
-        .arg(format!("--user-data-dir={}", dir.join("profile").display()))
-        .args(args)
-        .arg(url)
-        .stdin(Stdio::null())
-        .stdout(fs::File::create(out).expect("create chromium's output file"))
-        .stderr(fs::File::create(dir.join("stderr")).expect("create chromium's log"))
-        .spawn()
-        .expect("start chromium");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for chromium") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("chromium did not render {url} within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let log = fs::read_to_string(dir.join("stderr")).unwrap_or_default();
-    assert!(status.success(), "chromium failed ({status}):\n{log}");
-    log
-}
-
-/// The text of some HTML: tags dropped, entities decoded.
-fn text_of(html: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => in_tag = false,
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    let entities = [
-        ("&lt;", "<"),
-        ("&gt;", ">"),
-        ("&quot;", "\""),
-        ("&#39;", "'"),
-    ];
-    let out = (entities.iter()).fold(out, |s, (e, c)| s.replace(e, c));
-    out.replace("&nbsp;", " ")
-        .replace("&amp;", "&")
-        .trim()
-        .into()
-}
-
-/// The table with `id` in `dom`: its rows (the header row first), each row's cells as
-/// (HTML, text).
-fn table(dom: &str, id: &str) -> Vec<Vec<(String, String)>> {
-    let start = (dom.find(&format!("<table id=\"{id}\"")))
-        .unwrap_or_else(|| panic!("no table {id:?} in the page:\n{dom}"));
-    let end = start + dom[start..].find("</table>").expect("the table ends");
-    // Every part after a `<tr` is a row (the part before the first is the table's head).
-    let rows = dom[start..end]
-        .split("<tr")
-        .filter(|part| !part.starts_with("<table"));
-    rows.map(|row| {
-        let cells = row.split("</t").filter_map(|part| {
-            let at = ["<td>", "<td ", "<th>", "<th "]
-                .iter()
-                .filter_map(|open| part.rfind(open))
-                .max()?;
-            let inner = &part[at..];
-            let html = &inner[inner.find('>')? + 1..];
-            Some((html.to_string(), text_of(html)))
-        });
-        cells.collect()
-    })
-    .collect()
-}
-
-/// The row of table `id` whose cell under `column` reads `key`, as (header, text) pairs,
-/// and the row's HTML; panics if there is no such row or more than one.
-fn row(dom: &str, id: &str, column: &str, key: &str) -> (Vec<(String, String)>, String) {
-    let rows = table(dom, id);
-    let headers: Vec<String> = rows[0].iter().map(|(_, t)| t.clone()).collect();
-    let at = (headers.iter().position(|h| h == column))
-        .unwrap_or_else(|| panic!("no column {column:?} in table {id}: {headers:?}"));
-    let found: Vec<_> = (rows[1..].iter())
-        .filter(|r| r.get(at).is_some_and(|(_, t)| t == key))
-        .collect();
-    assert_eq!(
-        found.len(),
-        1,
-        "rows {key:?} in table {id}: {found:?}\n{dom}"
-    );
-    let html = found[0].iter().map(|(h, _)| h.as_str()).collect();
-    let cells = headers
-        .into_iter()
-        .zip(found[0].iter().map(|(_, t)| t.clone()));
-    (cells.collect(), html)
-}
-
-fn cell<'a>(row: &'a [(String, String)], header: &str) -> &'a str {
-    let found = row.iter().find(|(h, _)| h == header);
-    found.map_or_else(|| panic!("no column {header:?} in {row:?}"), |(_, t)| t)
 }
 
 /// Expected: the page of the `shadow` member (`/?peer=member-a`) lists its one invalid
@@ -289,24 +141,6 @@ async fn overview_shows_sessions_sources_and_would_drop() {
     overview_draws_charts_and_a_search_box(&lab, &dom);
 }
 
-/// The element `<{tag} id="{id}"` .. `</{tag}>` of `dom`.
-fn element<'a>(dom: &'a str, tag: &str, id: &str) -> &'a str {
-    let start = (dom.find(&format!("<{tag} id=\"{id}\"")))
-        .unwrap_or_else(|| panic!("no <{tag} id={id:?}> in the page:\n{dom}"));
-    let end = start
-        + dom[start..]
-            .find(&format!("</{tag}>"))
-            .expect("the element ends");
-    &dom[start..end]
-}
-
-/// The value of attribute `name` of the first tag in `html` that has it.
-fn attribute<'a>(html: &'a str, name: &str) -> &'a str {
-    let value = html.split(&format!(" {name}=\"")).nth(1);
-    let value = value.and_then(|v| v.split('"').next());
-    value.unwrap_or_else(|| panic!("no {name} in {html}"))
-}
-
 /// Expected (the overview's lab): the chart of all peers ends at invalid 1, would drop 1,
 /// dropped 0 (the member's route), and the member is the one peer charted on its own (the
 /// edge never had a route that would be dropped); the timeline has validation and the
@@ -375,13 +209,6 @@ fn overview_draws_charts_and_a_search_box(lab: &Lab, dom: &str) {
     // IHDR: width and height, big-endian, at bytes 16..24.
     let size = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
     assert_eq!((size(16), size(20)), (1000, 2400), "the window's size");
-}
-
-/// The text of the paragraph with `id`, if the page has one.
-fn paragraph(dom: &str, id: &str) -> Option<String> {
-    let start = dom.find(&format!("<p class=\"alert\" id=\"{id}\">"))?;
-    let end = start + dom[start..].find("</p>")?;
-    Some(text_of(&dom[start..end]))
 }
 
 /// Expected: with a mass-invalidation guard of one route (hold 0: until accepted), a VRP

@@ -6,6 +6,7 @@
 pub mod ars;
 pub mod bgpd;
 pub mod bird;
+pub mod chromium;
 pub mod daemon;
 pub mod exabgp;
 pub mod frr;
