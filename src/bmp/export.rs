@@ -12,20 +12,23 @@
 //! ```
 //!
 //! The routing task never waits on a station: it only sends on the broadcast channel. A
-//! station that falls behind by [`TABLE_FEED`](crate::rib::TABLE_FEED) batches, or takes no
-//! bytes for [`WRITE_STALL`], costs only its own stream: it is cut, and the next connection
-//! starts again from a snapshot.
+//! station's task takes every change at once and queues its bytes while the station reads
+//! them; a station that lets more than [`MAX_BACKLOG`] bytes wait (after its initial
+//! dump), or whose task falls [`TABLE_FEED`](crate::rib::TABLE_FEED) batches behind,
+//! costs only its own stream: it is cut, and the next connection starts again from a
+//! snapshot.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::BytesMut;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
-use tokio::time::{interval, sleep, timeout, Interval, MissedTickBehavior};
+use tokio::time::{interval, sleep, Interval, MissedTickBehavior};
 use tracing::{info, warn};
 
 use super::export_wire::{self as wire, Local};
@@ -37,8 +40,8 @@ use crate::route::PeerId;
 /// The first wait before connecting again, doubled up to [`MAX_BACKOFF`].
 const MIN_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
-/// A station that takes no bytes for this long is cut.
-const WRITE_STALL: Duration = Duration::from_secs(30);
+/// How many bytes may wait for a station, beyond its initial dump, before it is cut.
+const MAX_BACKLOG: usize = 64 << 20;
 /// How often the members' sessions are looked at for Peer Up and Peer Down.
 const PEER_CHECK: Duration = Duration::from_secs(1);
 
@@ -102,6 +105,10 @@ struct Stream<'a> {
     /// The members it was sent a Peer Up for.
     up: HashMap<PeerId, PeerView>,
     statistics: Option<Interval>,
+    /// Bytes not written yet.
+    pending: BytesMut,
+    /// How many may wait before the station is cut.
+    limit: usize,
 }
 
 impl<'a> Stream<'a> {
@@ -117,6 +124,8 @@ impl<'a> Stream<'a> {
             mirror: Mirror::default(),
             up: HashMap::new(),
             statistics,
+            pending: BytesMut::new(),
+            limit: MAX_BACKLOG,
         }
     }
 
@@ -132,15 +141,27 @@ impl<'a> Stream<'a> {
         out.extend(wire::peer_up(local, None));
         self.check_peers(&mut out);
         let routes = self.mirror.apply(&snapshot);
+        drop(snapshot);
         self.monitor(&routes, &mut out);
         for peer in self.up.values() {
             wire::end_of_rib(peer, &mut out);
         }
-        self.send(&out).await?;
+        self.limit = out.len() + MAX_BACKLOG;
+        self.pending.extend_from_slice(&out);
         let mut peers = interval(PEER_CHECK);
         loop {
             let mut out = Vec::new();
             tokio::select! {
+                written = self.tcp.write_buf(&mut self.pending), if !self.pending.is_empty() => {
+                    if written.map_err(|e| e.to_string())? == 0 {
+                        return Err("the station closed the connection".into());
+                    }
+                    if self.pending.is_empty() {
+                        // Give the memory of a big dump back.
+                        self.pending = BytesMut::new();
+                    }
+                    continue;
+                }
                 changed = changes.recv() => match changed {
                     Ok(changes) => {
                         let routes = self.mirror.apply(&changes);
@@ -152,10 +173,16 @@ impl<'a> Stream<'a> {
                 _ = peers.tick() => self.check_peers(&mut out),
                 _ = tick(&mut self.statistics) => self.statistics(&mut out),
                 _ = shutdown.changed() => {
-                    return self.send(&wire::termination()).await;
+                    self.pending.extend_from_slice(&wire::termination());
+                    let written = self.tcp.write_all_buf(&mut self.pending).await;
+                    return written.map_err(|e| e.to_string());
                 }
             }
-            self.send(&out).await?;
+            self.pending.extend_from_slice(&out);
+            if self.pending.len() > self.limit {
+                let waiting = self.pending.len();
+                return Err(format!("it reads too slowly: {waiting} bytes waiting"));
+            }
         }
     }
 
@@ -216,18 +243,6 @@ impl<'a> Stream<'a> {
         for peer in view.peers.iter().filter(|v| self.up.contains_key(&v.id)) {
             let families = counts.get(&peer.id).copied().unwrap_or_default();
             out.extend(wire::statistics(peer, &families));
-        }
-    }
-
-    /// Writes `bytes`; an error, or a station that takes none for [`WRITE_STALL`], cuts it.
-    async fn send(&mut self, bytes: &[u8]) -> Result<(), String> {
-        if bytes.is_empty() {
-            return Ok(());
-        }
-        match timeout(WRITE_STALL, self.tcp.write_all(bytes)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(error)) => Err(error.to_string()),
-            Err(_) => Err(format!("it took nothing for {WRITE_STALL:?}")),
         }
     }
 }

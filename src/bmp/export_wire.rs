@@ -115,9 +115,9 @@ pub fn peer_down(peer: &PeerView, deconfigured: bool) -> Vec<u8> {
 }
 
 /// A Statistics Report for a member: its Adj-RIB-In (type 7, and per family type 9), its
-/// routes dropped by ROV and the import checks (type 0 with the invalid ones dropped,
-/// from `view`, and per family type 23 with every one), and its post-policy routes per
-/// family by RPKI state (types 34 to 36).
+/// routes dropped by ROV and the import checks (type 0 with the invalid ones dropped now,
+/// and per family type 22 with every one), and its post-policy routes per family by RPKI
+/// state (types 35 to 37: invalid, valid, not found).
 pub fn statistics(peer: &PeerView, families: &[FamilyCounts; 2]) -> Vec<u8> {
     let mut counters = vec![
         Stat::NumberOfRoutesInAdjRibIn(GaugeU64::new(peer.counts.routes)),

@@ -128,18 +128,12 @@ struct RawRouter {
 impl Source<'_> {
     /// The `[bmp]` table: addresses, roles, and router names and addresses each once.
     pub(super) fn bmp(&self, raw: &RawBmp) -> Result<BmpConfig, ConfigError> {
-        let listen = raw.listen.iter().enumerate().map(|(i, l)| {
-            let key = format!("bmp.listen[{i}].address");
-            let expected = "expected address:port (IPv6 as [address]:port)";
-            let address = l.address.get_ref().parse();
-            address.map_err(|_| self.at(&l.address, key, expected))
-        });
+        let listen = (raw.listen.iter().enumerate())
+            .map(|(i, l)| self.socket_address(&l.address, format!("bmp.listen[{i}].address")));
         let stations = raw.station.iter().enumerate().map(|(i, s)| {
             let key = format!("bmp.station[{i}].address");
-            let expected = "expected address:port (IPv6 as [address]:port)";
-            let address = s.address.get_ref().parse();
             Ok(BmpStation {
-                address: address.map_err(|_| self.at(&s.address, key, expected))?,
+                address: self.socket_address(&s.address, key)?,
                 statistics: match s.statistics_seconds {
                     None => Some(DEFAULT_STATISTICS),
                     Some(0) => None,
@@ -168,6 +162,17 @@ impl Source<'_> {
             hold: raw.hold_seconds.map_or(DEFAULT_HOLD, Duration::from_secs),
             stations: stations.collect::<Result<_, _>>()?,
         })
+    }
+
+    fn socket_address(
+        &self,
+        text: &Spanned<String>,
+        key: String,
+    ) -> Result<SocketAddr, ConfigError> {
+        let expected = "expected address:port (IPv6 as [address]:port)";
+        text.get_ref()
+            .parse()
+            .map_err(|_| self.at(text, key, expected))
     }
 
     fn bmp_router(&self, i: usize, raw: &RawRouter) -> Result<BmpRouter, ConfigError> {
@@ -269,7 +274,7 @@ mod tests {
             ("[bmp]\nport = 1\n", "rovgate.toml:6: key bmp.port"),
             (
                 "[[bmp.station]]\naddress = \"collector\"\n",
-                "rovgate.toml:7: key bmp.station[0].address: expected address:port",
+                "rovgate.toml:6: key bmp.station[0].address: expected address:port",
             ),
         ];
         for (bmp, expected) in cases {

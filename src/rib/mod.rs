@@ -439,6 +439,8 @@ mod dump_tests;
 #[cfg(test)]
 mod membership_tests;
 #[cfg(test)]
+mod monitor_tests;
+#[cfg(test)]
 mod monitored_tests;
 #[cfg(test)]
 mod peer_tests;
