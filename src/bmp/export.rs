@@ -107,6 +107,8 @@ struct Stream<'a> {
     statistics: Option<Interval>,
     /// Bytes not written yet.
     pending: BytesMut,
+    /// How many may wait beyond the initial dump ([`MAX_BACKLOG`]).
+    backlog: usize,
     /// How many may wait before the station is cut.
     limit: usize,
 }
@@ -125,6 +127,7 @@ impl<'a> Stream<'a> {
             up: HashMap::new(),
             statistics,
             pending: BytesMut::new(),
+            backlog: MAX_BACKLOG,
             limit: MAX_BACKLOG,
         }
     }
@@ -146,7 +149,7 @@ impl<'a> Stream<'a> {
         for peer in self.up.values() {
             wire::end_of_rib(peer, &mut out);
         }
-        self.limit = out.len() + MAX_BACKLOG;
+        self.limit = out.len() + self.backlog;
         self.pending.extend_from_slice(&out);
         let mut peers = interval(PEER_CHECK);
         loop {
@@ -246,6 +249,10 @@ impl<'a> Stream<'a> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "export_tests.rs"]
+mod tests;
 
 /// The next tick of `every`; never, without one.
 async fn tick(every: &mut Option<Interval>) {
