@@ -28,6 +28,7 @@ use netgauze_parse_utils::WritablePdu;
 use tracing::warn;
 
 use super::mirror::{FamilyCounts, Routes, Table};
+use crate::bgp::open::AS_TRANS;
 use crate::bgp::wire::{encode_updates, Caps};
 use crate::policy::Tagging;
 use crate::rib::PeerView;
@@ -41,8 +42,6 @@ const ROUTE_MONITORING: u8 = 0;
 const COMMON_HEADER: usize = 6;
 /// The largest UPDATE written: what every BGP speaker takes (RFC 4271).
 const MAX_UPDATE: usize = 4096;
-/// AS_TRANS (RFC 6793), in an OPEN's 2-octet AS field for a 4-octet AS.
-const AS_TRANS: u16 = 23456;
 /// The hold time the rebuilt OPENs carry.
 const HOLD_TIME: u16 = 90;
 
