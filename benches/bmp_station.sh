@@ -28,11 +28,13 @@ routes_of() { # peer name -> its routes in rovgate's status (0 when absent)
 
 # Replays the table to $1 (host:port) in the background and prints "seconds routes
 # replay_convergence": when peer $2 of rovgate last grew, relative to the replay's start.
+# Extra replay arguments after the first two (the direct run's --drop-invalid).
 measure() {
   local target=$1 peer=$2 start now count last=0 changed replay
+  shift 2
   start=$(date +%s.%N)
   "$bin" replay --mrt "$mrt" --target "$target" --feeder-address 127.0.9.2 --local-as 65001 \
-    --sink-address 127.0.9.3 --family v4 --timeout 900 --format json >"$work/replay.json" 2>"$work/replay.log" &
+    --sink-address 127.0.9.3 --family v4 --timeout 900 --format json "$@" >"$work/replay.json" 2>"$work/replay.log" &
   local replay_pid=$!
   changed=$start
   while :; do
@@ -60,7 +62,8 @@ start_stayrtr
   rovgate_peer sink 127.0.9.3 64497
 } >"$work/rovgate.toml"
 pid=$(start rovgate)
-echo "BGP session into rovgate: $(measure 127.0.9.1:$port feeder)"
+# rovgate drops the invalid routes: the replay's sink does not wait for them.
+echo "BGP session into rovgate: $(measure 127.0.9.1:$port feeder --drop-invalid "$work/vrps.json")"
 stop "$pid"
 
 # Through GoBGP: rovgate is its BMP station and has no members.
