@@ -30,7 +30,7 @@ mod http_limits;
 pub mod members;
 mod rtr_server;
 
-pub use bmp::{BmpConfig, BmpRouter};
+pub use bmp::{BmpConfig, BmpRouter, BmpStation};
 pub use damping::IdleHold;
 pub use filters::{read_irr, role_checks, FiltersConfig, ModeLayer, NextHopMode};
 pub use http::{HostName, HostNameError, HttpAccess, HttpToken};

@@ -170,6 +170,8 @@ struct Core {
     abuse: Vec<Arc<PeerAbuse>>,
     refusals: Arc<Refusals>,
     rtr_server: crate::rpki::server::RtrServer,
+    /// The RIB's changed prefixes, for BMP export.
+    feed: rib::TableFeed,
 }
 
 /// Starts rovgate on `listeners` (the config's `listen` and `http` addresses are not looked
@@ -234,6 +236,21 @@ pub fn start(config: &Config, listeners: Listeners) -> Result<Daemon> {
         &shutdown,
     );
     tasks.extend(bmp);
+    let exporter = crate::bmp::export::Exporter {
+        local: crate::bmp::Local {
+            asn: config.server.asn.0,
+            router_id: config.server.router_id,
+            tagging: config.rov.tagging(config.server.asn.0),
+        },
+        feed: core.feed.clone(),
+        queries: core.queries.clone(),
+        view: core.view.clone(),
+    };
+    tasks.extend(crate::bmp::export::spawn(
+        &config.bmp.stations,
+        exporter,
+        &shutdown,
+    ));
     info!(
         asn = config.server.asn.0,
         peers = config.peers.len(),
@@ -306,6 +323,7 @@ fn spawn_core(
     }
     let view = rib.view();
     let writable = rib.writable();
+    let feed = rib.table_feed();
     let history = crate::history::spawn(
         rib.subscribe(),
         view.clone(),
@@ -330,6 +348,7 @@ fn spawn_core(
         abuse,
         refusals: Arc::new(Refusals::default()),
         rtr_server: Default::default(),
+        feed,
     }
 }
 

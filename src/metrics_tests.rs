@@ -24,6 +24,7 @@ fn peer(name: &str, up: bool, counts: RovCounts, would_drop: u64) -> PeerView {
         name: name.into(),
         address: "192.0.2.1".parse().unwrap(),
         asn: Asn(64500),
+        monitored: false,
         rov: RovMode::Shadow,
         checks: Default::default(),
         up,

@@ -12,8 +12,13 @@
 //! ROV in shadow, so its paths are validated, re-validated on VRP changes and reported like
 //! a session's, and never selected for or exported to anyone. Read `router.rs` first.
 
+pub mod export;
+mod export_wire;
 mod message;
+mod mirror;
 mod router;
+
+pub use export_wire::Local;
 
 use std::collections::HashMap;
 use std::net::IpAddr;

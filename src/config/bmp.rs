@@ -14,6 +14,10 @@
 //! name = "edge1"
 //! role = "customer"
 //! neighbours = { "192.0.2.9" = "upstream" }
+//! # BMP export: rovgate connects out to each station (GoBGP's `bmp-servers`)
+//! [[bmp.station]]
+//! address = "192.0.2.50:1790"
+//! statistics_seconds = 60
 //! ```
 
 use std::collections::{BTreeMap, HashSet};
@@ -28,6 +32,8 @@ use super::{ConfigError, Role};
 
 /// How long a disconnected router's routes are kept by default.
 const DEFAULT_HOLD: Duration = Duration::from_secs(300);
+/// How often a station gets Statistics Reports by default (GoBGP's default).
+const DEFAULT_STATISTICS: Duration = Duration::from_secs(60);
 
 /// The `[bmp]` table.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,6 +45,18 @@ pub struct BmpConfig {
     /// How long a router that disconnected keeps its neighbours' routes before they are
     /// removed (key `hold_seconds`, default 300).
     pub hold: Duration,
+    /// The stations rovgate exports its members' routes to (`[[bmp.station]]`).
+    pub stations: Vec<BmpStation>,
+}
+
+/// One `[[bmp.station]]`: a BMP collector rovgate connects to and streams to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BmpStation {
+    /// Where it listens.
+    pub address: SocketAddr,
+    /// How often it gets Statistics Reports (key `statistics_seconds`, default 60; 0:
+    /// never).
+    pub statistics: Option<Duration>,
 }
 
 impl Default for BmpConfig {
@@ -47,6 +65,7 @@ impl Default for BmpConfig {
             listen: Vec::new(),
             routers: Vec::new(),
             hold: DEFAULT_HOLD,
+            stations: Vec::new(),
         }
     }
 }
@@ -79,6 +98,15 @@ pub(super) struct RawBmp {
     listen: Vec<RawListen>,
     #[serde(default)]
     router: Vec<RawRouter>,
+    #[serde(default)]
+    station: Vec<RawStation>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStation {
+    address: Spanned<String>,
+    statistics_seconds: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -100,11 +128,18 @@ struct RawRouter {
 impl Source<'_> {
     /// The `[bmp]` table: addresses, roles, and router names and addresses each once.
     pub(super) fn bmp(&self, raw: &RawBmp) -> Result<BmpConfig, ConfigError> {
-        let listen = raw.listen.iter().enumerate().map(|(i, l)| {
-            let key = format!("bmp.listen[{i}].address");
-            let expected = "expected address:port (IPv6 as [address]:port)";
-            let address = l.address.get_ref().parse();
-            address.map_err(|_| self.at(&l.address, key, expected))
+        let listen = (raw.listen.iter().enumerate())
+            .map(|(i, l)| self.socket_address(&l.address, format!("bmp.listen[{i}].address")));
+        let stations = raw.station.iter().enumerate().map(|(i, s)| {
+            let key = format!("bmp.station[{i}].address");
+            Ok(BmpStation {
+                address: self.socket_address(&s.address, key)?,
+                statistics: match s.statistics_seconds {
+                    None => Some(DEFAULT_STATISTICS),
+                    Some(0) => None,
+                    Some(n) => Some(Duration::from_secs(n)),
+                },
+            })
         });
         let mut names = HashSet::new();
         let mut addresses = HashSet::new();
@@ -125,7 +160,19 @@ impl Source<'_> {
             listen: listen.collect::<Result<_, _>>()?,
             routers,
             hold: raw.hold_seconds.map_or(DEFAULT_HOLD, Duration::from_secs),
+            stations: stations.collect::<Result<_, _>>()?,
         })
+    }
+
+    fn socket_address(
+        &self,
+        text: &Spanned<String>,
+        key: String,
+    ) -> Result<SocketAddr, ConfigError> {
+        let expected = "expected address:port (IPv6 as [address]:port)";
+        text.get_ref()
+            .parse()
+            .map_err(|_| self.at(text, key, expected))
     }
 
     fn bmp_router(&self, i: usize, raw: &RawRouter) -> Result<BmpRouter, ConfigError> {
@@ -181,7 +228,8 @@ mod tests {
             "[bmp]\nhold_seconds = 5\n[[bmp.listen]]\naddress = \"127.0.0.1:11019\"\n\
              [[bmp.router]]\nname = \"edge1\"\naddress = \"192.0.2.1\"\nrole = \"customer\"\n\
              neighbours = { \"2001:db8::9\" = \"upstream\" }\n\
-             [[bmp.router]]\nname = \"edge2\"\naddress = \"192.0.2.2\"\n",
+             [[bmp.router]]\nname = \"edge2\"\naddress = \"192.0.2.2\"\n\
+             [[bmp.station]]\naddress = \"[2001:db8::50]:1790\"\nstatistics_seconds = 0\n",
         )
         .expect("valid");
         assert_eq!(c.bmp.listen, ["127.0.0.1:11019".parse().unwrap()]);
@@ -193,6 +241,9 @@ mod tests {
         );
         assert_eq!(edge1.role_of("192.0.2.7".parse().unwrap()), Role::Customer);
         assert_eq!(c.bmp.routers[1].role, Role::Peer, "the default role");
+        let station = &c.bmp.stations[0];
+        assert_eq!(station.address, "[2001:db8::50]:1790".parse().unwrap());
+        assert_eq!(station.statistics, None, "0: no Statistics Reports");
         assert_eq!(parse("").expect("valid").bmp.hold.as_secs(), 300);
     }
 
@@ -221,6 +272,10 @@ mod tests {
                 "rovgate.toml:10: key bmp.router[1].address: duplicate router address",
             ),
             ("[bmp]\nport = 1\n", "rovgate.toml:6: key bmp.port"),
+            (
+                "[[bmp.station]]\naddress = \"collector\"\n",
+                "rovgate.toml:6: key bmp.station[0].address: expected address:port",
+            ),
         ];
         for (bmp, expected) in cases {
             let e = parse(bmp).expect_err(bmp);

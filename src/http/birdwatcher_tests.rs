@@ -30,6 +30,7 @@ fn peer(name: &str, rov: RovMode, checks: CheckModes) -> PeerView {
         name: name.to_string(),
         address: IpAddr::from([192, 0, 2, 7]),
         asn: Asn(64496),
+        monitored: false,
         rov,
         checks,
         up: true,

@@ -10,6 +10,7 @@ use ipnet::IpNet;
 use tokio::sync::{mpsc, oneshot};
 
 use super::export::Outgoing;
+use super::monitor::TableChanges;
 use super::snapshot::{InvalidPaths, PathView};
 use crate::policy::{CheckModes, Filters, RovMode, Tagging};
 use crate::rib::{MassInvalidation, PeerInfo};
@@ -107,6 +108,10 @@ pub enum RibQuery {
     Lookup {
         prefix: IpNet,
         reply: oneshot::Sender<(Option<IpNet>, Vec<PathView>)>,
+    },
+    /// BMP export asks for every member path, to start from (`monitor.rs`).
+    Table {
+        reply: oneshot::Sender<TableChanges>,
     },
 }
 

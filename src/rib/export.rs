@@ -169,6 +169,7 @@ impl Rib {
     /// pending state of the others.
     pub(super) fn export(&mut self) {
         let dirty = self.table.take_dirty();
+        self.publish_changes(&dirty);
         // During the update delay nobody is sent changes: the dump at its end has them.
         if self.delay.is_none() {
             self.peers.export(dirty);

@@ -21,6 +21,7 @@ mod events;
 mod export;
 mod hold;
 mod membership;
+mod monitor;
 mod peers;
 mod pending;
 mod reevaluate;
@@ -45,6 +46,7 @@ pub use best::Path;
 pub use events::{RibEvent, RibInputs, RibQuery, QUERY_QUEUE};
 pub use export::{Batch, Encoded, Outgoing};
 pub use hold::MassInvalidation;
+pub use monitor::{TableChanges, TableFeed, TABLE_FEED};
 pub use peers::PeerInfo;
 pub use snapshot::{InvalidPath, InvalidPaths, PathView};
 pub use table::Top2;
@@ -137,6 +139,8 @@ pub struct Rib {
     /// Verdict changes not yet broadcast.
     changes: Vec<RovChange>,
     changes_tx: broadcast::Sender<RovChange>,
+    /// Changed prefixes for BMP export (`monitor.rs`).
+    feed: TableFeed,
     view: SharedView,
     /// How long UPDATEs and re-evaluation passes took, for the view.
     timings: Timings,
@@ -174,6 +178,7 @@ impl Rib {
             hold: None,
             changes: Vec::new(),
             changes_tx: broadcast::channel(CHANGE_QUEUE).0,
+            feed: broadcast::channel(TABLE_FEED).0,
             view: Arc::new(ArcSwap::from_pointee(RibView::default())),
             writable: Arc::new(Notify::new()),
             report: None,
@@ -434,6 +439,8 @@ mod checks_tests;
 mod dump_tests;
 #[cfg(test)]
 mod membership_tests;
+#[cfg(test)]
+mod monitor_tests;
 #[cfg(test)]
 mod monitored_tests;
 #[cfg(test)]

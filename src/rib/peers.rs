@@ -221,6 +221,7 @@ impl Peers {
                 name: slot.info.name.clone(),
                 address: slot.info.address,
                 asn: slot.info.asn,
+                monitored: slot.info.monitored,
                 checks: slot.info.checks,
                 rov: slot.info.rov,
                 // A monitored neighbour is up from its first route to its Peer Down.

@@ -114,6 +114,7 @@ impl Rib {
         match query {
             RibQuery::Report { reply } => drop(reply.send(self.report(busy))),
             RibQuery::Lookup { prefix, reply } => drop(reply.send(self.lookup(prefix))),
+            RibQuery::Table { reply } => drop(reply.send(self.table_snapshot())),
         }
     }
 

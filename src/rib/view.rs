@@ -118,6 +118,9 @@ pub struct PeerView {
     pub address: IpAddr,
     /// The peer's AS.
     pub asn: Asn,
+    /// A BMP-monitored router's neighbour, not a member.
+    #[serde(skip)]
+    pub monitored: bool,
     /// The ROV mode in force for its routes.
     pub rov: RovMode,
     /// The mode of each import check in force for its routes.
