@@ -192,6 +192,9 @@ fn monitor(header: &PeerHeader, export: &Export, ext: bool, out: &mut Vec<u8>) {
         as4: true,
         max_len: MAX_UPDATE,
         rov_ext_community: ext,
+        // A monitoring station gets every route as held, an IPv4 route with an IPv6 next
+        // hop (RFC 8950) in MP_REACH_NLRI too.
+        extended_next_hop: true,
     };
     let mut updates: Vec<Bytes> = Vec::new();
     encode_updates(export, &caps, &mut updates);
