@@ -33,6 +33,7 @@ fn peer_open() -> PeerOpen {
         enhanced_route_refresh: false,
         extended_message: false,
         graceful_restart: None,
+        add_path_receive: vec![],
     }
 }
 

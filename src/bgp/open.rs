@@ -16,6 +16,7 @@
 //!   multicast or broadcast identifier is refused (2/3) always, stricter than RFC 6286.
 //! - Optional parameters other than Capabilities are 2/4.
 
+mod add_path;
 mod message;
 
 use std::net::Ipv4Addr;
@@ -45,6 +46,8 @@ pub struct LocalSpeaker {
     pub families: Vec<Family>,
     /// The graceful-restart Restart Time, seconds (12 bits; larger values are capped at 4095).
     pub graceful_restart_time: u16,
+    /// Offer to send ADD-PATH (RFC 7911) for `families`.
+    pub add_path: bool,
 }
 
 impl LocalSpeaker {
@@ -56,6 +59,7 @@ impl LocalSpeaker {
             hold_time: DEFAULT_HOLD_TIME,
             families: Family::ALL.to_vec(),
             graceful_restart_time: DEFAULT_RESTART_TIME,
+            add_path: false,
         }
     }
 }
@@ -96,6 +100,8 @@ pub struct PeerOpen {
     pub extended_message: bool,
     /// Graceful restart capability (RFC 4724).
     pub graceful_restart: Option<GracefulRestart>,
+    /// The families the peer can receive ADD-PATH for (RFC 7911: receive or both).
+    pub add_path_receive: Vec<Family>,
 }
 
 /// What both sides agreed on: the session runs with these.
@@ -122,6 +128,9 @@ pub struct Negotiated {
     /// The peer's graceful-restart capability restricted to the negotiated families; rovgate
     /// is its receiving speaker (keeps its routes as stale for `restart_time`).
     pub graceful_restart: Option<GracefulRestart>,
+    /// The families rovgate sends every path of, with path identifiers (RFC 7911): it
+    /// offered to send, and the peer can receive.
+    pub add_path: Vec<Family>,
 }
 
 /// Checks a peer's OPEN against rovgate's and the configured peer AS, and agrees on the rest.
@@ -167,6 +176,9 @@ pub fn negotiate(
             .collect(),
         ..gr.clone()
     });
+    let add_path = (peer.add_path_receive.iter().copied())
+        .filter(|f| local.add_path && families.contains(f))
+        .collect();
     Ok(Negotiated {
         peer_asn: peer.asn,
         peer_router_id: peer.router_id,
@@ -178,6 +190,7 @@ pub fn negotiate(
         enhanced_route_refresh: peer.enhanced_route_refresh,
         extended_message: peer.extended_message,
         graceful_restart,
+        add_path,
     })
 }
 

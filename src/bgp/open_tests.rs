@@ -21,6 +21,7 @@ pub(super) fn peer() -> PeerOpen {
         enhanced_route_refresh: false,
         extended_message: false,
         graceful_restart: None,
+        add_path_receive: vec![],
     }
 }
 
@@ -55,6 +56,7 @@ fn encode_then_decode_round_trips() {
                 families: vec![],
                 forwarding_preserved: vec![],
             }),
+            add_path_receive: vec![],
         };
         assert_eq!(p, want);
     }

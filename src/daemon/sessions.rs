@@ -19,7 +19,7 @@ use crate::bgp::open::LocalSpeaker;
 use crate::bgp::session::{self, RibLink, SessionConfig};
 use crate::bgp::sockopt::Security;
 use crate::bgp::{Notification, Reason};
-use crate::config::{PeerConfig, Role, ServerConfig};
+use crate::config::{AddPath, PeerConfig, Role, ServerConfig};
 use crate::route::abuse::{PeerAbuse, Refusals};
 use crate::route::PeerId;
 
@@ -153,6 +153,7 @@ fn session_config(
     let mut speaker = LocalSpeaker::new(server.asn, server.router_id);
     speaker.hold_time = server.hold_time;
     speaker.graceful_restart_time = server.graceful_restart_time;
+    speaker.add_path = peer.add_path == AddPath::Send;
     SessionConfig {
         peer: id,
         name: peer.name.clone(),
