@@ -13,7 +13,7 @@ use tracing::warn;
 use super::add_path::AddPaths;
 use super::best::PeerOrder;
 use super::export::{carries, Batch, Outgoing};
-use super::pending::{Nlri, Pending};
+use super::pending::Pending;
 use super::table::{Dirty, Receiver, Table};
 use super::view::{PeerView, RovCounts};
 use crate::policy::{CheckModes, Filters, RovMode};
@@ -77,9 +77,6 @@ fn monitored_counts(info: &PeerInfo, counts: &RovCounts) -> RovCounts {
         false => *counts,
     }
 }
-
-/// How many prefixes one chunk pulled by a writer carries at most.
-const CHUNK: usize = 4096;
 
 struct Session {
     out: mpsc::Sender<Outgoing>,
@@ -313,8 +310,8 @@ impl Peers {
     pub fn queue_marker(&mut self, peer: PeerId, marker: Export) {
         if let Some(s) = self.slot_mut(peer).session.as_mut() {
             match &mut s.paths {
-                Some(paths) => queue(&mut paths.pending, marker),
-                None => queue(&mut s.pending, marker),
+                Some(paths) => paths.pending.queue(marker),
+                None => s.pending.queue(marker),
             }
         }
     }
@@ -419,8 +416,8 @@ impl Peers {
                 continue;
             };
             let sent = match &mut s.paths {
-                Some(paths) => send_chunks(&mut paths.pending, &s.out, slot.info.asn),
-                None => send_chunks(&mut s.pending, &s.out, slot.info.asn),
+                Some(paths) => paths.pending.send_chunks(&s.out, slot.info.asn),
+                None => s.pending.send_chunks(&s.out, slot.info.asn),
             };
             if sent.is_err() {
                 gone.push(peer);
@@ -428,32 +425,4 @@ impl Peers {
         }
         gone
     }
-}
-
-/// Queues a marker; the prefix limit goes ahead of the routes.
-fn queue<K: Nlri>(pending: &mut Pending<K>, marker: Export) {
-    match marker {
-        Export::LimitReached(_) => pending.signal(marker),
-        marker => pending.queue_marker(marker),
-    }
-}
-
-/// Hands a writer as many chunks of `pending` as its channel has room for, never waiting;
-/// `Err` when the writer is gone (its PeerDown is on the way; nothing more to send it).
-fn send_chunks<K: Nlri>(
-    pending: &mut Pending<K>,
-    out: &mpsc::Sender<Outgoing>,
-    asn: Asn,
-) -> Result<(), ()> {
-    while !pending.is_empty() {
-        match out.try_reserve() {
-            Ok(permit) => permit.send(Outgoing::Own(pending.take(CHUNK, asn))),
-            Err(mpsc::error::TrySendError::Full(())) => break,
-            Err(mpsc::error::TrySendError::Closed(())) => {
-                *pending = Pending::default();
-                return Err(());
-            }
-        }
-    }
-    Ok(())
 }

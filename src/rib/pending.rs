@@ -16,8 +16,9 @@ use std::sync::Arc;
 
 use foldhash::HashMap;
 use ipnet::IpNet;
+use tokio::sync::mpsc;
 
-use super::export::carries;
+use super::export::{carries, Outgoing};
 use super::table::{Dirty, Receiver, Top2};
 use crate::route::{Asn, Attrs, Export, Family, PathNlri};
 
@@ -49,6 +50,9 @@ impl Nlri for PathNlri {
         Export::WithdrawPaths(nlri)
     }
 }
+
+/// How many prefixes one chunk pulled by a writer carries at most.
+const CHUNK: usize = 4096;
 
 /// What a peer holds for a prefix (or path), as far as rovgate knows.
 pub(super) enum Held {
@@ -163,6 +167,30 @@ impl<K: Nlri> Pending<K> {
     /// Queues a signal (the prefix limit) ahead of everything still waiting.
     pub fn signal(&mut self, signal: Export) {
         self.markers.push_front((self.taken, signal));
+    }
+
+    /// Queues a marker; the prefix limit goes ahead of the routes.
+    pub fn queue(&mut self, marker: Export) {
+        match marker {
+            Export::LimitReached(_) => self.signal(marker),
+            marker => self.queue_marker(marker),
+        }
+    }
+
+    /// Hands a writer as many chunks as its channel has room for, never waiting; `Err`
+    /// when the writer is gone (its PeerDown is on the way; nothing more to send it).
+    pub fn send_chunks(&mut self, out: &mpsc::Sender<Outgoing>, asn: Asn) -> Result<(), ()> {
+        while !self.is_empty() {
+            match out.try_reserve() {
+                Ok(permit) => permit.send(Outgoing::Own(self.take(CHUNK, asn))),
+                Err(mpsc::error::TrySendError::Full(())) => break,
+                Err(mpsc::error::TrySendError::Closed(())) => {
+                    *self = Pending::default();
+                    return Err(());
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Whether nothing waits.
