@@ -20,6 +20,7 @@ use crate::route::Asn;
 use crate::rpki::RpkiConfig;
 use serde::{Deserialize, Serialize};
 
+mod add_path;
 mod aspa;
 mod bmp;
 mod convert;
@@ -30,6 +31,7 @@ mod http_limits;
 pub mod members;
 mod rtr_server;
 
+pub use add_path::AddPath;
 pub use bmp::{BmpConfig, BmpRouter, BmpStation};
 pub use damping::IdleHold;
 pub use filters::{read_irr, role_checks, FiltersConfig, ModeLayer, NextHopMode};
@@ -283,6 +285,8 @@ pub struct PeerConfig {
     pub irr: Vec<PathBuf>,
     /// TCP-MD5 (`password`) and GTSM (`ttl_security`).
     pub security: Security,
+    /// ADD-PATH on export (key `add_path`, default off).
+    pub add_path: AddPath,
 }
 
 /// A config that cannot be used: where (file, line, dotted key) and what was expected.

@@ -91,6 +91,8 @@ fn example_parses_with_every_key() {
     assert!(config.rpki.vrp_files[0].is_file());
     assert_eq!(config.peers.len(), 2);
     assert!(config.peers[0].rov_ext_community);
+    assert_eq!(config.peers[0].add_path, AddPath::Send);
+    assert_eq!(config.peers[1].add_path, AddPath::Off);
     assert!(config.peers[0].security.password.is_some() && config.peers[0].security.ttl_security);
     let upstream = &config.peers[1];
     assert_eq!(upstream.rov, config.defaults.rov_for(Role::Upstream));
@@ -316,6 +318,7 @@ fn broken_rov_settings_name_line_and_key() {
         ("unknown key in role", format!("{SERVER}[defaults.role.peer]\nrov = \"drop\"\nmax_prefixes = 1\n"), Some(7), Some("defaults.role.peer.max_prefixes"), "unknown field `max_prefixes`"),
         ("role without rov", format!("{SERVER}[defaults.role.peer]\n"), Some(5), Some("defaults.role.peer"), "expected at least one of rov, checks, check"),
         ("ext community not a bool", two_peers_with("max_prefixes = 100", "rov_ext_community = \"yes\""), Some(21), Some("peer[1].rov_ext_community"), "invalid type: string \"yes\", expected a boolean"),
+        ("add_path neither send nor off", two_peers_with("max_prefixes = 100", "add_path = \"both\""), Some(21), Some("peer[1].add_path"), "expected one of off, send, got \"both\""),
     ];
     assert_broken(cases);
 }

@@ -18,9 +18,11 @@ use ipnet::IpNet;
 pub mod abuse;
 pub mod actions;
 mod origin;
+mod path_nlri;
 
 pub use actions::Actions;
 pub use origin::{Asn, RovState, FILTERED_FUNCTION, TAG_FUNCTION};
+pub use path_nlri::PathNlri;
 
 /// A configured peer, as the RIB indexes it: the place its peer took when the daemon
 /// started, or when a config reload added it. An id is never given to another peer, even
@@ -362,6 +364,11 @@ pub enum Export {
     Announce(Attrs, Vec<IpNet>),
     /// Withdraw these prefixes.
     Withdraw(Vec<IpNet>),
+    /// Announce these paths with these attributes, each with its path identifier (RFC 7911
+    /// ADD-PATH, to a peer that negotiated it for their families).
+    AnnouncePaths(Attrs, Vec<PathNlri>),
+    /// Withdraw these paths (RFC 7911 ADD-PATH).
+    WithdrawPaths(Vec<PathNlri>),
     /// The initial export of this family is complete (End-of-RIB, RFC 4724).
     EndOfRib(Family),
     /// A re-export the peer asked for with ROUTE-REFRESH starts (BoRR, RFC 7313 §4, when

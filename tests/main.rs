@@ -6,6 +6,7 @@
 mod support;
 
 mod actions;
+mod add_path;
 mod api;
 mod ars_reference;
 mod aspa;

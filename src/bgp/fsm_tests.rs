@@ -34,6 +34,7 @@ fn peer_open() -> PeerOpen {
         extended_message: false,
         graceful_restart: None,
         extended_next_hop: false,
+        add_path_receive: vec![],
     }
 }
 

@@ -17,6 +17,7 @@
 //!   multicast or broadcast identifier is refused (2/3) always, stricter than RFC 6286.
 //! - Optional parameters other than Capabilities are 2/4.
 
+mod add_path;
 mod ext_next_hop;
 mod message;
 
@@ -49,6 +50,8 @@ pub struct LocalSpeaker {
     pub graceful_restart_time: u16,
     /// Offer IPv4 unicast routes with IPv6 next hops (RFC 8950); default false.
     pub extended_next_hop: bool,
+    /// Offer to send ADD-PATH (RFC 7911) for `families`.
+    pub add_path: bool,
 }
 
 impl LocalSpeaker {
@@ -61,6 +64,7 @@ impl LocalSpeaker {
             families: Family::ALL.to_vec(),
             graceful_restart_time: DEFAULT_RESTART_TIME,
             extended_next_hop: false,
+            add_path: false,
         }
     }
 }
@@ -103,6 +107,8 @@ pub struct PeerOpen {
     pub graceful_restart: Option<GracefulRestart>,
     /// Extended next hop capability (RFC 8950) listing IPv4 unicast with IPv6 next hops.
     pub extended_next_hop: bool,
+    /// The families the peer can receive ADD-PATH for (RFC 7911: receive or both).
+    pub add_path_receive: Vec<Family>,
 }
 
 /// What both sides agreed on: the session runs with these.
@@ -132,6 +138,9 @@ pub struct Negotiated {
     /// IPv4 unicast routes may have IPv6 next hops, both ways (RFC 8950: both sides
     /// advertised <1, 1, 2> and IPv4 unicast was negotiated).
     pub extended_next_hop: bool,
+    /// The families rovgate sends every path of, with path identifiers (RFC 7911): it
+    /// offered to send, and the peer can receive.
+    pub add_path: Vec<Family>,
 }
 
 /// Checks a peer's OPEN against rovgate's and the configured peer AS, and agrees on the rest.
@@ -180,6 +189,9 @@ pub fn negotiate(
             .collect(),
         ..gr.clone()
     });
+    let add_path = (peer.add_path_receive.iter().copied())
+        .filter(|f| local.add_path && families.contains(f))
+        .collect();
     Ok(Negotiated {
         peer_asn: peer.asn,
         peer_router_id: peer.router_id,
@@ -192,6 +204,7 @@ pub fn negotiate(
         extended_message: peer.extended_message,
         graceful_restart,
         extended_next_hop,
+        add_path,
     })
 }
 

@@ -89,6 +89,9 @@ fn expected_opens(out: &str) -> Vec<PeerOpen> {
                         gr.forwarding_preserved.push(f);
                     }
                 }
+                (69, Some(f)) if t.ends_with("Receive") || t.ends_with("Both") => {
+                    p.add_path_receive.push(f);
+                }
                 _ => {}
             }
         }

@@ -22,6 +22,7 @@ pub(super) fn peer() -> PeerOpen {
         extended_message: false,
         graceful_restart: None,
         extended_next_hop: false,
+        add_path_receive: vec![],
     }
 }
 
@@ -57,6 +58,7 @@ fn encode_then_decode_round_trips() {
                 forwarding_preserved: vec![],
             }),
             extended_next_hop: false,
+            add_path_receive: vec![],
         };
         assert_eq!(p, want);
     }

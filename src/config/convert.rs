@@ -17,7 +17,8 @@ use toml::de::DeTable;
 use toml::Spanned;
 
 use super::{
-    ChoiceError, Config, ConfigError, Defaults, NextHopMode, PeerConfig, Role, ServerConfig,
+    AddPath, ChoiceError, Config, ConfigError, Defaults, NextHopMode, PeerConfig, Role,
+    ServerConfig,
 };
 use crate::bgp::sockopt::{Password, Security};
 use crate::policy::{RovMode, UnknownMode};
@@ -140,6 +141,7 @@ struct RawPeer {
     irr: Vec<Text>,
     password: Option<Text>,
     ttl_security: Option<bool>,
+    add_path: Option<Text>,
 }
 
 const DEFAULT_RELOAD_SECONDS: u64 = 5;
@@ -339,6 +341,8 @@ impl Source<'_> {
                     .transpose()?,
                 ttl_security: raw.ttl_security.unwrap_or(false),
             },
+            add_path: (raw.add_path.as_ref())
+                .map_or(Ok(AddPath::Off), |a| self.parse(a, key("add_path")))?,
         })
     }
 
@@ -399,6 +403,12 @@ expected! {
 
 impl Expected for RovMode {
     fn expected(_: &str, e: UnknownMode) -> String {
+        e.to_string()
+    }
+}
+
+impl Expected for AddPath {
+    fn expected(_: &str, e: ChoiceError) -> String {
         e.to_string()
     }
 }

@@ -19,7 +19,7 @@ use crate::bgp::open::LocalSpeaker;
 use crate::bgp::session::{self, RibLink, SessionConfig};
 use crate::bgp::sockopt::Security;
 use crate::bgp::{Notification, Reason};
-use crate::config::{PeerConfig, Role, ServerConfig};
+use crate::config::{AddPath, PeerConfig, Role, ServerConfig};
 use crate::route::abuse::{PeerAbuse, Refusals};
 use crate::route::PeerId;
 
@@ -154,6 +154,7 @@ fn session_config(
     speaker.hold_time = server.hold_time;
     speaker.graceful_restart_time = server.graceful_restart_time;
     speaker.extended_next_hop = peer.extended_next_hop;
+    speaker.add_path = peer.add_path == AddPath::Send;
     SessionConfig {
         peer: id,
         name: peer.name.clone(),

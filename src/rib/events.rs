@@ -23,9 +23,11 @@ pub enum RibEvent {
     /// A session reached Established: export the table to it, then End-of-RIB per family.
     /// Its writer pulls exports from `out` and wakes the RIB ([`Rib::writable`](super::Rib::writable)) each time
     /// it takes a chunk.
+    /// With `add_path`, it is sent every path of its families (RFC 7911), not the best.
     PeerUp {
         peer: PeerId,
         families: Vec<Family>,
+        add_path: bool,
         out: mpsc::Sender<Outgoing>,
     },
     /// A session went down. With `restart`, the peer's paths are kept as stale for that long

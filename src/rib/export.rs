@@ -155,6 +155,9 @@ impl Rib {
     /// it may hold them already: a ROUTE-REFRESH.
     pub(super) fn refresh(&mut self, peer: PeerId, family: Family) {
         self.export();
+        if let Some(paths) = self.peers.add_paths(peer) {
+            return paths.resend(family);
+        }
         let to = self.peers.receiver(peer);
         let Some(pending) = self.peers.pending(peer) else {
             return;
@@ -172,7 +175,7 @@ impl Rib {
         self.publish_changes(&dirty);
         // During the update delay nobody is sent changes: the dump at its end has them.
         if self.delay.is_none() {
-            self.peers.export(dirty);
+            self.peers.export(dirty, &self.table);
         }
     }
 

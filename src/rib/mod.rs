@@ -13,6 +13,7 @@
 //! re-evaluates the routes they cover (`reevaluate.rs`). Queries (report, looking glass)
 //! come on their own channel and are answered between batches (`snapshot.rs`).
 
+mod add_path;
 mod aspa;
 mod best;
 mod delay;
@@ -224,8 +225,9 @@ impl Rib {
             RibEvent::PeerUp {
                 peer,
                 families,
+                add_path,
                 out,
-            } => self.peer_up(peer, families, out),
+            } => self.peer_up(peer, families, add_path, out),
             RibEvent::PeerDown {
                 peer,
                 restart,
@@ -261,12 +263,18 @@ impl Rib {
         }
     }
 
-    fn peer_up(&mut self, peer: PeerId, families: Vec<Family>, out: mpsc::Sender<Outgoing>) {
-        info!(peer = %self.peers.name(peer), ?families, "peer up: exporting the table");
+    fn peer_up(
+        &mut self,
+        peer: PeerId,
+        families: Vec<Family>,
+        add_path: bool,
+        out: mpsc::Sender<Outgoing>,
+    ) {
+        info!(peer = %self.peers.name(peer), ?families, add_path, "peer up: exporting the table");
         // Changes so far go to the peers that were up when they happened; the new peer
         // gets the table as it is now.
         self.export();
-        self.peers.up(peer, families.clone(), out);
+        self.peers.up(peer, families.clone(), add_path, out);
         match &mut self.delay {
             Some(delay) => delay.up(peer, &families),
             None => families.into_iter().for_each(|f| self.start_dump(peer, f)),

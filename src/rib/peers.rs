@@ -10,10 +10,11 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::warn;
 
+use super::add_path::AddPaths;
 use super::best::PeerOrder;
 use super::export::{carries, Batch, Outgoing};
 use super::pending::Pending;
-use super::table::{Dirty, Receiver};
+use super::table::{Dirty, Receiver, Table};
 use super::view::{PeerView, RovCounts};
 use crate::policy::{CheckModes, Filters, RovMode};
 use crate::route::abuse::PeerAbuse;
@@ -77,15 +78,22 @@ fn monitored_counts(info: &PeerInfo, counts: &RovCounts) -> RovCounts {
     }
 }
 
-/// How many prefixes one chunk pulled by a writer carries at most.
-const CHUNK: usize = 4096;
-
 struct Session {
     out: mpsc::Sender<Outgoing>,
     families: Arc<[Family]>,
     /// What the peer still has to be sent beyond the shared batches in its channel; while
     /// anything waits here, the peer is not in step and new batches are noted here too.
     pending: Pending,
+    /// For a session that negotiated ADD-PATH: everything it is sent (it is never in
+    /// step); `pending` stays empty.
+    paths: Option<AddPaths>,
+}
+
+impl Session {
+    /// How many prefixes (paths, for ADD-PATH) wait.
+    fn waiting(&self) -> usize {
+        self.pending.len() + self.paths.as_ref().map_or(0, |p| p.pending.len())
+    }
 }
 
 struct Slot {
@@ -226,7 +234,7 @@ impl Peers {
                 rov: slot.info.rov,
                 // A monitored neighbour is up from its first route to its Peer Down.
                 up: slot.session.is_some() || (slot.info.monitored && slot.last_down.is_none()),
-                pending: slot.session.as_ref().map_or(0, |s| s.pending.len()),
+                pending: slot.session.as_ref().map_or(0, Session::waiting),
                 last_down: slot.last_down.clone(),
                 counts: c,
                 would_drop: c.invalid - c.dropped,
@@ -235,12 +243,20 @@ impl Peers {
             .collect()
     }
 
-    /// The peer's session is established with these families.
-    pub fn up(&mut self, peer: PeerId, families: Vec<Family>, out: mpsc::Sender<Outgoing>) {
+    /// The peer's session is established with these families, sent every path of them
+    /// (`add_path`) or the best it may have.
+    pub fn up(
+        &mut self,
+        peer: PeerId,
+        families: Vec<Family>,
+        add_path: bool,
+        out: mpsc::Sender<Outgoing>,
+    ) {
         self.slot_mut(peer).session = Some(Session {
             out,
             families: families.into(),
             pending: Pending::default(),
+            paths: add_path.then(AddPaths::default),
         });
     }
 
@@ -266,6 +282,12 @@ impl Peers {
         self.slot_mut(peer).session.as_mut().map(|s| &mut s.pending)
     }
 
+    /// What an established ADD-PATH peer holds and still has to be sent (`None`: not
+    /// established, or not ADD-PATH).
+    pub fn add_paths(&mut self, peer: PeerId) -> Option<&mut AddPaths> {
+        self.slot_mut(peer).session.as_mut()?.paths.as_mut()
+    }
+
     /// How many free slots an established peer's channel has (`None`: not established).
     pub fn room(&self, peer: PeerId) -> Option<usize> {
         Some(self.slot(peer).session.as_ref()?.out.capacity())
@@ -287,17 +309,18 @@ impl Peers {
 
     /// Queues a marker for an established peer; the prefix limit goes ahead of the routes.
     pub fn queue_marker(&mut self, peer: PeerId, marker: Export) {
-        if let Some(pending) = self.pending(peer) {
-            match marker {
-                Export::LimitReached(_) => pending.signal(marker),
-                marker => pending.queue_marker(marker),
+        if let Some(s) = self.slot_mut(peer).session.as_mut() {
+            match &mut s.paths {
+                Some(paths) => paths.pending.queue(marker),
+                None => s.pending.queue(marker),
             }
         }
     }
 
     /// Sends a batch of changed prefixes to every established peer in step (one shared
-    /// `Arc`), and diffs it into the pending state of every other.
-    pub fn export(&mut self, dirty: Vec<Dirty>) {
+    /// `Arc`), and diffs it into the pending state of every other; an ADD-PATH peer's
+    /// from the prefixes' paths in `table` (as the batch left them).
+    pub fn export(&mut self, dirty: Vec<Dirty>, table: &Table) {
         if dirty.is_empty() {
             return;
         }
@@ -310,6 +333,12 @@ impl Peers {
             let Some(s) = slot.session.as_mut() else {
                 continue;
             };
+            if let Some(paths) = &mut s.paths {
+                for d in batch.changes().filter(|d| carries(&s.families, &d.prefix)) {
+                    paths.note(to, d.prefix, table.paths(&d.prefix));
+                }
+                continue;
+            }
             if s.pending.is_empty() {
                 let shared = Outgoing::Shared {
                     batch: batch.clone(),
@@ -387,18 +416,12 @@ impl Peers {
             let Some(s) = slot.session.as_mut() else {
                 continue;
             };
-            while !s.pending.is_empty() {
-                match s.out.try_reserve() {
-                    Ok(permit) => {
-                        permit.send(Outgoing::Own(s.pending.take(CHUNK, slot.info.asn)));
-                    }
-                    Err(mpsc::error::TrySendError::Full(())) => break,
-                    Err(mpsc::error::TrySendError::Closed(())) => {
-                        // Its PeerDown is on the way; nothing more to send it.
-                        s.pending = Pending::default();
-                        gone.push(peer);
-                    }
-                }
+            let sent = match &mut s.paths {
+                Some(paths) => paths.pending.send_chunks(&s.out, slot.info.asn),
+                None => s.pending.send_chunks(&s.out, slot.info.asn),
+            };
+            if sent.is_err() {
+                gone.push(peer);
             }
         }
         gone

@@ -11,17 +11,51 @@
 
 use std::collections::hash_map::Entry as Slot;
 use std::collections::VecDeque;
+use std::hash::Hash;
 use std::sync::Arc;
 
 use foldhash::HashMap;
 use ipnet::IpNet;
+use tokio::sync::mpsc;
 
-use super::export::carries;
+use super::export::{carries, Outgoing};
 use super::table::{Dirty, Receiver, Top2};
-use crate::route::{Asn, Attrs, Export, Family};
+use crate::route::{Asn, Attrs, Export, Family, PathNlri};
 
-/// What a peer holds for a prefix, as far as rovgate knows.
-enum Held {
+/// What pending state is kept by: a prefix, or one path of a prefix for a peer that gets
+/// every path (ADD-PATH, `add_path.rs`); and the exports a chunk of them makes.
+pub trait Nlri: Copy + Eq + Hash {
+    /// Announces these with `attrs`.
+    fn announce(attrs: Attrs, nlri: Vec<Self>) -> Export;
+    /// Withdraws these.
+    fn withdraw(nlri: Vec<Self>) -> Export;
+}
+
+impl Nlri for IpNet {
+    fn announce(attrs: Attrs, nlri: Vec<Self>) -> Export {
+        Export::Announce(attrs, nlri)
+    }
+
+    fn withdraw(nlri: Vec<Self>) -> Export {
+        Export::Withdraw(nlri)
+    }
+}
+
+impl Nlri for PathNlri {
+    fn announce(attrs: Attrs, nlri: Vec<Self>) -> Export {
+        Export::AnnouncePaths(attrs, nlri)
+    }
+
+    fn withdraw(nlri: Vec<Self>) -> Export {
+        Export::WithdrawPaths(nlri)
+    }
+}
+
+/// How many prefixes one chunk pulled by a writer carries at most.
+const CHUNK: usize = 4096;
+
+/// What a peer holds for a prefix (or path), as far as rovgate knows.
+pub(super) enum Held {
     /// Nothing: a withdrawal would be news to nobody.
     Nothing,
     /// This attribute set (by identity).
@@ -51,17 +85,29 @@ struct Waiting {
     at: u64,
 }
 
-/// What one peer still has to be sent, in the order it was first noted.
-#[derive(Default)]
-pub struct Pending {
-    waiting: HashMap<IpNet, Waiting>,
-    order: VecDeque<IpNet>,
+/// What one peer still has to be sent, in the order it was first noted: prefixes, or for
+/// an ADD-PATH peer paths.
+pub struct Pending<K = IpNet> {
+    waiting: HashMap<K, Waiting>,
+    order: VecDeque<K>,
     /// Markers (End-of-RIB, BoRR, EoRR, the prefix limit) and how many prefixes must be
     /// taken before each.
     markers: VecDeque<(u64, Export)>,
     /// Prefixes ever put in `order`, and ever taken from it.
     noted: u64,
     taken: u64,
+}
+
+impl<K> Default for Pending<K> {
+    fn default() -> Self {
+        Pending {
+            waiting: HashMap::default(),
+            order: VecDeque::new(),
+            markers: VecDeque::new(),
+            noted: 0,
+            taken: 0,
+        }
+    }
 }
 
 impl Pending {
@@ -75,20 +121,23 @@ impl Pending {
             self.note(prefix, held, now);
         }
     }
+}
 
+impl<K: Nlri> Pending<K> {
     /// Notes a prefix of a re-export on ROUTE-REFRESH: `now` is what the peer should hold,
     /// sent even if it may hold it already, after every marker queued so far (the BoRR of
     /// the refresh: a route sent before it would be purged as stale at the EoRR). A prefix
     /// the peer should not hold needs nothing: if it still holds one, that withdrawal
     /// already waits here.
-    pub fn resend(&mut self, prefix: IpNet, now: Option<&Attrs>) {
+    pub fn resend(&mut self, prefix: K, now: Option<&Attrs>) {
         if now.is_some() {
             self.waiting.remove(&prefix);
             self.note(prefix, Held::Unknown, now);
         }
     }
 
-    fn note(&mut self, prefix: IpNet, held: Held, now: Option<&Attrs>) {
+    /// Notes that `prefix` should hold `now`, and held `held` unless it was noted before.
+    pub(super) fn note(&mut self, prefix: K, held: Held, now: Option<&Attrs>) {
         match self.waiting.entry(prefix) {
             // Still waiting: the peer holds what it held when first noted.
             Slot::Occupied(mut w) => {
@@ -118,6 +167,30 @@ impl Pending {
     /// Queues a signal (the prefix limit) ahead of everything still waiting.
     pub fn signal(&mut self, signal: Export) {
         self.markers.push_front((self.taken, signal));
+    }
+
+    /// Queues a marker; the prefix limit goes ahead of the routes.
+    pub fn queue(&mut self, marker: Export) {
+        match marker {
+            Export::LimitReached(_) => self.signal(marker),
+            marker => self.queue_marker(marker),
+        }
+    }
+
+    /// Hands a writer as many chunks as its channel has room for, never waiting; `Err`
+    /// when the writer is gone (its PeerDown is on the way; nothing more to send it).
+    pub fn send_chunks(&mut self, out: &mpsc::Sender<Outgoing>, asn: Asn) -> Result<(), ()> {
+        while !self.is_empty() {
+            match out.try_reserve() {
+                Ok(permit) => permit.send(Outgoing::Own(self.take(CHUNK, asn))),
+                Err(mpsc::error::TrySendError::Full(())) => break,
+                Err(mpsc::error::TrySendError::Closed(())) => {
+                    *self = Pending::default();
+                    return Err(());
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Whether nothing waits.
@@ -158,7 +231,7 @@ impl Pending {
         chunk.exports
     }
 
-    fn take_markers(&mut self, chunk: &mut Chunk, to: Asn) {
+    fn take_markers(&mut self, chunk: &mut Chunk<K>, to: Asn) {
         while self
             .markers
             .front()
@@ -173,13 +246,23 @@ impl Pending {
 }
 
 /// One pull's exports, grouped by attribute set.
-#[derive(Default)]
-struct Chunk {
+struct Chunk<K> {
     exports: Vec<Export>,
-    withdrawn: Vec<IpNet>,
-    announced: Vec<(Attrs, Vec<IpNet>)>,
+    withdrawn: Vec<K>,
+    announced: Vec<(Attrs, Vec<K>)>,
     /// Attribute set (by address) → its group in `announced`.
     groups: HashMap<usize, usize>,
+}
+
+impl<K> Default for Chunk<K> {
+    fn default() -> Self {
+        Chunk {
+            exports: Vec::new(),
+            withdrawn: Vec::new(),
+            announced: Vec::new(),
+            groups: HashMap::default(),
+        }
+    }
 }
 
 /// The exports one peer takes from a batch shared by every peer that keeps up: each
@@ -198,16 +281,16 @@ pub fn exports_of(batch: &[Dirty], to: Receiver, families: &[Family]) -> Vec<Exp
     chunk.exports
 }
 
-impl Chunk {
+impl<K: Nlri> Chunk<K> {
     /// Adds a prefix to announce with `now`, or to withdraw (`None`).
-    fn add(&mut self, prefix: IpNet, now: Option<&Attrs>) {
+    fn add(&mut self, prefix: K, now: Option<&Attrs>) {
         match now {
             Some(attrs) => self.announce(prefix, attrs),
             None => self.withdrawn.push(prefix),
         }
     }
 
-    fn announce(&mut self, prefix: IpNet, attrs: &Attrs) {
+    fn announce(&mut self, prefix: K, attrs: &Attrs) {
         let key = Arc::as_ptr(attrs);
         // Prefixes sharing attributes mostly come one after another: try the last group.
         if let Some((last, prefixes)) = self.announced.last_mut() {
@@ -230,12 +313,11 @@ impl Chunk {
     fn seal(&mut self, to: Asn) {
         if !self.withdrawn.is_empty() {
             let withdrawn = std::mem::take(&mut self.withdrawn);
-            self.exports.push(Export::Withdraw(withdrawn));
+            self.exports.push(K::withdraw(withdrawn));
         }
         self.groups.clear();
         let groups = self.announced.drain(..);
-        let announce =
-            |(attrs, prefixes): (Attrs, _)| Export::Announce(attrs.towards(to), prefixes);
+        let announce = |(attrs, prefixes): (Attrs, _)| K::announce(attrs.towards(to), prefixes);
         self.exports.extend(groups.map(announce));
     }
 }

@@ -59,6 +59,7 @@ impl Lab {
             rib.handle(RibEvent::PeerUp {
                 peer: PeerId(i),
                 families,
+                add_path: false,
                 out: tx,
             });
             rx.push(r);

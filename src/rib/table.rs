@@ -64,8 +64,16 @@ impl Top2 {
     /// communities keep it from `to`; then the next best on the same terms (BIRD's
     /// `secondary`, arouteserver's path hiding mitigation).
     pub fn for_peer(&self, to: Receiver) -> Option<&Path> {
-        self.paths()
-            .find(|p| p.peer != to.peer && p.attrs.announced_to(to.asn))
+        self.paths().find(|p| to.may_have(p))
+    }
+}
+
+impl Receiver {
+    /// Whether the peer may be sent `path` (an eligible one): not its own, and not kept
+    /// from it by the path's action communities.
+    #[inline]
+    pub fn may_have(&self, path: &Path) -> bool {
+        path.peer != self.peer && path.attrs.announced_to(self.asn)
     }
 }
 

@@ -14,6 +14,7 @@ use std::net::Ipv4Addr;
 use bytes::{BufMut, Bytes, BytesMut};
 use tokio_util::codec::Decoder;
 
+use super::add_path::{self, ADD_PATH};
 use super::ext_next_hop::{self, EXTENDED_NEXT_HOP};
 use super::{GracefulRestart, LocalSpeaker, PeerOpen, AS_TRANS};
 use crate::bgp::wire::{self, Cursor, FrameError, Framer, MessageType, HEADER_LEN};
@@ -49,7 +50,8 @@ pub(super) fn multiprotocol(f: Family) -> [u8; 6] {
 /// Sent: multiprotocol per local family, extended next hop when configured (RFC 8950), route
 /// refresh, enhanced route refresh, 4-octet AS, graceful restart as receiving speaker only
 /// (restart time, no flags, no families, RFC 4724 §3: we keep a restarting peer's routes but
-/// preserve nothing of our own), extended message.
+/// preserve nothing of our own), extended message, and ADD-PATH send for the local families
+/// when configured (RFC 7911).
 pub fn encode_open(local: &LocalSpeaker) -> Bytes {
     let mut caps: Vec<u8> = local
         .families
@@ -72,6 +74,9 @@ pub fn encode_open(local: &LocalSpeaker) -> Bytes {
     caps.extend(local.asn.0.to_be_bytes());
     let [t0, t1] = local.graceful_restart_time.min(0x0fff).to_be_bytes();
     caps.extend([GRACEFUL_RESTART, 2, t0, t1, EXTENDED_MESSAGE, 0]);
+    if local.add_path {
+        caps.extend(add_path::capability(&local.families));
+    }
     let mut body = BytesMut::with_capacity(16 + caps.len());
     body.put_u8(VERSION);
     body.put_u16(u16::try_from(local.asn.0).unwrap_or(AS_TRANS));
@@ -98,8 +103,8 @@ pub fn encode_open(local: &LocalSpeaker) -> Bytes {
 /// for hold time 1 or 2, 2/3 for a zero, multicast or broadcast BGP Identifier (stricter
 /// than RFC 6286), 2/4 for an optional parameter other than Capabilities, 2/0 for a
 /// parameter that overruns the optional parameters or the message, in either form (RFC 4271
-/// §6.2), or a malformed multiprotocol, graceful-restart, 4-octet AS or extended next hop
-/// capability.
+/// §6.2), or a malformed multiprotocol, graceful-restart, 4-octet AS, extended next hop or
+/// ADD-PATH capability.
 pub fn decode_open(frame: &[u8]) -> Result<PeerOpen, Notification> {
     let mut c = Cursor::new(body(frame)?);
     let (Some(version), Some(my_as), Some(hold_time), Some(id)) =
@@ -133,6 +138,7 @@ pub fn decode_open(frame: &[u8]) -> Result<PeerOpen, Notification> {
         extended_message: false,
         graceful_restart: None,
         extended_next_hop: false,
+        add_path_receive: Vec::new(),
     };
     capabilities(&params, &mut p).ok_or(Reason::OpenError)?;
     Ok(p)
@@ -220,7 +226,8 @@ fn capabilities(params: &[&[u8]], p: &mut PeerOpen) -> Option<()> {
                 }
                 (ENHANCED_ROUTE_REFRESH, _) => p.enhanced_route_refresh = true,
                 (EXTENDED_NEXT_HOP, _) => p.extended_next_hop |= ext_next_hop::advertises(v)?,
-                (MULTIPROTOCOL | GRACEFUL_RESTART | FOUR_OCTET_AS, _) => return None,
+                (ADD_PATH, n) if n % 4 == 0 => add_path::receivers(v, &mut p.add_path_receive),
+                (MULTIPROTOCOL | GRACEFUL_RESTART | FOUR_OCTET_AS | ADD_PATH, _) => return None,
                 _ => {}
             }
         }

@@ -9,12 +9,11 @@
 use std::net::Ipv6Addr;
 
 use bytes::Bytes;
-use ipnet::IpNet;
 use tracing::warn;
 
 use super::attr::{self, RawAttrs, AGGREGATOR, AS4_AGGREGATOR, MED, MP_REACH, MP_UNREACH};
 use super::attr::{NEXT_HOP, OPTIONAL, ORIGIN, TRANSITIVE};
-use super::nlri::{prefix_size, write_prefix};
+use super::nlri::WireNlri;
 use super::{actions, tags};
 use super::{afi_safi, aspath, Caps, AS_TRANS, HEADER_LEN};
 use crate::route::actions::NO_EXPORT;
@@ -38,13 +37,15 @@ pub fn encode_updates(export: &Export, caps: &Caps, out: &mut Vec<Bytes>) {
     match export {
         Export::Announce(attrs, prefixes) => announce(attrs, prefixes, caps, out),
         Export::Withdraw(prefixes) => withdraw(prefixes, caps, out),
+        Export::AnnouncePaths(attrs, paths) => announce(attrs, paths, caps, out),
+        Export::WithdrawPaths(paths) => withdraw(paths, caps, out),
         Export::EndOfRib(family) => out.push(end_of_rib(*family)),
         // Not UPDATEs: the session turns these into ROUTE-REFRESH (BoRR, EoRR) or a Cease.
         Export::BeginRefresh(_) | Export::EndOfRefresh(_) | Export::LimitReached(_) => {}
     }
 }
 
-fn announce(attrs: &AttrSet, prefixes: &[IpNet], caps: &Caps, out: &mut Vec<Bytes>) {
+fn announce<N: WireNlri>(attrs: &AttrSet, prefixes: &[N], caps: &Caps, out: &mut Vec<Bytes>) {
     let ext = caps
         .rov_ext_community
         .then(|| attrs.tags.as_ref()?.state)
@@ -68,7 +69,7 @@ fn announce(attrs: &AttrSet, prefixes: &[IpNet], caps: &Caps, out: &mut Vec<Byte
             let mut nh_attr = Vec::with_capacity(NEXT_HOP_SIZE);
             attr::write(&mut nh_attr, TRANSITIVE, NEXT_HOP, &nh.octets());
             let fixed = UPDATE_MIN + cached.len() + nh_attr.len();
-            let build = |chunk: &[IpNet], len| announce_v4(cached, &nh_attr, chunk, len);
+            let build = |chunk: &[N], len| announce_v4(cached, &nh_attr, chunk, len);
             if !pack(&v4, caps.max_len.saturating_sub(fixed), build, out) {
                 unsent.extend(v4);
             }
@@ -104,7 +105,7 @@ fn announce(attrs: &AttrSet, prefixes: &[IpNet], caps: &Caps, out: &mut Vec<Byte
     }
 }
 
-fn withdraw(prefixes: &[IpNet], caps: &Caps, out: &mut Vec<Bytes>) {
+fn withdraw<N: WireNlri>(prefixes: &[N], caps: &Caps, out: &mut Vec<Bytes>) {
     let (v4, v6) = by_family(prefixes);
     pack(&v4, caps.max_len - UPDATE_MIN, withdraw_v4, out);
     pack(&v6, caps.max_len - UPDATE_MIN - 4 - 3, withdraw_v6, out);
@@ -123,20 +124,20 @@ fn end_of_rib(family: Family) -> Bytes {
     }
 }
 
-fn by_family(prefixes: &[IpNet]) -> (Vec<IpNet>, Vec<IpNet>) {
-    prefixes.iter().partition(|p| matches!(p, IpNet::V4(_)))
+fn by_family<N: WireNlri>(prefixes: &[N]) -> (Vec<N>, Vec<N>) {
+    prefixes.iter().partition(|p| p.is_v4())
 }
 
 /// Splits `prefixes` into chunks of at most `budget` encoded bytes (what a message has
 /// room for besides its fixed part) and pushes `build(chunk, nlri_len)` for each. `false`
 /// (and nothing pushed) if a prefix cannot fit even alone.
-fn pack(
-    prefixes: &[IpNet],
+fn pack<N: WireNlri>(
+    prefixes: &[N],
     budget: usize,
-    mut build: impl FnMut(&[IpNet], usize) -> Bytes,
+    mut build: impl FnMut(&[N], usize) -> Bytes,
     out: &mut Vec<Bytes>,
 ) -> bool {
-    let Some(largest) = prefixes.iter().map(prefix_size).max() else {
+    let Some(largest) = prefixes.iter().map(N::size).max() else {
         return true;
     };
     if budget < largest {
@@ -144,7 +145,7 @@ fn pack(
     }
     let (mut from, mut len) = (0, 0);
     for (i, p) in prefixes.iter().enumerate() {
-        let size = prefix_size(p);
+        let size = p.size();
         if len + size > budget {
             out.push(build(prefixes.get(from..i).unwrap_or_default(), len));
             (from, len) = (i, 0);
@@ -155,7 +156,7 @@ fn pack(
     true
 }
 
-fn announce_v4(cached: &[u8], nh_attr: &[u8], chunk: &[IpNet], nlri_len: usize) -> Bytes {
+fn announce_v4<N: WireNlri>(cached: &[u8], nh_attr: &[u8], chunk: &[N], nlri_len: usize) -> Bytes {
     let alen = cached.len() + nh_attr.len();
     let mut m = start(UPDATE_MIN + alen + nlri_len, alen);
     let (head, tail) = cached
@@ -164,36 +165,36 @@ fn announce_v4(cached: &[u8], nh_attr: &[u8], chunk: &[IpNet], nlri_len: usize) 
     m.extend_from_slice(head);
     m.extend_from_slice(nh_attr);
     m.extend_from_slice(tail);
-    chunk.iter().for_each(|p| write_prefix(&mut m, p));
+    chunk.iter().for_each(|p| p.write(&mut m));
     finish(m)
 }
 
 /// Announces `prefixes` of `family` in MP_REACH_NLRI with an IPv6 next hop (global and
 /// optional link-local): IPv6 routes, and IPv4 ones under RFC 8950. `false` (nothing
 /// pushed) if a prefix cannot fit a message.
-fn announce_mp(
+fn announce_mp<N: WireNlri>(
     cached: &[u8],
     family: Family,
     (global, link_local): (Ipv6Addr, Option<Ipv6Addr>),
-    prefixes: &[IpNet],
+    prefixes: &[N],
     caps: &Caps,
     out: &mut Vec<Bytes>,
 ) -> bool {
     let head = mp_reach_head(family, global, link_local);
     let fixed = UPDATE_MIN + 4 + head.len() + cached.len();
-    let build = |chunk: &[IpNet], len| announce_v6(cached, &head, chunk, len);
+    let build = |chunk: &[N], len| announce_v6(cached, &head, chunk, len);
     pack(prefixes, caps.max_len.saturating_sub(fixed), build, out)
 }
 
 /// One UPDATE with `chunk` in MP_REACH_NLRI after `head` (IPv6 prefixes, or IPv4 ones
 /// under RFC 8950).
-fn announce_v6(cached: &[u8], head: &[u8], chunk: &[IpNet], nlri_len: usize) -> Bytes {
+fn announce_v6<N: WireNlri>(cached: &[u8], head: &[u8], chunk: &[N], nlri_len: usize) -> Bytes {
     let mp_len = head.len() + nlri_len;
     let alen = attr::header_size(mp_len) + mp_len + cached.len();
     let mut m = start(UPDATE_MIN + alen, alen);
     attr::write_header(&mut m, OPTIONAL, MP_REACH, mp_len);
     m.extend_from_slice(head);
-    chunk.iter().for_each(|p| write_prefix(&mut m, p));
+    chunk.iter().for_each(|p| p.write(&mut m));
     m.extend_from_slice(cached);
     finish(m)
 }
@@ -213,17 +214,17 @@ fn mp_reach_head(family: Family, global: Ipv6Addr, link_local: Option<Ipv6Addr>)
     v
 }
 
-fn withdraw_v4(chunk: &[IpNet], nlri_len: usize) -> Bytes {
+fn withdraw_v4<N: WireNlri>(chunk: &[N], nlri_len: usize) -> Bytes {
     let mut m = Vec::with_capacity(UPDATE_MIN + nlri_len);
     m.extend_from_slice(&[0xff; 16]);
     m.extend_from_slice(&[0, 0, 2]);
     m.extend_from_slice(&(nlri_len as u16).to_be_bytes());
-    chunk.iter().for_each(|p| write_prefix(&mut m, p));
+    chunk.iter().for_each(|p| p.write(&mut m));
     m.extend_from_slice(&[0, 0]);
     finish(m)
 }
 
-fn withdraw_v6(chunk: &[IpNet], nlri_len: usize) -> Bytes {
+fn withdraw_v6<N: WireNlri>(chunk: &[N], nlri_len: usize) -> Bytes {
     let (afi, safi) = afi_safi(Family::Ipv6Unicast);
     let mp_len = 3 + nlri_len;
     let alen = attr::header_size(mp_len) + mp_len;
@@ -231,7 +232,7 @@ fn withdraw_v6(chunk: &[IpNet], nlri_len: usize) -> Bytes {
     attr::write_header(&mut m, OPTIONAL, MP_UNREACH, mp_len);
     m.extend_from_slice(&afi.to_be_bytes());
     m.push(safi);
-    chunk.iter().for_each(|p| write_prefix(&mut m, p));
+    chunk.iter().for_each(|p| p.write(&mut m));
     finish(m)
 }
 

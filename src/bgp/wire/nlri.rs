@@ -5,7 +5,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
-use crate::route::Family;
+use crate::route::{Family, PathNlri};
 
 /// A prefix field that is not well-formed (RFC 7606 §5.3): a length beyond the family's
 /// maximum, or a prefix running past the end of its field.
@@ -63,5 +63,45 @@ pub(super) fn write_prefix(out: &mut Vec<u8>, p: &IpNet) {
     match p {
         IpNet::V4(p) => out.extend_from_slice(p.network().octets().get(..n).unwrap_or_default()),
         IpNet::V6(p) => out.extend_from_slice(p.network().octets().get(..n).unwrap_or_default()),
+    }
+}
+
+/// What UPDATE encode writes as NLRI: a prefix, or a prefix with its path identifier
+/// (RFC 7911 §3: the identifier's 4 octets, then the prefix).
+pub(super) trait WireNlri: Copy {
+    /// Whether it is an IPv4 prefix (else IPv6).
+    fn is_v4(&self) -> bool;
+    /// Its encoded size.
+    fn size(&self) -> usize;
+    /// Appends it in wire form.
+    fn write(&self, out: &mut Vec<u8>);
+}
+
+impl WireNlri for IpNet {
+    fn is_v4(&self) -> bool {
+        matches!(self, IpNet::V4(_))
+    }
+
+    fn size(&self) -> usize {
+        prefix_size(self)
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        write_prefix(out, self)
+    }
+}
+
+impl WireNlri for PathNlri {
+    fn is_v4(&self) -> bool {
+        self.prefix.is_v4()
+    }
+
+    fn size(&self) -> usize {
+        4 + prefix_size(&self.prefix)
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.id.to_be_bytes());
+        write_prefix(out, &self.prefix)
     }
 }

@@ -1,6 +1,7 @@
 //! Tests of the wire codec: framing and the small messages here; RFC 7606 cases, round
 //! trips against netgauze, real captures and a real MRT update stream in the submodules.
 
+mod add_path;
 mod capture;
 mod ext_next_hop;
 mod mrt;
