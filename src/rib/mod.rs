@@ -30,6 +30,7 @@ mod rov;
 mod snapshot;
 mod stale;
 mod table;
+mod task;
 mod timings;
 mod unvalidated;
 mod view;
@@ -39,7 +40,7 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use ipnet::IpNet;
-use tokio::sync::{broadcast, mpsc, watch, Notify};
+use tokio::sync::{broadcast, mpsc, Notify};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
@@ -51,6 +52,7 @@ pub use monitor::{TableChanges, TableFeed, TABLE_FEED};
 pub use peers::PeerInfo;
 pub use snapshot::{InvalidPath, InvalidPaths, PathView};
 pub use table::Top2;
+pub use task::{run, RIB_QUEUE};
 pub use timings::{Histogram, Timings};
 pub use view::{HoldView, PeerView, ReevaluationView, RibView, RovChange, RovCounts, SharedView};
 
@@ -65,59 +67,6 @@ use reevaluate::Pass;
 use rov::{checked, checked_prefix, shape};
 use table::Table;
 use unvalidated::VrpWait;
-
-/// How many events the RIB takes before it flushes exports.
-const BATCH: usize = 256;
-/// The RIB's inbound queue.
-pub const RIB_QUEUE: usize = 1024;
-
-/// Runs the RIB task until shutdown or until every session sender is gone.
-pub async fn run(mut rib: Rib, inputs: RibInputs, mut shutdown: watch::Receiver<bool>) {
-    let RibInputs {
-        mut events,
-        mut queries,
-        mut vrps_changed,
-    } = inputs;
-    let writable = rib.writable();
-    loop {
-        let deadline = rib.next_deadline();
-        tokio::select! {
-            event = events.recv() => {
-                let Some(event) = event else { return };
-                rib.handle(event);
-                for _ in 1..BATCH {
-                    match events.try_recv() {
-                        Ok(event) => rib.handle(event),
-                        Err(_) => break,
-                    }
-                }
-            }
-            Some(changed) = vrps_changed.recv() => {
-                rib.vrps_changed(changed);
-                while let Ok(changed) = vrps_changed.try_recv() {
-                    rib.vrps_changed(changed);
-                }
-            }
-            () = std::future::ready(()), if rib.reevaluating() => rib.reevaluate_step(),
-            // A writer took a chunk: the flush below hands out the next ones.
-            () = writable.notified() => {}
-            Some(query) = queries.recv() => {
-                rib.answer(query, !events.is_empty());
-                continue;
-            }
-            _ = sleep_until(deadline) => rib.tick(Instant::now()),
-            _ = shutdown.changed() => return,
-        }
-        rib.flush();
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(t) => tokio::time::sleep_until(t).await,
-        None => std::future::pending().await,
-    }
-}
 
 /// How many RovChange events may wait for a slow subscriber before it misses some.
 const CHANGE_QUEUE: usize = 65536;

@@ -38,12 +38,7 @@ pub fn screenshot(url: &str) -> Vec<u8> {
 
 /// Runs headless Chromium with a fresh profile in `dir` on `url` with `args`, its output to
 /// `out`; returns its log once it exited (panics if it failed or took over 60 s).
-fn chromium(
-    dir: &std::path::Path,
-    args: &[String],
-    url: &str,
-    out: &std::path::Path,
-) -> String {
+fn chromium(dir: &std::path::Path, args: &[String], url: &str, out: &std::path::Path) -> String {
     let mut child = Command::new("chromium")
         .args([
             "--headless",
