@@ -72,34 +72,29 @@ stop "$pid"
   printf '[bmp]\n[[bmp.listen]]\naddress = "127.0.0.1:%s"\n' "$bmp"
   printf '[[bmp.router]]\nname = "gobgp"\naddress = "127.0.0.1"\n'
 } >"$work/rovgate.toml"
-cat >"$work/gobgpd.toml" <<CONF
+gobgp_neighbor() { # address asn: a passive route-server client
+  printf '[[neighbors]]\n[neighbors.config]\nneighbor-address = "%s"\npeer-as = %s\n' "$1" "$2"
+  printf '[neighbors.transport.config]\npassive-mode = true\n'
+  printf '[neighbors.route-server.config]\nroute-server-client = true\n'
+}
+{
+  cat <<CONF
 [global.config]
 as = 64510
 router-id = "127.0.9.4"
 port = $gobgp_port
 local-address-list = ["127.0.9.4"]
-[[neighbors]]
-[neighbors.config]
-neighbor-address = "127.0.9.2"
-peer-as = 65001
-[neighbors.transport.config]
-passive-mode = true
-[neighbors.route-server.config]
-route-server-client = true
-[[neighbors]]
-[neighbors.config]
-neighbor-address = "127.0.9.3"
-peer-as = 64497
-[neighbors.transport.config]
-passive-mode = true
-[neighbors.route-server.config]
-route-server-client = true
+CONF
+  gobgp_neighbor 127.0.9.2 65001
+  gobgp_neighbor 127.0.9.3 64497
+  cat <<CONF
 [[bmp-servers]]
 [bmp-servers.config]
 address = "127.0.0.1"
 port = $bmp
 route-monitoring-policy = "pre-policy"
 CONF
+} >"$work/gobgpd.toml"
 pid=$(start rovgate)
 gobgpd -f "$work/gobgpd.toml" --api-hosts 127.0.0.1:$gobgp_api >"$work/gobgpd.log" 2>&1 &
 gobgpd_pid=$!
