@@ -296,6 +296,7 @@ fn serve_http(
         reload,
         rtr_server: core.rtr_server.clone(),
         identity: crate::http::birdwatcher::Identity::of(config),
+        birdwatcher_table: Default::default(),
     };
     let limits = config.http;
     tokio::spawn(crate::http::serve(listener, api, limits, shutdown.clone()));

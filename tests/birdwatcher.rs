@@ -28,8 +28,9 @@ fn assert_meta(answer: &Value) {
 /// (`member.one` as BIRD would name it, `member_one`) with 1 route imported and 1 filtered
 /// for the member; `/routes/filtered/member_one` lists the invalid route with the
 /// filtered-reason community 64500:1101:13; `/routes/prefix` shows the valid route as
-/// primary with its AS path and next hop; `/routes/noexport` is an empty list; an unknown
-/// protocol gets 404; `/routes/protocol` and `/routes/table` say 501.
+/// primary with its AS path and next hop; `/routes/protocol/member_one` and
+/// `/routes/table/master` list the valid route alone (the one rovgate uses), primary;
+/// `/routes/noexport` is an empty list; an unknown protocol gets 404.
 #[tokio::test]
 async fn alice_lg_sees_peers_counts_and_the_filtered_invalid_route() {
     if !support::tools_present(&lab::TOOLS) {
@@ -118,6 +119,14 @@ async fn alice_lg_sees_peers_counts_and_the_filtered_invalid_route() {
         "{lookup}"
     );
 
+    let used = get("/routes/protocol/member_one");
+    let routes = used["routes"].as_array().unwrap();
+    assert_eq!(routes.len(), 1, "the valid route alone: {used}");
+    assert_eq!(routes[0]["network"], valid, "{used}");
+    assert_eq!(routes[0]["from_protocol"], "member_one", "{used}");
+    assert_eq!(routes[0]["primary"], true, "{used}");
+    assert_eq!(get("/routes/table/master")["routes"], used["routes"]);
+
     assert_eq!(get("/routes/noexport/member_one")["routes"], json!([]));
 
     let status_of = |path: &str| {
@@ -128,6 +137,5 @@ async fn alice_lg_sees_peers_counts_and_the_filtered_invalid_route() {
         }
     };
     assert_eq!(status_of("/routes/filtered/nobody"), 404);
-    assert_eq!(status_of("/routes/protocol/member_one"), 501);
-    assert_eq!(status_of("/routes/table/master"), 501);
+    assert_eq!(status_of("/routes/protocol/nobody"), 404);
 }

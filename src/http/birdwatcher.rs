@@ -17,9 +17,8 @@
 //! - `GET /routes/prefix?prefix=P`: every path of a prefix (or the longest covering one);
 //! - `GET /routes/noexport/{id}`: always empty (which paths a member's action communities
 //!   keep from a peer is decided at export and not kept anywhere to list);
-//! - `GET /routes/protocol/{id}`, `/routes/table/{table}`: 501: listing every path of one
-//!   peer, or every path, takes a walk of the whole table, which the RIB does for nobody on
-//!   request.
+//! - `GET /routes/protocol/{id}`, `/routes/table/{table}`: the paths rovgate uses, of one
+//!   peer or of all, from a walk of the table shared for a few seconds (`received.rs`).
 //!
 //! The JSON is what Alice-LG's birdwatcher source decodes (alice-lg/alice-lg
 //! `pkg/sources/birdwatcher/parsers.go`, `stream_decoder.go`, `source.go` and
@@ -46,9 +45,12 @@ use crate::rib::{InvalidPath, PeerView, RibQuery, RibView};
 use crate::route::{PeerId, RovState};
 
 mod json;
+mod received;
 
 use json::route;
 pub use json::{answer, bgp, rfc3339, Answer, Bgp, Route, RoutesBody};
+use received::used_paths;
+pub use received::TableCache;
 
 /// What the birdwatcher API tells about the route server itself.
 #[derive(Clone, Copy, Debug)]
@@ -328,23 +330,21 @@ async fn noexport(State(api): State<Api>, Path(id): Path<String>) -> Reply<Answe
     Ok(answer(RoutesBody { routes: Vec::new() }))
 }
 
-async fn received(State(api): State<Api>, Path(id): Path<String>) -> (StatusCode, String) {
-    match peer_by_id(&api.rib.load().peers, &id) {
-        Err(unknown) => unknown,
-        Ok(_) => not_listed(),
-    }
+async fn received(State(api): State<Api>, Path(id): Path<String>) -> Reply<Answer<RoutesBody>> {
+    let view = api.rib.load_full();
+    let i = peer_by_id(&view.peers, &id)?;
+    let ids = protocol_ids(&view.peers);
+    let only = Some(view.peers[i].id);
+    let routes = used_paths(&api, (&view.peers, &ids), only).await?;
+    Ok(answer(RoutesBody { routes }))
 }
 
-async fn table() -> (StatusCode, String) {
-    not_listed()
-}
-
-/// The answer where birdwatcher lists every path of a peer or of the table.
-fn not_listed() -> (StatusCode, String) {
-    let why = "rovgate does not list every route of a peer or of the table (that takes a walk \
-               of the whole table); see /birdwatcher/routes/filtered/{id} and \
-               /birdwatcher/routes/prefix";
-    (StatusCode::NOT_IMPLEMENTED, why.to_string())
+/// `/routes/table/{table}`: every peer's paths rovgate uses (whatever the table's name).
+async fn table(State(api): State<Api>) -> Reply<Answer<RoutesBody>> {
+    let view = api.rib.load_full();
+    let ids = protocol_ids(&view.peers);
+    let routes = used_paths(&api, (&view.peers, &ids), None).await?;
+    Ok(answer(RoutesBody { routes }))
 }
 
 async fn prefix(State(api): State<Api>, Query(q): Query<PrefixQuery>) -> Reply<Answer<RoutesBody>> {

@@ -81,6 +81,8 @@ pub struct Api {
     pub rtr_server: crate::rpki::server::RtrServer,
     /// What the birdwatcher API says about the route server.
     pub identity: birdwatcher::Identity,
+    /// The birdwatcher API's last walk of the table, shared by its route lists.
+    pub birdwatcher_table: Arc<birdwatcher::TableCache>,
 }
 
 /// The body of `GET /api/v1/status`.

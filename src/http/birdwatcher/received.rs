@@ -1,0 +1,76 @@
+//! `/routes/protocol/{id}` and `/routes/table/{table}`: the paths rovgate uses, of one peer
+//! or of every peer, as Alice-LG's neighbour page and routes store read them.
+//!
+//! Where it sits: listing them takes every member path of the table, which only the RIB
+//! can read (`RibQuery::Table`, the walk BMP export starts from). So that Alice-LG asking
+//! for each neighbour in turn does not make the RIB walk the table each time, the walk is
+//! kept and shared for [`MAX_AGE`]; a route is at most that old in these lists.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use super::json::{bgp, route, Route};
+use crate::http::report::ask;
+use crate::http::Api;
+use crate::rib::{PeerView, RibQuery, TableChanges};
+use crate::route::PeerId;
+
+/// How long one walk of the table answers these lists.
+pub const MAX_AGE: Duration = Duration::from_secs(5);
+
+/// The last walk of the table and when it was taken.
+#[derive(Debug, Default)]
+pub struct TableCache(Mutex<Option<(Instant, Arc<TableChanges>)>>);
+
+impl TableCache {
+    /// Every member path, at most [`MAX_AGE`] old (one walk for the readers in that time).
+    async fn get(&self, api: &Api) -> Result<Arc<TableChanges>, (axum::http::StatusCode, String)> {
+        let mut last = self.0.lock().await;
+        if let Some((_, table)) = last.as_ref().filter(|(at, _)| at.elapsed() < MAX_AGE) {
+            return Ok(table.clone());
+        }
+        let table = Arc::new(ask(api, |reply| RibQuery::Table { reply }).await?);
+        *last = Some((Instant::now(), table.clone()));
+        Ok(table)
+    }
+}
+
+/// The paths rovgate may select (eligible), of the peer `only` or of every peer; `primary`
+/// for the best of each prefix. `peers` are the view's, with their protocol ids.
+pub async fn used_paths(
+    api: &Api,
+    peers: (&[PeerView], &[String]),
+    only: Option<PeerId>,
+) -> Result<Vec<Route>, (axum::http::StatusCode, String)> {
+    let table = api.birdwatcher_table.get(api).await?;
+    let (views, ids) = peers;
+    let position: HashMap<PeerId, usize> =
+        views.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
+    let mut routes = Vec::new();
+    for (prefix, paths) in &table.prefixes {
+        let best = paths.iter().find(|p| p.eligible).map(|p| p.peer);
+        let listed = paths
+            .iter()
+            .filter(|p| p.eligible && only.is_none_or(|o| o == p.peer));
+        for p in listed {
+            let Some(&i) = position.get(&p.peer) else {
+                continue;
+            };
+            let tags = p.attrs.tags.as_deref();
+            let added = tags.map_or(&[][..], |t| &t.large[..]);
+            let bgp = bgp(p.attrs.received(), added);
+            let primary = best == Some(p.peer);
+            routes.push(route(
+                prefix.to_string(),
+                (&ids[i], &views[i]),
+                primary,
+                bgp,
+            ));
+        }
+    }
+    Ok(routes)
+}
