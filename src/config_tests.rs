@@ -371,6 +371,16 @@ fn error_display_is_file_line_key_message() {
     );
 }
 
+/// A `[[peer]]` table of AS 64496 (for the submodules below).
+fn peer(name: &str, address: &str, role: &str, more: &str) -> String {
+    format!("[[peer]]\nname = \"{name}\"\naddress = \"{address}\"\nasn = 64496\nrole = \"{role}\"\n{more}\n")
+}
+
+/// The server table and one rs-client `a` with `more` keys.
+fn rs_client(more: &str) -> String {
+    format!("{SERVER}{}", peer("a", "127.0.0.2", "rs-client", more))
+}
+
 /// The idle hold keys and the input files `Config::load` checks.
 #[path = "config/load_tests.rs"]
 mod load;

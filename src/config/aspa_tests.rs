@@ -5,10 +5,6 @@
 use super::*;
 use crate::policy::{AspaProcedure, Check};
 
-fn peer(name: &str, address: &str, role: &str, more: &str) -> String {
-    format!("[[peer]]\nname = \"{name}\"\naddress = \"{address}\"\nasn = 64496\nrole = \"{role}\"\n{more}\n")
-}
-
 fn aspa_modes(text: &str) -> Vec<RovMode> {
     let config = parse(text).expect("valid");
     config
@@ -69,11 +65,10 @@ fn each_role_has_its_procedure() {
 
 #[test]
 fn broken_aspa_keys_name_line_and_key() {
-    let client = |more: &str| format!("{SERVER}{}", peer("a", "127.0.0.2", "rs-client", more));
     #[rustfmt::skip]
     let cases: Vec<BrokenCase> = vec![
-        ("bad aspa", client("aspa = \"strict\""), Some(10), Some("peer[0].aspa"), "expected one of accept, tag, shadow, drop, got \"strict\""),
-        ("aspa as a check", client("check = { aspa = \"drop\" }"), Some(10), Some("peer[0].check.aspa"), "expected one of next_hop"),
+        ("bad aspa", rs_client("aspa = \"strict\""), Some(10), Some("peer[0].aspa"), "expected one of accept, tag, shadow, drop, got \"strict\""),
+        ("aspa as a check", rs_client("check = { aspa = \"drop\" }"), Some(10), Some("peer[0].check.aspa"), "expected one of next_hop"),
         ("bad default aspa", format!("{SERVER}[defaults]\naspa = \"on\"\n"), Some(6), Some("defaults.aspa"), "expected one of accept"),
         ("bad role aspa", format!("{SERVER}[defaults.role.upstream]\naspa = 1\n"), Some(6), Some("defaults.role.upstream.aspa"), "invalid type"),
     ];

@@ -5,10 +5,6 @@
 use super::*;
 use crate::policy::{CheckGroup, CheckModes, NextHopPolicy};
 
-fn peer(name: &str, address: &str, role: &str, more: &str) -> String {
-    format!("[[peer]]\nname = \"{name}\"\naddress = \"{address}\"\nasn = 64496\nrole = \"{role}\"\n{more}\n")
-}
-
 #[test]
 fn modes_are_peer_then_role_then_defaults_then_the_roles_own() {
     let base = [
@@ -81,13 +77,12 @@ fn filters_table_and_next_hop_make_each_peers_filters() {
 
 #[test]
 fn broken_check_keys_name_line_and_key() {
-    let client = |more: &str| format!("{SERVER}{}", peer("a", "127.0.0.2", "rs-client", more));
     #[rustfmt::skip]
     let cases: Vec<BrokenCase> = vec![
-        ("bad checks", client("checks = \"off\""), Some(10), Some("peer[0].checks"), "expected one of accept, tag, shadow, drop, got \"off\""),
-        ("unknown check", client("check = { rpki = \"drop\" }"), Some(10), Some("peer[0].check.rpki"), "expected one of next_hop, prefix_length, bogon_prefix"),
-        ("bad check mode", client("check = { irr = \"strict\" }"), Some(10), Some("peer[0].check.irr"), "expected one of accept"),
-        ("bad next hop", client("next_hop = \"same\""), Some(10), Some("peer[0].next_hop"), "expected one of strict, same-as, off, got \"same\""),
+        ("bad checks", rs_client("checks = \"off\""), Some(10), Some("peer[0].checks"), "expected one of accept, tag, shadow, drop, got \"off\""),
+        ("unknown check", rs_client("check = { rpki = \"drop\" }"), Some(10), Some("peer[0].check.rpki"), "expected one of next_hop, prefix_length, bogon_prefix"),
+        ("bad check mode", rs_client("check = { irr = \"strict\" }"), Some(10), Some("peer[0].check.irr"), "expected one of accept"),
+        ("bad next hop", rs_client("next_hop = \"same\""), Some(10), Some("peer[0].next_hop"), "expected one of strict, same-as, off, got \"same\""),
         ("bad lengths", format!("{SERVER}[filters]\nprefix_length_v4 = [24, 8]\n"), Some(6), Some("filters.prefix_length_v4"), "expected [shortest, longest] within 0-32, got [24, 8]"),
         ("v6 too long", format!("{SERVER}[filters]\nprefix_length_v6 = [16, 129]\n"), Some(6), Some("filters.prefix_length_v6"), "within 0-128"),
         ("zero path", format!("{SERVER}[filters]\nmax_as_path = 0\n"), Some(6), Some("filters.max_as_path"), "expected at least 1"),
