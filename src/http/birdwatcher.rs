@@ -333,17 +333,14 @@ async fn noexport(State(api): State<Api>, Path(id): Path<String>) -> Reply<Answe
 async fn received(State(api): State<Api>, Path(id): Path<String>) -> Reply<Answer<RoutesBody>> {
     let view = api.rib.load_full();
     let i = peer_by_id(&view.peers, &id)?;
-    let ids = protocol_ids(&view.peers);
-    let only = Some(view.peers[i].id);
-    let routes = used_paths(&api, (&view.peers, &ids), only).await?;
+    let routes = used_paths(&api, &view, Some(view.peers[i].id)).await?;
     Ok(answer(RoutesBody { routes }))
 }
 
 /// `/routes/table/{table}`: every peer's paths rovgate uses (whatever the table's name).
 async fn table(State(api): State<Api>) -> Reply<Answer<RoutesBody>> {
     let view = api.rib.load_full();
-    let ids = protocol_ids(&view.peers);
-    let routes = used_paths(&api, (&view.peers, &ids), None).await?;
+    let routes = used_paths(&api, &view, None).await?;
     Ok(answer(RoutesBody { routes }))
 }
 

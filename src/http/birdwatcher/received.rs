@@ -6,7 +6,6 @@
 //! for each neighbour in turn does not make the RIB walk the table each time, the walk is
 //! kept and shared for [`MAX_AGE`]; a route is at most that old in these lists.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,9 +13,10 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::json::{bgp, route, Route};
+use super::{positions, protocol_ids};
 use crate::http::report::ask;
 use crate::http::Api;
-use crate::rib::{PeerView, RibQuery, TableChanges};
+use crate::rib::{RibQuery, RibView, TableChanges};
 use crate::route::PeerId;
 
 /// How long one walk of the table answers these lists.
@@ -40,16 +40,14 @@ impl TableCache {
 }
 
 /// The paths rovgate may select (eligible), of the peer `only` or of every peer; `primary`
-/// for the best of each prefix. `peers` are the view's, with their protocol ids.
+/// for the best of each prefix.
 pub async fn used_paths(
     api: &Api,
-    peers: (&[PeerView], &[String]),
+    view: &RibView,
     only: Option<PeerId>,
 ) -> Result<Vec<Route>, (axum::http::StatusCode, String)> {
     let table = api.birdwatcher_table.get(api).await?;
-    let (views, ids) = peers;
-    let position: HashMap<PeerId, usize> =
-        views.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
+    let (views, ids, position) = (&view.peers, protocol_ids(&view.peers), positions(view));
     let mut routes = Vec::new();
     for (prefix, paths) in &table.prefixes {
         let best = paths.iter().find(|p| p.eligible).map(|p| p.peer);
