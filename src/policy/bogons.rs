@@ -67,6 +67,24 @@ const V4: [(Ipv4Net, &str); 14] = [
     ),
 ];
 
+/// [`V4`] as integers, (network, mask) each: `Ipv4Net::contains` rebuilds both on every
+/// call, and this test runs for every IPv4 route a checked peer sends (it was about 5 % of
+/// a full-table load).
+const V4_BITS: [(u32, u32); 14] = {
+    let mut bits = [(0, 0); 14];
+    let mut i = 0;
+    while i < bits.len() {
+        let block = V4[i].0;
+        let mask = match u32::MAX.checked_shl(32 - block.prefix_len() as u32) {
+            Some(mask) => mask,
+            None => 0,
+        };
+        bits[i] = (block.addr().to_bits() & mask, mask);
+        i += 1;
+    }
+    bits
+};
+
 /// IPv6 blocks inside 2000::/3 no member may announce.
 const V6: [(Ipv6Net, &str); 8] = [
     v6([0x2001, 0, 0], 32, "Teredo (RFC 4380)"),
@@ -96,10 +114,16 @@ pub fn prefix_bogon(prefix: &IpNet) -> Option<PrefixBogon> {
         return Some(PrefixBogon::Bogon("default route"));
     }
     match prefix {
-        IpNet::V4(p) => V4
-            .iter()
-            .find(|(block, _)| block.contains(p))
-            .map(|(_, name)| PrefixBogon::Bogon(name)),
+        IpNet::V4(p) => {
+            let addr = p.addr().to_bits();
+            let inside = |&((block, _), (net, mask)): &(&(Ipv4Net, _), (u32, u32))| {
+                p.prefix_len() >= block.prefix_len() && addr & mask == net
+            };
+            let mut blocks = V4.iter().zip(V4_BITS);
+            blocks
+                .find(inside)
+                .map(|((_, name), _)| PrefixBogon::Bogon(name))
+        }
         IpNet::V6(p) if !GLOBAL_UNICAST.contains(p) => Some(PrefixBogon::NotGlobalUnicast),
         IpNet::V6(p) if V6_REACHABLE.iter().any(|block| block.contains(p)) => None,
         IpNet::V6(p) => V6
