@@ -45,16 +45,6 @@ fn bgpq4(set: &str, prefixes: &[&str], origin: u32) -> [(String, String); 3] {
     ]
 }
 
-/// The routes BIRD's protocol `name` learned from rovgate.
-fn learned(bird: &Bird, name: &str) -> BTreeSet<String> {
-    let out = bird.birdc(&format!("show route protocol {name}"));
-    let prefixes = out.lines().filter_map(|l| l.split_whitespace().next());
-    prefixes
-        .filter(|p| p.starts_with("10.114."))
-        .map(String::from)
-        .collect()
-}
-
 /// Expected: both members come up from the list (names `AS<asn>-<address>`); of the
 /// sender's two routes the one AS-SENDER registers reaches the receiver, the other is
 /// filtered with the IRR reason (status `failed.irr_prefix`, `rs_asn:1101:9` in the
@@ -107,10 +97,13 @@ async fn a_listed_members_route_missing_from_its_as_set_is_filtered() {
     })
     .await;
     support::wait_for("the registered route delivered", 60, || {
-        learned(&bird, "m2").contains(REGISTERED)
+        bird.learned("m2", "10.114.").contains(REGISTERED)
     })
     .await;
-    assert_eq!(learned(&bird, "m2"), BTreeSet::from([REGISTERED.into()]));
+    assert_eq!(
+        bird.learned("m2", "10.114."),
+        BTreeSet::from([REGISTERED.into()])
+    );
 
     let filtered = (rovgate.get("/birdwatcher/routes/filtered/AS64796_127_0_114_1"))
         .expect("GET /birdwatcher/routes/filtered");
@@ -156,5 +149,8 @@ async fn a_listed_members_route_missing_from_its_as_set_is_filtered() {
     );
     let established = log.lines().filter(|l| l.contains("session established"));
     assert_eq!(established.count(), 2, "no session was reset: {log}");
-    assert_eq!(learned(&bird, "m2"), BTreeSet::from([REGISTERED.into()]));
+    assert_eq!(
+        bird.learned("m2", "10.114."),
+        BTreeSet::from([REGISTERED.into()])
+    );
 }

@@ -243,3 +243,27 @@ fn broken_files_and_a_missing_directory_are_named_by_key() {
     assert!(e.contains("key members[0].irr_dir: "), "{e}");
     assert!(e.contains("AS64496.v4.json: not bgpq4 JSON output"), "{e}");
 }
+
+#[test]
+fn an_as_set_that_cannot_be_a_file_name_is_reported_not_read() {
+    let dir = scratch("name");
+    let clients = "clients:\n- asn: 64496\n  ip: 192.0.2.1\n  cfg:\n    filtering:\n      irrdb:\n        as_sets: [../AS-OUT]\n";
+    fs::write(dir.join("clients.yml"), clients).unwrap();
+    bgpq4(&dir, "../AS-OUT", &["198.51.100.0/24"], &[], Some(&[64496]));
+    let rest =
+        "[[members]]\nfile = \"clients.yml\"\nformat = \"arouteserver\"\nirr_dir = \"irr\"\n";
+    let config = load(&dir, rest).unwrap();
+    assert!(
+        config.peers[0].irr.is_empty(),
+        "nothing outside irr_dir is read"
+    );
+    let warnings: Vec<String> = config.members[0].warnings().collect();
+    assert_eq!(warnings.len(), 1);
+    assert!(
+        warnings[0].ends_with(
+            "AS-SET \"../AS-OUT\" cannot be a file name: no IRR check from it for AS64496-192.0.2.1"
+        ),
+        "{}",
+        warnings[0]
+    );
+}
