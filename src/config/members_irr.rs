@@ -53,16 +53,30 @@ impl MissingIrr {
         self.files.iter().map(command).collect()
     }
 
+    /// Which of the IRR checks its peers go without: `prefix`, `origin`, or both.
+    pub fn checks_lost(&self) -> &'static str {
+        let lost = |suffix: &str| {
+            self.files.is_empty()
+                || (self.files.iter()).any(|f| f.to_string_lossy().ends_with(suffix))
+        };
+        match (lost("v4.json") || lost("v6.json"), lost("asns.json")) {
+            (true, true) => "prefix and origin",
+            (true, false) => "prefix",
+            _ => "origin",
+        }
+    }
+
     /// What `check-config` and the log say about it.
     pub fn warning(&self) -> String {
         let peers = self.peers.join(", ");
+        let lost = self.checks_lost();
         match self.files.is_empty() {
             true => format!(
-                "AS-SET {:?} cannot be a file name: no IRR check from it for {peers}",
+                "AS-SET {:?} cannot be a file name: no IRR {lost} check for {peers}",
                 self.as_set
             ),
             false => format!(
-                "AS-SET {}: missing {}; no IRR check from it for {peers} (make it: {})",
+                "AS-SET {}: missing {}; no IRR {lost} check for {peers} (make it: {})",
                 self.as_set,
                 (self.files.iter().map(|f| f.display().to_string()))
                     .collect::<Vec<_>>()

@@ -261,7 +261,7 @@ fn an_as_set_that_cannot_be_a_file_name_is_reported_not_read() {
     assert_eq!(warnings.len(), 1);
     assert!(
         warnings[0].ends_with(
-            "AS-SET \"../AS-OUT\" cannot be a file name: no IRR check from it for AS64496-192.0.2.1"
+            "AS-SET \"../AS-OUT\" cannot be a file name: no IRR prefix and origin check for AS64496-192.0.2.1"
         ),
         "{}",
         warnings[0]

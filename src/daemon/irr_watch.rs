@@ -78,7 +78,7 @@ impl MemberStamps {
 }
 
 /// Logs each AS-SET whose files are missing from its list's `irr_dir` (at start, and
-/// after a reload): its peers get no IRR check from it.
+/// after a reload): its peers go without the IRR checks it lacks files for.
 pub(super) fn warn_missing(config: &Config) {
     for list in &config.members {
         for missing in &list.missing {
@@ -86,7 +86,8 @@ pub(super) fn warn_missing(config: &Config) {
                 members = %list.file.display(),
                 as_set = %missing.as_set,
                 make = %missing.commands().join("; "),
-                "IRR files missing: no IRR check from this AS-SET for {}",
+                "IRR files missing: no IRR {} check for {}",
+                missing.checks_lost(),
                 missing.peers.join(", ")
             );
         }
