@@ -29,6 +29,7 @@ mod filters;
 mod http;
 mod http_limits;
 pub mod members;
+mod members_irr;
 mod rtr_server;
 
 pub use add_path::AddPath;
@@ -38,6 +39,7 @@ pub use filters::{read_irr, role_checks, FiltersConfig, ModeLayer, NextHopMode};
 pub use http::{HostName, HostNameError, HttpAccess, HttpToken};
 pub use http_limits::HttpConfig;
 pub use members::{MemberFormat, MemberList};
+pub use members_irr::MissingIrr;
 
 /// A validated rovgate configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]

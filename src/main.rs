@@ -171,6 +171,9 @@ fn check_config(path: &Path) -> ExitCode {
             if let Some(warning) = config.server.http_warning() {
                 eprintln!("warning: {warning}");
             }
+            for warning in config.members.iter().flat_map(|m| m.warnings()) {
+                eprintln!("warning: {warning}");
+            }
             let members: String = config.members.iter().map(|m| m.describe()).collect();
             if let Err(e) = write_stdout(&format!("{members}ok\n")) {
                 eprintln!("rovgate: {e}");

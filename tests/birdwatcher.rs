@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::lab::{self, member, receiver, Lab, OTHER_AS};
+use crate::support::lab::{self, member, receiver, Lab, OTHER_AS, RECEIVER_AS};
 use crate::support::{self, vrp, RtrTiming};
 
 const NET: u8 = 95;
@@ -30,7 +30,8 @@ fn assert_meta(answer: &Value) {
 /// filtered-reason community 64500:1101:13; `/routes/prefix` shows the valid route as
 /// primary with its AS path and next hop; `/routes/protocol/member_one` and
 /// `/routes/table/master` list the valid route alone (the one rovgate uses), primary;
-/// `/routes/noexport` is an empty list; an unknown protocol gets 404.
+/// `/routes/noexport` is an empty list (no action community keeps anything from the
+/// member); an unknown protocol gets 404.
 #[tokio::test]
 async fn alice_lg_sees_peers_counts_and_the_filtered_invalid_route() {
     if !support::tools_present(&lab::TOOLS) {
@@ -138,4 +139,57 @@ async fn alice_lg_sees_peers_counts_and_the_filtered_invalid_route() {
     };
     assert_eq!(status_of("/routes/filtered/nobody"), 404);
     assert_eq!(status_of("/routes/protocol/nobody"), 404);
+}
+
+/// Expected: a member tags its route `rs:0:<receiver's AS>` (Euro-IX "do not announce
+/// to"); the receiver does not get it, and `/routes/noexport/receiver` lists it, with the
+/// member's protocol and the community; the other member gets it, and its `noexport` list
+/// is empty, as is the announcing member's own (a route server never sends a peer its own
+/// route: that is not a filter).
+#[tokio::test]
+async fn noexport_lists_what_an_action_community_keeps_from_a_peer() {
+    if !support::tools_present(&lab::TOOLS) {
+        return;
+    }
+    const NET: u8 = 97;
+    let kept = format!("10.{NET}.1.0/24");
+    // The lab writes `route R blackhole;`: the attribute block ends the statement, `#`
+    // comments out the rest.
+    let tagged =
+        format!("{kept} blackhole {{ bgp_large_community.add((64500, 0, {RECEIVER_AS})); }}; #");
+    let members = [
+        member("one", 1, MEMBER_AS, "accept", &[&tagged]),
+        member("two", 2, MEMBER_AS + 1, "accept", &[]),
+    ];
+    let vrps = [vrp(&format!("10.{NET}.9.0/24"), 24, OTHER_AS)];
+    let x = Lab::exchange(NET, &members, &receiver(), "", &vrps, RtrTiming::default()).await;
+    let two = &x.birds[1];
+    support::wait_for("the other member has the route", 60, || {
+        two.birdc("show route protocol rsrv").contains(&kept)
+    })
+    .await;
+    assert!(!x.has(&kept), "the receiver got a route kept from it");
+    let routes = |id: &str| {
+        let answer = (x.rovgate.get(&format!("/birdwatcher/routes/noexport/{id}")))
+            .unwrap_or_else(|| panic!("GET /birdwatcher/routes/noexport/{id}"));
+        assert_meta(&answer);
+        answer["routes"].clone()
+    };
+    let noexport = routes("receiver");
+    let listed = noexport.as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{noexport}");
+    assert_eq!(listed[0]["network"], kept, "{noexport}");
+    assert_eq!(listed[0]["from_protocol"], "one", "{noexport}");
+    assert_eq!(listed[0]["primary"], true, "{noexport}");
+    assert_eq!(
+        listed[0]["bgp"]["large_communities"],
+        json!([[64500, 0, RECEIVER_AS]]),
+        "{noexport}"
+    );
+    assert_eq!(routes("two"), json!([]), "the other member gets it");
+    assert_eq!(
+        routes("one"),
+        json!([]),
+        "its own route is not filtered from it"
+    );
 }

@@ -28,6 +28,7 @@ mod full_table;
 mod hardening;
 mod http_access;
 mod lab;
+mod members_irr;
 mod refused;
 mod reload;
 mod replay;

@@ -56,12 +56,7 @@ fn peer(n: u8, extra: &str) -> String {
 
 /// The routes BIRD's protocol `m<n>` learned from rovgate.
 fn learned(bird: &Bird, n: u8) -> BTreeSet<String> {
-    let out = bird.birdc(&format!("show route protocol m{n}"));
-    let prefixes = out.lines().filter_map(|l| l.split_whitespace().next());
-    prefixes
-        .filter(|p| p.starts_with("10.14."))
-        .map(String::from)
-        .collect()
+    bird.learned(&format!("m{n}"), "10.14.")
 }
 
 /// The routes of every member of `members` but `n`.

@@ -2,9 +2,9 @@
 //! "arouteserver"` reads the IX-F member export JSON (the Euro-IX schema IXP Manager and
 //! others publish) or arouteserver's `clients.yml`. Every peering address of a member is a
 //! peer (`AS<asn>-<address>`, role `rs-client`, the rest from `[defaults]`), with the
-//! member's max-prefix limit for that address family; its AS-SETs are recorded (shown by
-//! `check-config`; no IRR file convention maps them to `irr` files). A `[[peer]]` with the
-//! same address overrides the member's entry.
+//! member's max-prefix limit for that address family, and with `irr_dir` the bgpq4 files
+//! of its AS-SETs as its `irr` files (`members_irr.rs`). A `[[peer]]` with the same
+//! address overrides the member's entry.
 //!
 //! Where it sits: `convert.rs` calls [`read`] for each `[[members]]` table and turns the
 //! entries into `PeerConfig`s; a reload reads the files again (the daemon reloads when one
@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::members_irr::MissingIrr;
 use super::ConfigError;
 
 /// The formats of member lists.
@@ -57,11 +58,17 @@ pub struct MemberList {
     pub overridden: usize,
     /// Each AS-SET listed, with the peers (names) that list it, sorted.
     pub as_sets: Vec<(String, Vec<String>)>,
+    /// `irr_dir`: where the bgpq4 files of the AS-SETs are; none: no IRR data from the list.
+    pub irr_dir: Option<PathBuf>,
+    /// Peers that got IRR data (a prefix or an origin list) from `irr_dir`.
+    pub irr_peers: usize,
+    /// The AS-SETs whose files are not all in `irr_dir`, by name.
+    pub missing: Vec<MissingIrr>,
 }
 
 impl MemberList {
-    /// What `check-config` prints of it: counts, then its AS-SETs (which no IRR file
-    /// convention maps to `irr` files: a peer checks one only with `irr` files of its own).
+    /// What `check-config` prints of it: counts, how many peers got IRR data, then its
+    /// AS-SETs.
     pub fn describe(&self) -> String {
         let format = match self.format {
             MemberFormat::Ixf => "ixf",
@@ -74,13 +81,31 @@ impl MemberList {
             self.peers,
             self.overridden
         );
+        if let Some(dir) = &self.irr_dir {
+            out += &format!(
+                "  IRR data from {}: {} of {} peers, {} AS-SETs with files missing\n",
+                dir.display(),
+                self.irr_peers,
+                self.peers,
+                self.missing.len()
+            );
+        }
         if !self.as_sets.is_empty() {
-            out += "  AS-SETs (recorded, not checked: give the peer `irr` files to check one):\n";
+            out += match self.irr_dir {
+                Some(_) => "  AS-SETs:\n",
+                None => "  AS-SETs (not checked: set irr_dir to check them):\n",
+            };
             for (set, peers) in &self.as_sets {
                 out += &format!("    {set}: {}\n", peers.join(", "));
             }
         }
         out
+    }
+
+    /// What is missing from `irr_dir`, one line per AS-SET, for `check-config` and the log.
+    pub fn warnings(&self) -> impl Iterator<Item = String> + '_ {
+        let file = self.file.display();
+        (self.missing.iter()).map(move |m| format!("members {file}: {}", m.warning()))
     }
 }
 

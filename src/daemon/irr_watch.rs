@@ -1,12 +1,15 @@
 //! Notices when a peer's IRR files change, so that its routes are checked against the new
 //! data without a reload (as VRP files are re-read when they change), and when a member
-//! list (`[[members]]`) changes, so that the config is reloaded.
+//! list (`[[members]]`) changes or a missing file of its `irr_dir` appears, so that the
+//! config is reloaded; says which of those files are missing.
 //!
 //! Where it sits: `signals.rs`'s loop looks every `[rpki] reload_seconds` and sends the RIB
 //! the changed peers' checks ([`super::reload::set_checks`]), or reloads.
 
 use std::path::Path;
 use std::time::SystemTime;
+
+use tracing::warn;
 
 use crate::config::Config;
 
@@ -44,7 +47,7 @@ impl IrrStamps {
     }
 }
 
-/// The member lists' files as last seen.
+/// The member lists' files as last seen, and the files missing from their `irr_dir`s.
 pub(super) struct MemberStamps(Vec<Stamp>);
 
 impl MemberStamps {
@@ -54,12 +57,39 @@ impl MemberStamps {
     }
 
     fn look(config: &Config) -> Vec<Stamp> {
-        config.members.iter().map(|m| stamp(&m.file)).collect()
+        let lists = config.members.iter();
+        let missing = lists
+            .clone()
+            .flat_map(|m| &m.missing)
+            .flat_map(|m| &m.files);
+        lists
+            .map(|m| &m.file)
+            .chain(missing)
+            .map(|f| stamp(f))
+            .collect()
     }
 
-    /// Whether a member list (or the list of them) changed since the last look.
+    /// Whether a member list (or the list of them) changed, or a missing IRR file
+    /// appeared, since the last look.
     pub(super) fn changed(&mut self, config: &Config) -> bool {
         let now = Self::look(config);
         std::mem::replace(&mut self.0, now) != self.0
+    }
+}
+
+/// Logs each AS-SET whose files are missing from its list's `irr_dir` (at start, and
+/// after a reload): its peers go without the IRR checks it lacks files for.
+pub(super) fn warn_missing(config: &Config) {
+    for list in &config.members {
+        for missing in &list.missing {
+            warn!(
+                members = %list.file.display(),
+                as_set = %missing.as_set,
+                make = %missing.commands().join("; "),
+                "IRR files missing: no IRR {} check for {}",
+                missing.checks_lost(),
+                missing.peers.join(", ")
+            );
+        }
     }
 }

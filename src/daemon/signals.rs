@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tracing::info;
 
-use super::irr_watch::{IrrStamps, MemberStamps};
+use super::irr_watch::{warn_missing, IrrStamps, MemberStamps};
 use super::reload::{reload, set_checks, Applied, ReloadError};
 use super::Daemon;
 use crate::config::Config;
@@ -44,6 +44,7 @@ impl Signals {
         path: Option<&Path>,
         daemon: &mut Daemon,
     ) -> Result<()> {
+        warn_missing(&config);
         let mut watch = Watch::new(&config);
         let mut look = tokio::time::interval(config.rpki.reload);
         loop {
@@ -85,6 +86,9 @@ impl Watch {
         daemon: &mut Daemon,
     ) -> Result<Applied, ReloadError> {
         let outcome = reload(config, path, daemon).await;
+        if outcome.is_ok() {
+            warn_missing(config);
+        }
         *self = Watch::new(config);
         outcome
     }

@@ -15,8 +15,9 @@
 //!   them with: `rs_asn:1101:N` (filtered reason) and `rs_asn:1000:y` (RPKI state);
 //! - `GET /routes/table/{table}/filtered`: the same, of every peer;
 //! - `GET /routes/prefix?prefix=P`: every path of a prefix (or the longest covering one);
-//! - `GET /routes/noexport/{id}`: always empty (which paths a member's action communities
-//!   keep from a peer is decided at export and not kept anywhere to list);
+//! - `GET /routes/noexport/{id}`: of each prefix, the path the peer would be sent (the best
+//!   of another peer) when its action communities keep it from the peer, from the same
+//!   shared walk (`received.rs`);
 //! - `GET /routes/protocol/{id}`, `/routes/table/{table}`: the paths rovgate uses, of one
 //!   peer or of all, from a walk of the table shared for a few seconds (`received.rs`).
 //!
@@ -49,8 +50,8 @@ mod received;
 
 use json::route;
 pub use json::{answer, bgp, rfc3339, Answer, Bgp, Route, RoutesBody};
-use received::used_paths;
 pub use received::TableCache;
+use received::{kept_paths, used_paths};
 
 /// What the birdwatcher API tells about the route server itself.
 #[derive(Clone, Copy, Debug)]
@@ -326,8 +327,10 @@ async fn filtered_of(api: &Api, view: &RibView, only: Option<usize>) -> Reply<An
 }
 
 async fn noexport(State(api): State<Api>, Path(id): Path<String>) -> Reply<Answer<RoutesBody>> {
-    peer_by_id(&api.rib.load().peers, &id)?;
-    Ok(answer(RoutesBody { routes: Vec::new() }))
+    let view = api.rib.load_full();
+    let i = peer_by_id(&view.peers, &id)?;
+    let routes = kept_paths(&api, &view, &view.peers[i]).await?;
+    Ok(answer(RoutesBody { routes }))
 }
 
 async fn received(State(api): State<Api>, Path(id): Path<String>) -> Reply<Answer<RoutesBody>> {

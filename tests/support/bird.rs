@@ -1,5 +1,6 @@
 //! BIRD 2 started by a test: its own config, control socket and log, stopped on drop.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -81,6 +82,17 @@ impl Bird {
             .output()
             .expect("run birdc");
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The prefixes starting with `start` that protocol `name` learned
+    /// (`show route protocol NAME`).
+    pub fn learned(&self, name: &str, start: &str) -> BTreeSet<String> {
+        let out = self.birdc(&format!("show route protocol {name}"));
+        let prefixes = out.lines().filter_map(|l| l.split_whitespace().next());
+        prefixes
+            .filter(|p| p.starts_with(start))
+            .map(String::from)
+            .collect()
     }
 
     /// Whether protocol `name` is Established.

@@ -1,6 +1,7 @@
 //! Conversion of `[[members]]` tables: each member address of the list becomes a peer, as
-//! a `[[peer]]` of role `rs-client` with its name, address, AS and max-prefix would; a
-//! `[[peer]]` with the same address wins.
+//! a `[[peer]]` of role `rs-client` with its name, address, AS and max-prefix would (and,
+//! with `irr_dir`, the bgpq4 files of its AS-SETs as `irr`); a `[[peer]]` with the same
+//! address wins.
 //!
 //! Where it sits: inside `convert.rs`'s conversion, after the `[[peer]]` tables; the lists
 //! are read by `config/members.rs`.
@@ -13,6 +14,7 @@ use serde::Deserialize;
 
 use super::{RawPeer, Source, Text};
 use crate::config::members::{self, MemberFormat, MemberList};
+use crate::config::members_irr::IrrDir;
 use crate::config::{ConfigError, Defaults, PeerConfig};
 use crate::route::Asn;
 
@@ -22,6 +24,7 @@ use crate::route::Asn;
 pub(super) struct RawMembers {
     file: Text,
     format: MemberFormat,
+    irr_dir: Option<Text>,
 }
 
 /// What a member's peer is before its name, address, AS and limit: a `[[peer]]` of role
@@ -53,9 +56,10 @@ impl Source<'_> {
             .collect();
         let names: HashSet<String> = peers.iter().map(|p| p.name.clone()).collect();
         let mut lists = Vec::new();
-        for m in raw {
+        for (i, m) in raw.iter().enumerate() {
             let base = self.path.parent().unwrap_or(Path::new(""));
             let file = base.join(m.file.get_ref());
+            let mut irr = self.irr_dir(i, m)?;
             let entries = members::read(&file, m.format)?;
             let mut asns = HashSet::new();
             let mut as_sets: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -66,6 +70,9 @@ impl Source<'_> {
                 peers: 0,
                 overridden: 0,
                 as_sets: Vec::new(),
+                irr_dir: irr.as_ref().map(|d| d.dir().to_path_buf()),
+                irr_peers: 0,
+                missing: Vec::new(),
             };
             for e in entries {
                 asns.insert(e.asn);
@@ -94,6 +101,12 @@ impl Source<'_> {
                     return Err(clash(why));
                 }
                 taken.insert(e.address, (name.clone(), false));
+                let files = match &mut irr {
+                    Some(dir) => (dir.files_for(&name, e.asn, &e.as_sets))
+                        .map_err(|why| self.irr_error(i, m, why))?,
+                    None => Vec::new(),
+                };
+                list.irr_peers += usize::from(!files.is_empty());
                 for set in e.as_sets {
                     as_sets.entry(set).or_default().push(name.clone());
                 }
@@ -102,14 +115,35 @@ impl Source<'_> {
                     address: e.address,
                     asn: Asn(e.asn),
                     max_prefixes: e.max_prefixes,
+                    irr: files,
                     ..template.clone()
                 });
                 list.peers += 1;
             }
             list.members = asns.len();
             list.as_sets = as_sets.into_iter().collect();
+            list.missing = irr.map(IrrDir::into_missing).unwrap_or_default();
             lists.push(list);
         }
         Ok((peers, lists))
+    }
+
+    /// Table `i`'s `irr_dir`, resolved against the config's directory; with `check_files`
+    /// it must be a directory.
+    fn irr_dir(&self, i: usize, raw: &RawMembers) -> Result<Option<IrrDir>, ConfigError> {
+        let Some(dir) = &raw.irr_dir else {
+            return Ok(None);
+        };
+        let path = (self.path.parent().unwrap_or(Path::new(""))).join(dir.get_ref());
+        if dir.get_ref().is_empty() || self.check_files && !path.is_dir() {
+            let why = format!("{} is not a directory", path.display());
+            return Err(self.irr_error(i, raw, why));
+        }
+        Ok(Some(IrrDir::new(path, self.check_files)))
+    }
+
+    fn irr_error(&self, i: usize, raw: &RawMembers, why: String) -> ConfigError {
+        let at = raw.irr_dir.as_ref().unwrap_or(&raw.file);
+        self.at(at, format!("members[{i}].irr_dir"), why)
     }
 }

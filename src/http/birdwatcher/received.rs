@@ -1,5 +1,7 @@
 //! `/routes/protocol/{id}` and `/routes/table/{table}`: the paths rovgate uses, of one peer
-//! or of every peer, as Alice-LG's neighbour page and routes store read them.
+//! or of every peer, as Alice-LG's neighbour page and routes store read them; and
+//! `/routes/noexport/{id}`: the paths a peer's export leaves out because their action
+//! communities keep them from it.
 //!
 //! Where it sits: listing them takes every member path of the table, which only the RIB
 //! can read (`RibQuery::Table`, the walk BMP export starts from). So that Alice-LG asking
@@ -16,7 +18,7 @@ use super::json::{bgp, route, Route};
 use super::{positions, protocol_ids};
 use crate::http::report::ask;
 use crate::http::Api;
-use crate::rib::{RibQuery, RibView, TableChanges};
+use crate::rib::{Path, PeerView, RibQuery, RibView, TableChanges};
 use crate::route::PeerId;
 
 /// How long one walk of the table answers these lists.
@@ -46,15 +48,46 @@ pub async fn used_paths(
     view: &RibView,
     only: Option<PeerId>,
 ) -> Result<Vec<Route>, (axum::http::StatusCode, String)> {
+    let pick = |paths: &[Path]| -> Vec<Path> {
+        let used = paths.iter().filter(|p| p.eligible);
+        used.filter(|p| only.is_none_or(|o| o == p.peer))
+            .cloned()
+            .collect()
+    };
+    listed(api, view, pick).await
+}
+
+/// BIRD's "noexport" for peer `to`: of each prefix, the path the RIB would send it (the
+/// best eligible path of another peer) when the path's action communities keep it from
+/// `to` (`rs:0:peer`, `rs:0:0` without `rs:1:peer`). The peer's own paths are not listed:
+/// a route server never sends a path back to its peer, by design and not by a filter. What
+/// `to` gets instead (a next-best path) is in the table as usual.
+pub async fn kept_paths(
+    api: &Api,
+    view: &RibView,
+    to: &PeerView,
+) -> Result<Vec<Route>, (axum::http::StatusCode, String)> {
+    let pick = |paths: &[Path]| -> Vec<Path> {
+        let mut others = paths.iter().filter(|p| p.eligible && p.peer != to.id);
+        let first = others.next().filter(|p| !p.attrs.announced_to(to.asn));
+        first.cloned().into_iter().collect()
+    };
+    listed(api, view, pick).await
+}
+
+/// The paths `pick` takes of each prefix of the shared walk, as birdwatcher lists them;
+/// `primary` for the best of each prefix.
+async fn listed(
+    api: &Api,
+    view: &RibView,
+    pick: impl Fn(&[Path]) -> Vec<Path>,
+) -> Result<Vec<Route>, (axum::http::StatusCode, String)> {
     let table = api.birdwatcher_table.get(api).await?;
     let (views, ids, position) = (&view.peers, protocol_ids(&view.peers), positions(view));
     let mut routes = Vec::new();
     for (prefix, paths) in &table.prefixes {
         let best = paths.iter().find(|p| p.eligible).map(|p| p.peer);
-        let listed = paths
-            .iter()
-            .filter(|p| p.eligible && only.is_none_or(|o| o == p.peer));
-        for p in listed {
+        for p in pick(paths) {
             let Some(&i) = position.get(&p.peer) else {
                 continue;
             };
