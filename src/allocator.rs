@@ -14,6 +14,9 @@
 
 use libmimalloc_sys::{mi_option_set, mi_option_t};
 
+// `cargo build --release --features system-allocator` leaves Rust's default (the C
+// library's malloc), which heap profilers such as heaptrack see; mimalloc's they do not.
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

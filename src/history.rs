@@ -19,7 +19,7 @@ use tokio::sync::watch;
 use tracing::{error, warn};
 
 use crate::config::ReportConfig;
-use crate::rib::{RovChange, RovCounts, SharedView};
+use crate::rib::{RovChange, RovChanges, RovCounts, SharedView};
 use crate::rpki::status::unix_seconds;
 use crate::rpki::VrpStore;
 
@@ -119,7 +119,7 @@ pub fn read<T>(history: &SharedHistory, f: impl FnOnce(&History) -> T) -> T {
 
 /// Starts the history task.
 pub fn spawn(
-    changes: broadcast::Receiver<RovChange>,
+    changes: broadcast::Receiver<RovChanges>,
     view: SharedView,
     store: VrpStore,
     config: &ReportConfig,
@@ -145,7 +145,7 @@ struct Readers {
 }
 
 async fn run(
-    mut changes: broadcast::Receiver<RovChange>,
+    mut changes: broadcast::Receiver<RovChanges>,
     readers: Readers,
     history: SharedHistory,
     mut file: Option<BufWriter<File>>,
@@ -153,22 +153,20 @@ async fn run(
 ) {
     let mut tick = tokio::time::interval(SAMPLE_EVERY);
     let mut rpki_tick = tokio::time::interval(rpki::RPKI_EVERY);
+    // The number of the next change expected: subscribed before the RIB's first change.
+    let mut next = 0;
     loop {
         tokio::select! {
-            change = changes.recv() => match change {
-                Ok(change) => {
-                    append(&mut file, &change);
-                    lock(&history).push(change);
-                    while let Ok(change) = changes.try_recv() {
-                        append(&mut file, &change);
-                        lock(&history).push(change);
+            batch = changes.recv() => match batch {
+                Ok(batch) => {
+                    record(&mut file, &history, &mut next, &batch);
+                    while let Ok(batch) = changes.try_recv() {
+                        record(&mut file, &history, &mut next, &batch);
                     }
                     flush(&mut file);
                 }
-                Err(RecvError::Lagged(n)) => {
-                    warn!(missed = n, "the ROV history fell behind the RIB and missed changes");
-                    lock(&history).missed += n;
-                }
+                // The next batch's number tells how many changes were missed.
+                Err(RecvError::Lagged(_)) => {}
                 Err(RecvError::Closed) => return,
             },
             _ = tick.tick() => {
@@ -182,6 +180,32 @@ async fn run(
             }
             _ = shutdown.changed() => return,
         }
+    }
+}
+
+/// Records a batch of changes, and how many were missed before it (`next`: the number of
+/// the change expected next).
+fn record(
+    file: &mut Option<BufWriter<File>>,
+    history: &SharedHistory,
+    next: &mut u64,
+    batch: &RovChanges,
+) {
+    for change in batch.changes.iter() {
+        append(file, change);
+    }
+    let mut history = lock(history);
+    if batch.first > *next {
+        let missed = batch.first - *next;
+        warn!(
+            missed,
+            "the ROV history fell behind the RIB and missed changes"
+        );
+        history.missed += missed;
+    }
+    *next = batch.first + batch.changes.len() as u64;
+    for change in batch.changes.iter() {
+        history.push(change.clone());
     }
 }
 
@@ -236,6 +260,7 @@ mod tests {
 
     /// The clock is paused: the polls below wait on tokio's time, which moves on only when
     /// the history task has nothing left to do.
+    /// Two changes are missed between the batches (numbered 0, then 3): counted.
     #[tokio::test(start_paused = true)]
     async fn changes_are_kept_and_appended_to_the_file() {
         let dir = std::env::temp_dir().join(format!("rovgate-history-{}", std::process::id()));
@@ -249,8 +274,12 @@ mod tests {
         let (_stop, shutdown) = watch::channel(false);
         let (view, store) = (SharedView::default(), VrpStore::new());
         let history = spawn(rx, view, store, &config, shutdown);
-        tx.send(change(0, 1)).unwrap();
-        tx.send(change(0, 2)).unwrap();
+        let batch = |first, n| RovChanges {
+            first,
+            changes: Arc::from([change(0, n)]),
+        };
+        tx.send(batch(0, 1)).unwrap();
+        tx.send(batch(3, 2)).unwrap();
         drop(tx);
         for _ in 0..100 {
             if read(&history, |h| h.recent(None, 10).len()) == 2 {
@@ -259,6 +288,7 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         assert_eq!(read(&history, |h| h.recent(None, 10).len()), 2);
+        assert_eq!(read(&history, |h| h.missed()), 2);
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<serde_json::Value> = text
             .lines()

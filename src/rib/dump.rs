@@ -9,16 +9,19 @@
 //! while another waits go on in a dump of their own from where they are, so the others go
 //! on at their pace. End-of-RIB follows each member's last chunk. A chunk is looked up
 //! when it is sent, so it carries the table as it is then; changes meanwhile reach the
-//! members as any peer's do, and whichever comes last is the current state.
+//! members as any peer's do, and whichever comes last is the current state. The prefixes
+//! to send are listed once when the dump begins, compactly (an IPv4 prefix in 5 bytes, not
+//! an `IpNet`'s 18), and shared by the dumps split from it: at 83 IXP members the list as
+//! `IpNet`s and its copies for split dumps were 7 MiB of the peak.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use ipnet::IpNet;
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use tokio::time::Instant;
 
 use super::export::Batch;
-use super::table::{Dirty, Top2};
+use super::table::{Dirty, Table, Top2};
 use super::Rib;
 use crate::route::{Export, Family, PeerId};
 
@@ -31,13 +34,59 @@ const SPLIT_AFTER: Duration = Duration::from_secs(1);
 /// One walk over a family's table for the peers that share it.
 pub(super) struct Dump {
     family: Family,
-    /// The prefixes still to send, the next last.
-    left: Vec<IpNet>,
+    /// The family's prefixes when the dump began, in table order (shared with the dumps
+    /// split from it).
+    prefixes: Arc<Prefixes>,
+    /// How many of them were sent.
+    sent: usize,
     /// Whether a chunk went out (then nobody may join).
     started: bool,
     members: Vec<PeerId>,
     /// Since when a member's full channel holds the others up.
     blocked: Option<Instant>,
+}
+
+/// A family's prefixes in table order.
+enum Prefixes {
+    V4(Box<[Ipv4Net]>),
+    V6(Box<[Ipv6Net]>),
+}
+
+impl Prefixes {
+    /// The prefixes of `family` in `table` now.
+    fn of(table: &Table, family: Family) -> Prefixes {
+        let all = table.iter(family).map(|(p, _)| p);
+        match family {
+            Family::Ipv4Unicast => Prefixes::V4(
+                all.filter_map(|p| match p {
+                    IpNet::V4(p) => Some(p),
+                    IpNet::V6(_) => None,
+                })
+                .collect(),
+            ),
+            Family::Ipv6Unicast => Prefixes::V6(
+                all.filter_map(|p| match p {
+                    IpNet::V6(p) => Some(p),
+                    IpNet::V4(_) => None,
+                })
+                .collect(),
+            ),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Prefixes::V4(all) => all.len(),
+            Prefixes::V6(all) => all.len(),
+        }
+    }
+
+    fn get(&self, i: usize) -> IpNet {
+        match self {
+            Prefixes::V4(all) => IpNet::V4(all[i]),
+            Prefixes::V6(all) => IpNet::V6(all[i]),
+        }
+    }
 }
 
 impl Dump {
@@ -57,11 +106,10 @@ impl Rib {
         match open {
             Some(dump) => dump.members.push(peer),
             None => {
-                let mut left: Vec<IpNet> = self.table.iter(family).map(|(p, _)| p).collect();
-                left.reverse();
                 self.dumps.push(Dump {
                     family,
-                    left,
+                    prefixes: Arc::new(Prefixes::of(&self.table, family)),
+                    sent: 0,
                     started: false,
                     members: vec![peer],
                     blocked: None,
@@ -101,7 +149,7 @@ impl Rib {
                 }
                 None => false,
             });
-            if dump.left.is_empty() || dump.members.is_empty() {
+            if dump.sent == dump.prefixes.len() || dump.members.is_empty() {
                 for &peer in &dump.members {
                     self.peers.queue_marker(peer, Export::EndOfRib(dump.family));
                 }
@@ -124,7 +172,8 @@ impl Rib {
                 let (slow, rest) = (dump.members.iter()).partition(|_| full.next() == Some(true));
                 forks.push(Dump {
                     family: dump.family,
-                    left: dump.left.clone(),
+                    prefixes: dump.prefixes.clone(),
+                    sent: dump.sent,
                     started: true,
                     members: slow,
                     blocked: None,
@@ -144,14 +193,18 @@ impl Rib {
 
     /// The next chunk of a dump, as the table holds it now.
     fn dump_chunk(&self, dump: &mut Dump) -> Vec<Dirty> {
-        let at = dump.left.len().saturating_sub(CHUNK);
-        let chunk = dump.left.split_off(at);
-        (chunk.into_iter().rev())
-            .map(|prefix| Dirty {
-                prefix,
-                before: Top2::default(),
-                after: Top2::of(self.table.paths(&prefix)),
+        let end = (dump.sent + CHUNK).min(dump.prefixes.len());
+        let chunk = (dump.sent..end)
+            .map(|i| {
+                let prefix = dump.prefixes.get(i);
+                Dirty {
+                    prefix,
+                    before: Top2::default(),
+                    after: Top2::of(self.table.paths(&prefix)),
+                }
             })
-            .collect()
+            .collect();
+        dump.sent = end;
+        chunk
     }
 }

@@ -21,7 +21,7 @@ use tracing::{debug, info};
 use super::delay::UpdateDelay;
 use super::pending::exports_of;
 use super::table::{Dirty, Receiver, Top2};
-use super::Rib;
+use super::{Rib, RovChange, RovChanges};
 use crate::route::{Export, Family, PeerId};
 
 /// What a session's writer takes from the RIB.
@@ -195,9 +195,12 @@ impl Rib {
     /// Ends a batch: broadcasts verdict changes, notes what changed, hands each peer whose
     /// writer has room its next chunk, and publishes the view.
     pub fn flush(&mut self) {
-        for change in self.changes.drain(..) {
+        if !self.changes.is_empty() {
+            let changes: Arc<[RovChange]> = std::mem::take(&mut self.changes).into();
+            let first = self.changes_sent;
+            self.changes_sent += changes.len() as u64;
             // No subscriber is not an error: nobody is listening yet.
-            let _ = self.changes_tx.send(change);
+            let _ = self.changes_tx.send(RovChanges { first, changes });
         }
         self.export();
         self.end_delay_when_due();

@@ -54,7 +54,9 @@ pub use snapshot::{InvalidPath, InvalidPaths, PathView};
 pub use table::Top2;
 pub use task::{run, RIB_QUEUE};
 pub use timings::{Histogram, Timings};
-pub use view::{HoldView, PeerView, ReevaluationView, RibView, RovChange, RovCounts, SharedView};
+pub use view::{
+    HoldView, PeerView, ReevaluationView, RibView, RovChange, RovChanges, RovCounts, SharedView,
+};
 
 use crate::policy::{check_path, Failed, Tagging};
 use crate::route::{Attrs, Export, Family, Interner, PeerId, RovState, Update};
@@ -68,8 +70,9 @@ use rov::{checked, checked_prefix, shape};
 use table::Table;
 use unvalidated::VrpWait;
 
-/// How many RovChange events may wait for a slow subscriber before it misses some.
-const CHANGE_QUEUE: usize = 65536;
+/// How many batches of RovChange events may wait for a slow subscriber before it misses
+/// some. The channel holds its slots from the start: per change, 65,536 of them were 6 MiB.
+const CHANGE_QUEUE: usize = 1024;
 
 /// The routing state and what is waiting to be exported. The RIB task drives it; it is
 /// public so benchmarks and the fuzz target can drive it the same way.
@@ -88,7 +91,9 @@ pub struct Rib {
     hold: Option<Hold>,
     /// Verdict changes not yet broadcast.
     changes: Vec<RovChange>,
-    changes_tx: broadcast::Sender<RovChange>,
+    changes_tx: broadcast::Sender<RovChanges>,
+    /// How many verdict changes were broadcast.
+    changes_sent: u64,
     /// Changed prefixes for BMP export (`monitor.rs`).
     feed: TableFeed,
     view: SharedView,
@@ -128,6 +133,7 @@ impl Rib {
             hold: None,
             changes: Vec::new(),
             changes_tx: broadcast::channel(CHANGE_QUEUE).0,
+            changes_sent: 0,
             feed: broadcast::channel(TABLE_FEED).0,
             view: Arc::new(ArcSwap::from_pointee(RibView::default())),
             writable: Arc::new(Notify::new()),
@@ -159,8 +165,8 @@ impl Rib {
         self.writable.clone()
     }
 
-    /// A receiver of every verdict change from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<RovChange> {
+    /// A receiver of every verdict change from now on, a batch's changes together.
+    pub fn subscribe(&self) -> broadcast::Receiver<RovChanges> {
         self.changes_tx.subscribe()
     }
 

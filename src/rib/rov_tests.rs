@@ -22,7 +22,7 @@ pub(super) struct Lab {
     pub(super) rib: Rib,
     rx: Vec<mpsc::Receiver<Outgoing>>,
     pub(super) writer: SnapshotWriter,
-    changes: broadcast::Receiver<RovChange>,
+    changes: broadcast::Receiver<RovChanges>,
 }
 
 impl Lab {
@@ -252,7 +252,9 @@ async fn vrp_changes_withdraw_and_restore_routes_without_a_refresh() {
     let longer = vrp("192.0.2.0/24", 25, 65002);
     lab.change_vrps(vec![longer], vec![v]).await;
     assert_eq!(lab.routes(1).0, vec![(net("192.0.2.0/25"), vec![])]);
-    let change = lab.changes.try_recv().unwrap();
+    let batch = lab.changes.try_recv().unwrap();
+    assert_eq!((batch.first, batch.changes.len()), (0, 1));
+    let change = &batch.changes[0];
     assert_eq!(
         (change.before, change.after, change.prefix, change.origin),
         (

@@ -4,7 +4,8 @@
 //! Where it sits: the RIB task keeps [`Counts`] up to date with every path it stores,
 //! removes or re-evaluates, and publishes a [`RibView`] through an `ArcSwap` after each batch
 //! it changed; HTTP reads it without waiting on the RIB. Every verdict change is sent as a
-//! [`RovChange`] on a broadcast channel (reports and metrics subscribe).
+//! [`RovChange`] on a broadcast channel, a batch's changes together as [`RovChanges`]
+//! (reports and metrics subscribe).
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -21,6 +22,16 @@ use crate::route::abuse::PeerAbuse;
 use crate::route::{Asn, PeerId, RovState};
 use crate::rpki::status::unix_seconds;
 use crate::rpki::Vrp;
+
+/// The verdict changes of one RIB batch, as the RIB broadcasts them.
+#[derive(Clone, Debug)]
+pub struct RovChanges {
+    /// The number of the first of them: the RIB numbers every change it broadcasts from
+    /// 0, so a subscriber that fell behind knows how many it missed.
+    pub first: u64,
+    /// The changes, in order.
+    pub changes: Arc<[RovChange]>,
+}
 
 /// One route's verdict changed on re-evaluation (RFC 9324).
 #[derive(Clone, Debug, Serialize)]
