@@ -195,15 +195,12 @@ impl SessionTask {
             writable: self.writable.clone(),
             send_hold,
         };
-        info!(peer = %self.config.name, hold = n.hold_time, ?send_hold, families = ?n.families, as4 = n.as4, extended_next_hop = n.extended_next_hop, add_path = n.sends_every_path(), "session established");
+        info!(peer = %self.config.name, hold = n.hold_time, ?send_hold, families = ?n.families, as4 = n.as4, extended_next_hop = n.extended_next_hop, add_path = ?n.add_path, "session established");
         if let Some(link) = self.link(which) {
             link.established(control, caps.max_len);
         }
         let families = n.families.clone();
-        let add_path = n.sends_every_path();
-        if !add_path && !n.add_path.is_empty() {
-            warn!(peer = %self.config.name, add_path = ?n.add_path, families = ?n.families, "ADD-PATH not used: the peer cannot receive it for all its families");
-        }
+        let add_path = n.add_path.clone();
         self.negotiated = Some(n);
         let up = RibEvent::PeerUp {
             peer: self.config.peer,

@@ -24,7 +24,7 @@ fn up(rib: &mut Rib, peer: u32, room: usize) -> mpsc::Receiver<Outgoing> {
     rib.handle(RibEvent::PeerUp {
         peer,
         families,
-        add_path: false,
+        add_path: vec![],
         out,
     });
     rx

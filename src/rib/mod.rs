@@ -216,10 +216,10 @@ impl Rib {
         &mut self,
         peer: PeerId,
         families: Vec<Family>,
-        add_path: bool,
+        add_path: Vec<Family>,
         out: mpsc::Sender<Outgoing>,
     ) {
-        info!(peer = %self.peers.name(peer), ?families, add_path, "peer up: exporting the table");
+        info!(peer = %self.peers.name(peer), ?families, ?add_path, "peer up: exporting the table");
         // Changes so far go to the peers that were up when they happened; the new peer
         // gets the table as it is now.
         self.export();

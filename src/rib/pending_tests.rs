@@ -22,7 +22,7 @@ fn rib_with_a_stuck_peer() -> (Rib, Vec<mpsc::Receiver<Outgoing>>) {
         rib.handle(RibEvent::PeerUp {
             peer: PeerId(i as u32),
             families,
-            add_path: false,
+            add_path: vec![],
             out,
         });
         rxs.push(rx);

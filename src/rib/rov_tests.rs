@@ -59,7 +59,7 @@ impl Lab {
             rib.handle(RibEvent::PeerUp {
                 peer: PeerId(i),
                 families,
-                add_path: false,
+                add_path: vec![],
                 out: tx,
             });
             rx.push(r);
