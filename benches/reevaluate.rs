@@ -126,6 +126,7 @@ impl Bench {
             peer: PeerId(1),
             families: Family::ALL.to_vec(),
             add_path: vec![],
+            session: Default::default(),
             out,
         });
         bench

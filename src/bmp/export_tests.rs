@@ -25,6 +25,7 @@ fn member() -> PeerView {
         up: true,
         pending: 0,
         last_down: None,
+        session: None,
         counts: Default::default(),
         would_drop: 0,
         abuse: Default::default(),

@@ -58,6 +58,7 @@ fn up(rib: &mut Rib, peer: u32, add_path: &[Family]) -> mpsc::Receiver<Outgoing>
         families: Family::ALL.to_vec(),
         add_path: add_path.to_vec(),
         out,
+        session: Default::default(),
     });
     rx
 }

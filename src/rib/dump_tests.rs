@@ -26,6 +26,7 @@ fn up(rib: &mut Rib, peer: u32, room: usize) -> mpsc::Receiver<Outgoing> {
         families,
         add_path: vec![],
         out,
+        session: Default::default(),
     });
     rx
 }

@@ -14,7 +14,7 @@ use super::monitor::TableChanges;
 use super::snapshot::{InvalidPaths, PathView};
 use crate::policy::{CheckModes, Filters, RovMode, Tagging};
 use crate::rib::{MassInvalidation, PeerInfo};
-use crate::route::{Family, PeerId, Update};
+use crate::route::{Family, PeerId, SessionUp, Update};
 use crate::rpki::VrpsChanged;
 
 /// What sessions tell the RIB.
@@ -30,6 +30,8 @@ pub enum RibEvent {
         families: Vec<Family>,
         add_path: Vec<Family>,
         out: mpsc::Sender<Outgoing>,
+        /// Its OPENs and ends, for BMP export's Peer Up.
+        session: Arc<SessionUp>,
     },
     /// A session went down. With `restart`, the peer's paths are kept as stale for that long
     /// (graceful restart helper); otherwise they are withdrawn now.

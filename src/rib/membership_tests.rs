@@ -19,6 +19,7 @@ fn up(rib: &mut Rib, peer: PeerId) -> mpsc::Receiver<Outgoing> {
         families: Family::ALL.to_vec(),
         add_path: vec![],
         out: tx,
+        session: Default::default(),
     });
     rib.flush();
     rx

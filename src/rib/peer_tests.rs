@@ -52,6 +52,7 @@ async fn a_new_peer_gets_the_table_then_end_of_rib() {
         families: vec![Family::Ipv4Unicast],
         add_path: vec![],
         out: tx,
+        session: Default::default(),
     });
     rib.flush();
     let mut batch = Vec::new();
@@ -120,6 +121,7 @@ async fn graceful_restart_keeps_stale_routes_until_end_of_rib() {
         families: Family::ALL.to_vec(),
         add_path: vec![],
         out: tx,
+        session: Default::default(),
     });
     send(&mut rib, 0, announce(&[64496], &["192.0.2.0/24"])).await;
     let eor = Update {

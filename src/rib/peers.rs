@@ -18,7 +18,7 @@ use super::table::{Dirty, Receiver, Table};
 use super::view::{PeerView, RovCounts};
 use crate::policy::{CheckModes, Filters, RovMode};
 use crate::route::abuse::PeerAbuse;
-use crate::route::{Asn, Attrs, Export, Family, PeerId};
+use crate::route::{Asn, Attrs, Export, Family, PeerId, SessionUp};
 
 /// What the RIB needs to know of a configured peer.
 #[derive(Clone, Debug)]
@@ -116,6 +116,9 @@ struct Slot {
     warned: bool,
     stale_deadline: Option<Instant>,
     last_down: Option<String>,
+    /// The last established session's OPENs and ends (kept once it ends: its stale
+    /// routes may still be shown).
+    last_up: Option<Arc<SessionUp>>,
 }
 
 impl Slot {
@@ -128,6 +131,7 @@ impl Slot {
             warned: false,
             stale_deadline: None,
             last_down: None,
+            last_up: None,
         }
     }
 }
@@ -248,6 +252,7 @@ impl Peers {
                 up: slot.session.is_some() || (slot.info.monitored && slot.last_down.is_none()),
                 pending: slot.session.as_ref().map_or(0, Session::waiting),
                 last_down: slot.last_down.clone(),
+                session: slot.last_up.clone(),
                 counts: c,
                 would_drop: c.invalid - c.dropped,
                 abuse: slot.info.abuse.clone(),
@@ -255,20 +260,23 @@ impl Peers {
             .collect()
     }
 
-    /// The peer's session is established with these families, sent every path of those in
-    /// `add_path` and the best it may have of the others (RFC 7911 negotiates per family).
+    /// The peer's session (`session`) is established with these families, sent every path
+    /// of those in `add_path` and the best it may have of the others (RFC 7911 negotiates
+    /// per family).
     pub fn up(
         &mut self,
         peer: PeerId,
-        families: Vec<Family>,
-        add_path: Vec<Family>,
+        (families, add_path): (Vec<Family>, Vec<Family>),
         out: mpsc::Sender<Outgoing>,
+        session: Arc<SessionUp>,
     ) {
         let best = (families.iter())
             .filter(|f| !add_path.contains(f))
             .copied()
             .collect();
-        self.slot_mut(peer).session = Some(Session {
+        let slot = self.slot_mut(peer);
+        slot.last_up = Some(session);
+        slot.session = Some(Session {
             out,
             families: families.into(),
             best,

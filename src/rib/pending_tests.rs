@@ -24,6 +24,7 @@ fn rib_with_a_stuck_peer() -> (Rib, Vec<mpsc::Receiver<Outgoing>>) {
             families,
             add_path: vec![],
             out,
+            session: Default::default(),
         });
         rxs.push(rx);
     }

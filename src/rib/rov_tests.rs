@@ -61,6 +61,7 @@ impl Lab {
                 families,
                 add_path: vec![],
                 out: tx,
+                session: Default::default(),
             });
             rx.push(r);
         }

@@ -62,6 +62,7 @@ pub(super) async fn rib3(max: Option<u64>) -> (Rib, Vec<mpsc::Receiver<Outgoing>
             families: Family::ALL.to_vec(),
             add_path: vec![],
             out: tx,
+            session: Default::default(),
         });
         rxs.push(rx);
     }
