@@ -324,4 +324,4 @@ fn write(value: V3) -> Vec<u8> {
 
 #[cfg(test)]
 #[path = "export_wire_tests.rs"]
-mod tests;
+pub(super) mod tests;

@@ -24,8 +24,8 @@ fn open(my_as: u16, hold_time: u16, id: [u8; 4]) -> Vec<u8> {
     open
 }
 
-/// Member 0 (AS 64496 at 192.0.2.7) with `session`.
-fn member(session: Option<SessionUp>) -> PeerView {
+/// Member 0 (AS 64496 at 192.0.2.7), up, with `session` (also the stream tests' member).
+pub(in crate::bmp) fn member(session: Option<SessionUp>) -> PeerView {
     PeerView {
         id: PeerId(0),
         name: "m".into(),
