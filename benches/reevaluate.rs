@@ -125,7 +125,8 @@ impl Bench {
         bench.rib.handle(RibEvent::PeerUp {
             peer: PeerId(1),
             families: Family::ALL.to_vec(),
-            add_path: false,
+            add_path: vec![],
+            session: Default::default(),
             out,
         });
         bench

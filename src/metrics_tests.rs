@@ -30,6 +30,7 @@ fn peer(name: &str, up: bool, counts: RovCounts, would_drop: u64) -> PeerView {
         up,
         pending: 0,
         last_down: None,
+        session: None,
         counts,
         would_drop,
         abuse: Default::default(),

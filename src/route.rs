@@ -19,10 +19,12 @@ pub mod abuse;
 pub mod actions;
 mod origin;
 mod path_nlri;
+mod session_up;
 
 pub use actions::Actions;
 pub use origin::{Asn, RovState, FILTERED_FUNCTION, TAG_FUNCTION};
 pub use path_nlri::PathNlri;
+pub use session_up::SessionUp;
 
 /// A configured peer, as the RIB indexes it: the place its peer took when the daemon
 /// started, or when a config reload added it. An id is never given to another peer, even

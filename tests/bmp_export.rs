@@ -1,7 +1,8 @@
 //! BMP export to a real collector: pmacct's `pmbmpd` listens on loopback and logs every
 //! message it gets as JSON lines; rovgate (`[[bmp.station]]`) connects to it and streams
 //! the standard lab's members (`support::lab`): the BIRD member in `shadow` with a valid
-//! and an invalid route, the OpenBGPD member in `drop` with a not-found one.
+//! and an invalid route, the OpenBGPD member in `drop` with a not-found one; and a BIRD
+//! member whose Peer Up must show its session's own OPEN.
 
 use std::fs;
 use std::path::PathBuf;
@@ -10,6 +11,8 @@ use std::process::{Child, Command, Stdio};
 use serde_json::Value;
 
 use crate::support;
+use crate::support::bird::{preamble, Bird};
+use crate::support::daemon::Rovgate;
 use crate::support::lab::{Lab, TOOLS};
 
 /// The lab's loopback /24 (127.0.NET.0).
@@ -132,4 +135,41 @@ async fn pmbmpd_gets_peers_routes_verdicts_and_peer_down() {
     })
     .await;
     assert!(pmbmpd.of("peer_down", &edge).is_empty(), "{}", pmbmpd.log());
+}
+
+/// Expected: the Peer Up pmbmpd logs for a member carries what only its session knows:
+/// the BGP Identifier of the member's OPEN (BIRD's `router id`, not its address) and
+/// rovgate's end of the connection (127.0.0.1, the port it listens on).
+#[tokio::test]
+async fn pmbmpd_gets_the_peer_up_of_the_session_itself() {
+    if !support::tools_present(&["pmbmpd", "bird"]) {
+        return;
+    }
+    let pmbmpd = Pmbmpd::start();
+    let (ip, port) = ("127.0.158.1", support::free_port());
+    let config = format!(
+        "[[peer]]\nname = \"m\"\naddress = \"{ip}\"\nasn = 64496\nrole = \"rs-client\"\n\
+         port = {port}\npassive = true\n\n[[bmp.station]]\naddress = \"127.0.0.1:{}\"\n",
+        pmbmpd.port
+    );
+    let rovgate = Rovgate::start("bmp-open", &config);
+    let bird = Bird::start(
+        "bmp-open",
+        &format!(
+            "{pre}protocol bgp rsrv {{ local {ip} port {port} as 64496; \
+             neighbor 127.0.0.1 port {rs} as 64500; multihop; hold time 33; \
+             ipv4 {{ import all; export none; }}; }}\n",
+            pre = preamble("198.51.100.77"),
+            rs = rovgate.bgp_port,
+        ),
+    );
+    support::wait_for("the session up", 60, || bird.established("rsrv")).await;
+    support::wait_for("pmbmpd has the Peer Up", 30, || {
+        !pmbmpd.of("peer_up", ip).is_empty()
+    })
+    .await;
+    let up = &pmbmpd.of("peer_up", ip)[0];
+    assert_eq!(up["bgp_id"], "198.51.100.77", "{up}");
+    assert_eq!(up["local_ip"], "127.0.0.1", "{up}");
+    assert_eq!(up["local_port"], rovgate.bgp_port, "{up}");
 }

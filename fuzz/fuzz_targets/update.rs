@@ -61,7 +61,7 @@ fuzz_target!(|data: &[u8]| {
     let mass = MassInvalidation::default();
     let mut rib = Rib::new(vec![peer(0), peer(1)], VrpStore::new(), tagging, mass);
     let (tx, _rx) = tokio::sync::mpsc::channel(1);
-    rib.handle(RibEvent::PeerUp { peer: PeerId(0), families: Family::ALL.to_vec(), add_path: false, out: tx });
+    rib.handle(RibEvent::PeerUp { peer: PeerId(0), families: Family::ALL.to_vec(), add_path: vec![], out: tx, session: Default::default() });
     rib.handle(RibEvent::Update { peer: PeerId(1), update });
     // The end of the batch: the change is noted for peer 0 and its first chunk taken.
     rib.flush();

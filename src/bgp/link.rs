@@ -8,7 +8,7 @@
 
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -26,6 +26,7 @@ use super::fsm::{Fsm, Timer};
 use super::sockopt::Security;
 use super::wire::{Frame, FrameError, Framer};
 use super::writer::{self, Control, WriterEvent};
+use crate::route::SessionUp;
 
 /// How long an outgoing TCP connect may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -63,6 +64,8 @@ pub struct Link {
     closing: Option<JoinHandle<()>>,
     connecting: Option<Connecting>,
     timers: [Option<Instant>; 5],
+    /// The connection's ends, and the OPENs sent and received on it (BMP's Peer Up).
+    up: SessionUp,
 }
 
 fn slot(t: Timer) -> usize {
@@ -96,6 +99,7 @@ impl Link {
             closing: None,
             connecting: None,
             timers: [None; 5],
+            up: SessionUp::default(),
         }
     }
 
@@ -107,6 +111,11 @@ impl Link {
     /// Attaches a connection: reads go through a `Framer`, writes to a new writer task.
     pub fn attach(&mut self, stream: TcpStream, outgoing: bool) {
         let _ = stream.set_nodelay(true);
+        self.up = SessionUp {
+            local: stream.local_addr().ok(),
+            remote: stream.peer_addr().ok(),
+            ..SessionUp::default()
+        };
         let (read, write) = stream.into_split();
         let (control, control_rx) = mpsc::channel(CONTROL_QUEUE);
         let (events_tx, events) = mpsc::channel(4);
@@ -135,6 +144,26 @@ impl Link {
                 Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "connect timed out")),
             }
         }));
+    }
+
+    /// Queues our OPEN for the writer, kept as sent.
+    pub fn send_open(&mut self, open: Bytes) {
+        self.up.sent_open = open.clone();
+        self.send(open);
+    }
+
+    /// Keeps the peer's OPEN as received.
+    pub fn received_open(&mut self, open: Bytes) {
+        self.up.received_open = open;
+    }
+
+    /// The connection's ends and OPENs, once it is established with the peer whose BGP
+    /// Identifier is `peer_router_id`.
+    pub fn session_up(&self, peer_router_id: Ipv4Addr) -> SessionUp {
+        SessionUp {
+            peer_router_id,
+            ..self.up.clone()
+        }
     }
 
     /// Queues a message for the writer; false when the writer is gone or swamped.

@@ -10,6 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch, Notify};
 use tracing::{debug, info, warn};
@@ -152,9 +153,7 @@ impl SessionTask {
         let Some(link) = self.link(which) else { return };
         match action {
             Action::Connect => link.connect(remote, local, security),
-            Action::SendOpen => {
-                link.send(open);
-            }
+            Action::SendOpen => link.send_open(open),
             Action::SendKeepalive => {
                 link.send(wire::keepalive());
             }
@@ -195,21 +194,20 @@ impl SessionTask {
             writable: self.writable.clone(),
             send_hold,
         };
-        info!(peer = %self.config.name, hold = n.hold_time, ?send_hold, families = ?n.families, as4 = n.as4, extended_next_hop = n.extended_next_hop, add_path = n.sends_every_path(), "session established");
+        info!(peer = %self.config.name, hold = n.hold_time, ?send_hold, families = ?n.families, as4 = n.as4, extended_next_hop = n.extended_next_hop, add_path = ?n.add_path, "session established");
         if let Some(link) = self.link(which) {
             link.established(control, caps.max_len);
         }
         let families = n.families.clone();
-        let add_path = n.sends_every_path();
-        if !add_path && !n.add_path.is_empty() {
-            warn!(peer = %self.config.name, add_path = ?n.add_path, families = ?n.families, "ADD-PATH not used: the peer cannot receive it for all its families");
-        }
+        let add_path = n.add_path.clone();
+        let session = (self.link(which)).map(|l| Arc::new(l.session_up(n.peer_router_id)));
         self.negotiated = Some(n);
         let up = RibEvent::PeerUp {
             peer: self.config.peer,
             families,
             add_path,
             out,
+            session: session.unwrap_or_default(),
         };
         // The RIB ends only at shutdown; the session ends with it.
         let _ = self.rib.send(up).await;
@@ -242,7 +240,7 @@ impl SessionTask {
                 vec![Event::TcpFailed]
             }
             Input::Frame(Some(Err(FrameError::Notification(n)))) => vec![Event::MessageError(n)],
-            Input::Frame(Some(Ok(frame))) => self.message(which, frame.kind, &frame.bytes).await,
+            Input::Frame(Some(Ok(frame))) => self.message(which, frame.kind, frame.bytes).await,
             Input::Writer(WriterEvent::Failed(e)) => {
                 debug!(peer = %self.config.name, error = %e, "write failed");
                 vec![Event::TcpFailed]
@@ -270,24 +268,29 @@ impl SessionTask {
         }
     }
 
-    async fn message(&mut self, which: Which, kind: MessageType, bytes: &[u8]) -> Vec<Event> {
+    async fn message(&mut self, which: Which, kind: MessageType, bytes: Bytes) -> Vec<Event> {
         let established = self
             .link(which)
             .is_some_and(|l| l.fsm.state() == State::Established);
         match kind {
-            MessageType::Open => match decode_open(bytes) {
-                Ok(open) => vec![Event::OpenReceived(open)],
+            MessageType::Open => match decode_open(&bytes) {
+                Ok(open) => {
+                    if let Some(link) = self.link(which) {
+                        link.received_open(bytes);
+                    }
+                    vec![Event::OpenReceived(open)]
+                }
                 Err(n) => vec![Event::MessageError(n)],
             },
             MessageType::Keepalive => vec![Event::KeepaliveReceived],
             MessageType::Notification => {
-                let n = wire::decode_notification(bytes);
+                let n = wire::decode_notification(&bytes);
                 self.abuse.notification_received(&n);
                 vec![Event::NotificationReceived(n)]
             }
-            MessageType::Update if established => self.update(bytes).await,
+            MessageType::Update if established => self.update(&bytes).await,
             MessageType::Update => vec![Event::UpdateReceived],
-            MessageType::RouteRefresh => self.route_refresh(established, bytes).await,
+            MessageType::RouteRefresh => self.route_refresh(established, &bytes).await,
         }
     }
 

@@ -141,7 +141,7 @@ impl<'a> Stream<'a> {
         let snapshot = snapshot.await.map_err(|_| "the RIB is gone")?;
         let local = &self.exporter.local;
         let mut out = wire::initiation(local);
-        out.extend(wire::peer_up(local, None));
+        out.extend(wire::loc_rib_up(local));
         self.check_peers(&mut out);
         let routes = self.mirror.apply(&snapshot);
         drop(snapshot);
@@ -197,8 +197,9 @@ impl<'a> Stream<'a> {
             if self.up.contains_key(&peer) {
                 continue;
             }
-            if let Some(v) = view.peers.iter().find(|v| v.id == peer) {
-                out.extend(wire::peer_up(&self.exporter.local, Some(v)));
+            let v = view.peers.iter().find(|v| v.id == peer);
+            if let Some((v, up)) = v.and_then(|v| Some((v, wire::peer_up(v)?))) {
+                out.extend(up);
                 self.up.insert(peer, v.clone());
             }
         }
@@ -217,8 +218,10 @@ impl<'a> Stream<'a> {
         for v in members {
             match (v.up, self.up.contains_key(&v.id)) {
                 (true, false) => {
-                    out.extend(wire::peer_up(&self.exporter.local, Some(v)));
-                    self.up.insert(v.id, v.clone());
+                    if let Some(up) = wire::peer_up(v) {
+                        out.extend(up);
+                        self.up.insert(v.id, v.clone());
+                    }
                 }
                 (false, true) => {
                     out.extend(wire::peer_down(v, false));

@@ -1,6 +1,5 @@
 //! A station's stream against a station that never reads.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -8,28 +7,10 @@ use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 
 use super::*;
-use crate::policy::{RovMode, Tagging};
+use crate::bmp::export_wire::tests::member;
+use crate::policy::Tagging;
 use crate::rib::{Path, RibView, TableChanges, TABLE_FEED};
-use crate::route::{AsPath, Asn, AttrSet, NextHop, RovState, Segment};
-
-/// Member 0 (AS 64496 at 192.0.2.7), up.
-fn member() -> PeerView {
-    PeerView {
-        id: PeerId(0),
-        name: "m".into(),
-        address: IpAddr::from([192, 0, 2, 7]),
-        asn: Asn(64496),
-        monitored: false,
-        rov: RovMode::Drop,
-        checks: Default::default(),
-        up: true,
-        pending: 0,
-        last_down: None,
-        counts: Default::default(),
-        would_drop: 0,
-        abuse: Default::default(),
-    }
-}
+use crate::route::{AsPath, AttrSet, NextHop, RovState, Segment};
 
 /// Batch `n` of member 0's routes: 1,000 prefixes, each with its own path.
 fn batch(n: u32) -> TableChanges {
@@ -70,7 +51,7 @@ async fn a_station_that_never_reads_is_cut() {
     let (feed, _) = broadcast::channel(TABLE_FEED);
     let (queries, mut asked) = mpsc::channel(1);
     let view = RibView {
-        peers: vec![member()],
+        peers: vec![member(None)],
         ..RibView::default()
     };
     let exporter = Exporter {

@@ -3,11 +3,11 @@
 //! (`bgp::wire::encode_updates`).
 //!
 //! Where it sits: a station's task (`export.rs`) asks for each message here and writes
-//! the bytes to its stream. Route Monitoring alone is put together here: netgauze wants a
-//! decoded UPDATE where rovgate has the encoded one, so its 6-byte common header is
-//! written here, its per-peer header by netgauze.
+//! the bytes to its stream. Route Monitoring and Peer Up are put together here: netgauze
+//! wants a decoded UPDATE or OPEN where rovgate has the bytes, so their 6-byte common
+//! header and the Peer Up's fields are written here, their per-peer header by netgauze.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -19,8 +19,8 @@ use netgauze_bgp_pkt::open::{BgpOpenMessage, BgpOpenMessageParameter};
 use netgauze_bgp_pkt::BgpMessage;
 use netgauze_bmp_pkt::v3::{
     BmpMessageValue as V3, InitiationInformation, InitiationMessage, PeerDownNotificationMessage,
-    PeerDownNotificationReason, PeerUpNotificationMessage, StatisticsCounter as Stat,
-    StatisticsReportMessage, TerminationInformation, TerminationMessage,
+    PeerDownNotificationReason, StatisticsCounter as Stat, StatisticsReportMessage,
+    TerminationInformation, TerminationMessage,
 };
 use netgauze_bmp_pkt::{BmpMessage, BmpPeerType, CounterU32, GaugeU64, PeerHeader};
 use netgauze_iana::address_family::AddressType;
@@ -32,17 +32,19 @@ use crate::bgp::open::AS_TRANS;
 use crate::bgp::wire::{encode_updates, Caps};
 use crate::policy::Tagging;
 use crate::rib::PeerView;
-use crate::route::{AttrSet, Export, Family, RovState, TAG_FUNCTION};
+use crate::route::{AttrSet, Export, Family, RovState, SessionUp, TAG_FUNCTION};
 
 /// The BMP version written.
 const VERSION: u8 = 3;
 /// The Route Monitoring message type.
 const ROUTE_MONITORING: u8 = 0;
+/// The Peer Up Notification message type.
+const PEER_UP: u8 = 3;
 /// Version (1), message length (4), message type (1).
 const COMMON_HEADER: usize = 6;
 /// The largest UPDATE written: what every BGP speaker takes (RFC 4271).
 const MAX_UPDATE: usize = 4096;
-/// The hold time the rebuilt OPENs carry.
+/// The hold time the Loc-RIB instance's fabricated OPEN carries.
 const HOLD_TIME: u16 = 90;
 
 /// Who rovgate is, as the station is told.
@@ -74,27 +76,59 @@ pub fn termination() -> Vec<u8> {
     write(V3::Termination(TerminationMessage::new(info)))
 }
 
-/// Peer Up for a member (`peer` None: the Loc-RIB instance). rovgate keeps no OPENs, so
-/// the ones it carries are rebuilt from the configuration: both ASes, the BGP
-/// identifiers (the peer's address for an IPv4 peer, else 0), IPv4 and IPv6 unicast and
-/// 4-octet AS; a String TLV says so.
-pub fn peer_up(local: &Local, peer: Option<&PeerView>) -> Vec<u8> {
-    let (header, remote_as, remote_id) = match peer {
-        Some(p) => (member(p, false), p.asn.0, bgp_id(p.address)),
-        None => (loc_rib(local), local.asn, local.router_id),
-    };
-    let sent = open(local.asn, local.router_id);
-    let received = open(remote_as, remote_id);
-    let note = "OPENs rebuilt from rovgate's configuration";
-    let info = [InitiationInformation::String(note.into())];
-    let up = PeerUpNotificationMessage::build(header, None, None, None, sent, received, info);
-    match up {
-        Ok(up) => write(V3::PeerUpNotification(up)),
-        Err(error) => {
-            warn!(%error, "BMP Peer Up not built");
-            Vec::new()
-        }
+/// Peer Up for a member, with the OPENs of its session as they were exchanged and the
+/// connection's ends (RFC 7854 §4.10); `None` for a member that had no session yet.
+pub fn peer_up(peer: &PeerView) -> Option<Vec<u8>> {
+    let session = peer.session.as_deref()?;
+    Some(peer_up_message(&member(peer, false), session))
+}
+
+/// Peer Up for the Loc-RIB instance: one fabricated OPEN with rovgate's AS and identifier
+/// as both the sent and the received OPEN, no address or ports (RFC 9069 §5.2).
+pub fn loc_rib_up(local: &Local) -> Vec<u8> {
+    let open = open(local.asn, local.router_id);
+    let mut bytes = Vec::with_capacity(open.len());
+    if let Err(error) = open.write(&mut bytes) {
+        warn!(?error, "the Loc-RIB instance's OPEN not written");
     }
+    let session = SessionUp {
+        sent_open: bytes.clone().into(),
+        received_open: bytes.into(),
+        ..SessionUp::default()
+    };
+    peer_up_message(&loc_rib(local), &session)
+}
+
+/// A Peer Up Notification: the per-peer header, the local address (an IPv4 one in the
+/// last 4 of 16 bytes), both ports, the OPENs byte for byte; no Information TLVs.
+fn peer_up_message(header: &PeerHeader, session: &SessionUp) -> Vec<u8> {
+    let port = |end: Option<SocketAddr>| end.map_or(0, |a| a.port());
+    let local = match session.local.map(|a| a.ip().to_canonical()) {
+        Some(IpAddr::V4(v4)) => v4.to_ipv6_compatible().octets(),
+        Some(IpAddr::V6(v6)) => v6.octets(),
+        None => [0; 16],
+    };
+    let mut body = Vec::new();
+    if let Err(error) = header.write(&mut body) {
+        warn!(?error, "BMP per-peer header not written");
+    }
+    body.extend(local);
+    body.extend(port(session.local).to_be_bytes());
+    body.extend(port(session.remote).to_be_bytes());
+    body.extend_from_slice(&session.sent_open);
+    body.extend_from_slice(&session.received_open);
+    let mut out = Vec::with_capacity(COMMON_HEADER + body.len());
+    common_header(PEER_UP, body.len(), &mut out);
+    out.extend(body);
+    out
+}
+
+/// The common header of a message of `kind` whose body is `body_len` bytes long.
+fn common_header(kind: u8, body_len: usize, out: &mut Vec<u8>) {
+    out.push(VERSION);
+    // Two OPENs or an UPDATE of at most 65535 bytes, with the headers: fits.
+    out.extend_from_slice(&((COMMON_HEADER + body_len) as u32).to_be_bytes());
+    out.push(kind);
 }
 
 /// Peer Down for a member: its session ended (reason 4, as rovgate does not keep which
@@ -199,11 +233,7 @@ fn monitor(header: &PeerHeader, export: &Export, ext: bool, out: &mut Vec<u8>) {
     let mut updates: Vec<Bytes> = Vec::new();
     encode_updates(export, &caps, &mut updates);
     for update in updates {
-        let len = COMMON_HEADER + header.len() + update.len();
-        out.push(VERSION);
-        // At most 6 + 42 + 4096 bytes.
-        out.extend_from_slice(&(len as u32).to_be_bytes());
-        out.push(ROUTE_MONITORING);
+        common_header(ROUTE_MONITORING, header.len() + update.len(), out);
         if let Err(error) = header.write(out) {
             warn!(?error, "BMP per-peer header not written");
         }
@@ -232,7 +262,8 @@ fn with_verdict(tagging: &Tagging, attrs: &crate::route::Attrs, state: RovState)
     AttrSet::tagged(attrs, large, Some(state), blackhole)
 }
 
-/// A member's per-peer header (global instance peer; 4-octet AS_PATHs).
+/// A member's per-peer header (global instance peer; 4-octet AS_PATHs), with the BGP
+/// Identifier of its OPEN.
 fn member(peer: &PeerView, post_policy: bool) -> PeerHeader {
     let kind = BmpPeerType::GlobalInstancePeer {
         ipv6: peer.address.is_ipv6(),
@@ -241,7 +272,7 @@ fn member(peer: &PeerView, post_policy: bool) -> PeerHeader {
         adj_rib_out: false,
     };
     let address = Some(peer.address);
-    let id = bgp_id(peer.address);
+    let id = (peer.session.as_ref()).map_or(bgp_id(peer.address), |s| s.peer_router_id);
     PeerHeader::new(kind, None, address, peer.asn.0, id, Some(Utc::now()))
 }
 
@@ -253,7 +284,7 @@ fn loc_rib(local: &Local) -> PeerHeader {
     PeerHeader::new(kind, None, None, asn, id, Some(Utc::now()))
 }
 
-/// A peer's BGP identifier as far as rovgate knows it: its IPv4 address, else 0.
+/// A peer's BGP identifier before its OPEN is known: its IPv4 address, else 0.
 fn bgp_id(address: IpAddr) -> Ipv4Addr {
     match address.to_canonical() {
         IpAddr::V4(v4) => v4,
@@ -290,3 +321,7 @@ fn write(value: V3) -> Vec<u8> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "export_wire_tests.rs"]
+pub(super) mod tests;

@@ -36,6 +36,7 @@ fn peer(name: &str, rov: RovMode, checks: CheckModes) -> PeerView {
         up: true,
         pending: 0,
         last_down: None,
+        session: None,
         counts: RovCounts {
             routes: 5,
             ..RovCounts::default()

@@ -3,11 +3,12 @@
 //! whose own policy rejects the best path can still pick another (RFC 7947 §2.3.2.1, the
 //! path hiding problem).
 //!
-//! Where it sits: a session that negotiated ADD-PATH for all its families is never part of
-//! an update group (`export.rs`): at the end of each batch the RIB (`peers.rs`) looks each
-//! changed prefix up in the table and diffs its paths, one by one, against what the peer
-//! was last noted to hold, into the peer's own [`Pending`] state keyed by path, which its
-//! writer pulls like any peer's. Table dumps and ROUTE-REFRESH note every prefix the same
+//! Where it sits: for the families a session negotiated ADD-PATH for (RFC 7911 does it per
+//! AFI/SAFI), it is never part of an update group (`export.rs`): at the end of each batch
+//! the RIB (`peers.rs`) looks each changed prefix of them up in the table and diffs its
+//! paths, one by one, against what the peer was last noted to hold, into the peer's own
+//! [`Pending`] state keyed by path, which its writer pulls like any peer's. Its other
+//! families go as any peer's: the best path, no path identifier. Table dumps and ROUTE-REFRESH note every prefix the same
 //! way (`dump.rs`, `export.rs`). A path goes to the peer under the same terms as a best
 //! path goes to any peer: eligible (ROV and the import checks in their modes), never the
 //! peer's own, not kept from it by action communities ([`Receiver::may_have`]).
@@ -32,9 +33,11 @@ use crate::route::{Attrs, Export, Family, PathNlri, PeerId};
 /// The paths of a prefix a peer holds: (path identifier, attributes), best first.
 type HeldPaths = SmallVec<[(u32, Attrs); 2]>;
 
-/// What an ADD-PATH peer holds and still has to be sent.
-#[derive(Default)]
+/// What an ADD-PATH peer holds and still has to be sent of the families it negotiated
+/// ADD-PATH for.
 pub struct AddPaths {
+    /// Those families (RFC 7911 negotiates per family; the others go as any peer's).
+    pub families: Vec<Family>,
     /// Per prefix, the paths the peer holds once everything pending is sent.
     exported: HashMap<IpNet, HeldPaths>,
     /// What it still has to be sent, path by path.
@@ -47,6 +50,15 @@ fn find(held: &HeldPaths, id: u32) -> Option<&Attrs> {
 }
 
 impl AddPaths {
+    /// Nothing held or pending yet, for these families.
+    pub fn new(families: Vec<Family>) -> Self {
+        AddPaths {
+            families,
+            exported: HashMap::default(),
+            pending: Pending::default(),
+        }
+    }
+
     /// Notes that `prefix` now has `paths` (the table's, best first), as `to` may have them.
     pub fn note(&mut self, to: Receiver, prefix: IpNet, paths: &[Path]) {
         let now: HeldPaths = (paths.iter())
@@ -94,7 +106,7 @@ impl Rib {
     /// table dump, its own (it shares no update group).
     pub(super) fn dump_paths(&mut self, peer: PeerId, family: Family) {
         let to = self.peers.receiver(peer);
-        if let Some(paths) = self.peers.add_paths(peer) {
+        if let Some(paths) = self.peers.add_paths(peer, family) {
             for (prefix, held) in self.table.iter(family) {
                 paths.note(to, prefix, held);
             }

@@ -36,25 +36,29 @@ fn seen(rx: &mut mpsc::Receiver<Outgoing>) -> Seen {
     (ann, wd)
 }
 
-/// Peers 0 to 3 (AS 64496 + n), up for IPv4; peer 2 with ADD-PATH.
-fn rib4() -> (Rib, Vec<mpsc::Receiver<Outgoing>>) {
+/// Peers 0 to 3 (AS 64496 + n), up for IPv4 and IPv6; peer 2 with ADD-PATH for
+/// `add_path`.
+fn rib4(add_path: &[Family]) -> (Rib, Vec<mpsc::Receiver<Outgoing>>) {
     let infos = (0..4)
         .map(|i| info(i + 1, 64496 + u32::from(i), None))
         .collect();
     let tagging = Tagging::euro_ix(64500);
     let mut rib = Rib::new(infos, VrpStore::new(), tagging, MassInvalidation::default());
-    let rxs = (0..4).map(|i| up(&mut rib, i)).collect();
+    let rxs = (0..4)
+        .map(|i| up(&mut rib, i, if i == 2 { add_path } else { &[] }))
+        .collect();
     rib.flush();
     (rib, rxs)
 }
 
-fn up(rib: &mut Rib, peer: u32) -> mpsc::Receiver<Outgoing> {
+fn up(rib: &mut Rib, peer: u32, add_path: &[Family]) -> mpsc::Receiver<Outgoing> {
     let (out, rx) = mpsc::channel(16);
     rib.handle(RibEvent::PeerUp {
         peer: PeerId(peer),
-        families: vec![Family::Ipv4Unicast],
-        add_path: peer == 2,
+        families: Family::ALL.to_vec(),
+        add_path: add_path.to_vec(),
         out,
+        session: Default::default(),
     });
     rx
 }
@@ -73,7 +77,7 @@ fn send(rib: &mut Rib, peer: u32, update: Update) {
 /// only; a peer 2 that comes up again is dumped every path it may have.
 #[test]
 fn an_add_path_peer_gets_every_path_it_may_have() {
-    let (mut rib, mut rx) = rib4();
+    let (mut rib, mut rx) = rib4(&Family::ALL);
     rx.iter_mut().for_each(|rx| drop(seen(rx)));
     let p = net("192.0.2.0/24");
     send(&mut rib, 0, announce(&[64496], &["192.0.2.0/24"]));
@@ -104,7 +108,7 @@ fn an_add_path_peer_gets_every_path_it_may_have() {
         reason: "test".into(),
     });
     rib.flush();
-    let mut again = up(&mut rib, 2);
+    let mut again = up(&mut rib, 2, &Family::ALL);
     rib.flush();
     let only_0 = vec![(Some(0), p, "64496".to_string())];
     assert_eq!(seen(&mut again), (only_0, vec![]));
@@ -114,7 +118,7 @@ fn an_add_path_peer_gets_every_path_it_may_have() {
 /// no withdrawal; unchanged paths are not sent again.
 #[test]
 fn a_changed_path_keeps_its_id() {
-    let (mut rib, mut rx) = rib4();
+    let (mut rib, mut rx) = rib4(&Family::ALL);
     rx.iter_mut().for_each(|rx| drop(seen(rx)));
     let p = net("198.51.100.0/24");
     send(&mut rib, 0, announce(&[64496], &["198.51.100.0/24"]));
@@ -125,4 +129,50 @@ fn a_changed_path_keeps_its_id() {
     send(&mut rib, 1, changed);
     let got = seen(&mut rx[2]);
     assert_eq!(got, (vec![(Some(1), p, "64497 65002".into())], vec![]));
+}
+
+/// Expected: a peer with ADD-PATH for IPv4 only (RFC 7911 negotiates per family) gets
+/// every IPv4 path under its source's id and only the best IPv6 path, without an id; a
+/// withdrawal reaches each family its way; its table dump after coming up again does the
+/// same and ends each family with End-of-RIB.
+#[test]
+fn add_path_for_some_families_sends_the_best_path_of_the_others() {
+    let (mut rib, mut rx) = rib4(&[Family::Ipv4Unicast]);
+    rx.iter_mut().for_each(|rx| drop(seen(rx)));
+    let (v4, v6) = (net("192.0.2.0/24"), net("2001:db8::/32"));
+    let both = ["192.0.2.0/24", "2001:db8::/32"];
+    send(&mut rib, 0, announce(&[64496], &both));
+    send(&mut rib, 1, announce(&[64497, 65001], &both));
+    let every_v4_best_v6 = vec![
+        (None, v6, "64496".to_string()),
+        (Some(0), v4, "64496".to_string()),
+        (Some(1), v4, "64497 65001".to_string()),
+    ];
+    assert_eq!(seen(&mut rx[2]), (every_v4_best_v6.clone(), vec![]));
+
+    rib.handle(RibEvent::PeerDown {
+        peer: PeerId(2),
+        restart: None,
+        reason: "test".into(),
+    });
+    rib.flush();
+    let mut again = up(&mut rib, 2, &[Family::Ipv4Unicast]);
+    rib.flush();
+    let exports: Vec<Export> = std::iter::from_fn(|| again.try_recv().ok())
+        .flat_map(Outgoing::into_exports)
+        .collect();
+    for family in Family::ALL {
+        let eor = exports
+            .iter()
+            .filter(|e| matches!(e, Export::EndOfRib(f) if *f == family));
+        assert_eq!(eor.count(), 1, "End-of-RIB for {family:?} in {exports:?}");
+    }
+    let (out, rx2) = mpsc::channel(16);
+    out.try_send(Outgoing::Own(exports)).unwrap();
+    let mut rx2 = rx2;
+    assert_eq!(seen(&mut rx2), (every_v4_best_v6, vec![]));
+
+    send(&mut rib, 0, withdraw(&both));
+    let next_best_v6 = vec![(None, v6, "64497 65001".to_string())];
+    assert_eq!(seen(&mut again), (next_best_v6, vec![(Some(0), v4)]));
 }

@@ -99,7 +99,7 @@ impl Dump {
 impl Rib {
     /// Starts the table dump of `family` for `peer`, joining one nothing was sent of yet.
     pub(super) fn start_dump(&mut self, peer: PeerId, family: Family) {
-        if self.peers.add_paths(peer).is_some() {
+        if self.peers.add_paths(peer, family).is_some() {
             return self.dump_paths(peer, family);
         }
         let open = (self.dumps.iter_mut()).find(|d| d.family == family && !d.started);

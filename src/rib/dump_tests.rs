@@ -24,8 +24,9 @@ fn up(rib: &mut Rib, peer: u32, room: usize) -> mpsc::Receiver<Outgoing> {
     rib.handle(RibEvent::PeerUp {
         peer,
         families,
-        add_path: false,
+        add_path: vec![],
         out,
+        session: Default::default(),
     });
     rx
 }

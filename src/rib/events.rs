@@ -14,7 +14,7 @@ use super::monitor::TableChanges;
 use super::snapshot::{InvalidPaths, PathView};
 use crate::policy::{CheckModes, Filters, RovMode, Tagging};
 use crate::rib::{MassInvalidation, PeerInfo};
-use crate::route::{Family, PeerId, Update};
+use crate::route::{Family, PeerId, SessionUp, Update};
 use crate::rpki::VrpsChanged;
 
 /// What sessions tell the RIB.
@@ -23,12 +23,15 @@ pub enum RibEvent {
     /// A session reached Established: export the table to it, then End-of-RIB per family.
     /// Its writer pulls exports from `out` and wakes the RIB ([`Rib::writable`](super::Rib::writable)) each time
     /// it takes a chunk.
-    /// With `add_path`, it is sent every path of its families (RFC 7911), not the best.
+    /// It is sent every path of the families in `add_path` (RFC 7911 ADD-PATH, negotiated
+    /// per family), the best path of the others.
     PeerUp {
         peer: PeerId,
         families: Vec<Family>,
-        add_path: bool,
+        add_path: Vec<Family>,
         out: mpsc::Sender<Outgoing>,
+        /// Its OPENs and ends, for BMP export's Peer Up.
+        session: Arc<SessionUp>,
     },
     /// A session went down. With `restart`, the peer's paths are kept as stale for that long
     /// (graceful restart helper); otherwise they are withdrawn now.

@@ -155,7 +155,7 @@ impl Rib {
     /// it may hold them already: a ROUTE-REFRESH.
     pub(super) fn refresh(&mut self, peer: PeerId, family: Family) {
         self.export();
-        if let Some(paths) = self.peers.add_paths(peer) {
+        if let Some(paths) = self.peers.add_paths(peer, family) {
             return paths.resend(family);
         }
         let to = self.peers.receiver(peer);

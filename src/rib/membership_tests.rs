@@ -17,8 +17,9 @@ fn up(rib: &mut Rib, peer: PeerId) -> mpsc::Receiver<Outgoing> {
     rib.handle(RibEvent::PeerUp {
         peer,
         families: Family::ALL.to_vec(),
-        add_path: false,
+        add_path: vec![],
         out: tx,
+        session: Default::default(),
     });
     rib.flush();
     rx

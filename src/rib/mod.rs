@@ -59,7 +59,7 @@ pub use view::{
 };
 
 use crate::policy::{check_path, Failed, Tagging};
-use crate::route::{Attrs, Export, Family, Interner, PeerId, RovState, Update};
+use crate::route::{Attrs, Export, Family, Interner, PeerId, RovState, SessionUp, Update};
 use crate::rpki::VrpStore;
 use delay::UpdateDelay;
 use dump::Dump;
@@ -182,7 +182,8 @@ impl Rib {
                 families,
                 add_path,
                 out,
-            } => self.peer_up(peer, families, add_path, out),
+                session,
+            } => self.peer_up(peer, (families, add_path), out, session),
             RibEvent::PeerDown {
                 peer,
                 restart,
@@ -218,18 +219,25 @@ impl Rib {
         }
     }
 
+    /// `families`: the negotiated ones, and those of them sent with ADD-PATH.
     fn peer_up(
         &mut self,
         peer: PeerId,
-        families: Vec<Family>,
-        add_path: bool,
+        (families, add_path): (Vec<Family>, Vec<Family>),
         out: mpsc::Sender<Outgoing>,
+        session: Arc<SessionUp>,
     ) {
-        info!(peer = %self.peers.name(peer), ?families, add_path, "peer up: exporting the table");
+        info!(peer = %self.peers.name(peer), ?families, ?add_path, "peer up: exporting the table");
         // Changes so far go to the peers that were up when they happened; the new peer
         // gets the table as it is now.
         self.export();
-        self.peers.up(peer, families.clone(), add_path, out);
+        self.peers
+            .up(peer, (families.clone(), add_path), out, session);
+        if self.feed.receiver_count() > 0 {
+            // A BMP station's Peer Up reads the session from the view: show it before the
+            // peer's first routes reach the station.
+            self.publish_view();
+        }
         match &mut self.delay {
             Some(delay) => delay.up(peer, &families),
             None => families.into_iter().for_each(|f| self.start_dump(peer, f)),

@@ -50,8 +50,9 @@ async fn a_new_peer_gets_the_table_then_end_of_rib() {
     rib.handle(RibEvent::PeerUp {
         peer: PeerId(2),
         families: vec![Family::Ipv4Unicast],
-        add_path: false,
+        add_path: vec![],
         out: tx,
+        session: Default::default(),
     });
     rib.flush();
     let mut batch = Vec::new();
@@ -118,8 +119,9 @@ async fn graceful_restart_keeps_stale_routes_until_end_of_rib() {
     rib.handle(RibEvent::PeerUp {
         peer: PeerId(0),
         families: Family::ALL.to_vec(),
-        add_path: false,
+        add_path: vec![],
         out: tx,
+        session: Default::default(),
     });
     send(&mut rib, 0, announce(&[64496], &["192.0.2.0/24"])).await;
     let eor = Update {

@@ -18,7 +18,7 @@ use super::table::{Dirty, Receiver, Table};
 use super::view::{PeerView, RovCounts};
 use crate::policy::{CheckModes, Filters, RovMode};
 use crate::route::abuse::PeerAbuse;
-use crate::route::{Asn, Attrs, Export, Family, PeerId};
+use crate::route::{Asn, Attrs, Export, Family, PeerId, SessionUp};
 
 /// What the RIB needs to know of a configured peer.
 #[derive(Clone, Debug)]
@@ -78,14 +78,26 @@ fn monitored_counts(info: &PeerInfo, counts: &RovCounts) -> RovCounts {
     }
 }
 
+/// The family a marker follows the routes of; `None` for the prefix limit.
+fn marker_family(marker: &Export) -> Option<Family> {
+    match marker {
+        Export::EndOfRib(f) | Export::BeginRefresh(f) | Export::EndOfRefresh(f) => Some(*f),
+        _ => None,
+    }
+}
+
 struct Session {
     out: mpsc::Sender<Outgoing>,
+    /// Every negotiated family.
     families: Arc<[Family]>,
-    /// What the peer still has to be sent beyond the shared batches in its channel; while
-    /// anything waits here, the peer is not in step and new batches are noted here too.
+    /// The families it is sent the best path of: all but the ADD-PATH ones.
+    best: Arc<[Family]>,
+    /// What the peer still has to be sent of `best` beyond the shared batches in its
+    /// channel; while anything waits here, the peer is not in step and new batches are
+    /// noted here too.
     pending: Pending,
-    /// For a session that negotiated ADD-PATH: everything it is sent (it is never in
-    /// step); `pending` stays empty.
+    /// For a session that negotiated ADD-PATH for some families: everything it is sent of
+    /// them (it is never in step for those).
     paths: Option<AddPaths>,
 }
 
@@ -104,6 +116,9 @@ struct Slot {
     warned: bool,
     stale_deadline: Option<Instant>,
     last_down: Option<String>,
+    /// The last established session's OPENs and ends (kept once it ends: its stale
+    /// routes may still be shown).
+    last_up: Option<Arc<SessionUp>>,
 }
 
 impl Slot {
@@ -116,6 +131,7 @@ impl Slot {
             warned: false,
             stale_deadline: None,
             last_down: None,
+            last_up: None,
         }
     }
 }
@@ -236,6 +252,7 @@ impl Peers {
                 up: slot.session.is_some() || (slot.info.monitored && slot.last_down.is_none()),
                 pending: slot.session.as_ref().map_or(0, Session::waiting),
                 last_down: slot.last_down.clone(),
+                session: slot.last_up.clone(),
                 counts: c,
                 would_drop: c.invalid - c.dropped,
                 abuse: slot.info.abuse.clone(),
@@ -243,20 +260,28 @@ impl Peers {
             .collect()
     }
 
-    /// The peer's session is established with these families, sent every path of them
-    /// (`add_path`) or the best it may have.
+    /// The peer's session (`session`) is established with these families, sent every path
+    /// of those in `add_path` and the best it may have of the others (RFC 7911 negotiates
+    /// per family).
     pub fn up(
         &mut self,
         peer: PeerId,
-        families: Vec<Family>,
-        add_path: bool,
+        (families, add_path): (Vec<Family>, Vec<Family>),
         out: mpsc::Sender<Outgoing>,
+        session: Arc<SessionUp>,
     ) {
-        self.slot_mut(peer).session = Some(Session {
+        let best = (families.iter())
+            .filter(|f| !add_path.contains(f))
+            .copied()
+            .collect();
+        let slot = self.slot_mut(peer);
+        slot.last_up = Some(session);
+        slot.session = Some(Session {
             out,
             families: families.into(),
+            best,
             pending: Pending::default(),
-            paths: add_path.then(AddPaths::default),
+            paths: (!add_path.is_empty()).then(|| AddPaths::new(add_path)),
         });
     }
 
@@ -282,10 +307,11 @@ impl Peers {
         self.slot_mut(peer).session.as_mut().map(|s| &mut s.pending)
     }
 
-    /// What an established ADD-PATH peer holds and still has to be sent (`None`: not
-    /// established, or not ADD-PATH).
-    pub fn add_paths(&mut self, peer: PeerId) -> Option<&mut AddPaths> {
-        self.slot_mut(peer).session.as_mut()?.paths.as_mut()
+    /// What an established peer holds and still has to be sent of `family`, when it is
+    /// sent every path of it (`None`: not established, or not ADD-PATH for `family`).
+    pub fn add_paths(&mut self, peer: PeerId, family: Family) -> Option<&mut AddPaths> {
+        let paths = self.slot_mut(peer).session.as_mut()?.paths.as_mut()?;
+        paths.families.contains(&family).then_some(paths)
     }
 
     /// How many free slots an established peer's channel has (`None`: not established).
@@ -302,18 +328,22 @@ impl Peers {
             let _ = s.out.try_send(Outgoing::Shared {
                 batch: batch.clone(),
                 peer: to,
-                families: s.families.clone(),
+                families: s.best.clone(),
             });
         }
     }
 
-    /// Queues a marker for an established peer; the prefix limit goes ahead of the routes.
+    /// Queues a marker for an established peer after the routes of its family (those of
+    /// an ADD-PATH family are pending apart); the prefix limit goes ahead of the routes.
     pub fn queue_marker(&mut self, peer: PeerId, marker: Export) {
-        if let Some(s) = self.slot_mut(peer).session.as_mut() {
-            match &mut s.paths {
-                Some(paths) => paths.pending.queue(marker),
-                None => s.pending.queue(marker),
-            }
+        let Some(s) = self.slot_mut(peer).session.as_mut() else {
+            return;
+        };
+        let family = marker_family(&marker);
+        let paths = (s.paths.as_mut()).filter(|p| family.is_some_and(|f| p.families.contains(&f)));
+        match paths {
+            Some(paths) => paths.pending.queue(marker),
+            None => s.pending.queue(marker),
         }
     }
 
@@ -334,16 +364,20 @@ impl Peers {
                 continue;
             };
             if let Some(paths) = &mut s.paths {
-                for d in batch.changes().filter(|d| carries(&s.families, &d.prefix)) {
-                    paths.note(to, d.prefix, table.paths(&d.prefix));
+                for d in batch.changes() {
+                    if carries(&paths.families, &d.prefix) {
+                        paths.note(to, d.prefix, table.paths(&d.prefix));
+                    }
                 }
-                continue;
+                if s.best.is_empty() {
+                    continue;
+                }
             }
             if s.pending.is_empty() {
                 let shared = Outgoing::Shared {
                     batch: batch.clone(),
                     peer: to,
-                    families: s.families.clone(),
+                    families: s.best.clone(),
                 };
                 match s.out.try_send(shared) {
                     // Sent, or the writer is gone and its PeerDown on the way.
@@ -351,7 +385,7 @@ impl Peers {
                     Err(mpsc::error::TrySendError::Full(_)) => {}
                 }
             }
-            for d in batch.changes().filter(|d| carries(&s.families, &d.prefix)) {
+            for d in batch.changes().filter(|d| carries(&s.best, &d.prefix)) {
                 s.pending.diff(to, d.prefix, &d.before, &d.after);
             }
         }
@@ -416,10 +450,9 @@ impl Peers {
             let Some(s) = slot.session.as_mut() else {
                 continue;
             };
-            let sent = match &mut s.paths {
-                Some(paths) => paths.pending.send_chunks(&s.out, slot.info.asn),
-                None => s.pending.send_chunks(&s.out, slot.info.asn),
-            };
+            let paths = s.paths.as_mut().map(|p| &mut p.pending);
+            let sent = (paths.map_or(Ok(()), |p| p.send_chunks(&s.out, slot.info.asn)))
+                .and_then(|()| s.pending.send_chunks(&s.out, slot.info.asn));
             if sent.is_err() {
                 gone.push(peer);
             }

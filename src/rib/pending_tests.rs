@@ -22,8 +22,9 @@ fn rib_with_a_stuck_peer() -> (Rib, Vec<mpsc::Receiver<Outgoing>>) {
         rib.handle(RibEvent::PeerUp {
             peer: PeerId(i as u32),
             families,
-            add_path: false,
+            add_path: vec![],
             out,
+            session: Default::default(),
         });
         rxs.push(rx);
     }

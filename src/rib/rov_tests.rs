@@ -59,8 +59,9 @@ impl Lab {
             rib.handle(RibEvent::PeerUp {
                 peer: PeerId(i),
                 families,
-                add_path: false,
+                add_path: vec![],
                 out: tx,
+                session: Default::default(),
             });
             rx.push(r);
         }

@@ -60,8 +60,9 @@ pub(super) async fn rib3(max: Option<u64>) -> (Rib, Vec<mpsc::Receiver<Outgoing>
         rib.handle(RibEvent::PeerUp {
             peer: PeerId(i),
             families: Family::ALL.to_vec(),
-            add_path: false,
+            add_path: vec![],
             out: tx,
+            session: Default::default(),
         });
         rxs.push(rx);
     }

@@ -19,7 +19,7 @@ use super::best::Path;
 use super::timings::Timings;
 use crate::policy::{Check, CheckModes, RovMode};
 use crate::route::abuse::PeerAbuse;
-use crate::route::{Asn, PeerId, RovState};
+use crate::route::{Asn, PeerId, RovState, SessionUp};
 use crate::rpki::status::unix_seconds;
 use crate::rpki::Vrp;
 
@@ -142,6 +142,9 @@ pub struct PeerView {
     pub pending: usize,
     /// Why its last session ended (`None`: none has yet).
     pub last_down: Option<String>,
+    /// Its last established session's OPENs and ends (`None`: none has been).
+    #[serde(skip)]
+    pub session: Option<Arc<SessionUp>>,
     /// Its paths by state.
     #[serde(flatten)]
     pub counts: RovCounts,

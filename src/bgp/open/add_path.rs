@@ -1,20 +1,13 @@
 //! The ADD-PATH capability (RFC 7911 §4): rovgate offers to send, for its families, when
 //! the peer is configured so; it uses ADD-PATH towards a peer for each family the peer
-//! said it can receive. rovgate never offers to receive (a route server need not).
+//! said it can receive ([`Negotiated::add_path`](super::Negotiated::add_path)), and sends
+//! the best path, without path identifiers, for the others. rovgate never offers to
+//! receive (a route server need not).
 //!
 //! Where it sits: part of `open/message.rs` (the bytes) and `open.rs` (the outcome).
 
-use super::{Family, Negotiated};
+use super::Family;
 use crate::bgp::wire;
-
-impl Negotiated {
-    /// Whether the session is sent every path (ADD-PATH): the peer can receive them for
-    /// every negotiated family. One that can for some families only is sent the best path
-    /// of each, as any peer: rovgate keeps one kind of export per session.
-    pub fn sends_every_path(&self) -> bool {
-        !self.add_path.is_empty() && self.add_path == self.families
-    }
-}
 
 /// The capability code.
 pub(super) const ADD_PATH: u8 = 69;
