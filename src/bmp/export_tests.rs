@@ -35,6 +35,7 @@ fn member() -> PeerView {
 fn batch(n: u32) -> TableChanges {
     let path = |i: u32| Path {
         peer: PeerId(0),
+        path_id: 0,
         attrs: Arc::new(AttrSet::new(
             0,
             AsPath(vec![Segment::Sequence(vec![64496, 65000 + i])]),
