@@ -36,6 +36,8 @@ rovgate_head() {
   # not addressed to rovgate). CHECKS=shadow runs every check without filtering anything
   # (their cost).
   printf '[defaults]\nrov = "drop"\nchecks = "%s"\n' "${CHECKS:-accept}"
+  # BMP_STATION=host:port: rovgate also exports BMP to a station there (its memory cost).
+  [ -z "${BMP_STATION:-}" ] || printf '[[bmp.station]]\naddress = "%s"\n' "$BMP_STATION"
 }
 
 rovgate_peer() { # name address asn [max_prefixes]

@@ -48,6 +48,7 @@ fn failing(paths: &[&[Check]]) -> RovCounts {
         let attrs = AttrSet::new(0, as_path, next_hop, None, Default::default());
         let path = Path {
             peer: PeerId(2),
+            path_id: 0,
             attrs: Arc::new(attrs),
             state: RovState::NotFound,
             eligible: true,

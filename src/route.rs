@@ -23,7 +23,7 @@ mod session_up;
 
 pub use actions::Actions;
 pub use origin::{Asn, RovState, FILTERED_FUNCTION, TAG_FUNCTION};
-pub use path_nlri::PathNlri;
+pub use path_nlri::{Nlri, PathNlri};
 pub use session_up::SessionUp;
 
 /// A configured peer, as the RIB indexes it: the place its peer took when the daemon
@@ -347,14 +347,16 @@ impl Hash for AttrSet {
 /// An interned attribute set.
 pub type Attrs = Arc<AttrSet>;
 
-/// What a session decoded from one UPDATE, in rovgate's types.
+/// What a session decoded from one UPDATE, in rovgate's types. Its prefixes are plain
+/// (`IpNet`), or carry ADD-PATH path identifiers (`Update<PathNlri>`, from a BMP-monitored
+/// neighbour that uses ADD-PATH).
 #[derive(Debug, Default)]
-pub struct Update {
+pub struct Update<N = IpNet> {
     /// Prefixes withdrawn (body and MP_UNREACH), including those a malformed attribute
     /// turned into withdrawals (RFC 7606 treat-as-withdraw).
-    pub withdrawn: Vec<IpNet>,
+    pub withdrawn: Vec<N>,
     /// Announced prefixes with their attributes: at most one group per family.
-    pub announced: Vec<(AttrSet, Vec<IpNet>)>,
+    pub announced: Vec<(AttrSet, Vec<N>)>,
     /// An End-of-RIB marker for this family (RFC 4724).
     pub end_of_rib: Option<Family>,
 }

@@ -146,7 +146,12 @@ fn exabgp_path(segments: &[Segment]) -> String {
 }
 
 /// `rovgate report SOURCE --peer PEER --format json` (in `netns`), the peer's entry.
-fn report(netns: Option<&str>, source: &[&str], vrps: &Path, peer: &str) -> Option<Value> {
+pub(crate) fn report(
+    netns: Option<&str>,
+    source: &[&str],
+    vrps: &Path,
+    peer: &str,
+) -> Option<Value> {
     let mut command = support::netns::command_in(netns, env!("CARGO_BIN_EXE_rovgate"));
     command.arg("report").args(source);
     if !vrps.as_os_str().is_empty() {

@@ -16,6 +16,7 @@ mod bgp_gobgp;
 mod bgp_malformed;
 mod bgp_openbgpd;
 mod birdwatcher;
+mod bmp_add_path;
 mod bmp_export;
 mod bmp_senders;
 mod bmp_station;

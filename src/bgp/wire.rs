@@ -36,7 +36,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 pub use actions::read_actions;
 pub use bgp4mp::{Bgp4mpMessage, Bgp4mpMessages};
 pub(crate) use cursor::Cursor;
-pub use decode::{decode_update, decode_update_faults, Fault, Faults};
+pub use decode::{decode_update, decode_update_faults, decode_update_paths, Fault, Faults};
 pub use encode::encode_updates;
 pub use frame::{Frame, FrameError, Framer, MessageType};
 
@@ -64,6 +64,31 @@ pub struct Caps {
     /// RFC 8950 was negotiated: IPv4 unicast routes may carry IPv6 next hops, in
     /// MP_REACH_NLRI with AFI 1, both ways.
     pub extended_next_hop: bool,
+}
+
+/// The families whose prefixes a sender puts after ADD-PATH path identifiers (RFC 7911:
+/// it advertised Send and its receiver Receive for them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PathIds {
+    /// IPv4 unicast prefixes carry path identifiers.
+    pub ipv4: bool,
+    /// IPv6 unicast prefixes carry path identifiers.
+    pub ipv6: bool,
+}
+
+impl PathIds {
+    /// Whether `family`'s prefixes carry path identifiers.
+    pub fn of(self, family: Family) -> bool {
+        match family {
+            Family::Ipv4Unicast => self.ipv4,
+            Family::Ipv6Unicast => self.ipv6,
+        }
+    }
+
+    /// Whether any family's do.
+    pub fn any(self) -> bool {
+        self.ipv4 || self.ipv6
+    }
 }
 
 /// The 19-byte KEEPALIVE message.

@@ -16,6 +16,7 @@ use crate::route::{AsPath, AttrSet, NextHop, RovState, Segment};
 fn batch(n: u32) -> TableChanges {
     let path = |i: u32| Path {
         peer: PeerId(0),
+        path_id: 0,
         attrs: Arc::new(AttrSet::new(
             0,
             AsPath(vec![Segment::Sequence(vec![64496, 65000 + i])]),

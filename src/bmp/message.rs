@@ -13,9 +13,12 @@ use std::net::IpAddr;
 use netgauze_bmp_pkt::wire::deserializer::v3::PeerHeaderParsingError;
 use netgauze_bmp_pkt::wire::deserializer::{BmpMessageParsingError, BmpParsingContext};
 use netgauze_bmp_pkt::{v3, BmpMessage, BmpPeerType, PeerHeader, PeerKey};
+use netgauze_iana::address_family::AddressType;
 use netgauze_parse_utils::reader::SliceReader;
 use netgauze_parse_utils::traits::{ParseFrom, ParseFromWithOneInput};
 use tokio_util::codec::LengthDelimitedCodec;
+
+use crate::bgp::wire::PathIds;
 
 /// The only BMP version read.
 const VERSION: u8 = 3;
@@ -85,8 +88,9 @@ pub enum Message<'a> {
         view: View,
         /// The UPDATE's AS_PATH has 4-octet ASNs (the per-peer header's A flag clear).
         as4: bool,
-        /// The neighbour's routes carry ADD-PATH identifiers (from its Peer Up's OPENs).
-        add_path: bool,
+        /// The families whose routes carry ADD-PATH identifiers (from the neighbour's Peer
+        /// Up's OPENs, as netgauze's parsing context reads them).
+        ids: PathIds,
         update: &'a [u8],
     },
     /// A neighbour's session came up.
@@ -166,13 +170,17 @@ impl Reader {
             Some(&other) => return Err(MessageError::NotUpdate(other)),
         }
         let neighbour = Neighbour::of(&header);
-        let add_path = (self.ctx.get_peer(&neighbour.key))
-            .is_some_and(|peer| peer.add_path_mut().values().any(|&on| on));
+        let mut ids = PathIds::default();
+        if let Some(peer) = self.ctx.get_peer(&neighbour.key) {
+            let mut on = |t| peer.add_path_mut().get(&t).copied().unwrap_or(false);
+            ids.ipv4 = on(AddressType::Ipv4Unicast);
+            ids.ipv6 = on(AddressType::Ipv6Unicast);
+        }
         Ok(Message::Route {
             neighbour,
             view: view(header.peer_type()),
             as4: header.is_asn4(),
-            add_path,
+            ids,
             update,
         })
     }

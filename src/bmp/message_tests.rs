@@ -95,7 +95,7 @@ fn route_monitoring_keeps_the_update_for_the_sessions_decoder() {
         neighbour,
         view,
         as4,
-        add_path,
+        ids,
         update: bytes,
     }) = reader.read(&message)
     else {
@@ -103,7 +103,7 @@ fn route_monitoring_keeps_the_update_for_the_sessions_decoder() {
     };
     assert_eq!(neighbour.address, Some([192, 0, 2, 9].into()));
     assert_eq!(neighbour.asn, 64496);
-    assert_eq!((view, as4, add_path), (View::PrePolicy, true, false));
+    assert_eq!((view, as4, ids.any()), (View::PrePolicy, true, false));
     assert_eq!(bytes, update());
     let caps = Caps {
         as4,
@@ -144,7 +144,7 @@ fn peer_up_tells_which_neighbours_send_add_path() {
         let up = peer_up(add_path);
         assert!(matches!(reader.read(&up), Ok(Message::PeerUp { .. })));
         match reader.read(&route(0, PRE)) {
-            Ok(Message::Route { add_path: got, .. }) => assert_eq!(got, add_path),
+            Ok(Message::Route { ids, .. }) => assert_eq!((ids.ipv4, ids.ipv6), (add_path, false)),
             other => panic!("{other:?}"),
         }
     }

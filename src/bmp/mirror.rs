@@ -8,7 +8,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use ipnet::IpNet;
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use smallvec::SmallVec;
 
 use crate::rib::{Path, TableChanges};
@@ -110,18 +110,52 @@ impl SentPath {
     }
 }
 
-/// What a station holds of one prefix.
+/// What a station holds of one prefix (48 bytes: one member's path inline, more on the
+/// heap).
 #[derive(Default)]
 struct Sent {
-    paths: SmallVec<[SentPath; 2]>,
+    paths: SmallVec<[SentPath; 1]>,
     /// The Loc-RIB path sent.
     best: Option<SentPath>,
+}
+
+/// What a station holds, by prefix: one map per family, so that an IPv4 entry is keyed by
+/// its 5-byte prefix (56 bytes an entry, not the 88 of an `IpNet` key and two inline paths).
+#[derive(Default)]
+struct ByPrefix {
+    v4: HashMap<Ipv4Net, Sent>,
+    v6: HashMap<Ipv6Net, Sent>,
+}
+
+impl ByPrefix {
+    fn remove(&mut self, prefix: &IpNet) -> Option<Sent> {
+        match prefix {
+            IpNet::V4(p) => self.v4.remove(p),
+            IpNet::V6(p) => self.v6.remove(p),
+        }
+    }
+
+    fn insert(&mut self, prefix: IpNet, sent: Sent) {
+        match prefix {
+            IpNet::V4(p) => self.v4.insert(p, sent),
+            IpNet::V6(p) => self.v6.insert(p, sent),
+        };
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (IpNet, &Sent)> {
+        let v4 = self.v4.iter().map(|(p, s)| (IpNet::V4(*p), s));
+        v4.chain(self.v6.iter().map(|(p, s)| (IpNet::V6(*p), s)))
+    }
+
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut Sent> {
+        self.v4.values_mut().chain(self.v6.values_mut())
+    }
 }
 
 /// What one station holds, by prefix.
 #[derive(Default)]
 pub struct Mirror {
-    sent: HashMap<IpNet, Sent>,
+    sent: ByPrefix,
     /// The table generation the mirror is at: older changes are in it already.
     pub generation: u64,
 }
@@ -148,8 +182,8 @@ impl Mirror {
     /// What each member's Statistics Report says, counted from what the station holds.
     pub fn statistics(&self) -> HashMap<PeerId, [FamilyCounts; 2]> {
         let mut out: HashMap<PeerId, [FamilyCounts; 2]> = HashMap::new();
-        for (prefix, sent) in &self.sent {
-            let family = Family::of(prefix) as usize;
+        for (prefix, sent) in self.sent.iter() {
+            let family = Family::of(&prefix) as usize;
             for path in &sent.paths {
                 let counts = &mut out.entry(path.peer).or_default()[family];
                 counts.adj_rib_in += 1;
@@ -214,4 +248,16 @@ fn diff(prefix: IpNet, old: &Sent, paths: &[Path], routes: &mut Routes) -> Sent 
     }
     new.best = best.map(SentPath::of);
     new
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    /// What a mirrored IPv4 prefix with one member path costs in the map (before the
+    /// family split and one inline path: 88 bytes): see BENCHMARKS.md, issue 15.
+    #[test]
+    fn an_ipv4_entry_is_56_bytes() {
+        assert_eq!(std::mem::size_of::<(Ipv4Net, Sent)>(), 56);
+    }
 }

@@ -20,11 +20,13 @@ use tokio_util::codec::FramedRead;
 use tracing::{debug, info, warn};
 
 use super::message::{codec, Message, Neighbour, Reader, View};
-use crate::bgp::wire::{decode_update_faults, Caps, MAX_LEN_EXTENDED};
+use crate::bgp::wire::MAX_LEN_EXTENDED;
+use crate::bgp::wire::{decode_update_faults, decode_update_paths, Caps, Faults, PathIds};
+use crate::bgp::Notification;
 use crate::config::{BmpRouter, Defaults, ModeLayer};
 use crate::policy::RovMode;
 use crate::rib::{PeerInfo, RibEvent};
-use crate::route::{Asn, PeerId};
+use crate::route::{Asn, PathNlri, PeerId, Update};
 
 /// What a router's task needs besides its connections.
 pub struct Router {
@@ -51,8 +53,9 @@ struct State {
     router: Router,
     /// The RIB peer of each neighbour view.
     peers: HashMap<(Neighbour, View), PeerId>,
-    /// Neighbours whose ADD-PATH routes were ignored (warned once).
-    add_path: HashSet<Neighbour>,
+    /// Neighbours whose Peer Up shows ADD-PATH in use but some of whose routes came without
+    /// path ids (warned once).
+    no_ids: HashSet<Neighbour>,
 }
 
 /// Runs the router's task: serves each connection the listener hands it, one at a time.
@@ -64,7 +67,7 @@ pub async fn run(
     let mut state = State {
         router,
         peers: HashMap::new(),
-        add_path: HashSet::new(),
+        no_ids: HashSet::new(),
     };
     loop {
         let hold = tokio::time::sleep(state.router.hold);
@@ -125,9 +128,9 @@ impl State {
                 neighbour,
                 view,
                 as4,
-                add_path,
+                ids,
                 update,
-            } => self.route(neighbour, view, (as4, add_path), update).await?,
+            } => self.route(neighbour, view, (as4, ids), update).await?,
             Message::PeerUp { neighbour } => {
                 info!(%router, neighbour = %show(&neighbour), asn = neighbour.asn, "BMP peer up");
                 self.forget(neighbour, true).await;
@@ -154,16 +157,10 @@ impl State {
         &mut self,
         neighbour: Neighbour,
         view: View,
-        (as4, add_path): (bool, bool),
+        (as4, ids): (bool, PathIds),
         update: &[u8],
     ) -> Result<(), String> {
         if view == View::AdjRibOut {
-            return Ok(());
-        }
-        if add_path {
-            if self.add_path.insert(neighbour) {
-                warn!(router = %self.router.config.name, neighbour = %show(&neighbour), "ADD-PATH routes are not read: ignoring the neighbour's routes");
-            }
             return Ok(());
         }
         let caps = Caps {
@@ -174,19 +171,43 @@ impl State {
             // session that negotiated it: read it rather than refuse it.
             extended_next_hop: true,
         };
-        let (update, faults) =
-            decode_update_faults(update, &caps).map_err(|n| format!("BGP UPDATE: {n}"))?;
+        let (update, faults) = self
+            .decode(neighbour, update, &caps, ids)
+            .map_err(|n| format!("BGP UPDATE: {n}"))?;
         if let Some(fault) = faults.withdraw.or(faults.discard) {
             debug!(router = %self.router.config.name, neighbour = %show(&neighbour), ?fault, "BMP route's UPDATE is malformed (RFC 7606)");
         }
         if let Some(peer) = self.peer(neighbour, view).await {
-            let _ = self
-                .router
-                .rib
-                .send(RibEvent::Update { peer, update })
-                .await;
+            let _ = self.router.rib.send(update.event(peer)).await;
         }
         Ok(())
+    }
+
+    /// Decodes a Route Monitoring UPDATE, with the path ids of the families in `ids`: each
+    /// path id of a prefix is a path of its own in the RIB (RFC 7911). An UPDATE that is
+    /// malformed with them but reads without them is taken without them: FRR never writes
+    /// them, whatever its OPENs say, and GoBGP leaves them out of the routes it held before
+    /// the station connected.
+    fn decode(
+        &mut self,
+        neighbour: Neighbour,
+        update: &[u8],
+        caps: &Caps,
+        ids: PathIds,
+    ) -> Result<(Decoded, Faults), Notification> {
+        let plain = || decode_update_faults(update, caps).map(|(u, f)| (Decoded::Plain(u), f));
+        if !ids.any() {
+            return plain();
+        }
+        let with_ids = match decode_update_paths(update, caps, ids) {
+            Ok((update, faults)) => return Ok((Decoded::Paths(update), faults)),
+            Err(notification) => notification,
+        };
+        let decoded = plain().map_err(|_| with_ids)?;
+        if self.no_ids.insert(neighbour) {
+            warn!(router = %self.router.config.name, neighbour = %show(&neighbour), "BMP Peer Up shows ADD-PATH, but routes carry no path ids: reading those without");
+        }
+        Ok(decoded)
     }
 
     /// The RIB peer of a neighbour view, added on its first route (`None`: the RIB is gone,
@@ -227,7 +248,7 @@ impl State {
     /// stay, shown down) or came up again (`up`: its old peers are removed, new ones are
     /// added by its routes).
     async fn forget(&mut self, neighbour: Neighbour, up: bool) {
-        self.add_path.remove(&neighbour);
+        self.no_ids.remove(&neighbour);
         let views: Vec<_> = (self.peers.keys())
             .filter(|(n, _)| *n == neighbour)
             .copied()
@@ -254,7 +275,22 @@ impl State {
         for (_, peer) in self.peers.drain() {
             let _ = self.router.rib.send(RibEvent::RemovePeer { peer }).await;
         }
-        self.add_path.clear();
+        self.no_ids.clear();
+    }
+}
+
+/// A Route Monitoring UPDATE, decoded with or without ADD-PATH path ids.
+enum Decoded {
+    Plain(Update),
+    Paths(Update<PathNlri>),
+}
+
+impl Decoded {
+    fn event(self, peer: PeerId) -> RibEvent {
+        match self {
+            Decoded::Plain(update) => RibEvent::Update { peer, update },
+            Decoded::Paths(update) => RibEvent::PathUpdate { peer, update },
+        }
     }
 }
 

@@ -13,6 +13,10 @@ use crate::route::{Attrs, PeerId, RovState};
 pub struct Path {
     /// The peer it came from.
     pub peer: PeerId,
+    /// Its ADD-PATH path identifier (RFC 7911), 0 without: a peer has one path per prefix
+    /// and path id. Only BMP-monitored neighbours send several, and their paths are never
+    /// selected, so an exported path is still the only one of its peer.
+    pub path_id: u32,
     /// Its interned attributes.
     pub attrs: Attrs,
     /// Its RFC 6811 state against the VRP snapshot it was last validated with.
@@ -76,6 +80,7 @@ mod tests {
         let nh = NextHop::V4([192, 0, 2, 1].into());
         Path {
             peer: PeerId(peer),
+            path_id: 0,
             attrs: Arc::new(AttrSet::new(origin, as_path, nh, med, Default::default())),
             state: RovState::NotFound,
             eligible: true,

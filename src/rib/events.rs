@@ -14,7 +14,7 @@ use super::monitor::TableChanges;
 use super::snapshot::{InvalidPaths, PathView};
 use crate::policy::{CheckModes, Filters, RovMode, Tagging};
 use crate::rib::{MassInvalidation, PeerInfo};
-use crate::route::{Family, PeerId, SessionUp, Update};
+use crate::route::{Family, PathNlri, PeerId, SessionUp, Update};
 use crate::rpki::VrpsChanged;
 
 /// What sessions tell the RIB.
@@ -43,6 +43,12 @@ pub enum RibEvent {
     },
     /// A decoded UPDATE.
     Update { peer: PeerId, update: Update },
+    /// A decoded UPDATE whose prefixes carry ADD-PATH path identifiers (a BMP-monitored
+    /// neighbour's): each path id of a prefix is a path of its own.
+    PathUpdate {
+        peer: PeerId,
+        update: Update<PathNlri>,
+    },
     /// The peer asked for our routes again (ROUTE-REFRESH).
     Refresh { peer: PeerId, family: Family },
     /// The peer starts re-sending a family (enhanced route refresh BoRR): set its paths
@@ -87,6 +93,7 @@ impl RibEvent {
             RibEvent::PeerUp { peer, .. }
             | RibEvent::PeerDown { peer, .. }
             | RibEvent::Update { peer, .. }
+            | RibEvent::PathUpdate { peer, .. }
             | RibEvent::Refresh { peer, .. }
             | RibEvent::BeginResend { peer, .. }
             | RibEvent::EndOfResend { peer, .. }

@@ -59,7 +59,7 @@ pub use view::{
 };
 
 use crate::policy::{check_path, Failed, Tagging};
-use crate::route::{Attrs, Export, Family, Interner, PeerId, RovState, SessionUp, Update};
+use crate::route::{Attrs, Export, Family, Interner, Nlri, PeerId, RovState, SessionUp, Update};
 use crate::rpki::VrpStore;
 use delay::UpdateDelay;
 use dump::Dump;
@@ -190,6 +190,7 @@ impl Rib {
                 reason,
             } => self.peer_down(peer, restart, reason),
             RibEvent::Update { peer, update } => self.update(peer, update),
+            RibEvent::PathUpdate { peer, update } => self.update(peer, update),
             // During the update delay the dump at its end is the answer. RFC 7313 §4: the
             // re-export goes between BoRR and EoRR.
             RibEvent::Refresh { peer, family } if self.delay.is_none() => {
@@ -264,21 +265,21 @@ impl Rib {
         }
     }
 
-    fn update(&mut self, peer: PeerId, update: Update) {
+    fn update<N: Nlri>(&mut self, peer: PeerId, update: Update<N>) {
         let started = std::time::Instant::now();
         self.apply_update(peer, update);
         self.timings.update.record(started.elapsed());
     }
 
-    fn apply_update(&mut self, peer: PeerId, update: Update) {
-        for prefix in update.withdrawn {
-            self.remove(peer, prefix);
+    fn apply_update<N: Nlri>(&mut self, peer: PeerId, update: Update<N>) {
+        for nlri in update.withdrawn {
+            self.remove(peer, nlri.prefix(), nlri.path_id());
         }
         for (attrs, prefixes) in update.announced {
             let attrs = self.interned.intern(attrs);
             if !self.peers.first_as_ok(peer, &attrs) {
                 debug!(peer = %self.peers.name(peer), path = %attrs.as_path, "first AS is not the peer's: treated as withdrawn");
-                prefixes.into_iter().for_each(|p| self.remove(peer, p));
+                (prefixes.into_iter()).for_each(|n| self.remove(peer, n.prefix(), n.path_id()));
                 continue;
             }
             // One snapshot for the whole UPDATE, not one load per route; the path's own
@@ -288,9 +289,10 @@ impl Rib {
             let next_hop = attrs.next_hop.addr();
             let (filters, checks) = (&info.filters, &info.checks);
             let of_path = check_path(filters, checks, &vrps.aspas, &attrs.as_path, next_hop);
-            for prefix in prefixes {
+            for nlri in prefixes {
+                let (prefix, path_id) = (nlri.prefix(), nlri.path_id());
                 let state = vrps.table.state(&prefix, attrs.as_path.origin());
-                self.insert(peer, prefix, attrs.clone(), (state, of_path));
+                self.insert((peer, path_id), prefix, attrs.clone(), (state, of_path));
             }
         }
         if let Some(family) = update.end_of_rib {
@@ -302,8 +304,15 @@ impl Rib {
         }
     }
 
-    /// Stores `peer`'s path for `prefix` in RPKI `state`, failing the path checks `of_path`.
-    fn insert(&mut self, peer: PeerId, prefix: IpNet, attrs: Attrs, verdict: (RovState, Failed)) {
+    /// Stores `peer`'s path `path_id` for `prefix` in RPKI `state`, failing the path checks
+    /// `of_path`.
+    fn insert(
+        &mut self,
+        (peer, path_id): (PeerId, u32),
+        prefix: IpNet,
+        attrs: Attrs,
+        verdict: (RovState, Failed),
+    ) {
         let (state, of_path) = verdict;
         if self.peers.over_limit(peer) {
             return;
@@ -313,6 +322,7 @@ impl Rib {
         let held = self.held(prefix, peer);
         let mut path = Path {
             peer,
+            path_id,
             attrs,
             state,
             eligible: true,
@@ -339,7 +349,7 @@ impl Rib {
                     warn!(peer = %self.peers.name(peer), limit, "maximum prefixes exceeded: closing the session");
                     // The route past the limit is not taken: undo the insert (the diff of
                     // the two changes is nothing to export).
-                    if let Some(path) = self.table.remove(prefix, peer) {
+                    if let Some(path) = self.table.remove(prefix, peer, path_id) {
                         self.counts[peer.0 as usize].count(&path, -1);
                     }
                     self.peers.uncount_route(peer);
@@ -349,8 +359,8 @@ impl Rib {
         }
     }
 
-    fn remove(&mut self, peer: PeerId, prefix: IpNet) {
-        if let Some(old) = self.table.remove(prefix, peer) {
+    fn remove(&mut self, peer: PeerId, prefix: IpNet, path_id: u32) {
+        if let Some(old) = self.table.remove(prefix, peer, path_id) {
             self.counts[peer.0 as usize].count(&old, -1);
             self.peers.uncount_route(peer);
         }

@@ -5,7 +5,7 @@ use super::rov_tests::{vrp, Lab, NO_HOLD};
 use super::tests::net;
 use super::*;
 use crate::policy::RovMode;
-use crate::route::Asn;
+use crate::route::{Asn, PathNlri};
 use tokio::sync::oneshot;
 
 /// A Lab (peers 0..2 up) with a monitored neighbour added as peer 3; 192.0.2.0/24 may only
@@ -77,4 +77,63 @@ async fn a_monitored_neighbours_routes_are_revalidated_on_vrp_change() {
         .await;
     let peer = checked_view(&mut lab, monitored);
     assert_eq!((peer.counts.valid, peer.counts.invalid), (1, 0));
+}
+
+/// The monitored neighbour's path `id` for `prefix` with this AS path (ADD-PATH).
+fn path_update(id: u32, path: &[u32], prefix: &str) -> Update<PathNlri> {
+    let nlri = PathNlri {
+        id,
+        prefix: net(prefix),
+    };
+    Update {
+        announced: vec![(super::tests::attrs(path, 1), vec![nlri])],
+        ..Default::default()
+    }
+}
+
+/// Expected: a neighbour that sends two paths of one prefix (ADD-PATH) has two paths, each
+/// validated and counted; withdrawing one path id removes only that one; its Peer Down
+/// removes the other.
+#[tokio::test]
+async fn each_add_path_identifier_is_a_path_of_its_own() {
+    let (mut lab, monitored) = lab_with_monitored().await;
+    let peer = PeerId(monitored);
+    for (id, path) in [(1, [64499, 65001]), (2, [64499, 65002])] {
+        let update = path_update(id, &path, "192.0.2.0/24");
+        lab.event(RibEvent::PathUpdate { peer, update }).await;
+    }
+    let view = checked_view(&mut lab, monitored);
+    let counts = (view.counts.routes, view.counts.valid, view.counts.invalid);
+    assert_eq!(counts, (2, 1, 1), "both paths, each validated");
+    let (_, paths) = lab.rib.lookup(net("192.0.2.0/24"));
+    assert_eq!(paths.len(), 2);
+
+    let withdraw = Update {
+        withdrawn: vec![PathNlri {
+            id: 2,
+            prefix: net("192.0.2.0/24"),
+        }],
+        ..Default::default()
+    };
+    lab.event(RibEvent::PathUpdate {
+        peer,
+        update: withdraw,
+    })
+    .await;
+    let view = checked_view(&mut lab, monitored);
+    let counts = (view.counts.routes, view.counts.valid, view.counts.invalid);
+    assert_eq!(
+        counts,
+        (1, 1, 0),
+        "path 2 (the invalid one) withdrawn, path 1 kept"
+    );
+
+    let down = RibEvent::PeerDown {
+        peer,
+        restart: None,
+        reason: "BMP peer down".into(),
+    };
+    lab.event(down).await;
+    assert_eq!(checked_view(&mut lab, monitored).counts.routes, 0);
+    assert!(lab.rib.lookup(net("192.0.2.0/24")).1.is_empty());
 }

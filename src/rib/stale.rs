@@ -56,8 +56,8 @@ impl Rib {
         }
         let mut n = 0;
         for f in Self::families(family) {
-            for prefix in self.table.prefixes_of(f, peer, &pred) {
-                self.remove(peer, prefix);
+            for (prefix, path_id) in self.table.paths_of(f, peer, &pred) {
+                self.remove(peer, prefix, path_id);
                 self.export_when_many();
                 n += 1;
             }

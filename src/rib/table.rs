@@ -13,7 +13,7 @@ use smallvec::SmallVec;
 use super::best::{better, Path, PeerOrder};
 use crate::route::{Asn, Family, PeerId};
 
-/// A prefix's paths, best first; at most one per peer.
+/// A prefix's paths, best first; at most one per peer and path id.
 pub type Paths = SmallVec<[Path; 1]>;
 
 /// A peer as export sees it: which peer (never sent its own path) and its AS (what
@@ -110,10 +110,12 @@ pub struct Table {
 }
 
 impl Table {
-    /// Inserts or replaces `path.peer`'s path for `prefix`; returns the path replaced.
+    /// Inserts or replaces `path.peer`'s path for `prefix` with `path.path_id`; returns the
+    /// path replaced.
     pub fn upsert(&mut self, prefix: IpNet, path: Path, order: &impl PeerOrder) -> Option<Path> {
         self.modify(prefix, |paths| {
-            let old = paths.iter().position(|p| p.peer == path.peer);
+            let same = |p: &Path| p.peer == path.peer && p.path_id == path.path_id;
+            let old = paths.iter().position(same);
             let old = old.map(|i| paths.remove(i));
             let at = paths
                 .iter()
@@ -124,10 +126,12 @@ impl Table {
         })
     }
 
-    /// Removes `peer`'s path for `prefix`; returns it (`None`: it had none).
-    pub fn remove(&mut self, prefix: IpNet, peer: PeerId) -> Option<Path> {
+    /// Removes `peer`'s path `path_id` for `prefix`; returns it (`None`: it had none).
+    pub fn remove(&mut self, prefix: IpNet, peer: PeerId, path_id: u32) -> Option<Path> {
         self.modify(prefix, |paths| {
-            let i = paths.iter().position(|p| p.peer == peer);
+            let i = paths
+                .iter()
+                .position(|p| p.peer == peer && p.path_id == path_id);
             let old = i.map(|i| paths.remove(i));
             (old.is_some(), old)
         })
@@ -232,6 +236,20 @@ impl Table {
             .map(|(prefix, _)| prefix)
             .collect()
     }
+
+    /// The paths of `family` from `peer` matching `pred`: their prefixes and path ids.
+    pub fn paths_of(
+        &self,
+        family: Family,
+        peer: PeerId,
+        pred: impl Fn(&Path) -> bool,
+    ) -> Vec<(IpNet, u32)> {
+        let pred = &pred;
+        let mine = move |p: &&Path| p.peer == peer && pred(p);
+        (self.iter(family))
+            .flat_map(|(prefix, paths)| paths.iter().filter(mine).map(move |p| (prefix, p.path_id)))
+            .collect()
+    }
 }
 
 fn modify_in<P: Prefix + Copy, R>(
@@ -287,6 +305,7 @@ pub(super) mod tests {
         attrs.actions = Actions::read(64500, [], large.iter().copied()).map(Box::new);
         Path {
             peer: PeerId(peer),
+            path_id: 0,
             attrs: Arc::new(attrs),
             state: RovState::NotFound,
             eligible: true,

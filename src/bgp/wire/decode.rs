@@ -5,15 +5,13 @@
 
 use std::net::Ipv4Addr;
 
-use ipnet::IpNet;
-
 use super::attr::{AS_PATH, MP_REACH, NEXT_HOP, ORIGIN};
 use super::cursor::Cursor;
 use super::nlri::read_prefixes;
 use super::update_attrs::{MpReach, Parsed};
-use super::{Caps, HEADER_LEN};
+use super::{Caps, PathIds, HEADER_LEN};
 use crate::bgp::{Notification, Reason};
-use crate::route::{AttrSet, Family, NextHop, Update};
+use crate::route::{AttrSet, Family, NextHop, Nlri, PathNlri, Update};
 
 /// Decodes an UPDATE frame (header included, as [`super::Framer`] yields it).
 ///
@@ -77,6 +75,25 @@ impl Faults {
 /// [`decode_update`], and the errors the UPDATE survived (for the session's counters and
 /// log; `Err` is a session reset).
 pub fn decode_update_faults(frame: &[u8], caps: &Caps) -> Result<(Update, Faults), Notification> {
+    decode(frame, caps, PathIds::default())
+}
+
+/// [`decode_update_faults`] for a sender that uses ADD-PATH (RFC 7911) for the families in
+/// `ids`: their prefixes are read after their path identifiers; the other families' get
+/// path id 0. A path identifier cut short is a bad prefix (3/10, or 3/9 in MP attributes).
+pub fn decode_update_paths(
+    frame: &[u8],
+    caps: &Caps,
+    ids: PathIds,
+) -> Result<(Update<PathNlri>, Faults), Notification> {
+    decode(frame, caps, ids)
+}
+
+fn decode<N: Nlri>(
+    frame: &[u8],
+    caps: &Caps,
+    ids: PathIds,
+) -> Result<(Update<N>, Faults), Notification> {
     let malformed_list = || Notification::from(Reason::MalformedAttributeList);
     let bad_network = |_| Notification::from(Reason::InvalidNetwork);
     let mut c = Cursor::new(frame.get(HEADER_LEN..).ok_or_else(malformed_list)?);
@@ -86,15 +103,16 @@ pub fn decode_update_faults(frame: &[u8], caps: &Caps) -> Result<(Update, Faults
     let attrs = c.take(usize::from(alen)).ok_or_else(malformed_list)?;
 
     let mut update = Update::default();
-    read_prefixes(withdrawn, Family::Ipv4Unicast, &mut update.withdrawn).map_err(bad_network)?;
+    let v4 = Family::Ipv4Unicast;
+    read_prefixes(withdrawn, v4, ids.of(v4), &mut update.withdrawn).map_err(bad_network)?;
     let mut nlri = Vec::new();
-    read_prefixes(c.rest(), Family::Ipv4Unicast, &mut nlri).map_err(bad_network)?;
+    read_prefixes(c.rest(), v4, ids.of(v4), &mut nlri).map_err(bad_network)?;
     if wlen == 0 && alen == 0 && nlri.is_empty() {
         update.end_of_rib = Some(Family::Ipv4Unicast);
         return Ok((update, Faults::default()));
     }
 
-    let mut p = Parsed::parse(attrs, caps)?;
+    let mut p = Parsed::parse(attrs, caps, ids)?;
     if p.overrun {
         if nlri.is_empty() && p.mp_reach.is_none() {
             return Err(malformed_list());
@@ -113,7 +131,7 @@ pub fn decode_update_faults(frame: &[u8], caps: &Caps) -> Result<(Update, Faults
 
 /// Puts the announced prefixes into `update`: as announcements, or as withdrawals when an
 /// error or a missing mandatory attribute asks for treat-as-withdraw.
-fn announce(update: &mut Update, p: &mut Parsed, nlri: Vec<IpNet>) {
+fn announce<N: Nlri>(update: &mut Update<N>, p: &mut Parsed<N>, nlri: Vec<N>) {
     let mp = p.mp_reach.take().filter(|m| !m.prefixes.is_empty());
     if nlri.is_empty() && mp.is_none() {
         return;
@@ -171,7 +189,7 @@ fn announce(update: &mut Update, p: &mut Parsed, nlri: Vec<IpNet>) {
 
 /// Announced prefixes by next hop: the body NLRI, then MP_REACH_NLRI's (joined with the
 /// body's when both are IPv4 with the same next hop).
-fn groups(body: Option<(NextHop, Vec<IpNet>)>, mp: Option<MpReach>) -> Vec<(NextHop, Vec<IpNet>)> {
+fn groups<N>(body: Option<(NextHop, Vec<N>)>, mp: Option<MpReach<N>>) -> Vec<(NextHop, Vec<N>)> {
     let mut groups = Vec::with_capacity(2);
     groups.extend(body);
     if let Some(m) = mp {

@@ -5,28 +5,41 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
-use crate::route::{Family, PathNlri};
+use crate::route::{Family, Nlri, PathNlri};
 
 /// A prefix field that is not well-formed (RFC 7606 §5.3): a length beyond the family's
 /// maximum, or a prefix running past the end of its field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct BadNlri;
 
-/// Reads every prefix of `buf` into `out`. Host bits past the prefix length are cleared
-/// (RFC 4271: they are irrelevant), so equal prefixes compare equal.
-pub(super) fn read_prefixes(
+/// Reads every prefix of `buf` into `out`, each after its 4-octet path identifier when
+/// `with_ids` (RFC 7911 §3; `N` must be [`PathNlri`] then, or the ids are lost). Host bits
+/// past the prefix length are cleared (RFC 4271: they are irrelevant), so equal prefixes
+/// compare equal.
+pub(super) fn read_prefixes<N: Nlri>(
     mut buf: &[u8],
     family: Family,
-    out: &mut Vec<IpNet>,
+    with_ids: bool,
+    out: &mut Vec<N>,
 ) -> Result<(), BadNlri> {
-    while let Some((&len, rest)) = buf.split_first() {
+    let mut id = 0;
+    loop {
+        if with_ids {
+            let Some((bytes, rest)) = buf.split_first_chunk::<4>() else {
+                return if buf.is_empty() { Ok(()) } else { Err(BadNlri) };
+            };
+            id = u32::from_be_bytes(*bytes);
+            buf = rest;
+        }
+        let Some((&len, rest)) = buf.split_first() else {
+            return if with_ids { Err(BadNlri) } else { Ok(()) };
+        };
         let (bytes, rest) = rest
             .split_at_checked(usize::from(len).div_ceil(8))
             .ok_or(BadNlri)?;
-        out.push(prefix(family, len, bytes).ok_or(BadNlri)?);
+        out.push(N::new(id, prefix(family, len, bytes).ok_or(BadNlri)?));
         buf = rest;
     }
-    Ok(())
 }
 
 /// One prefix from its length and significant bytes; `None` if the length is too long.

@@ -8,27 +8,27 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use bytes::Bytes;
-use ipnet::IpNet;
 use tracing::debug;
 
 use super::attr::*;
 use super::cursor::Cursor;
 use super::decode::Faults;
 use super::nlri::read_prefixes;
-use super::{aspath, family, Caps, AS_TRANS};
+use super::{aspath, family, Caps, PathIds, AS_TRANS};
 use crate::bgp::{Notification, Reason};
-use crate::route::{AsPath, Family, NextHop};
+use crate::route::{AsPath, Family, NextHop, Nlri};
 
 /// MP_REACH_NLRI for a unicast family.
 #[derive(Debug)]
-pub(super) struct MpReach {
+pub(super) struct MpReach<N> {
     pub(super) next_hop: NextHop,
-    pub(super) prefixes: Vec<IpNet>,
+    pub(super) prefixes: Vec<N>,
 }
 
-/// What the attribute list held, as far as rovgate cares.
+/// What the attribute list held, as far as rovgate cares; `N`: the MP prefixes, with or
+/// without ADD-PATH path identifiers.
 #[derive(Debug, Default)]
-pub(super) struct Parsed {
+pub(super) struct Parsed<N> {
     pub(super) origin: Option<u8>,
     pub(super) as_path: Option<AsPath>,
     pub(super) as4_path: Option<AsPath>,
@@ -39,9 +39,9 @@ pub(super) struct Parsed {
     /// AS4_AGGREGATOR's AS from a 2-octet peer.
     as4_aggregator: Option<u32>,
     other: Vec<u8>,
-    pub(super) mp_reach: Option<MpReach>,
+    pub(super) mp_reach: Option<MpReach<N>>,
     /// MP_UNREACH_NLRI: family (if unicast) and withdrawn prefixes.
-    pub(super) mp_unreach: Option<(Option<Family>, Vec<IpNet>)>,
+    pub(super) mp_unreach: Option<(Option<Family>, Vec<N>)>,
     /// Errors that ask for treat-as-withdraw (RFC 7606 §2) or discarded an attribute.
     pub(super) faults: Faults,
     /// The attribute list ended inside an attribute (RFC 7606 §4).
@@ -49,13 +49,17 @@ pub(super) struct Parsed {
     /// How many attributes the list held (duplicates and discarded ones included).
     pub(super) count: usize,
     seen: [u64; 4],
+    /// The families whose MP prefixes carry path identifiers.
+    ids: PathIds,
 }
 
-impl Parsed {
-    /// Parses the path attributes field. `Err` is a session reset.
-    pub(super) fn parse(list: &[u8], caps: &Caps) -> Result<Parsed, Notification> {
+impl<N: Nlri> Parsed<N> {
+    /// Parses the path attributes field, the MP prefixes of the families in `ids` with
+    /// their path identifiers. `Err` is a session reset.
+    pub(super) fn parse(list: &[u8], caps: &Caps, ids: PathIds) -> Result<Self, Notification> {
         let mut p = Parsed {
             other: Vec::with_capacity(list.len()),
+            ids,
             ..Parsed::default()
         };
         for a in RawAttrs::new(list) {
@@ -282,7 +286,8 @@ impl Parsed {
         };
         let next_hop = mp_next_hop(family, nh, caps.extended_next_hop).ok_or_else(err)?;
         let mut prefixes = Vec::new();
-        read_prefixes(c.rest(), family, &mut prefixes).map_err(|_| err())?;
+        let with_ids = self.ids.of(family);
+        read_prefixes(c.rest(), family, with_ids, &mut prefixes).map_err(|_| err())?;
         if a.flags & (OPTIONAL | TRANSITIVE) != OPTIONAL {
             self.malformed(&a, "attribute flags");
         }
@@ -304,7 +309,9 @@ impl Parsed {
         let family = family(afi, safi);
         let mut prefixes = Vec::new();
         match family {
-            Some(f) => read_prefixes(c.rest(), f, &mut prefixes).map_err(|_| err())?,
+            Some(f) => {
+                read_prefixes(c.rest(), f, self.ids.of(f), &mut prefixes).map_err(|_| err())?
+            }
             None => debug!(afi, safi, "MP_UNREACH_NLRI for another AFI/SAFI ignored"),
         }
         self.mp_unreach = Some((family, prefixes));
