@@ -1,5 +1,6 @@
 //! The RIB's view of its peers: who is up, with which families, what each still has to be
-//! sent, route counts against `max_prefixes`, and graceful-restart stale deadlines.
+//! sent, route counts against `max_prefixes` and graceful-restart stale deadlines
+//! (`peers_limits.rs`); what it knows of each configured peer is `peer_info.rs`.
 //!
 //! Where it sits: inside the RIB task only; sessions learn of it through `Export`s.
 
@@ -8,7 +9,6 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use tracing::warn;
 
 use super::add_path::AddPaths;
 use super::best::PeerOrder;
@@ -17,54 +17,8 @@ use super::pending::Pending;
 use super::table::{Dirty, Receiver, Table};
 use super::view::{PeerView, RovCounts};
 use crate::policy::{CheckModes, Filters, RovMode};
-use crate::route::abuse::PeerAbuse;
-use crate::route::{Asn, Attrs, Export, Family, PeerId, SessionUp};
-
-/// What the RIB needs to know of a configured peer.
-#[derive(Clone, Debug)]
-pub struct PeerInfo {
-    /// The configured name, for logs.
-    pub name: String,
-    /// The peer's address (the last best-path tie-breaker).
-    pub address: IpAddr,
-    /// The peer's AS.
-    pub asn: Asn,
-    /// RFC 7947: drop routes whose AS_PATH does not start with the peer's AS.
-    pub enforce_first_as: bool,
-    /// Most prefixes accepted; `None`: no limit.
-    pub max_prefixes: Option<u64>,
-    /// What ROV does with the peer's routes (changes at run time).
-    pub rov: RovMode,
-    /// What each import check does with the peer's routes (changes at run time).
-    pub checks: CheckModes,
-    /// What the peer's routes are checked against (changes at run time).
-    pub filters: Arc<Filters>,
-    /// What its sessions count of its malformed UPDATEs and NOTIFICATIONs (the view shows
-    /// them as they are when read).
-    pub abuse: Arc<PeerAbuse>,
-    /// A BMP-monitored router's neighbour (`bmp/`): its paths are validated and reported,
-    /// never selected for or exported to anyone, and it is never sent anything.
-    pub monitored: bool,
-}
-
-impl PeerInfo {
-    /// A peer named `name` at `address` of AS `asn` in ROV mode `rov`: first AS enforced, no
-    /// prefix limit, every import check off (with an IXP's bounds, should one be turned on).
-    pub fn new(name: String, address: IpAddr, asn: Asn, rov: RovMode) -> Self {
-        PeerInfo {
-            name,
-            address,
-            asn,
-            enforce_first_as: true,
-            max_prefixes: None,
-            rov,
-            checks: CheckModes::default(),
-            filters: Arc::new(Filters::ixp_defaults(asn, address)),
-            abuse: Arc::default(),
-            monitored: false,
-        }
-    }
-}
+use crate::route::{Export, Family, PeerId, SessionUp};
+pub use info::PeerInfo;
 
 /// A peer's counts as the view shows them: a monitored neighbour's invalid paths are not
 /// selected, but none is dropped (its policy is shadow: every one would be).
@@ -391,57 +345,6 @@ impl Peers {
         }
     }
 
-    /// Whether a path from `peer` passes the RFC 7947 first-AS check.
-    pub fn first_as_ok(&self, peer: PeerId, attrs: &Attrs) -> bool {
-        let info = &self.slot(peer).info;
-        !info.enforce_first_as || attrs.as_path.first() == Some(info.asn)
-    }
-
-    /// Whether the peer went past its limit this session (further routes are ignored).
-    pub fn over_limit(&self, peer: PeerId) -> bool {
-        self.slot(peer).over_limit
-    }
-
-    /// Counts a new route; returns the limit when this route exceeds it (once per session).
-    pub fn count_route(&mut self, peer: PeerId) -> Option<u64> {
-        let slot = self.slot_mut(peer);
-        slot.routes += 1;
-        let limit = slot.info.max_prefixes?;
-        if !slot.warned && slot.routes * 10 >= limit * 9 {
-            slot.warned = true;
-            warn!(peer = %slot.info.name, routes = slot.routes, limit, "90% of maximum prefixes reached");
-        }
-        if slot.routes > limit && !slot.over_limit {
-            slot.over_limit = true;
-            return Some(limit);
-        }
-        None
-    }
-
-    /// Uncounts a removed route.
-    pub fn uncount_route(&mut self, peer: PeerId) {
-        let slot = self.slot_mut(peer);
-        slot.routes = slot.routes.saturating_sub(1);
-    }
-
-    /// Sets or clears when the peer's stale routes are dropped.
-    pub fn set_stale_deadline(&mut self, peer: PeerId, deadline: Option<Instant>) {
-        self.slot_mut(peer).stale_deadline = deadline;
-    }
-
-    /// The earliest stale deadline.
-    pub fn next_stale_deadline(&self) -> Option<Instant> {
-        self.live().filter_map(|(_, s)| s.stale_deadline).min()
-    }
-
-    /// Peers whose stale deadline has passed.
-    pub fn stale_expired(&self, now: Instant) -> Vec<PeerId> {
-        (self.live())
-            .filter(|(_, s)| s.stale_deadline.is_some_and(|t| t <= now))
-            .map(|(id, _)| id)
-            .collect()
-    }
-
     /// Hands every established peer with something waiting as many chunks as its export
     /// channel has room for, never waiting; returns the peers whose writer is gone.
     pub fn send_ready(&mut self) -> Vec<PeerId> {
@@ -460,3 +363,8 @@ impl Peers {
         gone
     }
 }
+
+#[path = "peer_info.rs"]
+mod info;
+#[path = "peers_limits.rs"]
+mod limits;
