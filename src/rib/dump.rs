@@ -110,7 +110,11 @@ fn grouped<T: Copy>(items: Vec<T>, groups: &[u32]) -> Box<[T]> {
     let Some(&first) = items.first() else {
         return Box::default();
     };
-    let none = groups.iter().filter(|&&g| g != u32::MAX).max().map_or(0, |&g| g + 1);
+    let none = groups
+        .iter()
+        .filter(|&&g| g != u32::MAX)
+        .max()
+        .map_or(0, |&g| g + 1);
     let index = |g: u32| g.min(none) as usize;
     // Where each group starts in the result.
     let mut next = vec![0usize; none as usize + 1];
