@@ -28,6 +28,7 @@ fn peer(name: &str, up: bool, counts: RovCounts, would_drop: u64) -> PeerView {
         rov: RovMode::Shadow,
         checks: Default::default(),
         up,
+        families: Default::default(),
         pending: 0,
         last_down: None,
         session: None,

@@ -20,13 +20,11 @@
 //! Each test has its own 127.0.N.x addresses (N = 90 OpenBGPD, 91 GoBGP) and free ports, so
 //! they run in parallel with the other tests.
 
-use std::fs;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::support;
 use crate::support::bgpd::Bgpd;
+use crate::support::gobgpd::Gobgpd;
 use crate::support::table::{data, SMALL_RIB};
 use rovgate::feed;
 use rovgate::replay::{self, ReplayOptions, ReplayResult};
@@ -127,94 +125,31 @@ async fn openbgpd_passes_every_route_unchanged() {
     check("OpenBGPD", &result);
 }
 
-/// gobgpd as a route server on 127.0.`net`.1:`port`, with its gRPC API on a free port of
-/// 127.0.0.1 and these (address, AS) neighbours, each a passive route-server client with
-/// both unicast families; killed on drop.
-struct Gobgpd {
-    child: Child,
-    api: u16,
-    dir: PathBuf,
-}
-
-impl Gobgpd {
-    fn start(net: u8, port: u16, neighbours: &[(String, u32)]) -> Gobgpd {
-        let dir = support::scratch_dir(&format!("gobgpd-{net}"));
-        let mut config = format!(
-            "[global.config]\nas = 64500\nrouter-id = \"127.0.{net}.1\"\nport = {port}\n\
-             local-address-list = [\"127.0.{net}.1\"]\n"
-        );
-        for (address, asn) in neighbours {
+/// gobgpd as a route server on 127.0.`net`.1:`port` with these (address, AS) neighbours,
+/// each a passive route-server client with both unicast families; started once it lists
+/// them.
+fn gobgpd(net: u8, port: u16, neighbours: &[(String, u32)]) -> Gobgpd {
+    let mut config = format!(
+        "[global.config]\nas = 64500\nrouter-id = \"127.0.{net}.1\"\nport = {port}\n\
+         local-address-list = [\"127.0.{net}.1\"]\n"
+    );
+    for (address, asn) in neighbours {
+        config.push_str(&format!(
+            "[[neighbors]]\n[neighbors.config]\nneighbor-address = \"{address}\"\n\
+             peer-as = {asn}\n[neighbors.transport.config]\npassive-mode = true\n\
+             [neighbors.route-server.config]\nroute-server-client = true\n"
+        ));
+        for family in ["ipv4-unicast", "ipv6-unicast"] {
             config.push_str(&format!(
-                "[[neighbors]]\n[neighbors.config]\nneighbor-address = \"{address}\"\n\
-                 peer-as = {asn}\n[neighbors.transport.config]\npassive-mode = true\n\
-                 [neighbors.route-server.config]\nroute-server-client = true\n"
+                "[[neighbors.afi-safis]]\n[neighbors.afi-safis.config]\n\
+                 afi-safi-name = \"{family}\"\n"
             ));
-            for family in ["ipv4-unicast", "ipv6-unicast"] {
-                config.push_str(&format!(
-                    "[[neighbors.afi-safis]]\n[neighbors.afi-safis.config]\n\
-                     afi-safi-name = \"{family}\"\n"
-                ));
-            }
         }
-        let file = dir.join("gobgpd.toml");
-        fs::write(&file, config).expect("write gobgpd.toml");
-        let log = fs::File::create(dir.join("gobgpd.log")).expect("create gobgpd.log");
-        let api = support::free_port();
-        let child = Command::new("gobgpd")
-            .arg("-f")
-            .arg(&file)
-            .args(["--api-hosts", &format!("127.0.0.1:{api}")])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("clone log handle"))
-            .stderr(log)
-            .spawn()
-            .expect("start gobgpd");
-        let mut gobgpd = Gobgpd { child, api, dir };
-        // Its neighbours are listed once the config is applied, and the listener is up then.
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let listed = |g: &Gobgpd| {
-            let out = g.gobgp(&["neighbor"]);
-            neighbours.iter().all(|(a, _)| out.contains(a.as_str()))
-        };
-        while !listed(&gobgpd) {
-            let exited = gobgpd.child.try_wait().ok().flatten();
-            assert!(
-                exited.is_none(),
-                "gobgpd exited ({exited:?}): {}",
-                gobgpd.log()
-            );
-            assert!(
-                Instant::now() < deadline,
-                "gobgpd did not start: {}",
-                gobgpd.log()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        gobgpd
     }
-
-    /// Runs `gobgp ARGS` against this gobgpd; its stdout and stderr.
-    fn gobgp(&self, args: &[&str]) -> String {
-        let out = Command::new("gobgp")
-            .args(["-u", "127.0.0.1", "-p", &self.api.to_string()])
-            .args(args)
-            .output()
-            .expect("run gobgp");
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
-    }
-
-    /// gobgpd's log.
-    fn log(&self) -> String {
-        fs::read_to_string(self.dir.join("gobgpd.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for Gobgpd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = fs::remove_dir_all(&self.dir);
-    }
+    let mut gobgpd = Gobgpd::start(None, &config);
+    let addresses: Vec<&str> = neighbours.iter().map(|(a, _)| a.as_str()).collect();
+    gobgpd.wait_for_neighbours(&addresses);
+    gobgpd
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -223,7 +158,7 @@ async fn gobgp_passes_every_route_unchanged() {
         return;
     }
     let (net, port) = (91, support::free_port());
-    let gobgpd = Gobgpd::start(
+    let gobgpd = gobgpd(
         net,
         port,
         &[

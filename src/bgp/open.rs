@@ -215,3 +215,7 @@ mod tests;
 #[cfg(test)]
 #[path = "open_capture_tests.rs"]
 mod capture_tests;
+
+#[cfg(test)]
+#[path = "open_rfc9072_tests.rs"]
+mod rfc9072_tests;

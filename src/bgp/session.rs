@@ -5,7 +5,7 @@
 //! [`Link`], and tells the RIB when the session is up (handing it the writer's export
 //! channel) or down. Connections come from the listener (incoming) or from the link's own
 //! connect (outgoing); a second link exists only while a connection collision (RFC 4271
-//! §6.8) is resolved.
+//! §6.8) is resolved (`session/collision.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,15 +16,15 @@ use tokio::sync::{mpsc, watch, Notify};
 use tracing::{debug, info, warn};
 
 use super::abuse::PeerAbuseLog;
-use super::fsm::{self, Action, DownReason, Event, Fsm, Keep, State};
+use super::fsm::{self, Action, DownReason, Event, Fsm, State};
 use super::link::{Input, Link};
 use super::open::{decode_open, encode_open, Negotiated};
 use super::wire::{self, Caps, FrameError, MessageType};
 use super::writer::{Control, WriterEvent, SEND_HOLD_MIN};
 use super::{Notification, Reason};
 use crate::rib::RibEvent;
-use crate::route::abuse::Refusal;
 
+mod collision;
 mod config;
 
 use config::fsm_config;
@@ -346,68 +346,6 @@ impl SessionTask {
             Ok(_) => vec![Event::RouteRefreshReceived],
             Err(n) => vec![Event::MessageError(n)],
         }
-    }
-
-    /// A connection from the peer, handed over by the listener.
-    async fn incoming(&mut self, stream: TcpStream) {
-        if let Err(e) = self.config.security.apply(&stream, self.config.remote.ip()) {
-            warn!(peer = %self.config.name, "securing an accepted connection failed, closed: {e}");
-            return;
-        }
-        let state = self.main.fsm.state();
-        match state {
-            State::Idle | State::Connect | State::Active => {
-                self.main.close();
-                self.main.attach(stream, false);
-                self.feed(Which::Main, Event::TcpAccepted).await;
-            }
-            State::Established => {
-                let why = Refusal::AlreadyEstablished;
-                self.abuse.refuse(why, stream, fsm::collision_cease());
-            }
-            State::OpenSent | State::OpenConfirm if self.main.outgoing && self.extra.is_none() => {
-                let mut link = Link::new(Fsm::new(fsm_config(&self.config)));
-                link.attach(stream, false);
-                self.extra = Some(link);
-                self.feed(Which::Extra, Event::Start { passive: true })
-                    .await;
-                self.feed(Which::Extra, Event::TcpAccepted).await;
-            }
-            State::OpenSent | State::OpenConfirm => {
-                let why = Refusal::AlreadyConnecting;
-                self.abuse.refuse(why, stream, fsm::collision_cease());
-            }
-        }
-    }
-
-    /// Once either link knows the peer's BGP Identifier, keeps one (RFC 4271 §6.8).
-    async fn resolve_collision(&mut self) {
-        let Some(extra) = &self.extra else { return };
-        if extra.fsm.state() == State::Idle {
-            self.extra = None;
-            return;
-        }
-        let known = [self.main.fsm.negotiated(), extra.fsm.negotiated()];
-        let Some(remote_id) = known.iter().flatten().map(|n| n.peer_router_id).next() else {
-            return;
-        };
-        let local = &self.config.speaker;
-        let keep =
-            fsm::resolve_collision(local.router_id, local.asn, remote_id, self.config.peer_asn);
-        let stop = Event::Stop {
-            notification: Some(fsm::collision_cease()),
-        };
-        info!(peer = %self.config.name, ?keep, "connection collision resolved");
-        match keep {
-            Keep::Local => self.feed(Which::Extra, stop).await,
-            Keep::Remote => {
-                self.feed(Which::Main, stop).await;
-                if let Some(extra) = self.extra.take() {
-                    self.main = extra;
-                }
-            }
-        }
-        self.extra = None;
     }
 }
 

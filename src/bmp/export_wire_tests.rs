@@ -35,6 +35,7 @@ pub(in crate::bmp) fn member(session: Option<SessionUp>) -> PeerView {
         rov: RovMode::Drop,
         checks: Default::default(),
         up: true,
+        families: Default::default(),
         pending: 0,
         last_down: None,
         session: session.map(Arc::new),

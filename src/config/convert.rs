@@ -2,37 +2,37 @@
 //!
 //! Where it sits: inside `config.rs`'s [`Config::parse`]. The raw structs mirror the file
 //! (`deny_unknown_fields`, values kept with their spans); conversion checks every value and
-//! turns spans into the line and dotted key that [`ConfigError`] reports.
+//! turns spans into the line and dotted key that [`ConfigError`] reports. Each part of the
+//! file has its child module (`filters.rs`, `rov.rs`, `members.rs`, …); `expected.rs` says
+//! what a bad string value should have been.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::Ipv4Addr;
 use std::ops::Range;
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 
 use serde::Deserialize;
 use toml::de::DeTable;
 use toml::Spanned;
 
-use super::{
-    AddPath, ChoiceError, Config, ConfigError, Defaults, NextHopMode, PeerConfig, Role,
-    ServerConfig,
-};
+use super::{AddPath, Config, ConfigError, Defaults, NextHopMode, PeerConfig, ServerConfig};
 use crate::bgp::sockopt::{Password, Security};
-use crate::policy::{RovMode, UnknownMode};
 use crate::route::Asn;
 use crate::rpki::startup::DEFAULT_STARTUP_WAIT;
 use crate::rpki::{CacheConfig, RpkiConfig};
 
 mod damping;
+mod expected;
 mod files;
 mod filters;
 mod http;
 mod keys;
 mod members;
 mod rov;
+
+use expected::{check_host_port, Expected};
 
 /// Parses config text: TOML syntax, then the raw structs, then conversion. With
 /// `check_files`, the VRP and SLURM files it names must be readable files.
@@ -376,62 +376,5 @@ impl Source<'_> {
     /// Parses a string value with `FromStr`; the message says what was expected.
     fn parse<T: Expected>(&self, raw: &Text, key: impl Into<String>) -> Result<T, ConfigError> {
         T::from_str(raw.get_ref()).map_err(|e| self.at(raw, key, T::expected(raw.get_ref(), e)))
-    }
-}
-
-/// A config value parsed from a string, and how to say what a bad one should have been.
-trait Expected: FromStr {
-    fn expected(got: &str, e: Self::Err) -> String;
-}
-
-macro_rules! expected {
-    ($($t:ty => $what:literal),* $(,)?) => {$(
-        impl Expected for $t {
-            fn expected(got: &str, _: Self::Err) -> String {
-                format!(concat!("expected ", $what, ", got {:?}"), got)
-            }
-        }
-    )*};
-}
-
-expected! {
-    Ipv4Addr => "an IPv4 address",
-    Ipv6Addr => "an IPv6 address",
-    IpAddr => "an IP address",
-    SocketAddr => "address:port (IPv6 as [address]:port)",
-}
-
-impl Expected for RovMode {
-    fn expected(_: &str, e: UnknownMode) -> String {
-        e.to_string()
-    }
-}
-
-impl Expected for AddPath {
-    fn expected(_: &str, e: ChoiceError) -> String {
-        e.to_string()
-    }
-}
-
-impl Expected for Role {
-    fn expected(_: &str, e: ChoiceError) -> String {
-        e.to_string()
-    }
-}
-
-/// Checks `host:port` (IPv6 as `[addr]:port`); the host may be a name.
-fn check_host_port(s: &str) -> Result<(), String> {
-    if s.parse::<SocketAddr>().is_ok() {
-        return Ok(());
-    }
-    let bad = || format!("expected host:port (IPv6 as [address]:port), got {s:?}");
-    let (host, port) = s.rsplit_once(':').ok_or_else(bad)?;
-    let name_ok = |label: &str| {
-        !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-    };
-    let host_ok = !host.is_empty() && host.split('.').all(name_ok);
-    match port.parse::<u16>() {
-        Ok(p) if p != 0 && host_ok => Ok(()),
-        _ => Err(bad()),
     }
 }

@@ -15,9 +15,9 @@
 //!   them with: `rs_asn:1101:N` (filtered reason) and `rs_asn:1000:y` (RPKI state);
 //! - `GET /routes/table/{table}/filtered`: the same, of every peer;
 //! - `GET /routes/prefix?prefix=P`: every path of a prefix (or the longest covering one);
-//! - `GET /routes/noexport/{id}`: of each prefix, the path the peer would be sent (the best
-//!   of another peer) when its action communities keep it from the peer, from the same
-//!   shared walk (`received.rs`);
+//! - `GET /routes/noexport/{id}`: of each prefix of a family the peer's session carries,
+//!   the path the peer would be sent (the best of another peer) when its action
+//!   communities keep it from the peer, from the same shared walk (`received.rs`);
 //! - `GET /routes/protocol/{id}`, `/routes/table/{table}`: the paths rovgate uses, of one
 //!   peer or of all, from a walk of the table shared for a few seconds (`received.rs`).
 //!

@@ -20,9 +20,11 @@ use serde_json::{json, to_value};
 use super::*;
 use crate::bgp::wire::attr::{self, OPTIONAL, TRANSITIVE};
 use crate::policy::{Check, CheckModes, Failed, RovMode};
+use crate::rib::Path as RibPath;
 use crate::rib::RovCounts;
-use crate::route::{AsPath, Asn, AttrSet, NextHop, PeerId, Segment};
+use crate::route::{Actions, AsPath, Asn, AttrSet, Family, NextHop, PeerId, Segment};
 use chrono::DateTime;
+use ipnet::IpNet;
 
 fn peer(name: &str, rov: RovMode, checks: CheckModes) -> PeerView {
     PeerView {
@@ -34,6 +36,7 @@ fn peer(name: &str, rov: RovMode, checks: CheckModes) -> PeerView {
         rov,
         checks,
         up: true,
+        families: Family::ALL.into(),
         pending: 0,
         last_down: None,
         session: None,
@@ -201,4 +204,39 @@ fn a_filtered_route_carries_its_reject_reasons() {
         route.bgp.large_communities,
         [[64496, 1, 2], [64500, 1000, 4], [64500, 1101, code]]
     );
+}
+
+/// Expected: `/routes/noexport` lists a path an action community keeps from the peer only
+/// in a family the peer's session carries: for a session of IPv4 alone, the kept IPv4
+/// prefix is listed and the kept IPv6 one is not (nothing of IPv6 is sent to it at all).
+#[test]
+fn noexport_lists_only_the_families_the_peer_carries() {
+    let mut kept = attrs();
+    kept.actions = Some(Box::new(Actions {
+        rs: 64500,
+        to_none: true,
+        ..Actions::default()
+    }));
+    let path = RibPath {
+        peer: PeerId(1),
+        path_id: 0,
+        attrs: Arc::new(kept),
+        state: RovState::NotFound,
+        eligible: true,
+        stale: false,
+        held: false,
+        failed: Failed::default(),
+    };
+    let to = PeerView {
+        families: [Family::Ipv4Unicast].into(),
+        ..peer("to", RovMode::Shadow, CheckModes::default())
+    };
+    let (v4, v6): (IpNet, IpNet) = (
+        "203.0.113.0/24".parse().unwrap(),
+        "2001:db8::/32".parse().unwrap(),
+    );
+    let paths = [path];
+    let listed = |prefix| received::kept_path(prefix, &paths, &to).map(|p| p.peer);
+    assert_eq!(listed(&v4), Some(PeerId(1)));
+    assert_eq!(listed(&v6), None);
 }

@@ -1,5 +1,6 @@
-//! The members file, the share rule, the copies and the slices; and what a member's tally
-//! waits for.
+//! The members (from INEX's real clients file), the share rule, the copies and the slices;
+//! and what a member's tally waits for. Reading the file is the config side's
+//! (`config/members_tests.rs`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,85 +12,28 @@ use crate::replay::prefix_set::PrefixSet;
 use crate::replay::tally::{Catalog, Tally};
 use crate::route::{AttrSet, NextHop, Update};
 
-const SAMPLE: &str = "\
-# Data fetched from an IXP
-clients:
-- asn: 112
-  cfg:
-    filtering:
-      irrdb:
-        as_sets:
-        - AS112
-      max_prefix:
-        limit_ipv4: 20
-  description: 'AS112: reverse DNS'
-  ip: 185.6.36.6
-- asn: 112
-  cfg:
-    filtering:
-      max_prefix:
-        limit_ipv6: 20
-  ip: 2001:7f8:18::6
-- asn: 1213
-  ip: \"185.6.36.16\"
-  cfg:
-    filtering:
-      max_prefix:
-        limit_ipv4: 100
-- asn: 1213
-  ip: 185.6.36.15
-  cfg:
-    filtering:
-      max_prefix:
-        limit_ipv4: 100
-- asn: 64511
-  ip: 185.6.36.99
-";
-
 fn p(s: &str) -> IpNet {
     s.parse().expect("prefix")
-}
-
-/// The keys are read at their place in the tree: `limit_ipv4` under
-/// `cfg.filtering.max_prefix`, `asn` and `ip` on the item; quotes are stripped; an
-/// AS-SET list item is not a client.
-#[test]
-fn parses_an_arouteserver_clients_file() {
-    let clients = parse(SAMPLE).expect("parses");
-    let ip = |s: &str| s.parse::<IpAddr>().expect("address");
-    let client = |asn, addr, limit_ipv4, limit_ipv6| Client {
-        asn,
-        ip: ip(addr),
-        limit_ipv4,
-        limit_ipv6,
-    };
-    assert_eq!(
-        clients,
-        [
-            client(112, "185.6.36.6", Some(20), None),
-            client(112, "2001:7f8:18::6", None, Some(20)),
-            client(1213, "185.6.36.16", Some(100), None),
-            client(1213, "185.6.36.15", Some(100), None),
-            client(64511, "185.6.36.99", None, None),
-        ]
-    );
-}
-
-/// A client without `ip` names its line; a line that is not `key: value` names its own.
-#[test]
-fn errors_name_the_line() {
-    let missing = "clients:\n- asn: 112\n  description: x\n- asn: 113\n  ip: 192.0.2.1\n";
-    assert_eq!(parse(missing).map_err(|e| e.0), Err(2));
-    let garbage = "clients:\n- asn: 112\n  ip: 192.0.2.1\n  what is this\n";
-    assert_eq!(parse(garbage).map_err(|e| e.0), Err(4));
-    let bad_asn = "clients:\n- asn: AS112\n  ip: 192.0.2.1\n";
-    assert_eq!(parse(bad_asn).map_err(|e| e.0), Err(2));
 }
 
 /// IPv4 clients only, one per AS; 60 % of the limit; copies from private ASNs, same slices.
 #[test]
 fn members_are_ipv4_clients_per_as_copied() {
-    let clients = parse(SAMPLE).expect("parses");
+    // As the config side's reader gives the addresses of a clients file, in file order.
+    let client = |asn, address: &str, max_prefixes| MemberPeer {
+        key: String::new(),
+        asn,
+        address: address.parse().expect("address"),
+        max_prefixes,
+        as_sets: vec![],
+    };
+    let clients = [
+        client(112, "185.6.36.6", Some(20)),
+        client(112, "2001:7f8:18::6", Some(20)),
+        client(1213, "185.6.36.16", Some(100)),
+        client(1213, "185.6.36.15", Some(100)),
+        client(64511, "185.6.36.99", None),
+    ];
     let m = members(&clients, 2);
     let member = |asn, max_prefix, group, share| Member {
         asn,

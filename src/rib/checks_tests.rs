@@ -6,6 +6,7 @@ use super::rov_tests::{vrp, Announced, Lab, NO_HOLD};
 use super::tests::net;
 use super::*;
 use crate::policy::{Check, CheckModes, Filters, Irr, NextHopPolicy, RovMode};
+use crate::route::Update;
 use crate::route::{Asn, NextHop};
 
 const RS_ASN: u32 = 64500;

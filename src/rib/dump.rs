@@ -12,7 +12,11 @@
 //! members as any peer's do, and whichever comes last is the current state. The prefixes
 //! to send are listed once when the dump begins, compactly (an IPv4 prefix in 5 bytes, not
 //! an `IpNet`'s 18), and shared by the dumps split from it: at 83 IXP members the list as
-//! `IpNet`s and its copies for split dumps were 7 MiB of the peak.
+//! `IpNet`s and its copies for split dumps were 7 MiB of the peak. The list is grouped by
+//! the peer whose path is best, so that a chunk holds few peers' paths: only those peers
+//! see it in a view of their own, and every other member shares one encoding (in table
+//! order each chunk of an IXP's table holds nearly every member's paths, and each member
+//! encoded its own).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,24 +57,35 @@ enum Prefixes {
 }
 
 impl Prefixes {
-    /// The prefixes of `family` in `table` now.
+    /// The prefixes of `family` in `table` now, grouped by the peer whose path is best
+    /// (those without an eligible path last), in table order within a group.
     fn of(table: &Table, family: Family) -> Prefixes {
-        let all = table.iter(family).map(|(p, _)| p);
+        // Per prefix, its group: the best path's peer, or past every peer's.
+        let mut owners = Vec::new();
+        let all = table.iter(family).map(|(p, paths)| {
+            let best = paths.iter().find(|p| p.eligible);
+            owners.push(best.map_or(u32::MAX, |p| p.peer.0));
+            p
+        });
         match family {
-            Family::Ipv4Unicast => Prefixes::V4(
-                all.filter_map(|p| match p {
-                    IpNet::V4(p) => Some(p),
-                    IpNet::V6(_) => None,
-                })
-                .collect(),
-            ),
-            Family::Ipv6Unicast => Prefixes::V6(
-                all.filter_map(|p| match p {
-                    IpNet::V6(p) => Some(p),
-                    IpNet::V4(_) => None,
-                })
-                .collect(),
-            ),
+            Family::Ipv4Unicast => {
+                let all: Vec<Ipv4Net> = all
+                    .filter_map(|p| match p {
+                        IpNet::V4(p) => Some(p),
+                        IpNet::V6(_) => None,
+                    })
+                    .collect();
+                Prefixes::V4(grouped(all, &owners))
+            }
+            Family::Ipv6Unicast => {
+                let all: Vec<Ipv6Net> = all
+                    .filter_map(|p| match p {
+                        IpNet::V6(p) => Some(p),
+                        IpNet::V4(_) => None,
+                    })
+                    .collect();
+                Prefixes::V6(grouped(all, &owners))
+            }
         }
     }
 
@@ -87,6 +102,29 @@ impl Prefixes {
             Prefixes::V6(all) => IpNet::V6(all[i]),
         }
     }
+}
+
+/// `items` ordered by their `groups` (one per item; a peer id, or `u32::MAX` for none),
+/// in their order within a group: a counting sort, as peer ids are dense and few.
+fn grouped<T: Copy>(items: Vec<T>, groups: &[u32]) -> Box<[T]> {
+    let Some(&first) = items.first() else {
+        return Box::default();
+    };
+    let none = groups.iter().filter(|&&g| g != u32::MAX).max().map_or(0, |&g| g + 1);
+    let index = |g: u32| g.min(none) as usize;
+    // Where each group starts in the result.
+    let mut next = vec![0usize; none as usize + 1];
+    groups.iter().for_each(|&g| next[index(g)] += 1);
+    let mut start = 0;
+    for slot in &mut next {
+        (*slot, start) = (start, start + *slot);
+    }
+    let mut out = vec![first; items.len()];
+    for (item, &g) in items.into_iter().zip(groups) {
+        out[next[index(g)]] = item;
+        next[index(g)] += 1;
+    }
+    out.into_boxed_slice()
 }
 
 impl Dump {

@@ -250,3 +250,40 @@ fn peers_in_step_share_one_encoding() {
     assert!(Arc::ptr_eq(a, b));
     assert_eq!(encodings, 1);
 }
+
+/// Expected: a dump of a table whose peers' prefixes interleave (an IXP's) sends each
+/// peer's prefixes together, so each chunk carries one announcer's paths and every
+/// other member shares its encoding; each prefix comes once.
+#[test]
+fn a_dump_groups_the_table_by_announcer() {
+    let all = prefixes(2 * 4096);
+    let mut rib = rib(3);
+    let mut rxs: Vec<_> = (0..2).map(|i| up(&mut rib, i, 8)).collect();
+    rib.flush();
+    for (peer, asn) in [(0, 64496), (1, 64497)] {
+        // Peer 0 has the even /24s, peer 1 the odd ones.
+        let mine: Vec<&str> = (all.iter().skip(peer).step_by(2))
+            .map(String::as_str)
+            .collect();
+        let update = announce(&[asn], &mine);
+        rib.handle(RibEvent::Update {
+            peer: PeerId(peer as u32),
+            update,
+        });
+        rib.flush();
+    }
+    rxs.iter_mut().for_each(|rx| drop(drain(rx)));
+    let mut rx = up(&mut rib, 2, 8);
+    rib.flush();
+    let mut seen = Vec::new();
+    while let Ok(chunk) = rx.try_recv() {
+        let (announced, _) = received(&mut mpsc_of(chunk.into_exports()));
+        let mut paths: Vec<&String> = announced.iter().map(|(_, path)| path).collect();
+        paths.dedup();
+        assert!(paths.len() <= 1, "one announcer per chunk: {paths:?}");
+        seen.extend(announced.into_iter().map(|(prefix, _)| prefix));
+    }
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), all.len());
+}

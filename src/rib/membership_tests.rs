@@ -4,6 +4,7 @@
 
 use super::tests::{announce, info, net, received, rib3, send};
 use super::*;
+use crate::route::Update;
 
 fn add(rib: &mut Rib, info: PeerInfo) -> PeerId {
     let (reply, mut answer) = tokio::sync::oneshot::channel();

@@ -5,6 +5,7 @@ use tokio::sync::oneshot;
 
 use super::tests::{announce, net, received, rib3, send, withdraw};
 use super::*;
+use ipnet::IpNet;
 
 /// The peers of each prefix in a change, by prefix.
 fn peers_of(changes: &TableChanges) -> Vec<(IpNet, Vec<u32>)> {

@@ -5,6 +5,7 @@ use super::rov_tests::{vrp, Lab, NO_HOLD};
 use super::tests::net;
 use super::*;
 use crate::policy::RovMode;
+use crate::route::Update;
 use crate::route::{Asn, PathNlri};
 use tokio::sync::oneshot;
 

@@ -3,6 +3,7 @@
 
 use super::tests::{announce, net, received, rib3, send, withdraw};
 use super::*;
+use crate::route::Update;
 
 /// Three peers up (see `rib3`); peer 0 announced 192.0.2.0/24 and 198.51.100.0/24, and what
 /// peer 1 was sent is read.

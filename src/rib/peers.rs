@@ -204,6 +204,8 @@ impl Peers {
                 rov: slot.info.rov,
                 // A monitored neighbour is up from its first route to its Peer Down.
                 up: slot.session.is_some() || (slot.info.monitored && slot.last_down.is_none()),
+                families: (slot.session.as_ref())
+                    .map_or_else(|| Arc::from([]), |s| s.families.clone()),
                 pending: slot.session.as_ref().map_or(0, Session::waiting),
                 last_down: slot.last_down.clone(),
                 session: slot.last_up.clone(),

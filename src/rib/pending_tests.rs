@@ -4,6 +4,7 @@
 
 use super::tests::{announce, info, net, received, withdraw};
 use super::*;
+use ipnet::IpNet;
 
 /// Peers 0 and 1 read what they are sent; peer 2's channel holds one chunk and nobody
 /// reads it after the first (its End-of-RIB).

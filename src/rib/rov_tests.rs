@@ -5,7 +5,9 @@ use super::tests::{announce, info, net};
 use super::*;
 use crate::policy::RovMode;
 use crate::route::Asn;
+use crate::route::RovState;
 use crate::rpki::{SnapshotWriter, Vrp, VrpDelta, VrpsChanged};
+use ipnet::IpNet;
 use tokio::sync::oneshot;
 
 const RS_ASN: u32 = 64500;

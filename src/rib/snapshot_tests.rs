@@ -7,6 +7,8 @@ use super::tests::net;
 use super::*;
 use crate::policy::{Check, CheckGroup, CheckModes, Filters, NextHopPolicy, RovMode};
 use crate::route::Asn;
+use crate::route::{RovState, Update};
+use ipnet::IpNet;
 use std::net::IpAddr;
 
 #[tokio::test]

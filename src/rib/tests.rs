@@ -5,8 +5,10 @@ use std::net::IpAddr;
 use bytes::Bytes;
 
 use super::*;
+use crate::route::Update;
 use crate::route::{AsPath, NextHop, Segment};
 use crate::route::{Asn, AttrSet};
+use ipnet::IpNet;
 
 pub(super) fn net(s: &str) -> IpNet {
     s.parse().unwrap()

@@ -19,7 +19,7 @@ use super::best::Path;
 use super::timings::Timings;
 use crate::policy::{Check, CheckModes, RovMode};
 use crate::route::abuse::PeerAbuse;
-use crate::route::{Asn, PeerId, RovState, SessionUp};
+use crate::route::{Asn, Family, PeerId, RovState, SessionUp};
 use crate::rpki::status::unix_seconds;
 use crate::rpki::Vrp;
 
@@ -138,6 +138,9 @@ pub struct PeerView {
     pub checks: CheckModes,
     /// Whether its session is established.
     pub up: bool,
+    /// The families its established session carries (none while it is down).
+    #[serde(skip)]
+    pub families: Arc<[Family]>,
     /// Prefixes still to be sent to it (its writer pulls them as its socket takes them).
     pub pending: usize,
     /// Why its last session ended (`None`: none has yet).

@@ -1,6 +1,7 @@
 //! GoBGP's `gobgpd` started by a test, queried with `gobgp`; killed on drop.
 
 use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
 
 use super::netns::command_in;
 
@@ -46,6 +47,30 @@ impl Gobgpd {
             .output()
             .expect("run gobgp");
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    }
+
+    /// Waits until `gobgp neighbor` lists every address of `neighbours` (the config is
+    /// applied and the listener up then); panics with the log if gobgpd exits or 20 s pass.
+    pub fn wait_for_neighbours(&mut self, neighbours: &[&str]) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let listed = |g: &Gobgpd| {
+            let out = g.gobgp(&["neighbor"]);
+            neighbours.iter().all(|a| out.contains(a))
+        };
+        while !listed(self) {
+            let exited = self.child.try_wait().ok().flatten();
+            assert!(
+                exited.is_none(),
+                "gobgpd exited ({exited:?}): {}",
+                self.log()
+            );
+            assert!(
+                Instant::now() < deadline,
+                "gobgpd did not start: {}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// gobgpd's log so far.

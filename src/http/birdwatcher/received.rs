@@ -1,7 +1,7 @@
 //! `/routes/protocol/{id}` and `/routes/table/{table}`: the paths rovgate uses, of one peer
 //! or of every peer, as Alice-LG's neighbour page and routes store read them; and
 //! `/routes/noexport/{id}`: the paths a peer's export leaves out because their action
-//! communities keep them from it.
+//! communities keep them from it, of the families its session carries.
 //!
 //! Where it sits: listing them takes every member path of the table, which only the RIB
 //! can read (`RibQuery::Table`, the walk BMP export starts from). So that Alice-LG asking
@@ -11,6 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use ipnet::IpNet;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
@@ -19,7 +20,7 @@ use super::{positions, protocol_ids};
 use crate::http::report::ask;
 use crate::http::Api;
 use crate::rib::{Path, PeerView, RibQuery, RibView, TableChanges};
-use crate::route::PeerId;
+use crate::route::{Family, PeerId};
 
 /// How long one walk of the table answers these lists.
 pub const MAX_AGE: Duration = Duration::from_secs(5);
@@ -48,7 +49,7 @@ pub async fn used_paths(
     view: &RibView,
     only: Option<PeerId>,
 ) -> Result<Vec<Route>, (axum::http::StatusCode, String)> {
-    let pick = |paths: &[Path]| -> Vec<Path> {
+    let pick = |_: &IpNet, paths: &[Path]| -> Vec<Path> {
         let used = paths.iter().filter(|p| p.eligible);
         used.filter(|p| only.is_none_or(|o| o == p.peer))
             .cloned()
@@ -67,12 +68,20 @@ pub async fn kept_paths(
     view: &RibView,
     to: &PeerView,
 ) -> Result<Vec<Route>, (axum::http::StatusCode, String)> {
-    let pick = |paths: &[Path]| -> Vec<Path> {
-        let mut others = paths.iter().filter(|p| p.eligible && p.peer != to.id);
-        let first = others.next().filter(|p| !p.attrs.announced_to(to.asn));
-        first.cloned().into_iter().collect()
-    };
+    let pick = |prefix: &IpNet, paths: &[Path]| kept_path(prefix, paths, to).into_iter().collect();
     listed(api, view, pick).await
+}
+
+/// Of `prefix`'s paths, the one the RIB would send `to` when its action communities keep
+/// it from `to`; none when they do not, or when `to`'s session does not carry the prefix's
+/// family (nothing of it would be sent, so nothing is kept).
+pub(super) fn kept_path(prefix: &IpNet, paths: &[Path], to: &PeerView) -> Option<Path> {
+    if !to.families.contains(&Family::of(prefix)) {
+        return None;
+    }
+    let mut others = paths.iter().filter(|p| p.eligible && p.peer != to.id);
+    let first = others.next().filter(|p| !p.attrs.announced_to(to.asn));
+    first.cloned()
 }
 
 /// The paths `pick` takes of each prefix of the shared walk, as birdwatcher lists them;
@@ -80,14 +89,14 @@ pub async fn kept_paths(
 async fn listed(
     api: &Api,
     view: &RibView,
-    pick: impl Fn(&[Path]) -> Vec<Path>,
+    pick: impl Fn(&IpNet, &[Path]) -> Vec<Path>,
 ) -> Result<Vec<Route>, (axum::http::StatusCode, String)> {
     let table = api.birdwatcher_table.get(api).await?;
     let (views, ids, position) = (&view.peers, protocol_ids(&view.peers), positions(view));
     let mut routes = Vec::new();
     for (prefix, paths) in &table.prefixes {
         let best = paths.iter().find(|p| p.eligible).map(|p| p.peer);
-        for p in pick(paths) {
+        for p in pick(prefix, paths) {
             let Some(&i) = position.get(&p.peer) else {
                 continue;
             };
