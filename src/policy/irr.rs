@@ -44,12 +44,9 @@ struct Entry {
 }
 
 /// An address as the ranges hold it: an unsigned integer of the family's width.
-trait Addr: Ord + Copy + Default {
-    /// The `bits` bits (0 to 16) of the address that follow its top `from` bits, as an
-    /// index (`from + bits` at most the width).
-    fn window(self, from: u32, bits: u32) -> usize;
-    /// How many top bits `self` and `other` share.
-    fn shared(self, other: Self) -> u32;
+trait Addr: Ord + Copy {
+    /// The address's top `bits` bits (0 to 16), as an index.
+    fn top(self, bits: u32) -> usize;
     /// Whether `self` directly follows `before` (no address between them).
     fn follows(self, before: Self) -> bool;
 }
@@ -57,12 +54,8 @@ trait Addr: Ord + Copy + Default {
 macro_rules! addr {
     ($t:ty) => {
         impl Addr for $t {
-            fn window(self, from: u32, bits: u32) -> usize {
-                let below = self.checked_shl(from).unwrap_or(0);
-                below.checked_shr(<$t>::BITS - bits).unwrap_or(0) as usize
-            }
-            fn shared(self, other: Self) -> u32 {
-                (self ^ other).leading_zeros()
+            fn top(self, bits: u32) -> usize {
+                self.checked_shr(<$t>::BITS - bits).unwrap_or(0) as usize
             }
             fn follows(self, before: Self) -> bool {
                 before.checked_add(1) == Some(self)
@@ -73,50 +66,16 @@ macro_rules! addr {
 addr!(u32);
 addr!(u128);
 
-/// A bucket holding more ranges than this gets a second level of its own.
-const CROWDED: usize = 8;
-/// In [`Level::first`] of the top level: the bucket is crowded, and the other bits are the
-/// index of its second level in [`Sorted::crowded`] (a length holds fewer than 2^31 ranges).
-const SUB: u32 = 1 << 31;
-
-/// One level of a [`Sorted`] index: buckets by `bits` address bits.
+/// One prefix length's address ranges, sorted and merged, with an index by their top bits
+/// so that a lookup searches only the few ranges that start in the address's bucket.
 #[derive(Clone, Debug, Default)]
-struct Level {
+struct Sorted<A> {
+    ranges: Vec<(A, A)>,
+    /// How many top bits pick a bucket: about log2 of the number of ranges, at most 16.
     bits: u32,
     /// `first[b]`: the index of the first range that starts in bucket `b` or after it;
     /// one entry more than there are buckets.
     first: Vec<u32>,
-}
-
-impl Level {
-    /// Indexes `ranges[from..to]` by the `bits` bits of their starts after the top `at`.
-    fn build<A: Addr>(ranges: &[(A, A)], (from, to): (usize, usize), at: u32, bits: u32) -> Self {
-        let mut first = Vec::with_capacity((1 << bits) + 1);
-        for (i, range) in ranges[from..to].iter().enumerate() {
-            let bucket = range.0.window(at, bits);
-            first.resize(first.len().max(bucket + 1), (from + i) as u32);
-        }
-        first.resize((1 << bits) + 1, to as u32);
-        Level { bits, first }
-    }
-}
-
-/// One prefix length's address ranges, sorted and merged, with an index by their leading
-/// bits so that a lookup searches only the few ranges that start in the address's bucket.
-/// The index starts below the top bits all the ranges share (IPv6 routes sit in a few RIR
-/// blocks), and a bucket that holds more than [`CROWDED`] ranges (IPv6 again: most of a
-/// length's ranges fall in a few hundred of its buckets) is split again by the next bits.
-#[derive(Clone, Debug, Default)]
-struct Sorted<A> {
-    ranges: Vec<(A, A)>,
-    /// The first range's start, and how many top bits every range shares with it.
-    base: A,
-    shared: u32,
-    /// By the `bits` bits after the shared ones: about log2 of the number of ranges, at
-    /// most 16. A crowded bucket's entry is [`SUB`] and the index of its second level.
-    top: Level,
-    /// The crowded buckets' second levels, each by the bits after the top level's.
-    crowded: Vec<Level>,
 }
 
 impl<A: Addr> Sorted<A> {
@@ -130,56 +89,23 @@ impl<A: Addr> Sorted<A> {
             }
             joins
         });
-        let (base, shared) = match (ranges.first(), ranges.last()) {
-            (Some(first), Some(last)) => (first.0, first.0.shared(last.1)),
-            _ => (A::default(), 0),
-        };
         let bits = ranges.len().max(1).ilog2().min(16);
-        let mut top = Level::build(&ranges, (0, ranges.len()), shared, bits);
-        let mut crowded = Vec::new();
-        for bucket in 0..1 << bits {
-            let (from, to) = (top.first[bucket] as usize, top.first[bucket + 1] as usize);
-            if to - from > CROWDED {
-                // The ranges share `shared + bits` top bits and differ: the next
-                // ilog2(to - from) bits fit in the width.
-                let next = (to - from).ilog2().min(16);
-                crowded.push(Level::build(&ranges, (from, to), shared + bits, next));
-                top.first[bucket] = SUB | (crowded.len() - 1) as u32;
-            }
+        let mut first = Vec::with_capacity((1 << bits) + 1);
+        for (i, range) in ranges.iter().enumerate() {
+            first.resize(first.len().max(range.0.top(bits) + 1), i as u32);
         }
+        first.resize((1 << bits) + 1, ranges.len() as u32);
         Sorted {
             ranges,
-            base,
-            shared,
-            top,
-            crowded,
-        }
-    }
-
-    /// Where the ranges of the top level's `bucket` start.
-    fn start(&self, bucket: usize) -> u32 {
-        match self.top.first[bucket] {
-            sub if sub & SUB != 0 => self.crowded[(sub & !SUB) as usize].first[0],
-            from => from,
+            bits,
+            first,
         }
     }
 
     /// Whether `addr` falls in one of the ranges.
     fn contains(&self, addr: A) -> bool {
-        // Outside the block that every range shares (where buckets are not in order).
-        if addr.shared(self.base) < self.shared {
-            return false;
-        }
-        let bucket = addr.window(self.shared, self.top.bits);
-        let (from, to) = match self.top.first[bucket] {
-            sub if sub & SUB != 0 => {
-                let level = &self.crowded[(sub & !SUB) as usize];
-                let at = addr.window(self.shared + self.top.bits, level.bits);
-                (level.first[at], level.first[at + 1])
-            }
-            from => (from, self.start(bucket + 1)),
-        };
-        let (from, to) = (from as usize, to as usize);
+        let bucket = addr.top(self.bits);
+        let (from, to) = (self.first[bucket] as usize, self.first[bucket + 1] as usize);
         // The last range starting at or before `addr`: in the bucket, or just before it.
         let last = from + self.ranges[from..to].partition_point(|&(start, _)| start <= addr);
         last > 0 && addr <= self.ranges[last - 1].1
