@@ -321,9 +321,9 @@ pub fn check_prefix(filters: &Filters, modes: &CheckModes, route: Route) -> Fail
     fails(Check::Bogon, &|| prefix_bogon(prefix).is_some());
     fails(Check::IrrPrefix, &|| match &filters.irr {
         Some(irr) if irr.lists().0 => {
+            // A valid ROA that stands in spares the lookups.
             let roa = filters.roa_as_route_object && route.state == RovState::Valid;
-            let covered = irr.covers(prefix) || blackhole && irr.covers_any_length(prefix);
-            !roa && !covered
+            !(roa || irr.covers(prefix) || blackhole && irr.covers_any_length(prefix))
         }
         _ => false,
     });
