@@ -15,7 +15,8 @@
 //!   most hops are attested and the whole path is walked).
 //! - `irr/covers_full_table`: that IRR prefix lookup alone, for every prefix of the table.
 //!
-//! `cargo bench --bench reevaluate`
+//! `cargo bench --bench reevaluate`; `ONCE=NAME` (a `rib/full_table` case) loads the table
+//! once for that case and exits, for counting instructions under callgrind (BENCHMARKS.md).
 
 use std::net::IpAddr;
 use std::path::Path;
@@ -208,6 +209,9 @@ fn data() -> (FeedPeer, Vec<Vrp>) {
 }
 
 fn reevaluate(c: &mut Criterion) {
+    if std::env::var_os("ONCE").is_some() {
+        return; // see `full_table`
+    }
     let (feed, vrps) = data();
     let rt = runtime();
     let mut b = Bench::new(RovMode::Drop, &feed, &vrps);
@@ -317,6 +321,14 @@ fn full_table(c: &mut Criterion) {
         ("drop+checks+irr", RovMode::Drop, Some(Some(&irr)), None),
         ("drop+aspa", RovMode::Drop, None, Some(&aspas)),
     ];
+    // `ONCE=NAME`: load the table once for that case and exit, to count its instructions
+    // under callgrind (BENCHMARKS.md), where this VM's timing noise hides a few per cent.
+    if let Ok(once) = std::env::var("ONCE") {
+        let (_, mode, checks, aspas) = *cases.iter().find(|c| c.0 == once).expect("a case");
+        let mut b = Bench::with_checks(mode, checks, aspas, &feed, &vrps);
+        rt.block_on(b.load(&feed));
+        std::process::exit(0);
+    }
     for (name, mode, checks, aspas) in cases {
         g.bench_function(name, |bench| {
             bench.iter_custom(|iters| {

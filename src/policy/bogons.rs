@@ -12,6 +12,7 @@
 //!   use (RFC 6996), the last of each range (RFC 7300), and the IANA reserved 65552-131071.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::ops::BitAnd;
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
@@ -67,24 +68,6 @@ const V4: [(Ipv4Net, &str); 14] = [
     ),
 ];
 
-/// [`V4`] as integers, (network, mask) each: `Ipv4Net::contains` rebuilds both on every
-/// call, and this test runs for every IPv4 route a checked peer sends (it was about 5 % of
-/// a full-table load).
-const V4_BITS: [(u32, u32); 14] = {
-    let mut bits = [(0, 0); 14];
-    let mut i = 0;
-    while i < bits.len() {
-        let block = V4[i].0;
-        let mask = match u32::MAX.checked_shl(32 - block.prefix_len() as u32) {
-            Some(mask) => mask,
-            None => 0,
-        };
-        bits[i] = (block.addr().to_bits() & mask, mask);
-        i += 1;
-    }
-    bits
-};
-
 /// IPv6 blocks inside 2000::/3 no member may announce.
 const V6: [(Ipv6Net, &str); 8] = [
     v6([0x2001, 0, 0], 32, "Teredo (RFC 4380)"),
@@ -108,32 +91,122 @@ const V6_REACHABLE: [Ipv6Net; 4] = [
 /// IPv6 global unicast (RFC 4291 §2.4).
 const GLOBAL_UNICAST: Ipv6Net = Ipv6Net::new_assert(Ipv6Addr::new(0x2000, 0, 0, 0, 0, 0, 0, 0), 3);
 
+/// A block as integers, its network and mask and its length: whether a prefix lies inside
+/// it is then a compare and a masked compare. (`Ipv4Net::contains` and `Ipv6Net::contains`
+/// rebuild both masks on every call, and this test runs for every route a checked peer
+/// sends: it was the largest cost of the import checks in a full-table load.)
+#[derive(Clone, Copy)]
+struct Bits<T> {
+    net: T,
+    mask: T,
+    len: u8,
+}
+
+impl<T: Copy + BitAnd<Output = T> + PartialEq> Bits<T> {
+    /// Whether the prefix of length `len` at `addr` lies inside the block.
+    fn holds(&self, addr: T, len: u8) -> bool {
+        len >= self.len && addr & self.mask == self.net
+    }
+}
+
+const fn v4_bits(block: Ipv4Net) -> Bits<u32> {
+    let mask = match u32::MAX.checked_shl(32 - block.prefix_len() as u32) {
+        Some(mask) => mask,
+        None => 0,
+    };
+    let net = block.addr().to_bits() & mask;
+    let len = block.prefix_len();
+    Bits { net, mask, len }
+}
+
+const fn v6_bits(block: Ipv6Net) -> Bits<u128> {
+    let mask = match u128::MAX.checked_shl(128 - block.prefix_len() as u32) {
+        Some(mask) => mask,
+        None => 0,
+    };
+    let net = block.addr().to_bits() & mask;
+    let len = block.prefix_len();
+    Bits { net, mask, len }
+}
+
+/// [`V4`] as [`Bits`].
+const V4_BITS: [Bits<u32>; V4.len()] = {
+    let mut bits = [v4_bits(V4[0].0); V4.len()];
+    let mut i = 0;
+    while i < bits.len() {
+        bits[i] = v4_bits(V4[i].0);
+        i += 1;
+    }
+    bits
+};
+
+/// The first octets that some block of [`V4`] covers, a bit each: a route starting with any
+/// other (most routes) is no bogon without a look at the blocks.
+const V4_FIRST_OCTETS: [u64; 4] = {
+    let mut octets = [0; 4];
+    let mut i = 0;
+    while i < V4_BITS.len() {
+        let b = V4_BITS[i];
+        let mut octet = b.net >> 24;
+        while octet <= (b.net | !b.mask) >> 24 {
+            octets[octet as usize / 64] |= 1 << (octet % 64);
+            octet += 1;
+        }
+        i += 1;
+    }
+    octets
+};
+
+/// [`V6`], [`V6_REACHABLE`] and [`GLOBAL_UNICAST`] as [`Bits`].
+const V6_BITS: [Bits<u128>; V6.len()] = {
+    let mut bits = [v6_bits(V6[0].0); V6.len()];
+    let mut i = 0;
+    while i < bits.len() {
+        bits[i] = v6_bits(V6[i].0);
+        i += 1;
+    }
+    bits
+};
+const V6_REACHABLE_BITS: [Bits<u128>; V6_REACHABLE.len()] = {
+    let mut bits = [v6_bits(V6_REACHABLE[0]); V6_REACHABLE.len()];
+    let mut i = 0;
+    while i < bits.len() {
+        bits[i] = v6_bits(V6_REACHABLE[i]);
+        i += 1;
+    }
+    bits
+};
+const GLOBAL_UNICAST_BITS: Bits<u128> = v6_bits(GLOBAL_UNICAST);
+
 /// Whether `prefix` is a bogon, and which.
 pub fn prefix_bogon(prefix: &IpNet) -> Option<PrefixBogon> {
-    if prefix.prefix_len() == 0 {
+    let len = prefix.prefix_len();
+    if len == 0 {
         return Some(PrefixBogon::Bogon("default route"));
     }
     match prefix {
         IpNet::V4(p) => {
             let addr = p.addr().to_bits();
-            let inside = |&((block, _), (net, mask)): &(&(Ipv4Net, _), (u32, u32))| {
-                p.prefix_len() >= block.prefix_len() && addr & mask == net
-            };
-            let mut blocks = V4.iter().zip(V4_BITS);
-            blocks
-                .find(inside)
-                .map(|((_, name), _)| PrefixBogon::Bogon(name))
+            let octet = addr >> 24;
+            if V4_FIRST_OCTETS[octet as usize / 64] & 1 << (octet % 64) == 0 {
+                return None;
+            }
+            let i = V4_BITS.iter().position(|b| b.holds(addr, len))?;
+            Some(PrefixBogon::Bogon(V4[i].1))
         }
-        IpNet::V6(p) if !GLOBAL_UNICAST.contains(p) => Some(PrefixBogon::NotGlobalUnicast),
-        IpNet::V6(p) if V6_REACHABLE.iter().any(|block| block.contains(p)) => None,
-        IpNet::V6(p) => V6
-            .iter()
-            .find(|(block, _)| block.contains(p))
-            .map(|(_, name)| PrefixBogon::Bogon(name)),
+        IpNet::V6(p) => {
+            let addr = p.addr().to_bits();
+            if !GLOBAL_UNICAST_BITS.holds(addr, len) {
+                return Some(PrefixBogon::NotGlobalUnicast);
+            }
+            // Every reachable block lies inside a bogon block: looked at only for those.
+            let i = V6_BITS.iter().position(|b| b.holds(addr, len))?;
+            let reachable = V6_REACHABLE_BITS.iter().any(|b| b.holds(addr, len));
+            (!reachable).then_some(PrefixBogon::Bogon(V6[i].1))
+        }
     }
 }
 
-/// Whether `asn` may not appear in an AS_PATH, and why.
 pub fn asn_bogon(asn: Asn) -> Option<&'static str> {
     Some(match asn.0 {
         0 => "AS 0 (RFC 7607)",
@@ -221,6 +294,41 @@ mod tests {
             "2000::/3",
         ] {
             assert_eq!(prefix(p), None, "{p}");
+        }
+    }
+
+    /// The integer tables answer as `ipnet` does with the blocks as written: every IPv4
+    /// /16 and /24 inside 192/8, every IPv6 /16 and every /32 inside 2001::/16.
+    #[test]
+    fn the_integer_tables_agree_with_the_blocks() {
+        let v4 = |p: Ipv4Net| V4.iter().find(|(b, _)| b.contains(&p)).map(|(_, n)| *n);
+        let nets = (0..=u16::MAX).map(|i| Ipv4Net::new((u32::from(i) << 16).into(), 16));
+        let in_192 =
+            (0..=u16::MAX).map(|i| Ipv4Net::new((0xc000_0000 | u32::from(i) << 8).into(), 24));
+        for p in nets.chain(in_192).map(Result::unwrap) {
+            let expected = v4(p).map(PrefixBogon::Bogon);
+            assert_eq!(prefix_bogon(&IpNet::V4(p)), expected, "{p}");
+        }
+        let v6 = |p: Ipv6Net| {
+            if !GLOBAL_UNICAST.contains(&p) {
+                return Some(PrefixBogon::NotGlobalUnicast);
+            }
+            if V6_REACHABLE.iter().any(|b| b.contains(&p)) {
+                return None;
+            }
+            V6.iter()
+                .find(|(b, _)| b.contains(&p))
+                .map(|(_, n)| PrefixBogon::Bogon(n))
+        };
+        let nets = (0..=u16::MAX).map(|i| Ipv6Net::new((u128::from(i) << 112).into(), 16));
+        let in_2001 = (0..=u16::MAX)
+            .map(|i| Ipv6Net::new((0x2001_u128 << 112 | u128::from(i) << 96).into(), 32));
+        for p in nets.chain(in_2001).map(Result::unwrap) {
+            assert_eq!(prefix_bogon(&IpNet::V6(p)), v6(p), "{p}");
+        }
+        // What `prefix_bogon` relies on to look at the reachable blocks only after a match.
+        for r in V6_REACHABLE {
+            assert!(V6.iter().any(|(b, _)| b.contains(&r)), "{r}");
         }
     }
 

@@ -45,7 +45,7 @@ struct Entry {
 
 /// An address as the ranges hold it: an unsigned integer of the family's width.
 trait Addr: Ord + Copy {
-    /// The address's top `bits` bits (0 to 16), as an index.
+    /// The address's top `bits` bits (0 to 24), as an index.
     fn top(self, bits: u32) -> usize;
     /// Whether `self` directly follows `before` (no address between them).
     fn follows(self, before: Self) -> bool;
@@ -66,21 +66,33 @@ macro_rules! addr {
 addr!(u32);
 addr!(u128);
 
-/// One prefix length's address ranges, sorted and merged, with an index by their top bits
-/// so that a lookup searches only the few ranges that start in the address's bucket.
+/// One prefix length's address ranges, sorted and merged, looked up in one of two forms:
+/// a bitmap with a bit per address block of that length where that is not much larger than
+/// the ranges (one memory read per lookup: an AS-SET that registers much of the table),
+/// else an index by the ranges' top bits so that a lookup searches only the few ranges that
+/// start in the address's bucket (two reads).
 #[derive(Clone, Debug, Default)]
 struct Sorted<A> {
     ranges: Vec<(A, A)>,
     /// How many top bits pick a bucket: about log2 of the number of ranges, at most 16.
     bits: u32,
     /// `first[b]`: the index of the first range that starts in bucket `b` or after it;
-    /// one entry more than there are buckets.
+    /// one entry more than there are buckets. Empty when `blocks` is used.
     first: Vec<u32>,
+    /// The bitmap form: bit `i` is set when block `i` of the length (the address's top
+    /// `len` bits) lies in a range.
+    blocks: Vec<u64>,
+    /// The prefix length, which picks a block for the bitmap.
+    len: u32,
 }
 
+/// The longest prefix length with a bitmap (2^24 bits: 2 MiB).
+const BITMAP_MAX_LEN: u32 = 24;
+
 impl<A: Addr> Sorted<A> {
-    /// Sorts the ranges, merges those that overlap or touch, and indexes them.
-    fn build(mut ranges: Vec<(A, A)>) -> Self {
+    /// Sorts the ranges of prefix length `len`, merges those that overlap or touch, and
+    /// indexes them.
+    fn build(len: u32, mut ranges: Vec<(A, A)>) -> Self {
         ranges.sort_unstable();
         ranges.dedup_by(|next, kept| {
             let joins = next.0 <= kept.1 || next.0.follows(kept.1);
@@ -89,21 +101,45 @@ impl<A: Addr> Sorted<A> {
             }
             joins
         });
-        let bits = ranges.len().max(1).ilog2().min(16);
-        let mut first = Vec::with_capacity((1 << bits) + 1);
-        for (i, range) in ranges.iter().enumerate() {
-            first.resize(first.len().max(range.0.top(bits) + 1), i as u32);
+        let words = (1_usize << len.min(BITMAP_MAX_LEN)).div_ceil(64);
+        let dense = len <= BITMAP_MAX_LEN
+            && !ranges.is_empty()
+            && words * 8 <= 2 * std::mem::size_of_val(ranges.as_slice());
+        let mut sorted = Sorted {
+            ranges: Vec::new(),
+            bits: 0,
+            first: Vec::new(),
+            blocks: Vec::new(),
+            len,
+        };
+        if dense {
+            sorted.blocks = vec![0; words];
+            for &(start, end) in &ranges {
+                for block in start.top(len)..=end.top(len) {
+                    sorted.blocks[block / 64] |= 1 << (block % 64);
+                }
+            }
+        } else {
+            sorted.bits = ranges.len().max(1).ilog2().min(16);
+            sorted.first = Vec::with_capacity((1 << sorted.bits) + 1);
+            for (i, range) in ranges.iter().enumerate() {
+                let end = sorted.first.len().max(range.0.top(sorted.bits) + 1);
+                sorted.first.resize(end, i as u32);
+            }
+            sorted
+                .first
+                .resize((1 << sorted.bits) + 1, ranges.len() as u32);
         }
-        first.resize((1 << bits) + 1, ranges.len() as u32);
-        Sorted {
-            ranges,
-            bits,
-            first,
-        }
+        sorted.ranges = ranges;
+        sorted
     }
 
     /// Whether `addr` falls in one of the ranges.
     fn contains(&self, addr: A) -> bool {
+        if !self.blocks.is_empty() {
+            let block = addr.top(self.len);
+            return self.blocks[block / 64] & 1 << (block % 64) != 0;
+        }
         let bucket = addr.top(self.bits);
         let (from, to) = (self.first[bucket] as usize, self.first[bucket + 1] as usize);
         // The last range starting at or before `addr`: in the bucket, or just before it.
@@ -140,7 +176,9 @@ impl<A: Addr> Ranges<A> {
         for (len, added) in std::mem::take(&mut self.added).into_iter().enumerate() {
             all[len].extend(added);
         }
-        self.by_length = all.into_iter().map(Sorted::build).collect();
+        self.by_length = (all.into_iter().enumerate())
+            .map(|(len, ranges)| Sorted::build(len as u32, ranges))
+            .collect();
     }
 
     /// Whether `addr` falls in a range listed for `len`.

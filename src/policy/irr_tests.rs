@@ -1,6 +1,6 @@
 //! Tests of the IRR ranges: the bgpq4 forms, lookups against a scan of the entries.
 
-use ipnet::Ipv4Net;
+use ipnet::{Ipv4Net, Ipv6Net};
 
 use super::*;
 
@@ -117,6 +117,50 @@ fn many_ranges_agree_with_a_scan_in_every_bucket() {
                 .iter()
                 .any(|(p, max)| p.contains(&prefix) && (p.prefix_len()..=*max).contains(&len));
             assert_eq!(irr.covers(&IpNet::V4(prefix)), scan, "{prefix}");
+        }
+    }
+}
+
+#[test]
+fn many_ipv6_ranges_agree_with_a_scan() {
+    // IPv6 routes cluster (all start 2xxx, most in a few /12s): the index skips the bits
+    // the ranges share. /29 to /48 entries in 2001::/16 and 2a00::/12, probed at their edges.
+    let mut seed = 54321_u64;
+    let mut next = || {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        seed
+    };
+    let entries: Vec<(Ipv6Net, u8)> = (0..4000)
+        .map(|i| {
+            let top: u128 = if i % 4 == 0 {
+                0x2001 << 112
+            } else {
+                0x2a0 << 116
+            };
+            let len = 29 + (next() % 20) as u8;
+            let base = top | u128::from(next() >> 20) << 64;
+            let net = Ipv6Net::new(base.into(), len).unwrap().trunc();
+            (net, (len + (next() % 3) as u8).min(48))
+        })
+        .collect();
+    let list: Vec<String> = entries
+        .iter()
+        .map(|(p, max)| format!(r#"{{"prefix": "{p}", "exact": false, "less-equal": {max}}}"#))
+        .collect();
+    let mut irr = Irr::default();
+    irr.add_prefixes(&format!(r#"{{"A": [{}]}}"#, list.join(",")))
+        .unwrap();
+    let probes = entries.iter().flat_map(|(p, _)| {
+        let (start, end) = (u128::from(p.network()), u128::from(p.broadcast()));
+        [start, end, start.wrapping_sub(1), end.wrapping_add(1)]
+    });
+    for addr in probes {
+        for len in [32, 40, 44, 48] {
+            let prefix = Ipv6Net::new(addr.into(), len).unwrap().trunc();
+            let scan = entries
+                .iter()
+                .any(|(p, max)| p.contains(&prefix) && (p.prefix_len()..=*max).contains(&len));
+            assert_eq!(irr.covers(&IpNet::V6(prefix)), scan, "{prefix}");
         }
     }
 }
