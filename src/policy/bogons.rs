@@ -129,16 +129,29 @@ const fn v6_bits(block: Ipv6Net) -> Bits<u128> {
     Bits { net, mask, len }
 }
 
+/// A table of blocks as [`Bits`], entry by entry: `$net` takes an entry `$e` to its block,
+/// `$of` ([`v4_bits`], [`v6_bits`]) the block to its bits. (A macro: const fns take no
+/// closures.)
+macro_rules! bits_of {
+    ($table:expr, $of:ident, |$e:ident| $net:expr) => {{
+        let mut bits = [$of({
+            let $e = $table[0];
+            $net
+        }); $table.len()];
+        let mut i = 1;
+        while i < bits.len() {
+            bits[i] = $of({
+                let $e = $table[i];
+                $net
+            });
+            i += 1;
+        }
+        bits
+    }};
+}
+
 /// [`V4`] as [`Bits`].
-const V4_BITS: [Bits<u32>; V4.len()] = {
-    let mut bits = [v4_bits(V4[0].0); V4.len()];
-    let mut i = 0;
-    while i < bits.len() {
-        bits[i] = v4_bits(V4[i].0);
-        i += 1;
-    }
-    bits
-};
+const V4_BITS: [Bits<u32>; V4.len()] = bits_of!(V4, v4_bits, |e| e.0);
 
 /// The first octets that some block of [`V4`] covers, a bit each: a route starting with any
 /// other (most routes) is no bogon without a look at the blocks.
@@ -158,24 +171,8 @@ const V4_FIRST_OCTETS: [u64; 4] = {
 };
 
 /// [`V6`], [`V6_REACHABLE`] and [`GLOBAL_UNICAST`] as [`Bits`].
-const V6_BITS: [Bits<u128>; V6.len()] = {
-    let mut bits = [v6_bits(V6[0].0); V6.len()];
-    let mut i = 0;
-    while i < bits.len() {
-        bits[i] = v6_bits(V6[i].0);
-        i += 1;
-    }
-    bits
-};
-const V6_REACHABLE_BITS: [Bits<u128>; V6_REACHABLE.len()] = {
-    let mut bits = [v6_bits(V6_REACHABLE[0]); V6_REACHABLE.len()];
-    let mut i = 0;
-    while i < bits.len() {
-        bits[i] = v6_bits(V6_REACHABLE[i]);
-        i += 1;
-    }
-    bits
-};
+const V6_BITS: [Bits<u128>; V6.len()] = bits_of!(V6, v6_bits, |e| e.0);
+const V6_REACHABLE_BITS: [Bits<u128>; V6_REACHABLE.len()] = bits_of!(V6_REACHABLE, v6_bits, |e| e);
 const GLOBAL_UNICAST_BITS: Bits<u128> = v6_bits(GLOBAL_UNICAST);
 
 /// Whether `prefix` is a bogon, and which.

@@ -20,6 +20,17 @@ fn irr() -> Irr {
     irr
 }
 
+/// An AS-SET of `(prefix, le)` entries, each from the prefix's own length up to `le`.
+fn irr_up_to(entries: impl Iterator<Item = (String, u8)>) -> Irr {
+    let list: Vec<String> = entries
+        .map(|(p, max)| format!(r#"{{"prefix": "{p}", "exact": false, "less-equal": {max}}}"#))
+        .collect();
+    let mut irr = Irr::default();
+    irr.add_prefixes(&format!(r#"{{"A": [{}]}}"#, list.join(",")))
+        .unwrap();
+    irr
+}
+
 #[test]
 fn prefixes_are_covered_by_their_ranges() {
     let irr = irr();
@@ -93,13 +104,7 @@ fn many_ranges_agree_with_a_scan_in_every_bucket() {
             (net, max.max(len + (next() % 3) as u8))
         })
         .collect();
-    let list: Vec<String> = entries
-        .iter()
-        .map(|(p, max)| format!(r#"{{"prefix": "{p}", "exact": false, "less-equal": {max}}}"#))
-        .collect();
-    let mut irr = Irr::default();
-    irr.add_prefixes(&format!(r#"{{"A": [{}]}}"#, list.join(",")))
-        .unwrap();
+    let irr = irr_up_to(entries.iter().map(|(p, max)| (p.to_string(), *max)));
     let probes = entries.iter().flat_map(|(p, _)| {
         let (start, end) = (u32::from(p.network()), u32::from(p.broadcast()));
         [
@@ -123,8 +128,9 @@ fn many_ranges_agree_with_a_scan_in_every_bucket() {
 
 #[test]
 fn many_ipv6_ranges_agree_with_a_scan() {
-    // IPv6 routes cluster (all start 2xxx, most in a few /12s): the index skips the bits
-    // the ranges share. /29 to /48 entries in 2001::/16 and 2a00::/12, probed at their edges.
+    // IPv6 routes cluster (all start 2xxx, most in a few /12s), so most of its buckets are
+    // empty and a few full. /29 to /48 entries in 2001::/16 and 2a00::/12, probed at their
+    // edges.
     let mut seed = 54321_u64;
     let mut next = || {
         seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
@@ -143,13 +149,7 @@ fn many_ipv6_ranges_agree_with_a_scan() {
             (net, (len + (next() % 3) as u8).min(48))
         })
         .collect();
-    let list: Vec<String> = entries
-        .iter()
-        .map(|(p, max)| format!(r#"{{"prefix": "{p}", "exact": false, "less-equal": {max}}}"#))
-        .collect();
-    let mut irr = Irr::default();
-    irr.add_prefixes(&format!(r#"{{"A": [{}]}}"#, list.join(",")))
-        .unwrap();
+    let irr = irr_up_to(entries.iter().map(|(p, max)| (p.to_string(), *max)));
     let probes = entries.iter().flat_map(|(p, _)| {
         let (start, end) = (u128::from(p.network()), u128::from(p.broadcast()));
         [start, end, start.wrapping_sub(1), end.wrapping_add(1)]
