@@ -204,6 +204,7 @@ pub fn prefix_bogon(prefix: &IpNet) -> Option<PrefixBogon> {
     }
 }
 
+/// Whether `asn` may not appear in an AS_PATH, and why.
 pub fn asn_bogon(asn: Asn) -> Option<&'static str> {
     Some(match asn.0 {
         0 => "AS 0 (RFC 7607)",
