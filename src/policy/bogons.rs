@@ -109,25 +109,22 @@ impl<T: Copy + BitAnd<Output = T> + PartialEq> Bits<T> {
     }
 }
 
-const fn v4_bits(block: Ipv4Net) -> Bits<u32> {
-    let mask = match u32::MAX.checked_shl(32 - block.prefix_len() as u32) {
-        Some(mask) => mask,
-        None => 0,
+/// `$name`: a block of `$net` as [`Bits`] of `$int`.
+macro_rules! bits_fn {
+    ($name:ident, $net:ty, $int:ty) => {
+        const fn $name(block: $net) -> Bits<$int> {
+            let len = block.prefix_len();
+            let mask = match <$int>::MAX.checked_shl(<$int>::BITS - len as u32) {
+                Some(mask) => mask,
+                None => 0,
+            };
+            let net = block.addr().to_bits() & mask;
+            Bits { net, mask, len }
+        }
     };
-    let net = block.addr().to_bits() & mask;
-    let len = block.prefix_len();
-    Bits { net, mask, len }
 }
-
-const fn v6_bits(block: Ipv6Net) -> Bits<u128> {
-    let mask = match u128::MAX.checked_shl(128 - block.prefix_len() as u32) {
-        Some(mask) => mask,
-        None => 0,
-    };
-    let net = block.addr().to_bits() & mask;
-    let len = block.prefix_len();
-    Bits { net, mask, len }
-}
+bits_fn!(v4_bits, Ipv4Net, u32);
+bits_fn!(v6_bits, Ipv6Net, u128);
 
 /// A table of blocks as [`Bits`], entry by entry: `$net` takes an entry `$e` to its block,
 /// `$of` ([`v4_bits`], [`v6_bits`]) the block to its bits. (A macro: const fns take no

@@ -73,6 +73,8 @@ addr!(u128);
 /// start in the address's bucket (two reads).
 #[derive(Clone, Debug, Default)]
 struct Sorted<A> {
+    /// The ranges, kept in either form: [`Ranges::merge`] rebuilds from them when another
+    /// file adds to the length.
     ranges: Vec<(A, A)>,
     /// How many top bits pick a bucket: about log2 of the number of ranges, at most 16.
     bits: u32,
@@ -105,33 +107,29 @@ impl<A: Addr> Sorted<A> {
         let dense = len <= BITMAP_MAX_LEN
             && !ranges.is_empty()
             && words * 8 <= 2 * std::mem::size_of_val(ranges.as_slice());
-        let mut sorted = Sorted {
-            ranges: Vec::new(),
-            bits: 0,
-            first: Vec::new(),
-            blocks: Vec::new(),
-            len,
-        };
+        let (mut bits, mut first, mut blocks) = (0, Vec::new(), Vec::new());
         if dense {
-            sorted.blocks = vec![0; words];
+            blocks = vec![0_u64; words];
             for &(start, end) in &ranges {
                 for block in start.top(len)..=end.top(len) {
-                    sorted.blocks[block / 64] |= 1 << (block % 64);
+                    blocks[block / 64] |= 1 << (block % 64);
                 }
             }
         } else {
-            sorted.bits = ranges.len().max(1).ilog2().min(16);
-            sorted.first = Vec::with_capacity((1 << sorted.bits) + 1);
+            bits = ranges.len().max(1).ilog2().min(16);
+            first = Vec::with_capacity((1 << bits) + 1);
             for (i, range) in ranges.iter().enumerate() {
-                let end = sorted.first.len().max(range.0.top(sorted.bits) + 1);
-                sorted.first.resize(end, i as u32);
+                first.resize(first.len().max(range.0.top(bits) + 1), i as u32);
             }
-            sorted
-                .first
-                .resize((1 << sorted.bits) + 1, ranges.len() as u32);
+            first.resize((1 << bits) + 1, ranges.len() as u32);
         }
-        sorted.ranges = ranges;
-        sorted
+        Sorted {
+            ranges,
+            bits,
+            first,
+            blocks,
+            len,
+        }
     }
 
     /// Whether `addr` falls in one of the ranges.
