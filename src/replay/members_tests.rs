@@ -161,3 +161,48 @@ fn a_member_waits_for_the_other_slices() {
     );
     assert!(r.complete_at.is_some() && r.last_new == r.complete_at);
 }
+
+/// The catalog tells prefixes apart: IPv4 at both ends of the address space, of equal
+/// address but other lengths, in other 16-bit blocks, and IPv6; a prefix in two slices is
+/// the first slice's.
+#[test]
+fn the_catalog_tells_prefixes_apart() {
+    let own = ["10.1.0.0/24", "0.0.0.0/0", "2001:db8::/48"];
+    let others = [
+        "10.0.0.0/16",
+        "10.0.0.0/8",
+        "2001:db8::/32",
+        "255.255.255.255/32",
+    ];
+    let s = [feed(&[&others]), feed(&[&["10.0.0.0/16"], &own])];
+    let expected: PrefixSet = own.iter().chain(&others).map(|s| p(s)).collect();
+    let catalog = Arc::new(Catalog::new(&s, &expected));
+    assert_eq!(
+        (
+            catalog.len(),
+            catalog.expected_by(0),
+            catalog.expected_by(1)
+        ),
+        (7, 3, 4)
+    );
+    let (done, mut complete) = tokio::sync::mpsc::unbounded_channel();
+    let mut tally = Tally::new(catalog, 1, Arc::default(), done);
+    let nh = NextHop::V4("192.0.2.1".parse().expect("address"));
+    let announce = |v: &[&str]| Update {
+        announced: vec![(
+            AttrSet::new(0, Default::default(), nh, None, Default::default()),
+            v.iter().map(|s| p(s)).collect(),
+        )],
+        ..Update::default()
+    };
+    tally.apply(announce(&["10.0.0.0/24", "10.1.0.0/16", "2001:db8::/64"]));
+    tally.apply(announce(&own));
+    assert!(
+        complete.try_recv().is_err(),
+        "its own slice is not waited for"
+    );
+    tally.apply(announce(&others));
+    assert!(complete.try_recv().is_ok());
+    let r = tally.report();
+    assert_eq!((r.received, r.unique, r.unexpected), (4, 7, 3));
+}

@@ -13,8 +13,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use foldhash::HashMap;
-use ipnet::IpNet;
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 
@@ -24,47 +23,87 @@ use crate::feed::FeedPeer;
 use crate::route::Update;
 
 /// The prefixes members wait for, numbered, each with its slice.
+///
+/// Kept sorted, a prefix's number being its position: 83 members look up 17 M
+/// announcements at scale 1, on the cores the device under test runs on, and a hash map
+/// (a cache miss per announcement) was most of the tool's time there. An IPv4 prefix is
+/// searched only among those with its first [`V4_TOP_BITS`] bits ([`Catalog::find`]).
 #[derive(Debug, Default)]
 pub struct Catalog {
-    slots: HashMap<IpNet, Slot>,
+    /// The IPv4 prefixes as [`v4_key`]s, sorted: a prefix's number is its position.
+    v4: Vec<u64>,
+    /// Where the IPv4 prefixes whose first 20 bits are i begin: `v4_starts[i]`; 2^20 + 1
+    /// entries.
+    v4_starts: Vec<u32>,
+    /// The IPv6 prefixes, sorted, numbered after the IPv4 ones.
+    v6: Vec<Ipv6Net>,
+    /// The slice of each prefix, by number.
+    groups: Vec<u32>,
     /// Catalogued prefixes per slice.
     owned: Vec<usize>,
 }
 
-#[derive(Clone, Copy, Debug)]
-struct Slot {
-    index: u32,
-    group: u32,
-}
-
 impl Catalog {
-    /// The prefixes of `slices` (slice i: group i) that are in `expected`.
+    /// The prefixes of `slices` (slice i: group i) that are in `expected`; a prefix in
+    /// several slices belongs to the first.
     pub fn new(slices: &[FeedPeer], expected: &PrefixSet) -> Catalog {
+        let mut entries: Vec<(IpNet, u32)> = slices
+            .iter()
+            .enumerate()
+            .flat_map(|(group, slice)| {
+                let prefixes = slice.batches.iter().flat_map(|(_, p)| p);
+                prefixes.map(move |p| (*p, group as u32))
+            })
+            .filter(|(p, _)| expected.contains(p))
+            .collect();
+        // Stable: of equal prefixes the first slice's comes first and is kept. IPv4 sorts
+        // before IPv6, and by address, then length, as its keys do.
+        entries.sort_by_key(|(p, _)| *p);
+        entries.dedup_by_key(|(p, _)| *p);
         let mut catalog = Catalog {
-            slots: HashMap::default(),
             owned: vec![0; slices.len()],
+            ..Catalog::default()
         };
-        for (group, slice) in slices.iter().enumerate() {
-            for p in slice.batches.iter().flat_map(|(_, p)| p) {
-                let index = catalog.slots.len() as u32;
-                if expected.contains(p) && !catalog.slots.contains_key(p) {
-                    let group = group as u32;
-                    catalog.slots.insert(*p, Slot { index, group });
-                    catalog.owned[group as usize] += 1;
-                }
+        for (p, group) in entries {
+            match p {
+                IpNet::V4(p) => catalog.v4.push(v4_key(&p)),
+                IpNet::V6(p) => catalog.v6.push(p),
             }
+            catalog.groups.push(group);
+            catalog.owned[group as usize] += 1;
         }
+        let v4 = &catalog.v4;
+        catalog.v4_starts = (0..=1u64 << V4_TOP_BITS)
+            .map(|top| v4.partition_point(|k| k >> (40 - V4_TOP_BITS) < top) as u32)
+            .collect();
         catalog
+    }
+
+    /// `p`'s number and slice.
+    fn find(&self, p: &IpNet) -> Option<(u32, u32)> {
+        let at = match p {
+            IpNet::V4(p) => {
+                let key = v4_key(p);
+                let top = (key >> (40 - V4_TOP_BITS)) as usize;
+                let (from, to) = (
+                    self.v4_starts[top] as usize,
+                    self.v4_starts[top + 1] as usize,
+                );
+                from + self.v4[from..to].binary_search(&key).ok()?
+            }
+            IpNet::V6(p) => self.v4.len() + self.v6.binary_search(p).ok()?,
+        };
+        Some((at as u32, self.groups[at]))
     }
 
     /// How many prefixes are catalogued.
     pub fn len(&self) -> usize {
-        self.slots.len()
+        self.groups.len()
     }
 
     /// Whether nothing is catalogued.
     pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.groups.is_empty()
     }
 
     /// How many prefixes a member of this slice waits for: all outside its slice.
@@ -145,20 +184,20 @@ impl Tally {
         r.withdrawn += update.withdrawn.len() as u64;
         let before = self.holding;
         for p in &update.withdrawn {
-            if let Some(s) = self.catalog.slots.get(p) {
-                if self.present.clear(s.index) && s.group != self.group {
+            if let Some((index, group)) = self.catalog.find(p) {
+                if self.present.clear(index) && group != self.group {
                     self.holding -= 1;
                 }
             }
         }
         for p in update.announced.iter().flat_map(|(_, p)| p) {
             r.announced += 1;
-            let Some(s) = self.catalog.slots.get(p) else {
+            let Some((index, group)) = self.catalog.find(p) else {
                 r.unexpected += 1;
                 continue;
             };
-            r.unique += usize::from(self.seen.set(s.index));
-            if self.present.set(s.index) && s.group != self.group {
+            r.unique += usize::from(self.seen.set(index));
+            if self.present.set(index) && group != self.group {
                 self.holding += 1;
             }
         }
@@ -196,6 +235,15 @@ impl Tally {
             }
         }
     }
+}
+
+/// How many of an IPv4 prefix's first bits index the catalog: a bucket then holds a few
+/// prefixes (up to 16 /24s and what covers them).
+const V4_TOP_BITS: u32 = 20;
+
+/// An IPv4 prefix as a number that sorts as the prefix does: address, then length.
+fn v4_key(p: &Ipv4Net) -> u64 {
+    u64::from(u32::from(p.addr())) << 8 | u64::from(p.prefix_len())
 }
 
 /// A fixed-size bitmap.
