@@ -36,7 +36,9 @@ use bytes::{BufMut, Bytes, BytesMut};
 pub use actions::read_actions;
 pub use bgp4mp::{Bgp4mpMessage, Bgp4mpMessages};
 pub(crate) use cursor::Cursor;
-pub use decode::{decode_update, decode_update_faults, decode_update_paths, Fault, Faults};
+pub use decode::{
+    decode_update, decode_update_faults, decode_update_paths, update_prefixes, Fault, Faults,
+};
 pub use encode::encode_updates;
 pub use frame::{Frame, FrameError, Framer, MessageType};
 

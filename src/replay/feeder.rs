@@ -126,7 +126,7 @@ impl Feeder {
             mut reader,
             mut writer,
             negotiated,
-            caps,
+            ..
         } = self.session;
         let mut tally = self.tally;
         let stopping = stop.clone();
@@ -156,13 +156,12 @@ impl Feeder {
                 }
                 received += 1;
                 if let Some(tally) = &mut tally {
-                    let update = wire::decode_update(&frame.bytes, &caps).map_err(|n| {
-                        ReplayError::Refused {
+                    let (withdrawn, announced) =
+                        wire::update_prefixes(&frame.bytes).map_err(|n| ReplayError::Refused {
                             who: who.clone(),
                             notification: n,
-                        }
-                    })?;
-                    tally.apply(update);
+                        })?;
+                    tally.apply(&withdrawn, &announced);
                 }
             }
         };

@@ -10,7 +10,7 @@ use ipnet::IpNet;
 use super::*;
 use crate::replay::prefix_set::PrefixSet;
 use crate::replay::tally::{Catalog, Tally};
-use crate::route::{AttrSet, NextHop, Update};
+use crate::route::{AttrSet, NextHop};
 
 fn p(s: &str) -> IpNet {
     s.parse().expect("prefix")
@@ -67,6 +67,18 @@ fn inex_has_83_members_and_240k_routes() {
     let asns: HashSet<u32> = ten.iter().map(|m| m.asn).collect();
     assert_eq!(asns.len(), 830);
     assert_eq!(ten.iter().map(|m| m.share).sum::<usize>(), 2_403_840);
+}
+
+fn prefixes(v: &[&str]) -> Vec<IpNet> {
+    v.iter().map(|s| p(s)).collect()
+}
+
+fn announce(tally: &mut Tally, v: &[&str]) {
+    tally.apply(&[], &prefixes(v));
+}
+
+fn withdraw(tally: &mut Tally, v: &[&str]) {
+    tally.apply(&prefixes(v), &[]);
 }
 
 fn feed(batches: &[&[&str]]) -> FeedPeer {
@@ -131,28 +143,14 @@ fn a_member_waits_for_the_other_slices() {
     );
     let (done, mut complete) = tokio::sync::mpsc::unbounded_channel();
     let mut tally = Tally::new(catalog, 0, Arc::default(), done);
-    let nh = NextHop::V4("192.0.2.1".parse().expect("address"));
-    let announce = |v: &[&str]| Update {
-        announced: vec![(
-            AttrSet::new(0, Default::default(), nh, None, Default::default()),
-            v.iter().map(|s| p(s)).collect(),
-        )],
-        ..Update::default()
-    };
-    tally.apply(announce(&["10.0.0.0/8", "11.0.0.0/8", "13.0.0.0/8"]));
-    tally.apply(Update {
-        withdrawn: vec![p("11.0.0.0/8")],
-        ..Update::default()
-    });
-    tally.apply(announce(&["12.0.0.0/8"]));
+    announce(&mut tally, &["10.0.0.0/8", "11.0.0.0/8", "13.0.0.0/8"]);
+    withdraw(&mut tally, &["11.0.0.0/8"]);
+    announce(&mut tally, &["12.0.0.0/8"]);
     assert!(complete.try_recv().is_err(), "11/8 was withdrawn");
     assert_eq!(tally.report().received, 1);
-    tally.apply(announce(&["11.0.0.0/8"]));
+    announce(&mut tally, &["11.0.0.0/8"]);
     assert!(complete.try_recv().is_ok());
-    tally.apply(Update {
-        withdrawn: vec![p("12.0.0.0/8")],
-        ..Update::default()
-    });
+    withdraw(&mut tally, &["12.0.0.0/8"]);
     let r = tally.report();
     assert_eq!((r.expected, r.received, r.unique), (2, 2, 3));
     assert_eq!(
@@ -163,7 +161,7 @@ fn a_member_waits_for_the_other_slices() {
 }
 
 /// The catalog tells prefixes apart: IPv4 at both ends of the address space, of equal
-/// address but other lengths, in other 16-bit blocks, and IPv6; a prefix in two slices is
+/// address but other lengths, in other blocks of its index, and IPv6; a prefix in two slices is
 /// the first slice's.
 #[test]
 fn the_catalog_tells_prefixes_apart() {
@@ -187,21 +185,13 @@ fn the_catalog_tells_prefixes_apart() {
     );
     let (done, mut complete) = tokio::sync::mpsc::unbounded_channel();
     let mut tally = Tally::new(catalog, 1, Arc::default(), done);
-    let nh = NextHop::V4("192.0.2.1".parse().expect("address"));
-    let announce = |v: &[&str]| Update {
-        announced: vec![(
-            AttrSet::new(0, Default::default(), nh, None, Default::default()),
-            v.iter().map(|s| p(s)).collect(),
-        )],
-        ..Update::default()
-    };
-    tally.apply(announce(&["10.0.0.0/24", "10.1.0.0/16", "2001:db8::/64"]));
-    tally.apply(announce(&own));
+    announce(&mut tally, &["10.0.0.0/24", "10.1.0.0/16", "2001:db8::/64"]);
+    announce(&mut tally, &own);
     assert!(
         complete.try_recv().is_err(),
         "its own slice is not waited for"
     );
-    tally.apply(announce(&others));
+    announce(&mut tally, &others);
     assert!(complete.try_recv().is_ok());
     let r = tally.report();
     assert_eq!((r.received, r.unique, r.unexpected), (4, 7, 3));

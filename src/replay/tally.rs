@@ -20,7 +20,6 @@ use tokio::time::Instant;
 use super::prefix_set::PrefixSet;
 use super::sink::Progress;
 use crate::feed::FeedPeer;
-use crate::route::Update;
 
 /// The prefixes members wait for, numbered, each with its slice.
 ///
@@ -177,20 +176,21 @@ impl Tally {
         tally
     }
 
-    /// Applies one decoded UPDATE.
-    pub fn apply(&mut self, update: Update) {
+    /// Applies one UPDATE: the prefixes it withdraws and announces
+    /// ([`crate::bgp::wire::update_prefixes`]).
+    pub fn apply(&mut self, withdrawn: &[IpNet], announced: &[IpNet]) {
         let r = &mut self.report;
         r.updates += 1;
-        r.withdrawn += update.withdrawn.len() as u64;
+        r.withdrawn += withdrawn.len() as u64;
         let before = self.holding;
-        for p in &update.withdrawn {
+        for p in withdrawn {
             if let Some((index, group)) = self.catalog.find(p) {
                 if self.present.clear(index) && group != self.group {
                     self.holding -= 1;
                 }
             }
         }
-        for p in update.announced.iter().flat_map(|(_, p)| p) {
+        for p in announced {
             r.announced += 1;
             let Some((index, group)) = self.catalog.find(p) else {
                 r.unexpected += 1;

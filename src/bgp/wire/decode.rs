@@ -5,11 +5,14 @@
 
 use std::net::Ipv4Addr;
 
-use super::attr::{AS_PATH, MP_REACH, NEXT_HOP, ORIGIN};
+use bytes::Bytes;
+use ipnet::IpNet;
+
+use super::attr::{RawAttrs, AS_PATH, MP_REACH, MP_UNREACH, NEXT_HOP, ORIGIN};
 use super::cursor::Cursor;
 use super::nlri::read_prefixes;
 use super::update_attrs::{MpReach, Parsed};
-use super::{Caps, PathIds, HEADER_LEN};
+use super::{family, Caps, PathIds, HEADER_LEN};
 use crate::bgp::{Notification, Reason};
 use crate::route::{AttrSet, Family, NextHop, Nlri, PathNlri, Update};
 
@@ -127,6 +130,47 @@ fn decode<N: Nlri>(
     }
     announce(&mut update, &mut p, nlri);
     Ok((update, p.faults))
+}
+
+/// The prefixes an UPDATE frame withdraws and announces, `(withdrawn, announced)`, its
+/// other attributes not decoded: for a receiver that only counts routes, such as the
+/// replay's IXP members (17 M announcements at 83 members, on the cores of the device
+/// under test, where [`decode_update`] was a third of the tool's time). What
+/// `decode_update` would treat as withdrawn for a bad attribute counts as announced here.
+/// The errors are `decode_update`'s for the length fields, the prefix fields and the MP
+/// attributes' structure; next hops are not looked at.
+pub fn update_prefixes(frame: &[u8]) -> Result<(Vec<IpNet>, Vec<IpNet>), Notification> {
+    let malformed_list = || Notification::from(Reason::MalformedAttributeList);
+    let bad_network = |_| Notification::from(Reason::InvalidNetwork);
+    let mut c = Cursor::new(frame.get(HEADER_LEN..).ok_or_else(malformed_list)?);
+    let wlen = c.u16().ok_or_else(malformed_list)?;
+    let withdrawn_field = c.take(usize::from(wlen)).ok_or_else(malformed_list)?;
+    let alen = c.u16().ok_or_else(malformed_list)?;
+    let attrs = c.take(usize::from(alen)).ok_or_else(malformed_list)?;
+    let (mut withdrawn, mut announced) = (Vec::new(), Vec::new());
+    let v4 = Family::Ipv4Unicast;
+    read_prefixes(withdrawn_field, v4, false, &mut withdrawn).map_err(bad_network)?;
+    read_prefixes(c.rest(), v4, false, &mut announced).map_err(bad_network)?;
+    // An attribute list cut short ends the attributes, as it does for `decode_update`.
+    for a in RawAttrs::new(attrs).map_while(Result::ok) {
+        let (out, reach) = match a.code {
+            MP_REACH => (&mut announced, true),
+            MP_UNREACH => (&mut withdrawn, false),
+            _ => continue,
+        };
+        let err =
+            || Notification::with_data(Reason::OptionalAttribute, Bytes::copy_from_slice(a.bytes));
+        let mut v = Cursor::new(a.value);
+        let (afi, safi) = (v.u16().ok_or_else(err)?, v.u8().ok_or_else(err)?);
+        if reach {
+            let nh_len = usize::from(v.u8().ok_or_else(err)?);
+            v.take(nh_len + 1).ok_or_else(err)?; // the next hop, and the reserved byte
+        }
+        if let Some(f) = family(afi, safi) {
+            read_prefixes(v.rest(), f, false, out).map_err(|_| err())?;
+        }
+    }
+    Ok((withdrawn, announced))
 }
 
 /// Puts the announced prefixes into `update`: as announcements, or as withdrawals when an

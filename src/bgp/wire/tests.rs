@@ -222,8 +222,9 @@ impl Rng {
 }
 
 /// Real UPDATEs with random bytes changed, cut or repeated: decoding never panics, the
-/// framer never panics, and whatever decodes re-encodes into messages that decode to the
-/// same prefixes (announced, or withdrawn when they cannot be sent).
+/// framer never panics, whatever decodes re-encodes into messages that decode to the
+/// same prefixes (announced, or withdrawn when they cannot be sent), and
+/// `update_prefixes` reads the same prefixes from it.
 #[test]
 fn mutated_real_updates_never_panic_and_reencode() {
     let seeds: Vec<Bytes> = mrt::messages(
@@ -252,6 +253,7 @@ fn mutated_real_updates_never_panic_and_reencode() {
         match decode_update(&m, &caps) {
             Ok(u) => {
                 ok += 1;
+                same_prefixes(&m, &u);
                 reencode(u, &caps);
             }
             Err(_) => errors += 1,
@@ -262,6 +264,19 @@ fn mutated_real_updates_never_panic_and_reencode() {
         ok > 10_000 && errors > 1_000,
         "mutations both decode and fail: {ok} ok, {errors} errors"
     );
+}
+
+/// What `update_prefixes` reads from a frame `decode_update` took: the same prefixes, where
+/// those that `decode_update` treats as withdrawn count as announced.
+fn same_prefixes(frame: &[u8], u: &crate::route::Update) {
+    let (withdrawn, announced) = update_prefixes(frame).expect("decode_update took it");
+    let mut got: Vec<IpNet> = withdrawn.into_iter().chain(announced).collect();
+    let mut want: Vec<IpNet> = (u.withdrawn.iter().copied())
+        .chain(u.announced.iter().flat_map(|(_, v)| v.iter().copied()))
+        .collect();
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
 }
 
 fn reencode(u: crate::route::Update, caps: &Caps) {
