@@ -1,16 +1,22 @@
-//! The global allocator: mimalloc, with one of its options set for a long-running server.
+//! The global allocator: mimalloc, with two of its options set for a long-running server.
 //!
 //! mimalloc is faster than the system allocator for the RIB, which allocates and frees a
 //! path list per prefix and lists per UPDATE, millions in a full-table load (see
-//! BENCHMARKS.md). By default it commits whole arenas up front; rovgate commits arena
-//! memory as it uses it (`arena_eager_commit = 0`), which lowered peak RSS at 83 IXP members
-//! (`benches/ixp.sh`) without slowing the full-table loads. Purging freed pages sooner than
-//! mimalloc's 1 s (`purge_delay`) lowered it further but cost ten feeders about 30 % more
-//! time, so that one stays at its default.
+//! BENCHMARKS.md). Two options differ from its defaults:
+//! - arena memory is committed as it is used (`arena_eager_commit = 0`), not when reserved,
+//!   which lowered peak RSS at 83 IXP members (`benches/ixp.sh`) without slowing the
+//!   full-table loads;
+//! - during the daemon's start-up (until the RIB's first table dump, or 300,000 paths:
+//!   `rib/startup.rs`) freed memory goes back to the OS at once (`purge_delay = 0`), then after mimalloc's
+//!   default second. What the VRP load and an IXP's import leave freed then no longer adds
+//!   to the first dump's peak (83 members: 94 MiB instead of 140); purging at once all
+//!   along cost ten full-table feeders 18 % more time.
+//!
+//! An operator's `MIMALLOC_ARENA_EAGER_COMMIT` or `MIMALLOC_PURGE_DELAY` (mimalloc's own
+//! way to set them) wins over both.
 //!
 //! This is the binary's only `unsafe` (the library's is `bgp/sockopt.rs`): mimalloc's
-//! options are set through its C API (`mi_option_set`), which has no safe wrapper. It is
-//! called once, first thing in `main`, before any thread exists.
+//! options are set through its C API (`mi_option_set`), which has no safe wrapper.
 
 use libmimalloc_sys::{mi_option_set, mi_option_t};
 
@@ -24,13 +30,39 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// the crate's constants predate it): commit arena memory when used, not when reserved.
 const ARENA_EAGER_COMMIT: mi_option_t = 4;
 
-/// Sets mimalloc's option unless its environment variable (mimalloc's own way to set it)
-/// is set; call before the first thread starts.
+/// `mi_option_purge_delay` (v3's `mi_option_e`): milliseconds before freed memory is
+/// purged; 0 at once.
+const PURGE_DELAY: mi_option_t = 15;
+
+/// mimalloc v3's default purge delay, milliseconds.
+const PURGE_DELAY_DEFAULT: i64 = 1000;
+
+/// Sets the commit option unless its environment variable is set; call before the first
+/// thread starts.
 pub fn tune() {
-    if std::env::var_os("MIMALLOC_ARENA_EAGER_COMMIT").is_none() {
-        // SAFETY: mi_option_set writes one entry of mimalloc's option table; the index is
-        // valid (checked by the test below) and no other thread runs yet.
-        unsafe { mi_option_set(ARENA_EAGER_COMMIT, 0) };
+    set_unless_env(ARENA_EAGER_COMMIT, "MIMALLOC_ARENA_EAGER_COMMIT", 0);
+}
+
+/// The daemon starts: freed memory is purged at once until [`startup_over`]; call before
+/// the first thread starts.
+pub fn starting() {
+    set_unless_env(PURGE_DELAY, "MIMALLOC_PURGE_DELAY", 0);
+}
+
+/// Start-up is over (`rovgate::rib::on_startup_end`): freed memory is purged after
+/// mimalloc's default delay again.
+pub fn startup_over() {
+    set_unless_env(PURGE_DELAY, "MIMALLOC_PURGE_DELAY", PURGE_DELAY_DEFAULT);
+}
+
+fn set_unless_env(option: mi_option_t, env: &str, value: i64) {
+    if std::env::var_os(env).is_none() {
+        // SAFETY: mi_option_set stores one aligned word of mimalloc's option table, at an
+        // index the test below checks. `tune` runs before any other thread. For
+        // `startup_over` other threads read the option meanwhile; mimalloc reads options
+        // as plain words at each use (its own `mi_option_set` is what it offers to change
+        // one at run time), so a reader sees the old value or the new one.
+        unsafe { mi_option_set(option, value as _) };
     }
 }
 
@@ -39,16 +71,22 @@ mod tests {
     use super::*;
     use libmimalloc_sys::mi_option_get;
 
-    /// The index names the intended option: before `tune` it holds mimalloc's default for
-    /// it (2: eager commit where the OS overcommits), after it rovgate's.
+    /// The indices name the intended options: before `tune` and `starting` they hold
+    /// mimalloc's defaults (2: eager commit where the OS overcommits; a purge delay of
+    /// 1000 ms), after them rovgate's start-up values, and after `startup_over` the purge
+    /// delay is back.
     #[test]
     fn tune_sets_the_intended_options() {
         // SAFETY: reads of mimalloc's option table.
         let get = |option| unsafe { mi_option_get(option) };
-        if std::env::var_os("MIMALLOC_ARENA_EAGER_COMMIT").is_none() {
-            assert_eq!(get(ARENA_EAGER_COMMIT), 2);
+        let env = |name| std::env::var_os(name).is_none();
+        if env("MIMALLOC_ARENA_EAGER_COMMIT") && env("MIMALLOC_PURGE_DELAY") {
+            assert_eq!((get(ARENA_EAGER_COMMIT), get(PURGE_DELAY)), (2, 1000));
             tune();
-            assert_eq!(get(ARENA_EAGER_COMMIT), 0);
+            starting();
+            assert_eq!((get(ARENA_EAGER_COMMIT), get(PURGE_DELAY)), (0, 0));
+            startup_over();
+            assert_eq!(get(PURGE_DELAY), 1000);
         }
     }
 }

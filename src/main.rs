@@ -162,6 +162,8 @@ fn run(path: Option<PathBuf>) -> Result<()> {
         },
         None => Config::embedded(),
     };
+    allocator::starting();
+    rovgate::rib::on_startup_end(allocator::startup_over);
     runtime()?.block_on(rovgate::daemon::run(config, path))
 }
 

@@ -30,6 +30,7 @@ mod reevaluate;
 mod rov;
 mod snapshot;
 mod stale;
+mod startup;
 mod table;
 mod task;
 mod timings;
@@ -52,6 +53,7 @@ pub use hold::MassInvalidation;
 pub use monitor::{TableChanges, TableFeed, TABLE_FEED};
 pub use peers::PeerInfo;
 pub use snapshot::{InvalidPath, InvalidPaths, PathView};
+pub use startup::on_startup_end;
 pub use table::Top2;
 pub use task::{run, RIB_QUEUE};
 pub use timings::{Histogram, Timings};
@@ -110,6 +112,8 @@ pub struct Rib {
     delay: Option<UpdateDelay>,
     /// Drop peers' routes wait for the first complete VRP set.
     wait: VrpWait,
+    /// Start-up lasts (`startup.rs`).
+    starting: bool,
 }
 
 impl Rib {
@@ -143,6 +147,7 @@ impl Rib {
             delay: None,
             wait: VrpWait::Off,
             timings: Timings::default(),
+            starting: true,
         };
         rib.publish_view();
         rib
