@@ -6,11 +6,12 @@
 //! - arena memory is committed as it is used (`arena_eager_commit = 0`), not when reserved,
 //!   which lowered peak RSS at 83 IXP members (`benches/ixp.sh`) without slowing the
 //!   full-table loads;
-//! - during the daemon's start-up (until the RIB's first table dump, or 300,000 paths:
-//!   `rib/startup.rs`) freed memory goes back to the OS at once (`purge_delay = 0`), then after mimalloc's
-//!   default second. What the VRP load and an IXP's import leave freed then no longer adds
-//!   to the first dump's peak (83 members: 94 MiB instead of 140); purging at once all
-//!   along cost ten full-table feeders 18 % more time.
+//! - while the daemon's table is small (until the RIB first holds 300,000 paths:
+//!   `rib/large.rs`) freed memory goes back to the OS at once (`purge_delay = 0`), then
+//!   after mimalloc's default second. At an IXP of INEX's size what the VRP load, the
+//!   import and the table dump free then no longer piles up into the peak (83 members:
+//!   about 90 MiB instead of 140); with large tables purging at once cost ten full-table
+//!   feeders 18 % more time.
 //!
 //! An operator's `MIMALLOC_ARENA_EAGER_COMMIT` or `MIMALLOC_PURGE_DELAY` (mimalloc's own
 //! way to set them) wins over both.
@@ -43,23 +44,23 @@ pub fn tune() {
     set_unless_env(ARENA_EAGER_COMMIT, "MIMALLOC_ARENA_EAGER_COMMIT", 0);
 }
 
-/// The daemon starts: freed memory is purged at once until [`startup_over`]; call before
-/// the first thread starts.
-pub fn starting() {
+/// The daemon starts with a small table: freed memory is purged at once until
+/// [`large_table`]; call before the first thread starts.
+pub fn small_table() {
     set_unless_env(PURGE_DELAY, "MIMALLOC_PURGE_DELAY", 0);
 }
 
-/// Start-up is over (`rovgate::rib::on_startup_end`): freed memory is purged after
-/// mimalloc's default delay again.
-pub fn startup_over() {
+/// The table is large (`rovgate::rib::on_large_table`): freed memory is purged after
+/// mimalloc's default delay.
+pub fn large_table() {
     set_unless_env(PURGE_DELAY, "MIMALLOC_PURGE_DELAY", PURGE_DELAY_DEFAULT);
 }
 
 fn set_unless_env(option: mi_option_t, env: &str, value: i64) {
     if std::env::var_os(env).is_none() {
         // SAFETY: mi_option_set stores one aligned word of mimalloc's option table, at an
-        // index the test below checks. `tune` runs before any other thread. For
-        // `startup_over` other threads read the option meanwhile; mimalloc reads options
+        // index the test below checks. `tune` and `small_table` run before any other
+        // thread. For `large_table` other threads read the option meanwhile; mimalloc reads options
         // as plain words at each use (its own `mi_option_set` is what it offers to change
         // one at run time), so a reader sees the old value or the new one.
         unsafe { mi_option_set(option, value as _) };
@@ -71,10 +72,10 @@ mod tests {
     use super::*;
     use libmimalloc_sys::mi_option_get;
 
-    /// The indices name the intended options: before `tune` and `starting` they hold
+    /// The indices name the intended options: before `tune` and `small_table` they hold
     /// mimalloc's defaults (2: eager commit where the OS overcommits; a purge delay of
-    /// 1000 ms), after them rovgate's start-up values, and after `startup_over` the purge
-    /// delay is back.
+    /// 1000 ms), after them rovgate's values, and after `large_table` the purge delay is
+    /// mimalloc's again.
     #[test]
     fn tune_sets_the_intended_options() {
         // SAFETY: reads of mimalloc's option table.
@@ -83,9 +84,9 @@ mod tests {
         if env("MIMALLOC_ARENA_EAGER_COMMIT") && env("MIMALLOC_PURGE_DELAY") {
             assert_eq!((get(ARENA_EAGER_COMMIT), get(PURGE_DELAY)), (2, 1000));
             tune();
-            starting();
+            small_table();
             assert_eq!((get(ARENA_EAGER_COMMIT), get(PURGE_DELAY)), (0, 0));
-            startup_over();
+            large_table();
             assert_eq!(get(PURGE_DELAY), 1000);
         }
     }

@@ -162,8 +162,8 @@ fn run(path: Option<PathBuf>) -> Result<()> {
         },
         None => Config::embedded(),
     };
-    allocator::starting();
-    rovgate::rib::on_startup_end(allocator::startup_over);
+    allocator::small_table();
+    rovgate::rib::on_large_table(allocator::large_table);
     runtime()?.block_on(rovgate::daemon::run(config, path))
 }
 

@@ -177,14 +177,12 @@ async fn the_update_delay_sends_each_prefix_once_when_every_table_is_in() {
         Some(1),
         "waiting for peer 1"
     );
-    assert!(rib.starting, "no dump yet");
 
     let mut update = announce(&[64497], &["198.51.100.0/24"]);
     end_of_rib(&mut update);
     rib.handle(RibEvent::Update { peer: p1, update });
     rib.flush();
     assert_eq!(rib.view().load().update_delay, None);
-    assert!(!rib.starting, "the first dump ends start-up");
     let got = drain(&mut rx1);
     assert!(matches!(got.last(), Some(Export::EndOfRib(_))), "{got:?}");
     assert_eq!(
@@ -198,18 +196,18 @@ async fn the_update_delay_sends_each_prefix_once_when_every_table_is_in() {
     );
 }
 
-/// Expected: without a dump, start-up ends once the RIB holds `STARTUP_PATHS` paths (five
-/// peers' fifths), the update delay still holding everything.
+/// Expected: the table is large once the RIB holds `LARGE_TABLE` paths (five peers'
+/// fifths), whether or not anything was sent.
 #[test]
-fn startup_ends_at_its_number_of_paths() {
+fn the_table_is_large_at_its_number_of_paths() {
     let mut rib = rib(5);
     rib.set_update_delay(Duration::from_secs(600));
-    let fifth = super::startup::STARTUP_PATHS as usize / 5;
+    let fifth = super::large::LARGE_TABLE as usize / 5;
     let table = prefixes(fifth);
     let table: Vec<&str> = table.iter().map(String::as_str).collect();
     let mut rx: Vec<_> = (0..5).map(|peer| up(&mut rib, peer, 8)).collect();
     for peer in 0..5 {
-        assert!(rib.starting, "{} paths", peer as usize * fifth);
+        assert!(!rib.large, "{} paths", peer as usize * fifth);
         let update = announce(&[64496 + peer], &table);
         rib.handle(RibEvent::Update {
             peer: PeerId(peer),
@@ -217,7 +215,7 @@ fn startup_ends_at_its_number_of_paths() {
         });
         rib.flush();
     }
-    assert!(!rib.starting);
+    assert!(rib.large);
     assert!(
         rx.iter_mut().all(|rx| drain(rx).is_empty()),
         "still delayed"

@@ -204,7 +204,7 @@ impl Rib {
         }
         self.export();
         self.end_delay_when_due();
-        self.end_startup_when_due();
+        self.note_large_table();
         self.send_dumps();
         self.send_ready();
         self.publish_view();

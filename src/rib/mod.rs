@@ -22,6 +22,7 @@ mod dump;
 mod events;
 mod export;
 mod hold;
+mod large;
 mod membership;
 mod monitor;
 mod peers;
@@ -30,7 +31,6 @@ mod reevaluate;
 mod rov;
 mod snapshot;
 mod stale;
-mod startup;
 mod table;
 mod task;
 mod timings;
@@ -50,10 +50,10 @@ pub use best::Path;
 pub use events::{RibEvent, RibInputs, RibQuery, QUERY_QUEUE};
 pub use export::{Batch, Encoded, Outgoing};
 pub use hold::MassInvalidation;
+pub use large::on_large_table;
 pub use monitor::{TableChanges, TableFeed, TABLE_FEED};
 pub use peers::PeerInfo;
 pub use snapshot::{InvalidPath, InvalidPaths, PathView};
-pub use startup::on_startup_end;
 pub use table::Top2;
 pub use task::{run, RIB_QUEUE};
 pub use timings::{Histogram, Timings};
@@ -112,8 +112,8 @@ pub struct Rib {
     delay: Option<UpdateDelay>,
     /// Drop peers' routes wait for the first complete VRP set.
     wait: VrpWait,
-    /// Start-up lasts (`startup.rs`).
-    starting: bool,
+    /// It held `large::LARGE_TABLE` paths once.
+    large: bool,
 }
 
 impl Rib {
@@ -147,7 +147,7 @@ impl Rib {
             delay: None,
             wait: VrpWait::Off,
             timings: Timings::default(),
-            starting: true,
+            large: false,
         };
         rib.publish_view();
         rib
