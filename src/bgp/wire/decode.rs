@@ -92,25 +92,45 @@ pub fn decode_update_paths(
     decode(frame, caps, ids)
 }
 
-fn decode<N: Nlri>(
-    frame: &[u8],
-    caps: &Caps,
-    ids: PathIds,
-) -> Result<(Update<N>, Faults), Notification> {
+/// An UPDATE's variable fields.
+struct Fields<'a> {
+    withdrawn: &'a [u8],
+    attrs: &'a [u8],
+    nlri: &'a [u8],
+}
+
+/// Cuts an UPDATE frame into its fields; a length past the message is 3/1.
+fn fields(frame: &[u8]) -> Result<Fields<'_>, Notification> {
     let malformed_list = || Notification::from(Reason::MalformedAttributeList);
-    let bad_network = |_| Notification::from(Reason::InvalidNetwork);
     let mut c = Cursor::new(frame.get(HEADER_LEN..).ok_or_else(malformed_list)?);
     let wlen = c.u16().ok_or_else(malformed_list)?;
     let withdrawn = c.take(usize::from(wlen)).ok_or_else(malformed_list)?;
     let alen = c.u16().ok_or_else(malformed_list)?;
     let attrs = c.take(usize::from(alen)).ok_or_else(malformed_list)?;
+    Ok(Fields {
+        withdrawn,
+        attrs,
+        nlri: c.rest(),
+    })
+}
 
+fn decode<N: Nlri>(
+    frame: &[u8],
+    caps: &Caps,
+    ids: PathIds,
+) -> Result<(Update<N>, Faults), Notification> {
+    let bad_network = |_| Notification::from(Reason::InvalidNetwork);
+    let Fields {
+        withdrawn,
+        attrs,
+        nlri: body_nlri,
+    } = fields(frame)?;
     let mut update = Update::default();
     let v4 = Family::Ipv4Unicast;
     read_prefixes(withdrawn, v4, ids.of(v4), &mut update.withdrawn).map_err(bad_network)?;
     let mut nlri = Vec::new();
-    read_prefixes(c.rest(), v4, ids.of(v4), &mut nlri).map_err(bad_network)?;
-    if wlen == 0 && alen == 0 && nlri.is_empty() {
+    read_prefixes(body_nlri, v4, ids.of(v4), &mut nlri).map_err(bad_network)?;
+    if withdrawn.is_empty() && attrs.is_empty() && nlri.is_empty() {
         update.end_of_rib = Some(Family::Ipv4Unicast);
         return Ok((update, Faults::default()));
     }
@@ -118,12 +138,12 @@ fn decode<N: Nlri>(
     let mut p = Parsed::parse(attrs, caps, ids)?;
     if p.overrun {
         if nlri.is_empty() && p.mp_reach.is_none() {
-            return Err(malformed_list());
+            return Err(Reason::MalformedAttributeList.into());
         }
         p.faults.withdraw(None, "attribute list overrun");
     }
     if let Some((family, prefixes)) = p.mp_unreach.take() {
-        if prefixes.is_empty() && p.count == 1 && wlen == 0 && nlri.is_empty() {
+        if prefixes.is_empty() && p.count == 1 && withdrawn.is_empty() && nlri.is_empty() {
             update.end_of_rib = family;
         }
         update.withdrawn.extend(prefixes);
@@ -140,17 +160,16 @@ fn decode<N: Nlri>(
 /// The errors are `decode_update`'s for the length fields, the prefix fields and the MP
 /// attributes' structure; next hops are not looked at.
 pub fn update_prefixes(frame: &[u8]) -> Result<(Vec<IpNet>, Vec<IpNet>), Notification> {
-    let malformed_list = || Notification::from(Reason::MalformedAttributeList);
     let bad_network = |_| Notification::from(Reason::InvalidNetwork);
-    let mut c = Cursor::new(frame.get(HEADER_LEN..).ok_or_else(malformed_list)?);
-    let wlen = c.u16().ok_or_else(malformed_list)?;
-    let withdrawn_field = c.take(usize::from(wlen)).ok_or_else(malformed_list)?;
-    let alen = c.u16().ok_or_else(malformed_list)?;
-    let attrs = c.take(usize::from(alen)).ok_or_else(malformed_list)?;
+    let Fields {
+        withdrawn: withdrawn_field,
+        attrs,
+        nlri,
+    } = fields(frame)?;
     let (mut withdrawn, mut announced) = (Vec::new(), Vec::new());
     let v4 = Family::Ipv4Unicast;
     read_prefixes(withdrawn_field, v4, false, &mut withdrawn).map_err(bad_network)?;
-    read_prefixes(c.rest(), v4, false, &mut announced).map_err(bad_network)?;
+    read_prefixes(nlri, v4, false, &mut announced).map_err(bad_network)?;
     // An attribute list cut short ends the attributes, as it does for `decode_update`.
     for a in RawAttrs::new(attrs).map_while(Result::ok) {
         let (out, reach) = match a.code {
