@@ -60,9 +60,9 @@ fn set_unless_env(option: mi_option_t, env: &str, value: i64) {
     if std::env::var_os(env).is_none() {
         // SAFETY: mi_option_set stores one aligned word of mimalloc's option table, at an
         // index the test below checks. `tune` and `small_table` run before any other
-        // thread. For `large_table` other threads read the option meanwhile; mimalloc reads options
-        // as plain words at each use (its own `mi_option_set` is what it offers to change
-        // one at run time), so a reader sees the old value or the new one.
+        // thread. For `large_table` other threads read the option meanwhile: mimalloc
+        // reads options as plain words at each use (its own `mi_option_set` is what it
+        // offers to change one at run time), so a reader sees the old value or the new.
         unsafe { mi_option_set(option, value as _) };
     }
 }
