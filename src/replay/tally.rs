@@ -73,7 +73,7 @@ impl Catalog {
         }
         let v4 = &catalog.v4;
         catalog.v4_starts = (0..=1u64 << V4_TOP_BITS)
-            .map(|top| v4.partition_point(|k| k >> (40 - V4_TOP_BITS) < top) as u32)
+            .map(|top| v4.partition_point(|&k| v4_bucket(k) < top as usize) as u32)
             .collect();
         catalog
     }
@@ -83,7 +83,7 @@ impl Catalog {
         let at = match p {
             IpNet::V4(p) => {
                 let key = v4_key(p);
-                let top = (key >> (40 - V4_TOP_BITS)) as usize;
+                let top = v4_bucket(key);
                 let (from, to) = (
                     self.v4_starts[top] as usize,
                     self.v4_starts[top + 1] as usize,
@@ -244,6 +244,12 @@ const V4_TOP_BITS: u32 = 20;
 /// An IPv4 prefix as a number that sorts as the prefix does: address, then length.
 fn v4_key(p: &Ipv4Net) -> u64 {
     u64::from(u32::from(p.addr())) << 8 | u64::from(p.prefix_len())
+}
+
+/// The index bucket of a [`v4_key`]: the address's first [`V4_TOP_BITS`] bits (the key
+/// being the 32 address bits, then 8 of length).
+fn v4_bucket(key: u64) -> usize {
+    (key >> (40 - V4_TOP_BITS)) as usize
 }
 
 /// A fixed-size bitmap.
