@@ -12,7 +12,9 @@
 //!   `drop+aspa`: drop, and ASPA verification in `drop` (downstream: the sender is a
 //!   transit feed) against the shared file's 6,647 ASPAs plus 5,000 synthesized from the
 //!   table's own paths (each AS with the ASes it follows on them as providers, so that
-//!   most hops are attested and the whole path is walked).
+//!   most hops are attested and the whole path is walked); `ten_feeders`: ten senders in
+//!   `drop` sending the table in turns, UPDATE by UPDATE, each with its AS before the path
+//!   (the import of `benches/compare.sh 3 10`, without the sockets).
 //! - `irr/covers_full_table`: that IRR prefix lookup alone, for every prefix of the table.
 //!
 //! `cargo bench --bench reevaluate`; `ONCE=NAME` (a `rib/full_table` case) loads the table
@@ -30,7 +32,7 @@ use rovgate::bgp::wire::{self, encode_updates, Caps};
 use rovgate::feed::{load, FeedPeer};
 use rovgate::policy::{AspaProcedure, CheckGroup, CheckModes, Filters, Irr, RovMode, Tagging};
 use rovgate::rib::{MassInvalidation, Outgoing, PeerInfo, Rib, RibEvent};
-use rovgate::route::{Asn, AttrSet, Family, PeerId, Update};
+use rovgate::route::{Asn, AttrSet, Family, PeerId, Segment, Update};
 use rovgate::rpki::{file, Aspa, AspaTable, SnapshotWriter, Vrp, VrpDelta, VrpStore, VrpsChanged};
 
 /// The allocator the `rovgate` binary uses, so the numbers are the binary's.
@@ -52,9 +54,11 @@ const CAPS: Caps = Caps {
     extended_next_hop: false,
 };
 
-/// A RIB with a sender peer (`mode`) and a receiving peer whose exports are encoded.
+/// A RIB with sender peers (`mode`) and a receiving peer whose exports are encoded.
 struct Bench {
     rib: Rib,
+    /// How many senders (peers 0 to N - 1; the receiver is N).
+    senders: u32,
     sink: mpsc::Receiver<Outgoing>,
     writer: SnapshotWriter,
     store: VrpStore,
@@ -108,7 +112,41 @@ impl Bench {
                 ..filters
             });
         }
-        let peers = vec![sender, peer(2, 64499, RovMode::Accept)];
+        Bench::of(vec![sender], store, writer)
+    }
+
+    /// `n` senders in `drop` (AS 64501, 64502, ...) sending the same feed.
+    fn feeders(n: u8, vrps: &[Vrp]) -> Bench {
+        let store = VrpStore::new();
+        let mut writer = SnapshotWriter::new(store.clone());
+        let added = vrps.to_vec();
+        let delta = VrpDelta {
+            added,
+            removed: vec![],
+        };
+        writer.publish(delta, Default::default(), Default::default());
+        let sender = |i: u8| PeerInfo {
+            enforce_first_as: false,
+            ..PeerInfo::new(
+                format!("p{i}"),
+                IpAddr::from([127, 0, 0, i]),
+                Asn(64500 + u32::from(i)),
+                RovMode::Drop,
+            )
+        };
+        Bench::of((1..=n).map(sender).collect(), store, writer)
+    }
+
+    /// A RIB with these senders and a receiver after them, up.
+    fn of(mut peers: Vec<PeerInfo>, store: VrpStore, writer: SnapshotWriter) -> Bench {
+        let senders = peers.len() as u32;
+        let receiver = IpAddr::from([127, 0, 1, 1]);
+        peers.push(PeerInfo::new(
+            "receiver".into(),
+            receiver,
+            Asn(64499),
+            RovMode::Accept,
+        ));
         // Every pass applies in full: what is measured is re-evaluation, never a hold.
         let mass = MassInvalidation {
             min_routes: usize::MAX,
@@ -118,13 +156,14 @@ impl Bench {
         let (out, sink) = mpsc::channel(1 << 20);
         let mut bench = Bench {
             rib,
+            senders,
             sink,
             writer,
             store,
             updates: 0,
         };
         bench.rib.handle(RibEvent::PeerUp {
-            peer: PeerId(1),
+            peer: PeerId(senders),
             families: Family::ALL.to_vec(),
             add_path: vec![],
             session: Default::default(),
@@ -133,24 +172,26 @@ impl Bench {
         bench
     }
 
-    /// Sends the feed as UPDATEs of at most 256 prefixes, flushing every 256 UPDATEs as the
-    /// RIB task does, and encodes what the receiving peer gets.
+    /// Sends the feed from every sender as UPDATEs of at most 256 prefixes, flushing every
+    /// 256 UPDATEs as the RIB task does, and encodes what the receiving peer gets. Several
+    /// senders take turns, UPDATE by UPDATE, the first one a different sender each time,
+    /// and each puts its AS before the path.
     async fn load(&mut self, feed: &FeedPeer) {
         let mut n = 0;
-        for (attrs, prefixes) in &feed.batches {
-            for chunk in prefixes.chunks(256) {
-                let set = AttrSet::new(
-                    attrs.origin,
-                    attrs.as_path.clone(),
-                    attrs.next_hop,
-                    attrs.med,
-                    attrs.other.clone(),
-                );
+        let chunks = (feed.batches.iter()).flat_map(|(a, p)| p.chunks(256).map(move |c| (a, c)));
+        for (k, (attrs, chunk)) in chunks.enumerate() {
+            for i in 0..self.senders {
+                let peer = PeerId((k as u32 + i) % self.senders);
+                let mut as_path = attrs.as_path.clone();
+                if self.senders > 1 {
+                    as_path.0.insert(0, Segment::Sequence(vec![64501 + peer.0]));
+                }
+                let (origin, next_hop, med) = (attrs.origin, attrs.next_hop, attrs.med);
+                let set = AttrSet::new(origin, as_path, next_hop, med, attrs.other.clone());
                 let update = Update {
                     announced: vec![(set, chunk.to_vec())],
                     ..Default::default()
                 };
-                let peer = PeerId(0);
                 self.rib.handle(RibEvent::Update { peer, update });
                 n += 1;
                 if n % 256 == 0 {
@@ -323,18 +364,21 @@ fn full_table(c: &mut Criterion) {
     ];
     // `ONCE=NAME`: load the table once for that case and exit, to count its instructions
     // under callgrind (BENCHMARKS.md), where this VM's timing noise hides a few per cent.
+    let bench = |name| match cases.iter().find(|c| c.0 == name) {
+        Some(&(_, mode, checks, aspas)) => Bench::with_checks(mode, checks, aspas, &feed, &vrps),
+        None => Bench::feeders(10, &vrps),
+    };
     if let Ok(once) = std::env::var("ONCE") {
-        let (_, mode, checks, aspas) = *cases.iter().find(|c| c.0 == once).expect("a case");
-        let mut b = Bench::with_checks(mode, checks, aspas, &feed, &vrps);
-        rt.block_on(b.load(&feed));
+        rt.block_on(bench(once.as_str()).load(&feed));
         std::process::exit(0);
     }
-    for (name, mode, checks, aspas) in cases {
-        g.bench_function(name, |bench| {
-            bench.iter_custom(|iters| {
+    let names = cases.iter().map(|c| c.0).chain(["ten_feeders"]);
+    for name in names {
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
                 let mut timed = Duration::ZERO;
                 for _ in 0..iters {
-                    let mut b = Bench::with_checks(mode, checks, aspas, &feed, &vrps);
+                    let mut b = bench(name);
                     let start = Instant::now();
                     rt.block_on(b.load(&feed));
                     timed += start.elapsed();
