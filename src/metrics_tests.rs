@@ -47,16 +47,8 @@ fn failing(paths: &[&[Check]]) -> RovCounts {
         let as_path = AsPath(vec![Segment::Sequence(vec![64500])]);
         let next_hop = NextHop::V4([192, 0, 2, 1].into());
         let attrs = AttrSet::new(0, as_path, next_hop, None, Default::default());
-        let path = Path {
-            peer: PeerId(2),
-            path_id: 0,
-            attrs: Arc::new(attrs),
-            state: RovState::NotFound,
-            eligible: true,
-            stale: false,
-            held: false,
-            failed,
-        };
+        let mut path = Path::new(PeerId(2), 0, Arc::new(attrs), RovState::NotFound);
+        path.failed = failed;
         counts.count(&path, 1);
     }
     counts

@@ -14,21 +14,15 @@ use crate::route::{AsPath, AttrSet, NextHop, RovState, Segment};
 
 /// Batch `n` of member 0's routes: 1,000 prefixes, each with its own path.
 fn batch(n: u32) -> TableChanges {
-    let path = |i: u32| Path {
-        peer: PeerId(0),
-        path_id: 0,
-        attrs: Arc::new(AttrSet::new(
+    let path = |i: u32| {
+        let attrs = AttrSet::new(
             0,
             AsPath(vec![Segment::Sequence(vec![64496, 65000 + i])]),
             NextHop::V4([192, 0, 2, 7].into()),
             None,
             Default::default(),
-        )),
-        state: RovState::NotFound,
-        eligible: true,
-        stale: false,
-        held: false,
-        failed: Default::default(),
+        );
+        Path::new(PeerId(0), 0, Arc::new(attrs), RovState::NotFound)
     };
     let prefix = |i: u32| {
         format!("10.{}.{}.{}/32", n, i / 256, i % 256)

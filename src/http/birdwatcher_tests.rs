@@ -217,16 +217,7 @@ fn noexport_lists_only_the_families_the_peer_carries() {
         to_none: true,
         ..Actions::default()
     }));
-    let path = RibPath {
-        peer: PeerId(1),
-        path_id: 0,
-        attrs: Arc::new(kept),
-        state: RovState::NotFound,
-        eligible: true,
-        stale: false,
-        held: false,
-        failed: Failed::default(),
-    };
+    let path = RibPath::new(PeerId(1), 0, Arc::new(kept), RovState::NotFound);
     let to = PeerView {
         families: [Family::Ipv4Unicast].into(),
         ..peer("to", RovMode::Shadow, CheckModes::default())

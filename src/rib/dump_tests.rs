@@ -155,7 +155,7 @@ fn mpsc_of(exports: Vec<Export>) -> mpsc::Receiver<Outgoing> {
 
 /// Expected: with an update delay nothing is sent while tables come in, not even to
 /// peers up all along; once every configured peer sent End-of-RIB, each gets every
-/// prefix once, in its final state, then End-of-RIB.
+/// prefix once, in its final state, then End-of-RIB; what changes after is sent at once.
 #[tokio::test]
 async fn the_update_delay_sends_each_prefix_once_when_every_table_is_in() {
     let mut rib = rib(2);
@@ -193,6 +193,14 @@ async fn the_update_delay_sends_each_prefix_once_when_every_table_is_in() {
     assert_eq!(
         received(&mut mpsc_of(got)).0,
         vec![(net("198.51.100.0/24"), "64497".to_string())]
+    );
+    // The first batch after it goes out as any other.
+    let update = announce(&[64496], &["203.0.113.0/24"]);
+    rib.handle(RibEvent::Update { peer: p0, update });
+    rib.flush();
+    assert_eq!(
+        received(&mut mpsc_of(drain(&mut rx1))).0,
+        vec![(net("203.0.113.0/24"), "64496".to_string())]
     );
 }
 

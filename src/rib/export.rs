@@ -177,6 +177,7 @@ impl Rib {
         if self.delay.is_none() {
             self.peers.export(dirty, &self.table);
         }
+        self.note_changes();
     }
 
     /// Exports what changed once many prefixes have changed.
@@ -222,6 +223,7 @@ impl Rib {
         let Some(delay) = self.delay.take() else {
             return;
         };
+        self.note_changes();
         let missing = delay.missing();
         info!(
             missing,

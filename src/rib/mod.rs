@@ -163,6 +163,7 @@ impl Rib {
     /// any session is up.
     pub fn set_update_delay(&mut self, length: Duration) {
         self.delay = (!length.is_zero()).then(|| UpdateDelay::new(length, self.counts.len()));
+        self.note_changes();
         self.publish_view();
     }
 
@@ -240,6 +241,7 @@ impl Rib {
         self.export();
         self.peers
             .up(peer, (families.clone(), add_path), out, session);
+        self.note_changes();
         if self.feed.receiver_count() > 0 {
             // A BMP station's Peer Up reads the session from the view: show it before the
             // peer's first routes reach the station.
@@ -337,5 +339,7 @@ mod pending_tests;
 mod rov_tests;
 #[cfg(test)]
 mod snapshot_tests;
+#[cfg(test)]
+mod table_tests;
 #[cfg(test)]
 mod tests;

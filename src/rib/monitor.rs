@@ -13,7 +13,7 @@ use std::sync::Arc;
 use ipnet::IpNet;
 use tokio::sync::broadcast;
 
-use super::table::Dirty;
+use super::table::{Dirty, Noting};
 use super::{Path, Rib};
 use crate::route::Family;
 
@@ -53,6 +53,20 @@ impl Rib {
         };
         // Never waits; an error only means the subscribers left meanwhile.
         let _ = self.feed.send(Arc::new(changes));
+    }
+
+    /// Tells the table which changes to note: every one while a subscriber follows the
+    /// table; none during the update delay (nobody is sent changes, its end sends the
+    /// table); else every one while an ADD-PATH peer is up (it reads every path), and
+    /// those that may change what a peer is sent otherwise.
+    pub(super) fn note_changes(&mut self) {
+        let noting = match () {
+            () if self.feed.receiver_count() > 0 => Noting::Every,
+            () if self.delay.is_some() => Noting::Nothing,
+            () if self.peers.any_add_path() => Noting::Every,
+            () => Noting::Top,
+        };
+        self.table.note(noting);
     }
 
     /// Every prefix with its members' paths (a subscriber's starting point).

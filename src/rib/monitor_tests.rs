@@ -16,7 +16,8 @@ fn peers_of(changes: &TableChanges) -> Vec<(IpNet, Vec<u32>)> {
 }
 
 /// Expected: each batch's changed prefixes come with every member's path (best first),
-/// at a generation that grows; a withdrawn prefix comes with none; the snapshot holds the
+/// at a generation that grows, a change below the two best paths too (what a peer is sent
+/// does not change); a withdrawn prefix comes with none; the snapshot holds the
 /// table at the last generation sent.
 #[tokio::test]
 async fn changes_carry_every_path_of_a_prefix_and_the_snapshot_is_where_they_left() {
@@ -30,6 +31,9 @@ async fn changes_carry_every_path_of_a_prefix_and_the_snapshot_is_where_they_lef
     let second = feed.try_recv().unwrap();
     assert_eq!(peers_of(&second), [(net(p), vec![0, 1])], "best first");
     assert!(second.generation > first.generation);
+    send(&mut rib, 2, announce(&[64498, 64510, 64511], &[p])).await;
+    let third_path = feed.try_recv().unwrap();
+    assert_eq!(peers_of(&third_path), [(net(p), vec![0, 1, 2])]);
     send(&mut rib, 0, withdraw(&["198.51.100.0/24"])).await;
     let third = feed.try_recv().unwrap();
     assert_eq!(peers_of(&third), [(net("198.51.100.0/24"), vec![])]);
@@ -37,7 +41,7 @@ async fn changes_carry_every_path_of_a_prefix_and_the_snapshot_is_where_they_lef
     rib.answer(RibQuery::Table { reply }, false);
     let snapshot = snapshot.await.unwrap();
     assert_eq!(snapshot.generation, third.generation);
-    assert_eq!(peers_of(&snapshot), [(net(p), vec![0, 1])]);
+    assert_eq!(peers_of(&snapshot), [(net(p), vec![0, 1, 2])]);
 }
 
 /// Expected: a subscriber that never reads holds nothing up: every UPDATE still reaches

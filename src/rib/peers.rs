@@ -270,6 +270,12 @@ impl Peers {
         paths.families.contains(&family).then_some(paths)
     }
 
+    /// Whether an established peer is sent ADD-PATH in some family.
+    pub fn any_add_path(&self) -> bool {
+        let add_path = |s: &Slot| s.session.as_ref().is_some_and(|s| s.paths.is_some());
+        self.live().any(|(_, s)| add_path(s))
+    }
+
     /// How many free slots an established peer's channel has (`None`: not established).
     pub fn room(&self, peer: PeerId) -> Option<usize> {
         Some(self.slot(peer).session.as_ref()?.out.capacity())

@@ -324,7 +324,7 @@ impl<K: Nlri> Chunk<K> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::table::tests::{path, to};
+    use super::super::table_tests::{path, to};
     use super::*;
 
     /// Expected: whether it is in step (a shared batch) or behind (pending), a receiver gets

@@ -114,7 +114,11 @@ impl Rib {
         match query {
             RibQuery::Report { reply } => drop(reply.send(self.report(busy))),
             RibQuery::Lookup { prefix, reply } => drop(reply.send(self.lookup(prefix))),
-            RibQuery::Table { reply } => drop(reply.send(self.table_snapshot())),
+            RibQuery::Table { reply } => {
+                // The subscriber follows the table from this snapshot on.
+                self.note_changes();
+                drop(reply.send(self.table_snapshot()));
+            }
         }
     }
 

@@ -1,10 +1,14 @@
 //! The route table: every peer's path for every prefix (Adj-RIB-In), kept sorted by the
 //! decision process so the first eligible path is the best (Loc-RIB).
 //!
-//! Where it sits: owned by the RIB task (`rib/mod.rs`). Every change notes its prefix in a
-//! dirty list, once per batch: the prefix's [`Top2`] before the batch's first change and
-//! after its last. At the end of a batch `export.rs` turns each noted prefix into what each
-//! peer must be sent; a prefix's paths are found once per change, never hashed again.
+//! Where it sits: owned by the RIB task (`rib/mod.rs`). Every change that may change a
+//! prefix's [`Top2`] notes the prefix in a dirty list, once per batch: its [`Top2`] before
+//! the batch's first change and after its last. A change below the two best paths (the
+//! third of ten feeders' paths, say) is noted only while someone reads every path, and
+//! nothing is noted while nobody is sent changes ([`Noting`]). At the end of a batch
+//! `export.rs` turns each noted
+//! prefix into what each peer must be sent; a prefix's paths are found once per change,
+//! never hashed again.
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use prefix_trie::{Prefix, PrefixMap};
@@ -107,33 +111,94 @@ pub struct Table {
     dirty: Vec<Dirty>,
     /// How many changes of any prefix's paths there have been.
     generation: u64,
+    /// Which changes the dirty list notes.
+    noting: Noting,
+}
+
+/// Which changes of the table the dirty list notes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Noting {
+    /// None: nobody is sent changes (during the update delay, whose end sends the table).
+    Nothing,
+    /// Those that may change a prefix's [`Top2`]: what peers are sent.
+    #[default]
+    Top,
+    /// Every change of any path, for readers of every path (ADD-PATH and BMP export).
+    Every,
+}
+
+/// How many paths at the head of a prefix's list make its [`Top2`] when both are eligible
+/// and neither is kept from any peer.
+const TOP: usize = 2;
+
+/// Whether and how the change a table operation is making to one prefix's paths goes into
+/// the dirty list.
+struct Note {
+    /// The prefix is in the dirty list already (this batch changed it before).
+    listed: bool,
+    /// Which changes are noted.
+    noting: Noting,
+    /// The change is noted.
+    noted: bool,
+    /// The prefix's top before the change, when it is noted and not listed yet.
+    before: Option<Top2>,
+}
+
+impl Note {
+    /// Called before the change is made to `paths`: `reaches` whether it touches one of
+    /// the first [`TOP`] paths (replaces, removes or goes before one).
+    fn change(&mut self, paths: &[Path], reaches: bool) {
+        self.noted = match self.noting {
+            Noting::Nothing => false,
+            Noting::Top => reaches || !plain_top(paths),
+            Noting::Every => true,
+        };
+        if self.noted && !self.listed {
+            self.before = Some(Top2::of(paths));
+        }
+    }
+}
+
+/// Whether the first [`TOP`] paths are exactly the prefix's [`Top2`]: both eligible, and
+/// neither kept from some peers (which makes every other path count).
+fn plain_top(paths: &[Path]) -> bool {
+    let plain = |p: &Path| p.eligible && !p.attrs.kept_from_some();
+    paths.len() >= TOP && paths[..TOP].iter().all(plain)
 }
 
 impl Table {
     /// Inserts or replaces `path.peer`'s path for `prefix` with `path.path_id`; returns the
     /// path replaced.
     pub fn upsert(&mut self, prefix: IpNet, path: Path, order: &impl PeerOrder) -> Option<Path> {
-        self.modify(prefix, |paths| {
+        self.modify(prefix, |paths, note| {
             let same = |p: &Path| p.peer == path.peer && p.path_id == path.path_id;
-            let old = paths.iter().position(same);
-            let old = old.map(|i| paths.remove(i));
+            let old_at = paths.iter().position(same);
+            // Where it goes among the paths as they are; one place earlier once the old
+            // path, if before it, is gone (the list is sorted: a path better than the old
+            // one is better than every path after it too).
             let at = paths
                 .iter()
                 .position(|p| better(&path, p, order).is_lt())
                 .unwrap_or(paths.len());
-            paths.insert(at, path);
+            note.change(paths, at < TOP || old_at.is_some_and(|i| i < TOP));
+            let old = old_at.map(|i| paths.remove(i));
+            // One more place, not twice as many: ten feeders' paths take ten, not sixteen
+            // (the allocator grows a block in place while its size class has room).
+            paths.reserve_exact(1);
+            paths.insert(at - usize::from(old_at.is_some_and(|i| i < at)), path);
             (true, old)
         })
     }
 
     /// Removes `peer`'s path `path_id` for `prefix`; returns it (`None`: it had none).
     pub fn remove(&mut self, prefix: IpNet, peer: PeerId, path_id: u32) -> Option<Path> {
-        self.modify(prefix, |paths| {
+        self.modify(prefix, |paths, note| {
             let i = paths
                 .iter()
                 .position(|p| p.peer == peer && p.path_id == path_id);
-            let old = i.map(|i| paths.remove(i));
-            (old.is_some(), old)
+            let Some(i) = i else { return (false, None) };
+            note.change(paths, i < TOP);
+            (true, Some(paths.remove(i)))
         })
     }
 
@@ -145,7 +210,8 @@ impl Table {
         order: &impl PeerOrder,
         mut f: impl FnMut(&mut Path) -> bool,
     ) -> bool {
-        self.modify(prefix, |paths| {
+        self.modify(prefix, |paths, note| {
+            note.change(paths, true);
             let mut changed = false;
             for path in paths.iter_mut() {
                 changed |= f(path);
@@ -175,19 +241,29 @@ impl Table {
         std::mem::take(&mut self.dirty)
     }
 
+    /// Sets which changes the dirty list notes from now on.
+    pub fn note(&mut self, noting: Noting) {
+        self.noting = noting;
+    }
+
     /// Runs `f` on the prefix's paths (created empty if absent; removed when left empty);
-    /// `f` says whether it changed them (then the prefix is noted in the dirty list) and
-    /// what to return.
-    fn modify<R>(&mut self, prefix: IpNet, f: impl FnOnce(&mut Paths) -> (bool, R)) -> R {
+    /// `f` tells the [`Note`] about a change before making it, and says whether it changed
+    /// them and what to return.
+    fn modify<R>(
+        &mut self,
+        prefix: IpNet,
+        f: impl FnOnce(&mut Paths, &mut Note) -> (bool, R),
+    ) -> R {
         let generation = &mut self.generation;
-        let f = |paths: &mut Paths| {
-            let (changed, result) = f(paths);
+        let f = |paths: &mut Paths, note: &mut Note| {
+            let (changed, result) = f(paths, note);
             *generation += u64::from(changed);
             (changed, result)
         };
+        let dirty = (&mut self.dirty, self.noting);
         match prefix {
-            IpNet::V4(p) => modify_in(&mut self.v4, &mut self.dirty, p, prefix, f),
-            IpNet::V6(p) => modify_in(&mut self.v6, &mut self.dirty, p, prefix, f),
+            IpNet::V4(p) => modify_in(&mut self.v4, dirty, p, prefix, f),
+            IpNet::V6(p) => modify_in(&mut self.v6, dirty, p, prefix, f),
         }
     }
 
@@ -254,25 +330,30 @@ impl Table {
 
 fn modify_in<P: Prefix + Copy, R>(
     map: &mut PrefixMap<P, Entry>,
-    dirty: &mut Vec<Dirty>,
+    (dirty, noting): (&mut Vec<Dirty>, Noting),
     p: P,
     prefix: IpNet,
-    f: impl FnOnce(&mut Paths) -> (bool, R),
+    f: impl FnOnce(&mut Paths, &mut Note) -> (bool, R),
 ) -> R {
     let entry = map.entry(p).or_default();
-    let noted = (entry.dirty as usize)
+    let listed = (entry.dirty as usize)
         .checked_sub(1)
         .filter(|&i| dirty.get(i).is_some_and(|d| d.prefix == prefix));
-    let before = noted.is_none().then(|| Top2::of(&entry.paths));
-    let (changed, result) = f(&mut entry.paths);
-    if changed {
+    let mut note = Note {
+        listed: listed.is_some(),
+        noting,
+        noted: false,
+        before: None,
+    };
+    let (changed, result) = f(&mut entry.paths, &mut note);
+    if changed && note.noted {
         let after = Top2::of(&entry.paths);
-        match noted {
+        match listed {
             Some(i) => dirty[i].after = after,
             None => {
                 dirty.push(Dirty {
                     prefix,
-                    before: before.unwrap_or_default(),
+                    before: note.before.unwrap_or_default(),
                     after,
                 });
                 // The list holds one record per prefix changed in one batch: far fewer
@@ -287,114 +368,4 @@ fn modify_in<P: Prefix + Copy, R>(
         map.remove(&p);
     }
     result
-}
-
-#[cfg(test)]
-pub(super) mod tests {
-    use std::sync::Arc;
-
-    use super::super::export::Batch;
-    use super::*;
-    use crate::route::{Actions, AsPath, AttrSet, NextHop, RovState, Segment};
-
-    /// Peer N (AS 64496 + N)'s path, with these large communities.
-    pub(in crate::rib) fn path(peer: u32, large: &[[u32; 3]]) -> Path {
-        let as_path = AsPath(vec![Segment::Sequence(vec![64496 + peer])]);
-        let nh = NextHop::V4([192, 0, 2, 1].into());
-        let mut attrs = AttrSet::new(0, as_path, nh, None, Default::default());
-        attrs.actions = Actions::read(64500, [], large.iter().copied()).map(Box::new);
-        Path {
-            peer: PeerId(peer),
-            path_id: 0,
-            attrs: Arc::new(attrs),
-            state: RovState::NotFound,
-            eligible: true,
-            stale: false,
-            held: false,
-            failed: Default::default(),
-        }
-    }
-
-    /// Peer N (AS 64496 + N) as a receiver.
-    pub(in crate::rib) fn to(peer: u32) -> Receiver {
-        let asn = Asn(64496 + peer);
-        Receiver {
-            peer: PeerId(peer),
-            asn,
-        }
-    }
-
-    #[test]
-    fn a_receiver_kept_from_the_best_path_gets_the_next_best() {
-        let not_to_2 = Top2::of(&[path(0, &[[64500, 0, 64498]]), path(1, &[])]);
-        let none_but_own = [path(0, &[[64500, 0, 0]]), path(1, &[[64500, 0, 64498]])];
-        let three = [none_but_own.to_vec(), vec![path(2, &[])]].concat();
-        let (none_but_own, three) = (Top2::of(&none_but_own), Top2::of(&three));
-        // (name, paths, receiver, the peer whose path it gets)
-        let cases = [
-            ("the best's owner gets the second", &not_to_2, 0, Some(1)),
-            ("the second's owner gets the best", &not_to_2, 1, Some(0)),
-            ("kept from the best: the second", &not_to_2, 2, Some(1)),
-            ("anyone else: the best", &not_to_2, 3, Some(0)),
-            ("never its own path", &none_but_own, 1, None),
-            ("kept from both: nothing", &none_but_own, 2, None),
-            ("the best to none: the second", &none_but_own, 3, Some(1)),
-            (
-                "the best to none, its own second: the third",
-                &three,
-                1,
-                Some(2),
-            ),
-            (
-                "kept from the first two, its own third: nothing",
-                &three,
-                2,
-                None,
-            ),
-        ];
-        for (name, top, receiver, expected) in cases {
-            let got = top.for_peer(to(receiver)).map(|p| p.peer.0);
-            assert_eq!(got, expected, "{name}");
-        }
-        assert!(Top2::of(&[path(0, &[]), path(1, &[]), path(2, &[])])
-            .rest
-            .is_empty());
-        assert_eq!(three.rest.len(), 1, "kept from some: the rest is kept");
-    }
-
-    /// Expected: the owners of the best and, while a path goes to nobody unnamed, of the
-    /// next, and the ASes the communities of those paths name, see the batch apart; the
-    /// others share one encoding.
-    #[test]
-    fn receivers_named_by_action_communities_see_the_batch_apart() {
-        // (the two paths' large communities, whether peers 0 to 4 share the encoding)
-        let cases = [
-            (
-                [&[[64500, 0, 0], [64500, 1, 64499]][..], &[]],
-                [false, false, true, false, true],
-            ),
-            (
-                [&[[64500, 0, 64499]], &[]],
-                [false, true, true, false, true],
-            ),
-            ([&[], &[[64500, 0, 64498]]], [false, true, true, true, true]),
-        ];
-        for ([first, second], expected) in cases {
-            let after = Top2::of(&[path(0, first), path(1, second)]);
-            let prefix = "192.0.2.0/24".parse().unwrap();
-            let before = Top2::default();
-            let batch = Batch::new(vec![Dirty {
-                prefix,
-                before,
-                after,
-            }]);
-            let families = [Family::Ipv4Unicast];
-            let shared = |r| batch.encoded(to(r), &families, 1, |_| Vec::new()).is_some();
-            assert_eq!(
-                [0, 1, 2, 3, 4].map(shared),
-                expected,
-                "{first:?} {second:?}"
-            );
-        }
-    }
 }

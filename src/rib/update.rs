@@ -69,16 +69,8 @@ impl Rib {
         // A route re-announced while a held update keeps it (even after a session reset)
         // stays held.
         let held = self.held(prefix, peer);
-        let mut path = Path {
-            peer,
-            path_id,
-            attrs,
-            state,
-            eligible: true,
-            stale: false,
-            held,
-            failed: Failed::default(),
-        };
+        let mut path = Path::new(peer, path_id, attrs, state);
+        path.held = held;
         let info = self.peers.info(peer);
         path.failed = of_path | checked_prefix(info, prefix, &path);
         let unvalidated = self.wait.holds();
