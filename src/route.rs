@@ -119,9 +119,11 @@ pub struct AttrSet {
     /// What the path's communities ask of the route server, read from `other` once when
     /// the session decoded it; `None`: nothing (the common case).
     pub actions: Option<Box<Actions>>,
-    /// The encoded attributes for 4-octet-AS peers and for 2-octet-AS peers, made once on
-    /// first export and shared by all peers (filled by the BGP encoder).
-    pub encoded: [OnceLock<Bytes>; 2],
+    /// The encoded attributes for 2-octet-AS peers and for 4-octet-AS peers, made once on
+    /// first export and shared by all peers (see [`AttrSet::encoded`]). Boxed: most sets
+    /// are never exported (every path but the best), and the box takes 64 bytes less of
+    /// each set than the two places.
+    encodings: OnceLock<Box<[OnceLock<Bytes>; 2]>>,
     /// The hash of the fields above, made once (see [`AttrSet::digest`]).
     digest: OnceLock<u64>,
 }
@@ -177,9 +179,15 @@ impl AttrSet {
             other,
             tags: None,
             actions: None,
-            encoded: Default::default(),
+            encodings: OnceLock::new(),
             digest: OnceLock::new(),
         }
+    }
+
+    /// Where the set's attributes encoded for 4-octet-AS peers (`as4`) or 2-octet-AS peers
+    /// are kept once the BGP encoder made them.
+    pub fn encoded(&self, as4: bool) -> &OnceLock<Bytes> {
+        &self.encodings.get_or_init(Box::default)[usize::from(as4)]
     }
 
     /// A hash of the set, made on first use and kept: the session task makes it right

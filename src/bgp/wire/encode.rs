@@ -57,9 +57,9 @@ fn announce<N: WireNlri>(attrs: &AttrSet, prefixes: &[N], caps: &Caps, out: &mut
             uncached = encode_attrs(attrs, caps.as4, Some(state));
             &uncached
         }
-        None => {
-            attrs.encoded[usize::from(caps.as4)].get_or_init(|| encode_attrs(attrs, caps.as4, None))
-        }
+        None => attrs
+            .encoded(caps.as4)
+            .get_or_init(|| encode_attrs(attrs, caps.as4, None)),
     };
     let (v4, v6) = by_family(prefixes);
     let mut unsent = Vec::new();

@@ -217,14 +217,14 @@ fn encoded_attributes_are_cached_per_as_width() {
     let a = Arc::new(attrs(nh4()));
     let export = Export::Announce(a.clone(), vec![net("198.51.100.0/24")]);
     let (first, _) = round_trip(&export, &AS4);
-    assert!(a.encoded[1].get().is_some() && a.encoded[0].get().is_none());
+    assert!(a.encoded(true).get().is_some() && a.encoded(false).get().is_none());
     let (second, _) = round_trip(&export, &AS4);
     assert_eq!(first, second);
     round_trip(&export, &AS2);
-    assert!(a.encoded[0].get().is_some());
+    assert!(a.encoded(false).get().is_some());
     assert_ne!(
-        a.encoded[0].get(),
-        a.encoded[1].get(),
+        a.encoded(false).get(),
+        a.encoded(true).get(),
         "2-octet form differs (AS_TRANS, AS4_PATH)"
     );
 }
