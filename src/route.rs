@@ -120,9 +120,9 @@ pub struct AttrSet {
     /// the session decoded it; `None`: nothing (the common case).
     pub actions: Option<Box<Actions>>,
     /// The encoded attributes for 2-octet-AS peers and for 4-octet-AS peers, made once on
-    /// first export and shared by all peers (see [`AttrSet::encoded`]). Boxed: most sets
-    /// are never exported (every path but the best), and the box takes 64 bytes less of
-    /// each set than the two places.
+    /// first export and shared by all peers (see [`AttrSet::encoded`]). Boxed, and the box
+    /// made on first export too: most sets are never exported (every path but the best),
+    /// and each set is 64 bytes smaller for it.
     encodings: OnceLock<Box<[OnceLock<Bytes>; 2]>>,
     /// The hash of the fields above, made once (see [`AttrSet::digest`]).
     digest: OnceLock<u64>,
