@@ -11,6 +11,7 @@
 use std::fmt;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
@@ -124,8 +125,9 @@ pub struct AttrSet {
     /// made on first export too: most sets are never exported (every path but the best),
     /// and each set is 64 bytes smaller for it.
     encodings: OnceLock<Box<[OnceLock<Bytes>; 2]>>,
-    /// The hash of the fields above, made once (see [`AttrSet::digest`]).
-    digest: OnceLock<u64>,
+    /// The hash of the fields above, made once (see [`AttrSet::digest`]); 0 until then. Not
+    /// a `OnceLock`: its 8 bytes more would put every set in the allocator's next size.
+    digest: AtomicU64,
 }
 
 /// What rovgate adds to a received attribute set. A route server passes attributes through
@@ -180,7 +182,7 @@ impl AttrSet {
             tags: None,
             actions: None,
             encodings: OnceLock::new(),
-            digest: OnceLock::new(),
+            digest: AtomicU64::new(0),
         }
     }
 
@@ -195,23 +197,28 @@ impl AttrSet {
     /// once it is made. A tagged set hashes its received set's digest and its tags.
     pub fn digest(&self) -> u64 {
         static SEED: OnceLock<foldhash::fast::RandomState> = OnceLock::new();
-        *self.digest.get_or_init(|| {
-            let mut h = SEED.get_or_init(Default::default).build_hasher();
-            match &self.tags {
-                Some(m) => {
-                    m.received.digest().hash(&mut h);
-                    m.hash(&mut h);
-                }
-                None => {
-                    self.origin.hash(&mut h);
-                    self.as_path.hash(&mut h);
-                    self.next_hop.hash(&mut h);
-                    self.med.hash(&mut h);
-                    self.other.hash(&mut h);
-                }
+        let known = self.digest.load(Ordering::Relaxed);
+        if known != 0 {
+            return known;
+        }
+        let mut h = SEED.get_or_init(Default::default).build_hasher();
+        match &self.tags {
+            Some(m) => {
+                m.received.digest().hash(&mut h);
+                m.hash(&mut h);
             }
-            h.finish()
-        })
+            None => {
+                self.origin.hash(&mut h);
+                self.as_path.hash(&mut h);
+                self.next_hop.hash(&mut h);
+                self.med.hash(&mut h);
+                self.other.hash(&mut h);
+            }
+        }
+        // Two threads that race make the same value; 0 is kept for "not made".
+        let made = h.finish().max(1);
+        self.digest.store(made, Ordering::Relaxed);
+        made
     }
 
     /// `received` with rovgate's tags added (`large` communities, the RFC 8097 `state`, a
