@@ -374,8 +374,8 @@ fn full_table(c: &mut Criterion) {
     }
     let names = cases.iter().map(|c| c.0).chain(["ten_feeders"]);
     for name in names {
-        g.bench_function(name, |b| {
-            b.iter_custom(|iters| {
+        g.bench_function(name, |bencher| {
+            bencher.iter_custom(|iters| {
                 let mut timed = Duration::ZERO;
                 for _ in 0..iters {
                     let mut b = bench(name);
