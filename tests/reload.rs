@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::support;
 use crate::support::bird::{preamble, Bird};
 use crate::support::daemon::Rovgate;
-use crate::support::{vrp, vrp_json, wait_for, Stayrtr};
+use crate::support::{eventually, vrp, vrp_json, wait_for, Stayrtr};
 
 /// The member at 127.0.14.`n`: its AS, and the one route it announces.
 fn asn(n: u8) -> u32 {
@@ -86,12 +86,13 @@ fn established(rovgate: &Rovgate, n: u8) -> usize {
 
 async fn all_have_the_table(bird: &Bird, members: &[u8]) {
     for &n in members {
-        wait_for(
-            &format!("m{n} established with every other route"),
-            60,
-            || learned(bird, n) == others(members, n),
-        )
-        .await;
+        let expected = others(members, n);
+        if !eventually(60, || learned(bird, n) == expected).await {
+            let learned = learned(bird, n);
+            let missing: Vec<_> = expected.difference(&learned).collect();
+            let extra: Vec<_> = learned.difference(&expected).collect();
+            panic!("after 60 s, m{n} lacks {missing:?} and has {extra:?} besides");
+        }
     }
 }
 

@@ -10,13 +10,14 @@
 //! on at their pace. End-of-RIB follows each member's last chunk. A chunk is looked up
 //! when it is sent, so it carries the table as it is then; changes meanwhile reach the
 //! members as any peer's do, and whichever comes last is the current state. The prefixes
-//! to send are listed once when the dump begins, compactly (an IPv4 prefix in 5 bytes, not
-//! an `IpNet`'s 18), and shared by the dumps split from it: at 83 IXP members the list as
-//! `IpNet`s and its copies for split dumps were 7 MiB of the peak. The list is grouped by
-//! the peer whose path is best, so that a chunk holds few peers' paths: only those peers
-//! see it in a view of their own, and every other member shares one encoding (in table
-//! order each chunk of an IXP's table holds nearly every member's paths, and each member
-//! encoded its own).
+//! to send are listed once, as the first chunk goes out (a peer that joins later missed
+//! the changes before it was up), compactly (an IPv4 prefix in 5 bytes, not an `IpNet`'s
+//! 18), and shared by the dumps split from it: at 83 IXP members the list as `IpNet`s and
+//! its copies for split dumps were 7 MiB of the peak. The list is grouped by the peer
+//! whose path is best, so that a chunk holds few peers' paths: only those peers see it in
+//! a view of their own, and every other member shares one encoding (in table order each
+//! chunk of an IXP's table holds nearly every member's paths, and each member encoded its
+//! own).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,13 +39,13 @@ const SPLIT_AFTER: Duration = Duration::from_secs(1);
 /// One walk over a family's table for the peers that share it.
 pub(super) struct Dump {
     family: Family,
-    /// The family's prefixes when the dump began, in table order (shared with the dumps
-    /// split from it).
-    prefixes: Arc<Prefixes>,
+    /// The family's prefixes when the first chunk went out, in table order (shared with
+    /// the dumps split from it); `None` before, while peers may still join. Listed then,
+    /// not when the dump began: routes learned in between went out as changes only to
+    /// the peers up then, not to those that joined later.
+    prefixes: Option<Arc<Prefixes>>,
     /// How many of them were sent.
     sent: usize,
-    /// Whether a chunk went out (then nobody may join).
-    started: bool,
     members: Vec<PeerId>,
     /// Since when a member's full channel holds the others up.
     blocked: Option<Instant>,
@@ -144,15 +145,14 @@ impl Rib {
         if self.peers.add_paths(peer, family).is_some() {
             return self.dump_paths(peer, family);
         }
-        let open = (self.dumps.iter_mut()).find(|d| d.family == family && !d.started);
+        let open = (self.dumps.iter_mut()).find(|d| d.family == family && d.prefixes.is_none());
         match open {
             Some(dump) => dump.members.push(peer),
             None => {
                 self.dumps.push(Dump {
                     family,
-                    prefixes: Arc::new(Prefixes::of(&self.table, family)),
+                    prefixes: None,
                     sent: 0,
-                    started: false,
                     members: vec![peer],
                     blocked: None,
                 });
@@ -191,7 +191,8 @@ impl Rib {
                 }
                 None => false,
             });
-            if dump.sent == dump.prefixes.len() || dump.members.is_empty() {
+            let done = dump.prefixes.as_ref().is_some_and(|p| dump.sent == p.len());
+            if done || dump.members.is_empty() {
                 for &peer in &dump.members {
                     self.peers.queue_marker(peer, Export::EndOfRib(dump.family));
                 }
@@ -216,7 +217,6 @@ impl Rib {
                     family: dump.family,
                     prefixes: dump.prefixes.clone(),
                     sent: dump.sent,
-                    started: true,
                     members: slow,
                     blocked: None,
                 });
@@ -224,8 +224,12 @@ impl Rib {
                 dump.blocked = None;
                 continue;
             }
-            let batch = Arc::new(Batch::new(self.dump_chunk(dump)));
-            dump.started = true;
+            let Some(prefixes) = &dump.prefixes else {
+                let prefixes = Prefixes::of(&self.table, dump.family);
+                dump.prefixes = Some(Arc::new(prefixes));
+                continue;
+            };
+            let batch = Arc::new(Batch::new(self.dump_chunk(prefixes, &mut dump.sent)));
             dump.blocked = None;
             for &peer in &dump.members {
                 self.peers.send_shared(peer, &batch);
@@ -233,12 +237,12 @@ impl Rib {
         }
     }
 
-    /// The next chunk of a dump, as the table holds it now.
-    fn dump_chunk(&self, dump: &mut Dump) -> Vec<Dirty> {
-        let end = (dump.sent + CHUNK).min(dump.prefixes.len());
-        let chunk = (dump.sent..end)
+    /// The chunk of `prefixes` after the `sent` first, as the table holds it now.
+    fn dump_chunk(&self, prefixes: &Prefixes, sent: &mut usize) -> Vec<Dirty> {
+        let end = (*sent + CHUNK).min(prefixes.len());
+        let chunk = (*sent..end)
             .map(|i| {
-                let prefix = dump.prefixes.get(i);
+                let prefix = prefixes.get(i);
                 Dirty {
                     prefix,
                     before: Top2::default(),
@@ -246,7 +250,7 @@ impl Rib {
                 }
             })
             .collect();
-        dump.sent = end;
+        *sent = end;
         chunk
     }
 }

@@ -1,6 +1,7 @@
 //! Table dumps shared by the peers that come up together, the update delay, and the
 //! encoding shared by the peers in step.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::tests::{announce, info, net, received};
@@ -85,6 +86,25 @@ fn peers_up_together_share_one_dump() {
             matches!(&exports[..], [Export::Announce(_, p), Export::EndOfRib(Family::Ipv4Unicast)] if p.len() == 2),
             "{exports:?}"
         );
+    }
+}
+
+/// Expected: a peer that joins a dump nothing was sent of yet also gets the routes that
+/// came in after the dump began, before the peer was up (those went out as changes to
+/// the peers up then only): the dump lists the table when its first chunk goes out.
+#[test]
+fn a_peer_joining_a_dump_gets_the_routes_learned_since_it_began() {
+    let mut rib = rib_holding(&["192.0.2.0/24"]);
+    let mut first = up(&mut rib, 1, 8);
+    let (peer, update) = (PeerId(0), announce(&[64496], &["198.51.100.0/24"]));
+    rib.handle(RibEvent::Update { peer, update });
+    let mut second = up(&mut rib, 2, 8);
+    rib.flush();
+    for rx in [&mut first, &mut second] {
+        let (announced, _) = received(rx);
+        let prefixes: BTreeSet<_> = announced.into_iter().map(|(p, _)| p).collect();
+        let expected = BTreeSet::from([net("192.0.2.0/24"), net("198.51.100.0/24")]);
+        assert_eq!(prefixes, expected);
     }
 }
 
