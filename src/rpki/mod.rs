@@ -20,6 +20,7 @@ pub mod startup;
 pub mod status;
 pub mod store;
 pub mod vrp;
+mod vrp_set;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -14,14 +14,13 @@ use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
-use foldhash::HashSet;
-
 pub use super::aspa::Aspa;
 use super::aspa::AspaTable;
 use super::slurm::LocalExceptions;
 use super::status::{SourceState, SourceStatus};
 use super::store::VrpDelta;
 use super::vrp::{Vrp, VrpTable};
+use super::vrp_set::VrpSet;
 use crate::route::Asn;
 
 /// What a cache sent in one completed reset or serial query (up to End of Data).
@@ -79,7 +78,7 @@ pub enum SourceEvent {
 struct Cache {
     id: usize,
     status: SourceStatus,
-    vrps: HashSet<Vrp>,
+    vrps: VrpSet,
     aspas: BTreeMap<Asn, Vec<Asn>>,
     expires_at: Option<Instant>,
 }
@@ -88,7 +87,7 @@ struct Cache {
 struct FileSource {
     id: usize,
     status: SourceStatus,
-    vrps: HashSet<Vrp>,
+    vrps: VrpSet,
     aspas: Vec<Aspa>,
 }
 
@@ -221,21 +220,16 @@ impl VrpSources {
         let c = &mut self.caches[i];
         if u.reset {
             if in_use {
-                touched.extend(&c.vrps);
+                touched.extend(c.vrps.iter());
             }
             c.vrps.clear();
             c.aspas.clear();
         }
-        for vrp in u.withdrawn {
-            if c.vrps.remove(&vrp) && in_use {
+        c.vrps.apply(u.withdrawn, u.announced, |vrp| {
+            if in_use {
                 touched.push(vrp);
             }
-        }
-        for vrp in u.announced {
-            if c.vrps.insert(vrp) && in_use {
-                touched.push(vrp);
-            }
-        }
+        });
         for customer in u.aspa_withdrawn {
             c.aspas.remove(&customer);
         }
@@ -258,7 +252,7 @@ impl VrpSources {
     }
 
     fn file_loaded(&mut self, i: usize, vrps: Vec<Vrp>, touched: &mut Vec<Vrp>) {
-        let new: HashSet<Vrp> = vrps.into_iter().collect();
+        let new = VrpSet::of(vrps);
         let f = &mut self.files[i];
         touched.extend(f.vrps.symmetric_difference(&new));
         f.vrps = new;
@@ -306,7 +300,7 @@ impl VrpSources {
     /// stays in the effective set.
     fn switch(&mut self, next: Option<usize>, touched: &mut Vec<Vrp>) {
         for i in [next, self.in_use].into_iter().flatten() {
-            touched.extend(&self.caches[i].vrps);
+            touched.extend(self.caches[i].vrps.iter());
         }
         self.in_use = next;
     }
@@ -338,8 +332,8 @@ impl VrpSources {
         let asserted = self.slurms.iter().flat_map(|s| &s.exceptions.assertions);
         let cached = self.in_use.map(|i| &self.caches[i].vrps);
         let files = self.files.iter().map(|f| &f.vrps);
-        let sourced = cached.into_iter().chain(files).flatten();
-        let mut all: Vec<Vrp> = sourced.chain(asserted).copied().collect();
+        let sourced = cached.into_iter().chain(files).flat_map(VrpSet::iter);
+        let mut all: Vec<Vrp> = sourced.chain(asserted.copied()).collect();
         all.extend(table.iter());
         all
     }

@@ -8,13 +8,12 @@
 
 use std::collections::BTreeMap;
 
-use foldhash::HashSet;
-
 use super::{Cache, FileSource, SlurmSource, SourceEvent, VrpSources};
 use crate::rpki::slurm::LocalExceptions;
 use crate::rpki::status::SourceStatus;
 use crate::rpki::store::VrpDelta;
 use crate::rpki::vrp::VrpTable;
+use crate::rpki::vrp_set::VrpSet;
 
 /// A source as [`VrpSources`] knows it: its kind and the id its events carry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,7 +53,7 @@ impl VrpSources {
         self.caches.push(Cache {
             id,
             status: SourceStatus::new("rtr", address, Some(preference)),
-            vrps: HashSet::default(),
+            vrps: VrpSet::default(),
             aspas: BTreeMap::new(),
             expires_at: None,
         });
@@ -67,7 +66,7 @@ impl VrpSources {
         self.files.push(FileSource {
             id,
             status: SourceStatus::new("file", path, None),
-            vrps: HashSet::default(),
+            vrps: VrpSet::default(),
             aspas: Vec::new(),
         });
         id
@@ -98,7 +97,7 @@ impl VrpSources {
         for &id in removed {
             match (id, self.position(id)) {
                 (SourceId::Cache(_), Some(i)) => self.remove_cache(i, &mut touched),
-                (SourceId::File(_), Some(i)) => touched.extend(self.files.remove(i).vrps),
+                (SourceId::File(_), Some(i)) => touched.extend(self.files.remove(i).vrps.iter()),
                 (SourceId::Slurm(_), Some(i)) => {
                     self.slurms.remove(i);
                     touched.extend(self.every_vrp(table));
