@@ -10,14 +10,14 @@
 //! on at their pace. End-of-RIB follows each member's last chunk. A chunk is looked up
 //! when it is sent, so it carries the table as it is then; changes meanwhile reach the
 //! members as any peer's do, and whichever comes last is the current state. The prefixes
-//! to send are listed once, as the first chunk goes out (a peer that joins later missed
-//! the changes before it was up), compactly (an IPv4 prefix in 5 bytes, not an `IpNet`'s
-//! 18), and shared by the dumps split from it: at 83 IXP members the list as `IpNet`s and
-//! its copies for split dumps were 7 MiB of the peak. The list is grouped by the peer
-//! whose path is best, so that a chunk holds few peers' paths: only those peers see it in
-//! a view of their own, and every other member shares one encoding (in table order each
-//! chunk of an IXP's table holds nearly every member's paths, and each member encoded its
-//! own).
+//! to send are listed once, as the first chunk goes out, not when the dump begins: a peer
+//! that joins meanwhile was not sent the changes from before it was up. The list is
+//! compact (an IPv4 prefix in 5 bytes, not an `IpNet`'s 18) and shared by the dumps split
+//! from it: at 83 IXP members the list as `IpNet`s and its copies for split dumps were 7
+//! MiB of the peak. It is grouped by the peer whose path is best, so that a chunk holds
+//! few peers' paths: only those peers see it in a view of their own, and every other
+//! member shares one encoding (in table order each chunk of an IXP's table holds nearly
+//! every member's paths, and each member encoded its own).
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -161,10 +161,13 @@ where
         return;
     }
     let withdrawn = sorted(withdrawn);
-    let kept = set.iter().filter(|v| withdrawn.binary_search(v).is_err());
+    let kept = set
+        .iter()
+        .copied()
+        .filter(|v| withdrawn.binary_search(v).is_err());
     let mut after = Vec::with_capacity(set.len() + announced.len());
-    let merged = kept.merge_join_by(sorted(announced), |kept, new| (*kept).cmp(new));
-    after.extend(merged.map(|v| v.map_left(|&k| k).reduce(|kept, _| kept)));
+    let merged = kept.merge_join_by(sorted(announced), Ord::cmp);
+    after.extend(merged.map(|v| v.reduce(|kept, _| kept)));
     after.shrink_to_fit();
     differences(set, &after).for_each(|v| changed(v.into()));
     *set = after;
