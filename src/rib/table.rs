@@ -6,9 +6,8 @@
 //! the batch's first change and after its last. A change below the two best paths (the
 //! third of ten feeders' paths, say) is noted only while someone reads every path, and
 //! nothing is noted while nobody is sent changes ([`Noting`]). At the end of a batch
-//! `export.rs` turns each noted
-//! prefix into what each peer must be sent; a prefix's paths are found once per change,
-//! never hashed again.
+//! `export.rs` turns each noted prefix into what each peer must be sent; a prefix's paths
+//! are found once per change, never hashed again.
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use prefix_trie::{Prefix, PrefixMap};
