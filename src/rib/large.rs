@@ -5,9 +5,8 @@
 //! is small, and after mimalloc's 1 s delay once it is large (`src/allocator.rs`). At an
 //! IXP of INEX's size (83 members, 240,384 paths) the memory the VRP load, the import and
 //! the table dump would leave freed otherwise sets the peak: about 93 MiB instead of 140.
-//! A large table's import pays for it: where more and more peers announce the same
-//! prefixes, path lists grow and move, and purging each freed page at once cost ten
-//! full-table feeders 18 % more time (BENCHMARKS.md).
+//! A large table's import pays for it: purging each freed page at once cost one
+//! full-table feeder a fifth more time (BENCHMARKS.md).
 //!
 //! Where it sits: [`Rib::flush`] calls [`Rib::note_large_table`] after each batch; the
 //! binary registers what to do then with [`on_large_table`].
