@@ -43,7 +43,9 @@ use crate::config::{Config, PeerConfig};
 use crate::http::guard::{Guard, SharedAccess};
 use crate::http::Api;
 use crate::policy::Filters;
-use crate::rib::{self, PeerInfo, Rib, RibEvent, RibInputs, SharedView, QUERY_QUEUE, RIB_QUEUE};
+use crate::rib::{
+    self, PeerInfo, Rib, RibEvent, RibInputs, SharedView, Validator, QUERY_QUEUE, RIB_QUEUE,
+};
 use crate::route::abuse::{PeerAbuse, Refusals};
 use crate::route::PeerId;
 use sessions::Sessions;
@@ -206,6 +208,7 @@ pub fn start(config: &Config, listeners: Listeners) -> Result<Daemon> {
     let link = session::RibLink {
         events: core.rib.clone(),
         writable: core.writable.clone(),
+        validator: Validator::new(core.store.clone()),
     };
     // The sessions give the listeners their peers' TCP-MD5 keys, as peers come and go.
     let keyed = (listeners.bgp.iter())

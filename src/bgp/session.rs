@@ -22,7 +22,7 @@ use super::open::{decode_open, encode_open, Negotiated};
 use super::wire::{self, Caps, FrameError, MessageType};
 use super::writer::{Control, WriterEvent, SEND_HOLD_MIN};
 use super::{Notification, Reason};
-use crate::rib::RibEvent;
+use crate::rib::{RibEvent, Validator};
 
 mod collision;
 mod config;
@@ -105,6 +105,7 @@ struct SessionTask {
     config: SessionConfig,
     rib: mpsc::Sender<RibEvent>,
     writable: Arc<Notify>,
+    validator: Validator,
     main: Link,
     extra: Option<Link>,
     /// The Established session's terms (codec caps, graceful restart).
@@ -122,6 +123,7 @@ impl SessionTask {
             config,
             rib: rib.events,
             writable: rib.writable,
+            validator: rib.validator,
             main,
             extra: None,
             negotiated: None,
@@ -317,9 +319,12 @@ impl SessionTask {
                     // Hashed here, in parallel with the RIB, which only looks it up.
                     attrs.digest();
                 }
-                let event = RibEvent::Update {
+                // Looked up here too, in parallel with the RIB, which checks the snapshot.
+                let states = self.validator.validate(&update);
+                let event = RibEvent::ValidatedUpdate {
                     peer: self.config.peer,
                     update,
+                    states,
                 };
                 let _ = self.rib.send(event).await;
                 vec![Event::UpdateReceived]

@@ -13,7 +13,7 @@ use super::export::Outgoing;
 use super::monitor::TableChanges;
 use super::snapshot::{InvalidPaths, PathView};
 use crate::policy::{CheckModes, Filters, RovMode, Tagging};
-use crate::rib::{MassInvalidation, PeerInfo};
+use crate::rib::{MassInvalidation, PeerInfo, RovStates};
 use crate::route::{Family, PathNlri, PeerId, SessionUp, Update};
 use crate::rpki::VrpsChanged;
 
@@ -43,6 +43,12 @@ pub enum RibEvent {
     },
     /// A decoded UPDATE.
     Update { peer: PeerId, update: Update },
+    /// A decoded UPDATE with its prefixes' RPKI states, looked up by its session.
+    ValidatedUpdate {
+        peer: PeerId,
+        update: Update,
+        states: RovStates,
+    },
     /// A decoded UPDATE whose prefixes carry ADD-PATH path identifiers (a BMP-monitored
     /// neighbour's): each path id of a prefix is a path of its own.
     PathUpdate {
@@ -93,6 +99,7 @@ impl RibEvent {
             RibEvent::PeerUp { peer, .. }
             | RibEvent::PeerDown { peer, .. }
             | RibEvent::Update { peer, .. }
+            | RibEvent::ValidatedUpdate { peer, .. }
             | RibEvent::PathUpdate { peer, .. }
             | RibEvent::Refresh { peer, .. }
             | RibEvent::BeginResend { peer, .. }

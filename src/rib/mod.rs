@@ -27,6 +27,7 @@ mod membership;
 mod monitor;
 mod peers;
 mod pending;
+mod prevalidate;
 mod reevaluate;
 mod rov;
 mod snapshot;
@@ -53,6 +54,7 @@ pub use hold::MassInvalidation;
 pub use large::on_large_table;
 pub use monitor::{TableChanges, TableFeed, TABLE_FEED};
 pub use peers::PeerInfo;
+pub use prevalidate::{RovStates, Validator};
 pub use snapshot::{InvalidPath, InvalidPaths, PathView};
 pub use table::Top2;
 pub use task::{run, RIB_QUEUE};
@@ -196,8 +198,13 @@ impl Rib {
                 restart,
                 reason,
             } => self.peer_down(peer, restart, reason),
-            RibEvent::Update { peer, update } => self.update(peer, update),
-            RibEvent::PathUpdate { peer, update } => self.update(peer, update),
+            RibEvent::Update { peer, update } => self.update(peer, update, None),
+            RibEvent::ValidatedUpdate {
+                peer,
+                update,
+                states,
+            } => self.update(peer, update, Some(states)),
+            RibEvent::PathUpdate { peer, update } => self.update(peer, update, None),
             // During the update delay the dump at its end is the answer. RFC 7313 §4: the
             // re-export goes between BoRR and EoRR.
             RibEvent::Refresh { peer, family } if self.delay.is_none() => {
@@ -335,6 +342,8 @@ mod monitored_tests;
 mod peer_tests;
 #[cfg(test)]
 mod pending_tests;
+#[cfg(test)]
+mod prevalidate_tests;
 #[cfg(test)]
 mod rov_tests;
 #[cfg(test)]

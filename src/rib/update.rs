@@ -9,38 +9,58 @@ use ipnet::IpNet;
 use tracing::{debug, warn};
 
 use super::rov::{checked_prefix, shape};
-use super::{Path, Rib};
+use super::{Path, Rib, RovStates};
 use crate::policy::{check_path, Failed};
 use crate::route::{Attrs, Export, Family, Nlri, PeerId, RovState, Update};
 
 impl Rib {
-    pub(super) fn update<N: Nlri>(&mut self, peer: PeerId, update: Update<N>) {
+    /// Applies `peer`'s `update`, whose prefixes' RPKI states its session may have looked
+    /// up (`states`).
+    pub(super) fn update<N: Nlri>(
+        &mut self,
+        peer: PeerId,
+        update: Update<N>,
+        states: Option<RovStates>,
+    ) {
         let started = std::time::Instant::now();
-        self.apply_update(peer, update);
+        self.apply_update(peer, update, states);
         self.timings.update.record(started.elapsed());
     }
 
-    fn apply_update<N: Nlri>(&mut self, peer: PeerId, update: Update<N>) {
+    fn apply_update<N: Nlri>(
+        &mut self,
+        peer: PeerId,
+        update: Update<N>,
+        states: Option<RovStates>,
+    ) {
         for nlri in update.withdrawn {
             self.remove(peer, nlri.prefix(), nlri.path_id());
         }
+        // One snapshot for the whole UPDATE, not one load per route; the session's
+        // lookups stand if they were made against it.
+        let vrps = self.vrps.load();
+        let states = states.and_then(|s| s.of(vrps.serial)).unwrap_or_default();
+        let mut at = 0;
         for (attrs, prefixes) in update.announced {
+            let first = at;
+            at += prefixes.len();
             let attrs = self.interned.intern(attrs);
             if !self.peers.first_as_ok(peer, &attrs) {
                 debug!(peer = %self.peers.name(peer), path = %attrs.as_path, "first AS is not the peer's: treated as withdrawn");
                 (prefixes.into_iter()).for_each(|n| self.remove(peer, n.prefix(), n.path_id()));
                 continue;
             }
-            // One snapshot for the whole UPDATE, not one load per route; the path's own
-            // checks once too.
-            let vrps = self.vrps.load();
+            // The path's own checks once for the whole group.
             let info = self.peers.info(peer);
             let next_hop = attrs.next_hop.addr();
             let (filters, checks) = (&info.filters, &info.checks);
             let of_path = check_path(filters, checks, &vrps.aspas, &attrs.as_path, next_hop);
-            for nlri in prefixes {
+            for (i, nlri) in prefixes.into_iter().enumerate() {
                 let (prefix, path_id) = (nlri.prefix(), nlri.path_id());
-                let state = vrps.table.state(&prefix, attrs.as_path.origin());
+                let state = match states.get(first + i) {
+                    Some(&state) => state,
+                    None => vrps.table.state(&prefix, attrs.as_path.origin()),
+                };
                 self.insert((peer, path_id), prefix, attrs.clone(), (state, of_path));
             }
         }

@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, Notify};
 use crate::bgp::fsm::FsmConfig;
 use crate::bgp::open::LocalSpeaker;
 use crate::bgp::sockopt::Security;
-use crate::rib::RibEvent;
+use crate::rib::{RibEvent, Validator};
 use crate::route::abuse::{PeerAbuse, Refusals};
 use crate::route::{Asn, PeerId};
 
@@ -21,6 +21,8 @@ pub struct RibLink {
     pub events: mpsc::Sender<RibEvent>,
     /// What the writer notifies when it took a chunk of exports.
     pub writable: Arc<Notify>,
+    /// Looks up the RPKI states of the UPDATEs the session decodes, for the RIB.
+    pub validator: Validator,
 }
 
 /// What a session needs to know about its peer and itself.
