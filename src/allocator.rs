@@ -100,7 +100,8 @@ mod tests {
     /// The indices name the intended options: before `tune` and `small_table` they hold
     /// mimalloc's defaults (huge pages allowed; 2: eager commit where the OS overcommits;
     /// a purge delay of 1000 ms), after them rovgate's values, with the process's huge
-    /// pages off (a parent may have turned them off before), and after `large_table` the purge delay is mimalloc's again.
+    /// pages off (a parent may have turned them off before), and after `large_table` the
+    /// purge delay is mimalloc's again.
     #[test]
     fn tune_sets_the_intended_options() {
         // SAFETY: reads of mimalloc's option table and of one flag of the process.

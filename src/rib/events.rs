@@ -41,7 +41,8 @@ pub enum RibEvent {
         /// Why, for the status.
         reason: String,
     },
-    /// A decoded UPDATE.
+    /// A decoded UPDATE (a BMP-monitored neighbour's): the RIB looks up its prefixes' RPKI
+    /// states.
     Update { peer: PeerId, update: Update },
     /// A decoded UPDATE with its prefixes' RPKI states, looked up by its session.
     ValidatedUpdate {
